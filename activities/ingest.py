@@ -1,0 +1,117 @@
+"""Accepting an activity file: store it, commit the rows, nudge after commit.
+
+One path for the API, the upload page and `import_activities`. The order is the
+guarantee: the original is on disk before the row exists, and the row says it needs
+work before anyone is told the upload succeeded. The nudge only makes it quicker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from functools import partial
+
+import structlog
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+
+from activities import storage
+from activities.models import Activity, Upload
+from core import sniff
+from reconciler import clock, nudges
+
+log = structlog.get_logger(__name__)
+
+
+class Rejected(Exception):
+    """An upload refused before anything was stored; `status` is the HTTP status to answer."""
+
+    def __init__(self, message: str, *, code: str, status: int) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Accepted:
+    upload: Upload
+    activity: Activity
+    #: False when this owner had already uploaded the same content, or repeated an
+    #: Idempotency-Key: nothing new was created.
+    created: bool
+    #: True when the Idempotency-Key was seen before: the answer repeats the first one.
+    replayed: bool = False
+
+
+def max_upload_bytes() -> int:
+    return settings.CAIRN_MAX_UPLOAD_MB * 2**20
+
+
+def accept(data: bytes, *, owner: AbstractBaseUser, original_name: str = "", name: str = "",
+           external_id: str = "", idempotency_key: str | None = None) -> Accepted:
+    """Store and commit one activity file, or raise Rejected (nothing stored)."""
+    if len(data) > max_upload_bytes():
+        raise Rejected(f"The file is larger than the {settings.CAIRN_MAX_UPLOAD_MB} MB limit.",
+                       code="TooLarge", status=413)
+    try:
+        payload = sniff.inspect(data, max_inflated=max_upload_bytes()
+                                * settings.CAIRN_MAX_INFLATE_RATIO)
+    except sniff.TooLarge as error:
+        raise Rejected(str(error), code="TooLarge", status=413) from None
+    except sniff.UnsupportedFile as error:
+        raise Rejected(str(error), code="UnsupportedFile", status=415) from None
+    sha256 = hashlib.sha256(payload.content).hexdigest()
+
+    existing = _existing(owner, sha256=sha256, idempotency_key=idempotency_key)
+    if existing is not None:
+        return existing
+
+    file_name = storage.original_name(sha256=sha256, fmt=payload.format,
+                                      gzipped=payload.gzipped)
+    storage.save_original(data, name=file_name)
+    try:
+        with transaction.atomic():
+            upload = Upload.objects.create(
+                owner=owner, sha256=sha256, size_bytes=len(data),
+                original_name=original_name[:255], idempotency_key=idempotency_key or None)
+            now = clock.now()
+            activity = Activity.objects.create(
+                owner=owner, upload=upload, name=name[:255] or _default_name(original_name),
+                external_id=external_id[:255], format=payload.format, sha256=sha256,
+                file_name=file_name, size_bytes=len(payload.content),
+                due_at=now, pending_since=now)
+            transaction.on_commit(partial(nudges.send, activity.id))
+    except IntegrityError:
+        # The same content (or key) committed by a concurrent request: answer with it.
+        existing = _existing(owner, sha256=sha256, idempotency_key=idempotency_key)
+        if existing is None:
+            raise
+        return existing
+    log.info("upload.accepted", upload_id=upload.id, activity_id=activity.id,
+             format=payload.format, gzipped=payload.gzipped, size_bytes=len(data))
+    return Accepted(upload=upload, activity=activity, created=True)
+
+
+def _existing(owner: AbstractBaseUser, *, sha256: str,
+              idempotency_key: str | None) -> Accepted | None:
+    if idempotency_key:
+        keyed = Upload.objects.filter(owner=owner, idempotency_key=idempotency_key).first()
+        if keyed is not None:
+            if keyed.sha256 != sha256:
+                raise Rejected("This Idempotency-Key was already used for a different file.",
+                               code="IdempotencyKeyReused", status=422)
+            return Accepted(upload=keyed, activity=keyed.activities.get(), created=False,
+                            replayed=True)
+    same = Upload.objects.filter(owner=owner, sha256=sha256).first()
+    if same is None:
+        return None
+    log.info("upload.duplicate", upload_id=same.id)
+    return Accepted(upload=same, activity=same.activities.get(), created=False)
+
+
+def _default_name(original_name: str) -> str:
+    stem = original_name.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
+    for suffix in (".gz", ".fit", ".gpx", ".FIT", ".GPX"):
+        stem = stem.removesuffix(suffix)
+    return stem[:255]

@@ -1,0 +1,75 @@
+"""`serve`: the embedded set-up in one command (migrate, web server, q2 cluster, schedule)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from activities import tokens
+
+
+class Command(BaseCommand):
+    help = ("Apply migrations, then run the web server (gunicorn) and the django-q2 cluster "
+            "(workers and the sweep schedule) until stopped.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--web-workers", type=int, default=2)
+
+    def handle(self, *args, host, port, web_workers, **options):
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("collectstatic", interactive=False, verbosity=0)
+        self.first_user()
+        python = sys.executable
+        manage = str(settings.BASE_DIR / "manage.py")
+        children = [
+            subprocess.Popen([python, "-m", "gunicorn", "settings.wsgi", "--bind",
+                              f"{host}:{port}", "--workers", str(web_workers),
+                              "--access-logfile", "-", "--graceful-timeout", "10"],
+                             cwd=settings.BASE_DIR),
+            subprocess.Popen([python, manage, "qcluster"], cwd=settings.BASE_DIR),
+        ]
+        self.stdout.write(self.style.SUCCESS(
+            f"Cairn is running at http://{host}:{port}/  (data in {settings.CAIRN_DATA_DIR}; "
+            "Ctrl-C stops it)"))
+        self.stdout.flush()
+        stopping = []
+        signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+        try:
+            while not stopping and all(child.poll() is None for child in children):
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        failed = [c for c in children if c.returncode not in (0, -signal.SIGTERM, None)]
+        if failed and not stopping:
+            sys.exit(1)
+
+    def first_user(self) -> None:
+        """On a new install, make an admin so that someone can sign in at all."""
+        users = get_user_model().objects
+        if users.exists():
+            return
+        password = os.environ.get("CAIRN_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
+        user = users.create_superuser("admin", email="", password=password)
+        self.stdout.write(
+            "First start: created the user 'admin' with password "
+            f"{password!r} (sign in at /login/, admin at /admin/).\n"
+            f"API token for 'admin': {tokens.create(user)}")

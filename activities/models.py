@@ -1,0 +1,161 @@
+"""What users upload and see: API tokens, uploads, activities and their derived data."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class ApiToken(models.Model):
+    """A per-user API token. Only its SHA-256 is stored; the token is shown once."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="api_tokens")
+    key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=12, help_text="The token's first characters, to tell "
+                                                       "tokens apart without revealing them.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"
+
+
+class Upload(models.Model):
+    """One file as a user sent it. The same content from the same owner is one upload."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                              related_name="uploads")
+    sha256 = models.CharField(max_length=64, help_text="SHA-256 of the (inflated) content.")
+    size_bytes = models.PositiveBigIntegerField()
+    # Shown to the user only: a client's file name never becomes a path.
+    original_name = models.CharField(max_length=255, blank=True)
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "sha256"], name="upload_owner_sha256"),
+            models.UniqueConstraint(fields=["owner", "idempotency_key"],
+                                    condition=Q(idempotency_key__isnull=False),
+                                    name="upload_owner_idempotency_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"upload {self.pk}"
+
+
+class Activity(models.Model):
+    """One recorded activity and the state of its processing.
+
+    The reconcile fields are written by the reconciler alone (ingest sets their first
+    values). `needs_work` with `due_at` is the whole "is there work?" predicate: fresh,
+    retrying and orphaned activities are all found by one partial index.
+    """
+
+    class Status(models.TextChoices):
+        #: Waiting for a worker: new, re-synced, or retrying after a transient error.
+        QUEUED = "queued"
+        #: A worker holds the lease and is deriving.
+        PROCESSING = "processing"
+        #: Every deriver's output is stored at its current version.
+        READY = "ready"
+        #: A deriver failed permanently (corrupt or unusable file); `error_message` says why.
+        FAILED = "failed"
+        #: Transient errors exhausted CAIRN_MAX_ATTEMPTS; replay with `resync --dead`.
+        DEAD = "dead"
+
+    class Priority(models.IntegerChoices):
+        FRESH = 0, "fresh"  #: new uploads and explicit re-syncs go first
+        BACKFILL = 1, "backfill"  #: version rollouts and bulk re-syncs
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                              related_name="activities")
+    upload = models.ForeignKey(Upload, on_delete=models.CASCADE, related_name="activities")
+    name = models.CharField(max_length=255, blank=True)
+    external_id = models.CharField(max_length=255, blank=True)
+    format = models.CharField(max_length=8)
+    sha256 = models.CharField(max_length=64)
+    file_name = models.CharField(max_length=255, help_text="Storage name of the original.")
+    size_bytes = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    error_code = models.CharField(max_length=64, blank=True)
+    error_message = models.TextField(blank=True)
+
+    # --- reconcile state -------------------------------------------------------------
+    needs_work = models.BooleanField(default=True)
+    #: Bumped whenever the wanted state changes (re-sync, rollout); a worker clears
+    #: needs_work only if the generation it claimed is still current.
+    generation = models.PositiveIntegerField(default=1)
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices,
+                                                default=Priority.FRESH)
+    #: When the activity may next be claimed: now for new work, the lease expiry while
+    #: leased, the backoff time while retrying.
+    due_at = models.DateTimeField()
+    pending_since = models.DateTimeField(null=True, blank=True)
+    lease_owner = models.CharField(max_length=255, blank=True)
+    lease_token = models.CharField(max_length=32, null=True, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0, help_text="Failed attempts in a row.")
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "activities"
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "sha256"], name="activity_owner_sha256"),
+        ]
+        indexes = [
+            # The claim: "needs work and due, fresh first" (reconciler.leases.claim). Its
+            # predicate names no version, so a version bump never invalidates it.
+            models.Index(fields=["priority", "due_at"], name="activity_due",
+                         condition=Q(needs_work=True)),
+            # Failed and dead counts for drift and the admin's filters.
+            models.Index(fields=["status"], name="activity_failed_or_dead",
+                         condition=Q(status__in=["failed", "dead"])),
+            # An owner's activity list, newest first.
+            models.Index(fields=["owner", "-created_at"], name="activity_owner_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or f"activity {self.pk}"
+
+
+class Derived(models.Model):
+    """One deriver's output (or permanent failure) for one activity, at a version."""
+
+    class Status(models.TextChoices):
+        #: `data` holds the output at `version`.
+        READY = "ready"
+        #: The deriver at `version` cannot handle this input; not retried at that version.
+        FAILED = "failed"
+        #: Forced re-sync: rebuild even though `version` is current (old `data` is kept).
+        STALE = "stale"
+
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="derived")
+    deriver = models.CharField(max_length=32)
+    version = models.PositiveIntegerField()
+    status = models.CharField(max_length=8, choices=Status.choices)
+    data = models.BinaryField(null=True)
+    error_code = models.CharField(max_length=64, blank=True)
+    error_message = models.TextField(blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name_plural = "derived data"
+        constraints = [
+            models.UniqueConstraint(fields=["activity", "deriver"], name="derived_one_per_kind"),
+        ]
+        indexes = [
+            # "How many outputs of deriver D are older than version V" (reconciler.drift).
+            models.Index(fields=["deriver", "version"], name="derived_by_version"),
+            # Forced re-syncs still to do (reconciler.drift "forced").
+            models.Index(fields=["deriver"], name="derived_stale",
+                         condition=Q(status="stale")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.deriver} v{self.version} of activity {self.activity_id}"

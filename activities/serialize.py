@@ -1,0 +1,79 @@
+"""The JSON shapes of uploads and activities, shared by the API and the commands."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from activities.models import Activity, Derived, Upload
+from core import derivers
+
+#: Keys of the summary object (core.summarize); null until the summary exists.
+SUMMARY_FIELDS = (
+    "sport", "sub_sport", "start_time", "distance_m", "distance_source", "elapsed_s",
+    "moving_s", "ascent_m", "descent_m", "avg_speed_mps", "max_speed_mps", "avg_hr_bpm",
+    "max_hr_bpm", "avg_power_w", "max_power_w", "avg_cadence", "point_count", "sessions",
+    "bbox",
+)
+
+# Uploads report four states; a dead activity is, to its uploader, a failed one.
+UPLOAD_STATUS = {
+    Activity.Status.QUEUED: "queued",
+    Activity.Status.PROCESSING: "processing",
+    Activity.Status.READY: "ready",
+    Activity.Status.FAILED: "failed",
+    Activity.Status.DEAD: "failed",
+}
+
+
+def iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def upload_dict(upload: Upload, activity: Activity, *, duplicate: bool = False) -> dict:
+    rows = _derived(activity)
+    return {
+        "id": upload.id,
+        "activity_id": activity.id,
+        "status": UPLOAD_STATUS[activity.status],
+        "error": activity.error_message or None,
+        "error_code": activity.error_code or None,
+        "progress": {
+            d.name: d.name in rows and rows[d.name].status == Derived.Status.READY
+            and rows[d.name].version >= d.version
+            for d in derivers.ALL
+        },
+        "duplicate": duplicate,
+        "created_at": iso(upload.created_at),
+        "updated_at": iso(max(filter(None, [upload.created_at, activity.processed_at,
+                                            *(r.updated_at for r in rows.values())]))),
+    }
+
+
+def activity_dict(activity: Activity) -> dict:
+    rows = _derived(activity)
+    summary = None
+    if "summary" in rows:
+        data = rows["summary"].data  # the deferred field, loaded on its own
+        summary = json.loads(bytes(data)) if data is not None else None
+    return {
+        "id": activity.id,
+        "upload_id": activity.upload_id,
+        "name": activity.name,
+        "external_id": activity.external_id or None,
+        "format": activity.format,
+        "status": activity.status,
+        "error": activity.error_message or None,
+        "error_code": activity.error_code or None,
+        **{key: (summary or {}).get(key) for key in SUMMARY_FIELDS},
+        "versions": {name: r.version for name, r in rows.items()},
+        "created_at": iso(activity.created_at),
+        "processed_at": iso(activity.processed_at),
+    }
+
+
+def _derived(activity: Activity) -> dict[str, Derived]:
+    # `data` is left out: the track can weigh megabytes; the summary is read on its own.
+    return {r.deriver: r for r in Derived.objects.filter(activity=activity).defer("data")}

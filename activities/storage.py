@@ -1,0 +1,60 @@
+"""Originals on durable storage, under content-addressed names (never a client's file name)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import FileSystemStorage, default_storage
+
+
+class DurableFileSystemStorage(FileSystemStorage):
+    """Local files that are complete and on disk before `save` returns.
+
+    A file is written under a temporary name, fsync'd and renamed into place, so a
+    reader never sees half a file even when two uploads of the same content race, and
+    an acknowledged upload survives a power cut.
+    """
+
+    def get_available_name(self, name: str, max_length: int | None = None) -> str:
+        return name  # names are content hashes: the same name means the same bytes
+
+    def _save(self, name: str, content) -> str:
+        full_path = self.path(name)
+        directory = os.path.dirname(full_path)
+        os.makedirs(directory, exist_ok=True)
+        fd, tmp_path = tempfile.mkstemp(dir=directory, prefix=".incoming-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                for chunk in content.chunks():
+                    handle.write(chunk)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(tmp_path, 0o640)
+            os.replace(tmp_path, full_path)
+        except BaseException:
+            if os.path.exists(tmp_path):
+                os.unlink(tmp_path)
+            raise
+        dir_fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)  # the rename itself must survive a crash too
+        finally:
+            os.close(dir_fd)
+        return name
+
+
+def original_name(*, sha256: str, fmt: str, gzipped: bool) -> str:
+    return f"originals/{sha256[:2]}/{sha256}.{fmt}{'.gz' if gzipped else ''}"
+
+
+def save_original(data: bytes, *, name: str) -> None:
+    """Store the bytes under `name` unless they are already there."""
+    if not default_storage.exists(name):
+        default_storage.save(name, ContentFile(data))
+
+
+def read_original(name: str) -> bytes:
+    with default_storage.open(name, "rb") as handle:
+        return handle.read()

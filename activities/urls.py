@@ -1,0 +1,20 @@
+"""URLs of the activities app: the v1 API and the pages."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+from django.views.generic import RedirectView
+
+from activities.views import api, health, pages
+
+urlpatterns = [
+    path("api/v1/uploads", api.uploads, name="api-uploads"),
+    path("api/v1/uploads/<int:upload_id>", api.upload_detail, name="api-upload"),
+    path("api/v1/activities/<int:activity_id>", api.activity_detail, name="api-activity"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("upload/", pages.upload_page, name="upload-page"),
+    path("uploads/<int:upload_id>/", pages.upload_status, name="upload-status"),
+    path("", RedirectView.as_view(pattern_name="upload-page"), name="home"),
+]

@@ -1,0 +1,96 @@
+"""The JSON API (v1): uploads and activities, token-authenticated, owner-only."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.http import HttpRequest, JsonResponse
+from django.http.multipartparser import MultiPartParserError
+from django.views.decorators.csrf import csrf_exempt
+
+from activities import ingest, serialize, tokens
+from activities.models import Activity, Upload
+
+# Room for the multipart envelope around a file of the largest allowed size.
+_MULTIPART_SLACK = 64 * 1024
+
+
+def api_error(code: str, message: str, status: int) -> JsonResponse:
+    response = JsonResponse({"error": {"code": code, "message": message}}, status=status)
+    if status == 401:
+        response["WWW-Authenticate"] = 'Bearer realm="cairn"'
+    return response
+
+
+def api_view(*methods: str) -> Callable:
+    """Token auth, allowed methods and JSON errors for an API view."""
+
+    def decorate(view: Callable) -> Callable:
+        @csrf_exempt  # token-authenticated: no cookies, so no cross-site forgery
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs):
+            if request.method not in methods:
+                response = api_error("MethodNotAllowed",
+                                     f"Use {' or '.join(methods)} on this URL.", 405)
+                response["Allow"] = ", ".join(methods)
+                return response
+            scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+            user = tokens.authenticate(token.strip()) if scheme.lower() == "bearer" else None
+            if user is None:
+                return api_error("Unauthorized",
+                                 "Send a valid API token: 'Authorization: Bearer <token>'.", 401)
+            request.user = user
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+@api_view("POST")
+def uploads(request: HttpRequest) -> JsonResponse:
+    limit = ingest.max_upload_bytes()
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > limit + _MULTIPART_SLACK:  # refuse before reading the body
+        return api_error("TooLarge", f"The upload is larger than the "
+                         f"{limit // 2**20} MB limit.", 413)
+    try:
+        upload_file = request.FILES.get("file")
+    except MultiPartParserError as error:
+        return api_error("BadRequest", f"The multipart body could not be read: {error}", 400)
+    if upload_file is None:
+        return api_error("BadRequest", "Send the activity file in a multipart field "
+                         "named 'file'.", 400)
+    if upload_file.size > limit:
+        return api_error("TooLarge", f"The file is larger than the {limit // 2**20} MB limit.",
+                         413)
+    try:
+        accepted = ingest.accept(
+            upload_file.read(), owner=request.user, original_name=upload_file.name or "",
+            name=request.POST.get("name", ""), external_id=request.POST.get("external_id", ""),
+            idempotency_key=request.headers.get("Idempotency-Key") or None)
+    except ingest.Rejected as error:
+        return api_error(error.code, str(error), error.status)
+    duplicate = not accepted.created and not accepted.replayed
+    body = serialize.upload_dict(accepted.upload, accepted.activity, duplicate=duplicate)
+    return JsonResponse(body, status=202)
+
+
+@api_view("GET")
+def upload_detail(request: HttpRequest, upload_id: int) -> JsonResponse:
+    upload = Upload.objects.filter(id=upload_id, owner=request.user).first()
+    if upload is None:
+        return api_error("NotFound", f"No upload {upload_id}.", 404)
+    return JsonResponse(serialize.upload_dict(upload, upload.activities.get()))
+
+
+@api_view("GET")
+def activity_detail(request: HttpRequest, activity_id: int) -> JsonResponse:
+    activity = Activity.objects.filter(id=activity_id, owner=request.user).first()
+    if activity is None:
+        return api_error("NotFound", f"No activity {activity_id}.", 404)
+    return JsonResponse(serialize.activity_dict(activity))

@@ -1,0 +1,11 @@
+"""Every kind of derived data, in dependency order."""
+
+from core.derivers.base import Codec, DeriveError, Deriver
+from core.derivers.summary import SUMMARY
+from core.derivers.track import TRACK
+
+ALL: tuple[Deriver, ...] = (TRACK, SUMMARY)
+BY_NAME: dict[str, Deriver] = {d.name: d for d in ALL}
+VERSIONS: dict[str, int] = {d.name: d.version for d in ALL}
+
+__all__ = ["ALL", "BY_NAME", "VERSIONS", "Codec", "DeriveError", "Deriver"]

@@ -1,0 +1,28 @@
+"""The `track` deriver: decode the original file once into the compact Track form."""
+
+from core import decode, sniff
+from core import track as tracks
+from core.derivers.base import Codec, DeriveError, Deriver
+
+# Ingest already refused files over the upload limit; this bound only keeps a stored
+# gzip from inflating without end.
+MAX_INFLATED_BYTES = 1 << 30
+
+
+def build_track(original: bytes) -> tracks.Track:
+    try:
+        payload = sniff.inspect(original, max_inflated=MAX_INFLATED_BYTES)
+        return decode.decode(payload.content, payload.format)
+    except (sniff.UnsupportedFile, sniff.TooLarge) as error:
+        raise DeriveError(str(error), code="UnsupportedFile", permanent=True) from None
+    except decode.DecodeError as error:
+        raise DeriveError(str(error), code=error.code, permanent=True) from None
+
+
+TRACK = Deriver(
+    name="track",
+    version=1,
+    needs=(),
+    derive=build_track,
+    codec=Codec(dumps=tracks.encode, loads=tracks.decode),
+)

@@ -1,0 +1,92 @@
+"""Distances and extents on the Earth's surface, vectorised over numpy arrays of degrees."""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Mean Earth radius (IUGG), metres.
+EARTH_RADIUS_M = 6_371_008.8
+
+#: Faster than anything the activities Cairn accepts (runs, rides, swims, even a car on a
+#: motorway): a step implying more is a GPS glitch, not motion.
+MAX_SPEED_MPS = 70.0
+#: Two honest fixes can each be off by tens of metres; a step is only called impossible
+#: when it beats MAX_SPEED_MPS by more than this.
+POSITION_ERROR_M = 50.0
+
+
+def valid_positions(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Mask of points whose position can be used: finite, in range, and not exactly (0, 0).
+
+    Several devices and exporters write 0/0 when they have no fix; nobody records an
+    activity exactly on the equator at the prime meridian.
+    """
+    lat = np.asarray(lat, dtype=np.float64)
+    lon = np.asarray(lon, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        in_range = (np.abs(lat) <= 90.0) & (np.abs(lon) <= 180.0)
+    return in_range & ~((lat == 0.0) & (lon == 0.0))
+
+
+def haversine_m(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray,
+                lon2: np.ndarray) -> np.ndarray:
+    """Great-circle distance in metres between two sets of points (NaN in, NaN out)."""
+    phi1, phi2 = np.radians(lat1), np.radians(lat2)
+    dphi = phi2 - phi1
+    dlambda = np.radians(np.asarray(lon2) - np.asarray(lon1))
+    a = np.sin(dphi / 2) ** 2 + np.cos(phi1) * np.cos(phi2) * np.sin(dlambda / 2) ** 2
+    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+def step_distances_m(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Distance from each point to the next (length n-1); NaN where either end is missing."""
+    return haversine_m(lat[:-1], lon[:-1], lat[1:], lon[1:])
+
+
+def is_impossible(distance_m: np.ndarray, *, dt_s: np.ndarray) -> np.ndarray:
+    """Mask of steps too far for the time they took; steps of unknown duration pass."""
+    with np.errstate(invalid="ignore"):
+        # A clock that stands still or runs backwards gives no duration to judge by.
+        known = dt_s > 0
+        allowed = MAX_SPEED_MPS * np.maximum(dt_s, 1.0) + POSITION_ERROR_M
+        return known & (distance_m > allowed)
+
+
+def path_length_m(lat: np.ndarray, lon: np.ndarray, *, time: np.ndarray) -> float:
+    """Length of one segment's path in metres, leaving out GPS glitches.
+
+    1. Points without a usable position are skipped.
+    2. A point reached by an impossible step and left by another is a spike: it is
+       removed and its neighbours joined (repeated, as a spike may hide another).
+    3. Any step still impossible (a jump the track never comes back from) is not counted.
+    Without timestamps nothing can be judged impossible and every step counts.
+    """
+    keep = valid_positions(lat, lon)
+    lat, lon, time = lat[keep], lon[keep], time[keep]
+    for _ in range(3):
+        if len(lat) < 3:
+            break
+        bad = is_impossible(step_distances_m(lat, lon), dt_s=np.diff(time))
+        spikes = np.flatnonzero(bad[:-1] & bad[1:]) + 1
+        if len(spikes) == 0:
+            break
+        keep = np.ones(len(lat), dtype=bool)
+        keep[spikes] = False
+        lat, lon, time = lat[keep], lon[keep], time[keep]
+    if len(lat) < 2:
+        return 0.0
+    steps = step_distances_m(lat, lon)
+    return float(np.sum(steps[~is_impossible(steps, dt_s=np.diff(time))]))
+
+
+def bbox(lat: np.ndarray, lon: np.ndarray) -> dict[str, float] | None:
+    """Bounding box of the usable positions, or None when there are none."""
+    keep = valid_positions(lat, lon)
+    if not keep.any():
+        return None
+    return {
+        "min_lat": float(np.min(lat[keep])),
+        "min_lon": float(np.min(lon[keep])),
+        "max_lat": float(np.max(lat[keep])),
+        "max_lon": float(np.max(lon[keep])),
+    }

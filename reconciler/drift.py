@@ -1,0 +1,64 @@
+"""What differs from the wanted state, and how much (the `drift` command's numbers)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import Count, Min, Q, QuerySet
+
+from activities.models import Activity, Derived
+from core import derivers
+from reconciler.models import Rollout
+
+
+def pending() -> QuerySet[Activity]:
+    """Activities that need work (served by the partial index activity_due)."""
+    return Activity.objects.filter(needs_work=True)
+
+
+def count(*, now: datetime) -> dict:
+    """The drift counts, as `drift --json` prints them (DESIGN.md "Interfaces").
+
+    Every count but `total` and `old_version` runs over the pending set or a partial
+    index, so it costs what the drift costs, not what the table holds.
+    """
+    work = pending().aggregate(
+        pending=Count("id"),
+        missing=Count("id", filter=Q(processed_at__isnull=True, lease_token__isnull=True)),
+        stale_leases=Count("id", filter=Q(lease_token__isnull=False,
+                                          lease_expires_at__lte=now)),
+        leased=Count("id", filter=Q(lease_token__isnull=False, lease_expires_at__gt=now)),
+        retrying=Count("id", filter=Q(lease_token__isnull=True, attempts__gt=0)),
+        oldest=Min("pending_since"),
+    )
+    settled = (Activity.objects.filter(status__in=["failed", "dead"])
+               .values("status").annotate(n=Count("id")))
+    by_status = {row["status"]: row["n"] for row in settled}
+    forced = (Derived.objects.filter(status=Derived.Status.STALE)
+              .values("activity_id").distinct().count())
+    oldest = work.pop("oldest")
+    return {
+        "total": Activity.objects.count(),
+        **work,
+        "old_version": old_versions(),
+        "forced": forced,
+        "failed": by_status.get("failed", 0),
+        "dead": by_status.get("dead", 0),
+        "oldest_pending_age_s": round((now - oldest).total_seconds(), 1) if oldest else None,
+        "rollouts": rollouts_in_progress(),
+    }
+
+
+def old_versions() -> dict[str, int]:
+    """Per deriver, stored outputs older than this code's version (index derived_by_version)."""
+    return {
+        d.name: Derived.objects.filter(deriver=d.name, version__lt=d.version).count()
+        for d in derivers.ALL
+    }
+
+
+def rollouts_in_progress() -> list[dict]:
+    return [
+        {"deriver": r.deriver, "version": r.version, "cursor": r.cursor, "flagged": r.flagged}
+        for r in Rollout.objects.filter(finished_at=None).order_by("id")
+    ]

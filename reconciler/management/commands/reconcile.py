@@ -1,0 +1,58 @@
+"""`reconcile --once` drains due work and exits; `reconcile --loop` sweeps until stopped."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import close_old_connections, connection
+
+from reconciler import sweep
+
+
+class Command(BaseCommand):
+    help = "Run the reconcile sweep once (until nothing is due) or forever."
+
+    def add_arguments(self, parser):
+        mode = parser.add_mutually_exclusive_group(required=True)
+        mode.add_argument("--once", action="store_true", help="Sweep until nothing is due.")
+        mode.add_argument("--loop", action="store_true", help="Sweep until SIGTERM/SIGINT.")
+        parser.add_argument("--interval", type=float, default=None,
+                            help="Seconds to sleep when idle (default CAIRN_SWEEP_INTERVAL_S).")
+        parser.add_argument("--batch", type=int, default=None,
+                            help="Activities per claim (default CAIRN_CLAIM_BATCH).")
+
+    def handle(self, *args, once, loop, interval, batch, **options):
+        if batch is not None and batch < 1:
+            raise CommandError("--batch must be at least 1")
+        if once:
+            claimed = sweep.drain(limit=batch)
+            self.stdout.write(json.dumps({"claimed": claimed}))
+            return
+        self.shutdown = False
+        signal.signal(signal.SIGTERM, self.on_signal)
+        signal.signal(signal.SIGINT, self.on_signal)
+        interval = settings.CAIRN_SWEEP_INTERVAL_S if interval is None else interval
+        while not self.shutdown:
+            close_old_connections()
+            _name_connection()
+            if not sweep.sweep_once(limit=batch).found_work:
+                self.sleep(interval)
+
+    def on_signal(self, signum, frame):
+        self.shutdown = True  # finish the activity in hand, then stop
+
+    def sleep(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while not self.shutdown and time.monotonic() < deadline:
+            time.sleep(min(0.2, seconds))
+
+
+def _name_connection() -> None:
+    # Lets an operator find sweepers in pg_stat_activity.
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET application_name = 'cairn-reconcile'")

@@ -1,0 +1,44 @@
+"""`resync`: force activities to be reconciled again (after a deploy, or to replay dead ones)."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from activities.models import Activity
+from core import derivers
+from reconciler import clock, resync
+
+
+class Command(BaseCommand):
+    help = "Force a re-sync of the selected activities (all derivers, or one)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--all", action="store_true", help="Every activity.")
+        parser.add_argument("--owner", help="Activities of this username.")
+        parser.add_argument("--ids", nargs="+", type=int, help="These activity ids.")
+        parser.add_argument("--dead", action="store_true",
+                            help="Dead activities (transient errors exhausted): replay them.")
+        parser.add_argument("--deriver", choices=sorted(derivers.BY_NAME),
+                            help="Rebuild only this deriver (and what depends on it).")
+
+    def handle(self, *args, all, owner, ids, dead, deriver, **options):
+        if not (all or owner or ids or dead):
+            raise CommandError("Say what to re-sync: --all, --owner USER, --ids ... or --dead.")
+        selected = Activity.objects.all()
+        if owner:
+            user = get_user_model().objects.filter(username=owner).first()
+            if user is None:
+                raise CommandError(f"No user {owner!r}.")
+            selected = selected.filter(owner=user)
+        if ids:
+            selected = selected.filter(id__in=ids)
+        if dead:
+            selected = selected.filter(status=Activity.Status.DEAD)
+        # A handful picked by hand goes before any backfill; bulk re-syncs queue behind.
+        priority = Activity.Priority.FRESH if ids else Activity.Priority.BACKFILL
+        count = resync.resync(selected, now=clock.now(), deriver=deriver,
+                              revive_dead=dead or bool(ids), priority=priority)
+        self.stdout.write(json.dumps({"resynced": count, "deriver": deriver}))

@@ -1,0 +1,61 @@
+"""The nudge: a best-effort django-q2 task that starts work on an upload within a second.
+
+Nothing depends on it arriving (the sweep finds every activity that needs work), so every
+failure is caught, logged and counted, and a hung broker is given up on quickly.
+"""
+
+from __future__ import annotations
+
+import os
+
+import redis
+import structlog
+from django.conf import settings
+from django_q.brokers import Broker, get_broker
+from django_q.brokers.redis_broker import Redis
+from django_q.tasks import async_task
+
+from reconciler import metrics
+
+log = structlog.get_logger(__name__)
+
+TASK = "reconciler.tasks.nudge"
+
+_brokers: dict[int, Broker] = {}  # by pid: a forked worker must not share its parent's socket
+
+
+class _QuickRedis(Redis):
+    """q2's Redis broker, with timeouts so that a hung Redis cannot hold an upload."""
+
+    @staticmethod
+    def get_connection(list_key: str | None = None) -> redis.Redis:
+        timeout = settings.CAIRN_NUDGE_TIMEOUT_S
+        return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=timeout,
+                                    socket_connect_timeout=timeout, retry_on_timeout=False)
+
+
+def broker() -> Broker:
+    pid = os.getpid()
+    if pid not in _brokers:
+        _brokers.clear()
+        _brokers[pid] = _QuickRedis() if settings.CAIRN_BROKER == "redis" else get_broker()
+    return _brokers[pid]
+
+
+def reset() -> None:
+    """Forget the cached broker (after a settings change)."""
+    _brokers.clear()
+
+
+def send(activity_id: int) -> bool:
+    """Enqueue a nudge for the activity; False (logged and counted) if the broker failed."""
+    try:
+        async_task(TASK, activity_id, broker=broker(), task_name=f"nudge-{activity_id}")
+    except Exception as error:  # the broker refused, hung or broke: the sweep will do it
+        metrics.NUDGES.labels(outcome="failed").inc()
+        log.warning("nudge.enqueue_failed", activity_id=activity_id,
+                    error=f"{type(error).__name__}: {error}")
+        return False
+    metrics.NUDGES.labels(outcome="sent").inc()
+    log.info("nudge.sent", activity_id=activity_id)
+    return True

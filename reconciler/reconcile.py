@@ -1,0 +1,206 @@
+"""reconcile_one: bring one leased activity's derived data up to the current versions.
+
+Every trigger (nudge, sweep, inline fallback, command, admin) goes through here.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from django.conf import settings
+from django.db import transaction
+
+from activities import storage
+from activities.models import Activity, Derived
+from core import backoff, derivers, plan
+from core.derivers import DeriveError, Deriver
+from reconciler import clock, leases, workers
+from reconciler.leases import Claim, LeaseLost
+from reconciler.models import Attempt
+
+log = structlog.get_logger(__name__)
+Outcome = Attempt.Outcome
+
+
+@dataclass
+class _Round:
+    """What one reconcile produced: values for later derivers, and the failures."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    permanent: dict[str, DeriveError] = field(default_factory=dict)
+    transient: dict[str, Exception] = field(default_factory=dict)
+    ran: list[str] = field(default_factory=list)
+
+
+def reconcile_one(claim: Claim, *, trigger: str) -> str:
+    """Converge one activity under `claim`; returns the Attempt outcome.
+
+    Idempotent: derivers whose output is current are not run, and an activity that
+    needs nothing is only marked clean.
+    """
+    bound = log.bind(activity_id=claim.activity_id, lease_token=claim.token,
+                     worker=claim.owner, trigger=trigger)
+    started = time.monotonic()
+    attempt = Attempt.objects.create(
+        activity_id=claim.activity_id, trigger=trigger, worker=claim.owner,
+        lease_token=claim.token, versions=workers.code_versions(),
+        started_at=clock.now(), held_until=claim.expires_at,
+    )
+    result = _Round()
+    try:
+        _derive_all(claim, result, bound)
+        outcome, held_until = _settle(claim, result)
+        attempt.held_until = held_until
+    except LeaseLost:
+        outcome = Outcome.LEASE_LOST
+        bound.warning("lease.lost")
+    failure = _first_failure(result)
+    attempt.outcome = outcome
+    attempt.ended_at = clock.now()
+    attempt.derivers_run = result.ran
+    attempt.error_code, attempt.error_message = failure
+    attempt.save(update_fields=["outcome", "ended_at", "derivers_run", "error_code",
+                                "error_message", "held_until"])
+    bound.info("reconcile.finished", outcome=outcome, derivers=result.ran,
+               error_code=failure[0] or None,
+               ms=round((time.monotonic() - started) * 1000, 1))
+    return outcome
+
+
+def _derive_all(claim: Claim, result: _Round, bound: structlog.BoundLogger) -> None:
+    stored = {
+        row.deriver: plan.Stored(version=row.version, status=row.status)
+        for row in Derived.objects.filter(activity_id=claim.activity_id)
+                                  .only("deriver", "version", "status")
+    }
+    for deriver in plan.todo(stored, derivers.ALL):
+        if any(n in result.permanent or n in result.transient for n in deriver.needs):
+            continue  # an input failed in this round: it is retried with it
+        result.ran.append(deriver.name)
+        started = time.monotonic()
+        try:
+            # No transaction is open here: deriving may take a while.
+            value = deriver.derive(*_inputs(claim, deriver, result))
+            data = deriver.codec.dumps(value)
+        except DeriveError as error:
+            if not error.permanent:
+                result.transient[deriver.name] = error
+                bound.warning("derive.failed", deriver=deriver.name, error_code=error.code,
+                              permanent=False)
+                continue
+            result.permanent[deriver.name] = error
+            _write(claim, deriver, status=Derived.Status.FAILED, data=None, error=error,
+                   started=started)
+            bound.info("derive.failed", deriver=deriver.name, error_code=error.code,
+                       permanent=True)
+            continue
+        except Exception as error:  # a bug or an outage: transient, retried with backoff
+            result.transient[deriver.name] = error
+            bound.exception("derive.crashed", deriver=deriver.name)
+            continue
+        _write(claim, deriver, status=Derived.Status.READY, data=data, error=None,
+               started=started)
+        result.values[deriver.name] = value
+
+
+def _inputs(claim: Claim, deriver: Deriver, result: _Round) -> list[Any]:
+    if not deriver.needs:
+        # Only `track` reads the original; it is the one dear decode (DESIGN "Parse once").
+        name = Activity.objects.values_list("file_name", flat=True).get(id=claim.activity_id)
+        return [storage.read_original(name)]
+    inputs = []
+    for need in deriver.needs:
+        if need not in result.values:
+            data = Derived.objects.values_list("data", flat=True).get(
+                activity_id=claim.activity_id, deriver=need)
+            result.values[need] = derivers.BY_NAME[need].codec.loads(bytes(data))
+        inputs.append(result.values[need])
+    return inputs
+
+
+def _write(claim: Claim, deriver: Deriver, *, status: str, data: bytes | None,
+           error: DeriveError | None, started: float) -> None:
+    """Store one deriver's result, only while the lease holds and never below a newer one."""
+    with transaction.atomic():
+        leases.hold(claim, now=clock.now())
+        newer = Derived.objects.filter(activity_id=claim.activity_id, deriver=deriver.name,
+                                       version__gt=deriver.version).exists()
+        if newer:
+            return  # older code (a partial deploy) never overwrites a newer output
+        Derived.objects.update_or_create(
+            activity_id=claim.activity_id, deriver=deriver.name,
+            defaults={
+                "version": deriver.version, "status": status, "data": data,
+                "error_code": error.code if error else "",
+                "error_message": str(error) if error else "",
+                "duration_ms": round((time.monotonic() - started) * 1000),
+                "updated_at": clock.now(),
+            },
+        )
+
+
+def _settle(claim: Claim, result: _Round) -> tuple[str, Any]:
+    """Record the activity's state after this round: one writer, under the fence."""
+    now = clock.now()
+    with transaction.atomic():
+        held_until = leases.hold(claim, now=now)
+        activity = Activity.objects.select_for_update().get(id=claim.activity_id)
+        failed = _stored_failure(claim) if not result.permanent else None
+        code, message = _first_failure(result)
+        activity.lease_token = None
+        activity.lease_owner = ""
+        activity.lease_expires_at = None
+        if result.transient:
+            activity.attempts += 1
+            if activity.attempts >= settings.CAIRN_MAX_ATTEMPTS:
+                outcome, activity.needs_work = Outcome.DEAD, False
+                activity.status = Activity.Status.DEAD
+            else:
+                outcome, activity.status = Outcome.RETRYING, Activity.Status.QUEUED
+                activity.due_at = backoff.next_attempt_at(
+                    activity.attempts, now=now, base_s=settings.CAIRN_BACKOFF_BASE_S,
+                    cap_s=settings.CAIRN_BACKOFF_CAP_S)
+        else:
+            if failed and not code:
+                code, message = failed
+            outcome = Outcome.FAILED if code else Outcome.CONVERGED
+            activity.status = Activity.Status.FAILED if code else Activity.Status.READY
+            activity.attempts = 0
+            activity.processed_at = now
+            if activity.generation == claim.generation:
+                activity.needs_work = False
+                activity.pending_since = None
+            else:
+                # Re-synced while we worked: go round again for what was asked meanwhile.
+                activity.status, activity.due_at = Activity.Status.QUEUED, now
+        activity.error_code, activity.error_message = code, message
+        activity.save(update_fields=[
+            "lease_token", "lease_owner", "lease_expires_at", "attempts", "status",
+            "needs_work", "due_at", "processed_at", "pending_since", "error_code",
+            "error_message"])
+    return outcome, held_until
+
+
+def _first_failure(result: _Round) -> tuple[str, str]:
+    for name, error in {**result.permanent, **result.transient}.items():
+        code = getattr(error, "code", None) or type(error).__name__
+        message = str(error) if isinstance(error, DeriveError) else (
+            f"The {name} step failed unexpectedly ({type(error).__name__}); it will be retried.")
+        return code, message
+    return "", ""
+
+
+def _stored_failure(claim: Claim) -> tuple[str, str] | None:
+    """A permanent failure stored by an earlier round at the current version, first in
+    dependency order."""
+    rows = Derived.objects.filter(activity_id=claim.activity_id, status=Derived.Status.FAILED)
+    failed = {r.deriver: r for r in rows.only("deriver", "version", "error_code",
+                                               "error_message")}
+    for deriver in derivers.ALL:
+        row = failed.get(deriver.name)
+        if row is not None and row.version >= deriver.version:
+            return row.error_code, row.error_message
+    return None

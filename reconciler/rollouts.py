@@ -1,0 +1,66 @@
+"""Version rollouts: flag existing activities whose output of a deriver is behind the code."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import structlog
+from django.db import transaction
+
+from activities.models import Activity, Derived
+from core import derivers
+from core.derivers import Deriver
+from reconciler import flags
+from reconciler.models import Rollout
+
+log = structlog.get_logger(__name__)
+
+# Finished rollouts of this process's versions: once seen, they cost no query again.
+_finished: set[tuple[str, int]] = set()
+
+
+def advance(*, now: datetime, batch: int) -> int:
+    """Move every unfinished rollout of this code's versions on by one batch of activity
+    ids; returns how many activities were looked at (0: nothing left to roll out)."""
+    scanned = 0
+    for deriver in derivers.ALL:
+        key = (deriver.name, deriver.version)
+        if key in _finished:
+            continue
+        rollout, _ = Rollout.objects.get_or_create(
+            deriver=deriver.name, version=deriver.version, defaults={"started_at": now})
+        if rollout.finished_at is not None:
+            _finished.add(key)
+            continue
+        scanned += _advance_one(rollout.pk, deriver, now=now, batch=batch)
+    return scanned
+
+
+def _advance_one(pk: int, deriver: Deriver, *, now: datetime, batch: int) -> int:
+    with transaction.atomic():
+        # Another sweeper advancing the same rollout holds the row: skip, do not wait.
+        rollout = (Rollout.objects.select_for_update(skip_locked=True)
+                   .filter(pk=pk, finished_at=None).first())
+        if rollout is None:
+            return 0
+        # A primary-key range: bounded work whatever the table's size.
+        ids = list(Activity.objects.filter(id__gt=rollout.cursor).order_by("id")
+                   .values_list("id", flat=True)[:batch])
+        if not ids:
+            rollout.finished_at = now
+            rollout.save(update_fields=["finished_at"])
+            log.info("rollout.finished", deriver=deriver.name, version=deriver.version,
+                     flagged=rollout.flagged)
+            return 0
+        current = set(Derived.objects.filter(
+            activity_id__in=ids, deriver=deriver.name, version__gte=deriver.version,
+        ).values_list("activity_id", flat=True))
+        behind = [i for i in ids if i not in current]
+        flagged = flags.flag(behind, now=now, priority=Activity.Priority.BACKFILL)
+        rollout.cursor = ids[-1]
+        rollout.flagged += flagged
+        rollout.save(update_fields=["cursor", "flagged"])
+    if flagged:
+        log.info("rollout.flagged", deriver=deriver.name, version=deriver.version,
+                 flagged=flagged, cursor=ids[-1])
+    return len(ids)

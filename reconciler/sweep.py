@@ -1,0 +1,47 @@
+"""The sweep: roll versions out, claim a batch of due activities, reconcile each."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+
+from reconciler import clock, leases, rollouts, workers
+from reconciler.models import Attempt
+from reconciler.reconcile import reconcile_one
+
+
+@dataclass(frozen=True)
+class Round:
+    claimed: int  # activities leased and reconciled
+    scanned: int  # activities looked at by version rollouts
+
+    @property
+    def found_work(self) -> bool:
+        return bool(self.claimed or self.scanned)
+
+
+def sweep_once(*, owner: str | None = None, limit: int | None = None,
+               now: datetime | None = None) -> Round:
+    """One round. `now` is read once from the shared clock unless a test passes it."""
+    owner = owner or workers.identity()
+    now = now or clock.now()
+    scanned = rollouts.advance(now=now, batch=settings.CAIRN_ROLLOUT_BATCH)
+    claims = leases.claim(limit=limit or settings.CAIRN_CLAIM_BATCH, now=now, owner=owner)
+    for claim in claims:
+        reconcile_one(claim, trigger=Attempt.Trigger.SWEEP)
+    return Round(claimed=len(claims), scanned=scanned)
+
+
+def drain(*, budget_s: float | None = None, owner: str | None = None,
+          limit: int | None = None) -> int:
+    """Sweep until nothing is due or the budget is spent; returns activities claimed."""
+    deadline = None if budget_s is None else time.monotonic() + budget_s
+    claimed = 0
+    while True:
+        result = sweep_once(owner=owner, limit=limit)
+        claimed += result.claimed
+        if not result.found_work or (deadline is not None and time.monotonic() > deadline):
+            return claimed

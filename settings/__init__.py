@@ -1,0 +1,186 @@
+"""Cairn's Django settings: every knob comes from the environment, read once, here.
+
+Defaults give the embedded set-up (SQLite, django-q2's ORM broker, files under
+CAIRN_DATA_DIR); DESIGN.md "Configuration" lists the variables.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import dj_database_url
+
+from settings import logs
+from settings.env import env_bool, env_choice, env_float, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# --- Cairn ------------------------------------------------------------------------------
+
+CAIRN_DATA_DIR = Path(env_str("CAIRN_DATA_DIR", str(BASE_DIR / "var"))).resolve()
+CAIRN_MAX_UPLOAD_MB = env_int("CAIRN_MAX_UPLOAD_MB", 50, minimum=1)
+# A gzipped upload may inflate to this many times the upload limit before it is refused.
+CAIRN_MAX_INFLATE_RATIO = env_int("CAIRN_MAX_INFLATE_RATIO", 10, minimum=1)
+CAIRN_SWEEP_INTERVAL_S = env_int("CAIRN_SWEEP_INTERVAL_S", 60, minimum=1)
+CAIRN_LEASE_S = env_int("CAIRN_LEASE_S", 120, minimum=5)
+CAIRN_MAX_ATTEMPTS = env_int("CAIRN_MAX_ATTEMPTS", 5, minimum=1)
+CAIRN_BACKOFF_BASE_S = env_int("CAIRN_BACKOFF_BASE_S", 30, minimum=1)
+CAIRN_BACKOFF_CAP_S = env_int("CAIRN_BACKOFF_CAP_S", 3600, minimum=1)
+CAIRN_CLAIM_BATCH = env_int("CAIRN_CLAIM_BATCH", 10, minimum=1)
+CAIRN_ROLLOUT_BATCH = env_int("CAIRN_ROLLOUT_BATCH", 1000, minimum=1)
+CAIRN_INLINE_FALLBACK = env_bool("CAIRN_INLINE_FALLBACK", False)
+CAIRN_BROKER = env_choice("CAIRN_BROKER", "orm", choices=("orm", "redis"))
+REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+# How long an upload may wait on the broker before the nudge is given up (the sweep
+# still processes the activity).
+CAIRN_NUDGE_TIMEOUT_S = env_float("CAIRN_NUDGE_TIMEOUT_S", 0.5, minimum=0.05)
+# "database": lease and backoff times come from the database clock, which all hosts share
+# (DESIGN.md "Time"); "local": this process's clock (one host, or tests with frozen time).
+CAIRN_CLOCK = env_choice("CAIRN_CLOCK", "database", choices=("database", "local"))
+CAIRN_WORKERS = env_int("CAIRN_WORKERS", 2, minimum=1)
+
+# --- Django -----------------------------------------------------------------------------
+
+DEBUG = env_bool("DEBUG", False)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+
+def _secret_key() -> str:
+    # The embedded set-up keeps a generated key in the data dir, so that sessions survive
+    # restarts without anyone having to invent one.
+    configured = env_str("SECRET_KEY", "")
+    if configured:
+        return configured
+    path = CAIRN_DATA_DIR / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", f"sqlite:///{CAIRN_DATA_DIR / 'cairn.sqlite3'}"),
+        conn_max_age=60,
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Web, q2 workers and sweepers share the file: WAL lets readers go on during a write,
+    # IMMEDIATE takes the write lock at BEGIN instead of failing half-way with "database
+    # is locked", and the timeout makes writers queue instead of erring.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["TEST"] = {"NAME": str(CAIRN_DATA_DIR / "test.sqlite3")}
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_q",
+    "activities",
+    "reconciler",
+]
+
+MIDDLEWARE = [
+    "activities.middleware.RequestLogMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "settings.urls"
+WSGI_APPLICATION = "settings.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+STATIC_URL = "/static/"
+STATIC_ROOT = CAIRN_DATA_DIR / "static"
+STORAGES = {
+    "default": {
+        "BACKEND": "activities.storage.DurableFileSystemStorage",
+        "OPTIONS": {"location": CAIRN_DATA_DIR / "files"},
+    },
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Uploads above this size spill to a temporary file instead of memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 4 * 2**20
+
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/login/"
+
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# --- django-q2: a nudge and a clock, never the guarantee (DESIGN.md) ----------------------
+
+Q_CLUSTER = {
+    "name": "cairn",
+    "workers": CAIRN_WORKERS,
+    "recycle": 500,
+    # A scheduled sweep drains for at most a minute; the timeout only stops a stuck worker.
+    "timeout": 300,
+    "retry": 360,  # must exceed timeout, or q2 re-delivers tasks that are still running
+    "max_attempts": 1,  # a failed nudge is not retried by q2: the sweep is the retry
+    "ack_failures": True,
+    "catch_up": False,  # missed sweep runs are not replayed as a burst
+    "save_limit": 250,
+    "poll": 0.25,
+    "label": "Task queue",
+}
+if CAIRN_BROKER == "redis":
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+
+# --- Logs: structlog JSON lines on stderr --------------------------------------------------
+
+CAIRN_LOG_FORMAT = env_choice("CAIRN_LOG_FORMAT", "json", choices=("json", "console"))
+CAIRN_LOG_LEVEL = env_choice("CAIRN_LOG_LEVEL", "info",
+                             choices=("debug", "info", "warning", "error"))
+LOGGING_CONFIG = None
+logs.configure(fmt=CAIRN_LOG_FORMAT, level=CAIRN_LOG_LEVEL.upper())

@@ -1,0 +1,72 @@
+"""Claims: what gets leased, in which order, and what a duplicate claim writes."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from freezegun import freeze_time
+
+from activities.models import Activity
+from reconciler import leases
+from tests.conftest import NOW
+
+pytestmark = pytest.mark.django_db
+
+
+def test_claim_leases_due_activities_up_to_the_limit(upload):
+    with freeze_time(NOW):
+        ids = [upload().activity.id for _ in range(3)]
+        claims = leases.claim(limit=2, now=NOW, owner="w-1")
+    assert [c.activity_id for c in claims] == ids[:2]
+    leased = Activity.objects.get(id=ids[0])
+    assert leased.lease_owner == "w-1"
+    assert leased.lease_token == claims[0].token
+    assert leased.status == Activity.Status.PROCESSING
+
+
+def test_leased_activity_is_not_claimed_again_until_its_lease_expires(upload, settings):
+    with freeze_time(NOW) as clock:
+        activity = upload().activity
+        assert leases.claim(limit=10, now=NOW, owner="w-1")
+        assert leases.claim(limit=10, now=NOW, owner="w-2") == []
+        clock.tick(timedelta(seconds=settings.CAIRN_LEASE_S + 1))
+        stolen = leases.claim(limit=10, now=NOW + timedelta(seconds=settings.CAIRN_LEASE_S + 1),
+                              owner="w-2")
+    assert [c.activity_id for c in stolen] == [activity.id]
+
+
+def test_fresh_uploads_are_claimed_before_backfill(upload):
+    with freeze_time(NOW):
+        old = upload().activity
+        new = upload().activity
+    Activity.objects.filter(id=old.id).update(priority=Activity.Priority.BACKFILL,
+                                              due_at=NOW - timedelta(days=1))
+    claims = leases.claim(limit=1, now=NOW, owner="w-1")
+    assert [c.activity_id for c in claims] == [new.id]
+
+
+def test_activity_due_later_is_not_claimed(upload):
+    with freeze_time(NOW):
+        activity = upload().activity
+    Activity.objects.filter(id=activity.id).update(due_at=NOW + timedelta(minutes=5))
+    assert leases.claim(limit=10, now=NOW, owner="w-1") == []
+    assert leases.claim_one(activity.id, now=NOW, owner="w-1") is None
+
+
+def test_claim_one_of_an_up_to_date_activity_writes_nothing(upload):
+    with freeze_time(NOW):
+        activity = upload().activity
+    Activity.objects.filter(id=activity.id).update(needs_work=False)
+    with CaptureQueriesContext(connection) as queries:
+        assert leases.claim_one(activity.id, now=NOW, owner="w-1") is None
+    assert [q["sql"].split()[0].upper() for q in queries.captured_queries] == ["SELECT"]
+
+
+def test_second_claim_one_of_a_leased_activity_gets_nothing(upload):
+    with freeze_time(NOW):
+        activity = upload().activity
+        first = leases.claim_one(activity.id, now=NOW, owner="w-1")
+        second = leases.claim_one(activity.id, now=NOW, owner="w-2")
+    assert first is not None
+    assert second is None

@@ -1,0 +1,89 @@
+"""A deriver's version bump rebuilds that kind (and its dependants) and nothing else."""
+
+import dataclasses
+
+import pytest
+from freezegun import freeze_time
+
+from activities.models import Activity, Derived
+from core import derivers
+from reconciler import drift, rollouts, sweep
+from reconciler.models import Rollout
+from tests.conftest import NOW
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def bump(monkeypatch):
+    """Replace a deriver by the same one at version + 1, as a deploy would."""
+
+    def apply(name: str) -> None:
+        bumped = tuple(dataclasses.replace(d, version=d.version + 1) if d.name == name else d
+                       for d in derivers.ALL)
+        monkeypatch.setattr(derivers, "ALL", bumped)
+        monkeypatch.setattr(derivers, "BY_NAME", {d.name: d for d in bumped})
+        monkeypatch.setattr(derivers, "VERSIONS", {d.name: d.version for d in bumped})
+        monkeypatch.setattr(rollouts, "_finished", set())
+
+    return apply
+
+
+def _ready(upload, count):
+    with freeze_time(NOW):
+        ids = [upload().activity.id for _ in range(count)]
+        sweep.drain()
+    assert set(Activity.objects.values_list("status", flat=True)) == {"ready"}
+    return ids
+
+
+def test_summary_bump_rebuilds_summaries_and_leaves_tracks_untouched(upload, bump):
+    ids = _ready(upload, 5)
+    tracks_before = dict(Derived.objects.filter(deriver="track")
+                         .values_list("activity_id", "updated_at"))
+    bump("summary")
+    assert drift.old_versions()["summary"] == 5
+    with freeze_time(NOW.replace(hour=13)):
+        sweep.drain()
+    assert drift.old_versions() == {"track": 0, "summary": 0}
+    assert set(Derived.objects.filter(deriver="summary").values_list("version", flat=True)) == {
+        derivers.VERSIONS["summary"]}
+    tracks_after = dict(Derived.objects.filter(deriver="track")
+                        .values_list("activity_id", "updated_at"))
+    assert tracks_after == tracks_before
+    assert not Activity.objects.filter(id__in=ids, needs_work=True).exists()
+    assert Rollout.objects.get(deriver="summary", version=derivers.VERSIONS["summary"]).flagged == 5
+
+
+def test_track_bump_rebuilds_track_and_everything_that_reads_it(upload, bump):
+    _ready(upload, 2)
+    bump("track")
+    with freeze_time(NOW.replace(hour=13)):
+        sweep.drain()
+    versions = set(Derived.objects.values_list("deriver", "version"))
+    assert versions == set(derivers.VERSIONS.items())
+    assert set(Derived.objects.values_list("updated_at", flat=True)) == {NOW.replace(hour=13)}
+
+
+def test_fresh_upload_is_processed_before_the_backlog_of_a_bump(upload, bump, settings):
+    settings.CAIRN_CLAIM_BATCH = 2
+    _ready(upload, 6)
+    bump("summary")
+    with freeze_time(NOW.replace(hour=13)):
+        rollouts.advance(now=NOW.replace(hour=13), batch=1000)  # the backlog is flagged
+        fresh = upload().activity
+        first = sweep.sweep_once(owner="w-1")
+    assert first.claimed == 2
+    fresh.refresh_from_db()
+    assert fresh.status == Activity.Status.READY
+    assert Activity.objects.filter(needs_work=True).count() == 5
+
+
+def test_rollout_batches_stay_bounded(upload, bump, settings):
+    settings.CAIRN_ROLLOUT_BATCH = 2
+    _ready(upload, 5)
+    bump("summary")
+    with freeze_time(NOW.replace(hour=13)):
+        scanned = rollouts.advance(now=NOW.replace(hour=13), batch=2)
+    assert scanned == 2
+    assert Activity.objects.filter(needs_work=True).count() == 2

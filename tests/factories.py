@@ -1,0 +1,41 @@
+"""Small activity files of our own making, different on every call unless told otherwise."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from datetime import UTC, datetime, timedelta
+
+_counter = itertools.count()
+
+START = datetime(2026, 1, 10, 7, tzinfo=UTC)
+
+
+def gpx(*, points: int = 60, start: datetime | None = None, step_s: int = 5,
+        lat0: float = 46.0, lon0: float = 14.5, hr: bool = True, times: bool = True,
+        seed: int | None = None) -> bytes:
+    """A GPX 1.1 track heading east at about 5 m/s with gentle hills.
+
+    Each call gets a different start time (hence different bytes) unless `start` or
+    `seed` pins it, because Cairn folds identical uploads into one.
+    """
+    n = next(_counter) if seed is None else seed
+    start = start or START + timedelta(hours=n)
+    rows = []
+    for i in range(points):
+        lat = lat0
+        lon = lon0 + i * 5 * step_s / (111_320 * math.cos(math.radians(lat0)))
+        ele = 300 + 10 * math.sin(i / 10)
+        when = (f"<time>{(start + timedelta(seconds=i * step_s)):%Y-%m-%dT%H:%M:%SZ}</time>"
+                if times else "")
+        ext = (f"<extensions><gpxtpx:TrackPointExtension><gpxtpx:hr>{120 + i % 30}</gpxtpx:hr>"
+               "</gpxtpx:TrackPointExtension></extensions>" if hr else "")
+        rows.append(f'<trkpt lat="{lat:.7f}" lon="{lon:.7f}"><ele>{ele:.1f}</ele>{when}{ext}'
+                    "</trkpt>")
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<gpx version="1.1" creator="cairn-tests" xmlns="http://www.topografix.com/GPX/1/1" '
+        'xmlns:gpxtpx="http://www.garmin.com/xmlschemas/TrackPointExtension/v1">'
+        f"<trk><name>test {n}</name><type>cycling</type><trkseg>{''.join(rows)}</trkseg></trk>"
+        "</gpx>"
+    ).encode()

@@ -1,0 +1,84 @@
+"""core.motion: moving time and top speed from the points alone."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core import motion
+from core.track import Track
+
+T0 = 1714543200.0
+DEG_PER_M = 1 / 111_195.0  # degrees of latitude per metre, near enough
+
+
+def walk(speeds_mps, *, step_s: float = 1.0, **columns) -> Track:
+    """A track heading north whose step i is covered at speeds_mps[i]."""
+    speeds = np.asarray(speeds_mps, dtype=float)
+    metres = np.r_[0.0, np.cumsum(speeds * step_s)]
+    n = len(metres)
+    base = {"time": T0 + np.arange(n) * step_s, "lat": 46 + metres * DEG_PER_M,
+            "lon": np.full(n, 14.0)}
+    return Track(format="gpx", columns=base | columns)
+
+
+def test_moving_time_counts_steps_at_walking_pace():
+    assert motion.moving_time_s(walk([1.4] * 600)) == pytest.approx(600)
+
+
+def test_standing_still_is_not_moving():
+    track = walk([3.0] * 300 + [0.0] * 200 + [3.0] * 300)
+    assert motion.moving_time_s(track) == pytest.approx(600, abs=15)
+
+
+def test_a_long_gap_is_not_moving():
+    track = walk([3.0] * 10)
+    track.time[6:] += 1800  # the watch paused for half an hour after point 5
+    assert motion.moving_time_s(track) == pytest.approx(9, abs=1)
+
+
+def test_backwards_timestamps_add_no_time():
+    track = walk([2.0] * 6)
+    track.time[:] = T0 + np.array([0, 2, 1, 3, 4, 6, 5])
+    assert motion.moving_time_s(track) == pytest.approx(6)
+
+
+def test_device_speed_decides_over_gps():
+    speed = np.zeros(11)
+    speed[0] = 0.1  # the device says "stopped" while GPS moves 3 m/s
+    assert motion.moving_time_s(walk([3.0] * 10, speed=speed)) == 0
+
+
+def test_constant_zero_device_speed_says_nothing():
+    track = walk([3.0] * 10, speed=np.zeros(11))
+    assert motion.moving_time_s(track) == pytest.approx(10)
+
+
+def test_no_timestamps_no_moving_time():
+    track = walk([3.0] * 10)
+    track.time[:] = np.nan
+    assert motion.moving_time_s(track) is None
+
+
+def test_segments_are_not_bridged():
+    track = walk([3.0] * 9)
+    track = Track(format="gpx", columns=dict(track.columns), segment_starts=(0, 5))
+    track.time[5:] += 30  # 30 s between the segments would otherwise count as a step
+    assert motion.moving_time_s(track) == pytest.approx(8)
+
+
+def test_max_speed_from_gps_is_the_fastest_sustained():
+    track = walk([4.0] * 60 + [8.0] * 30 + [4.0] * 60)
+    assert motion.max_speed_mps(track) == pytest.approx(8.0, rel=0.02)
+
+
+def test_max_speed_ignores_a_single_sample_spike():
+    speeds = np.full(100, 5.0)
+    speeds[50] = 30.0
+    track = walk([5.0] * 99, speed=speeds)
+    assert motion.max_speed_mps(track) == pytest.approx(5.0)
+
+
+def test_max_speed_without_any_speed_is_none():
+    track = Track(format="fit", columns={"hr": np.full(5, 120.0)})
+    assert motion.max_speed_mps(track) is None

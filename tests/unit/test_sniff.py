@@ -1,0 +1,56 @@
+"""core.sniff: what an upload is, from its bytes, and bounded gunzip."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+
+from core import sniff
+
+FILES = Path(__file__).resolve().parents[1] / "files"
+
+
+def test_fit_is_detected_from_its_header():
+    assert sniff.detect((FILES / "tiny_run.fit").read_bytes()) == sniff.FIT
+
+
+def test_gpx_is_detected_from_its_root_element():
+    assert sniff.detect((FILES / "two_tracks.gpx").read_bytes()) == sniff.GPX
+
+
+def test_gpx_with_bom_declaration_and_comments_is_detected():
+    data = b'\xef\xbb\xbf<?xml version="1.0"?>\n<!-- hi -->\n<gpx version="1.1"></gpx>'
+    assert sniff.detect(data) == sniff.GPX
+
+
+def test_other_xml_is_not_gpx():
+    assert sniff.detect(b'<?xml version="1.0"?><TrainingCenterDatabase/>') is None
+
+
+def test_gzipped_file_is_inflated():
+    content = (FILES / "two_tracks.gpx").read_bytes()
+    payload = sniff.inspect(gzip.compress(content), max_inflated=1 << 20)
+    assert (payload.format, payload.gzipped, payload.content) == (sniff.GPX, True, content)
+
+
+def test_gzip_bomb_stops_at_the_limit():
+    with pytest.raises(sniff.TooLarge):
+        sniff.inspect(gzip.compress(b"\0" * (4 << 20)), max_inflated=1 << 20)
+
+
+def test_truncated_gzip_is_refused():
+    data = gzip.compress((FILES / "two_tracks.gpx").read_bytes())
+    with pytest.raises(sniff.UnsupportedFile):
+        sniff.inspect(data[:-12], max_inflated=1 << 20)
+
+
+def test_zip_archive_is_refused_with_advice():
+    with pytest.raises(sniff.UnsupportedFile, match="Zip archives"):
+        sniff.inspect(b"PK\x03\x04rest", max_inflated=1 << 20)
+
+
+def test_unknown_bytes_are_refused():
+    with pytest.raises(sniff.UnsupportedFile, match="neither FIT nor GPX"):
+        sniff.inspect(b"hello", max_inflated=1 << 20)

@@ -94,9 +94,11 @@ def subprocess_env(**extra: str) -> dict[str, str]:
 
 
 def pytest_runtest_setup(item):
-    if item.get_closest_marker("postgres_only") and not _on_postgres(item.config):
-        pytest.skip("needs PostgreSQL: row locks with SKIP LOCKED and several concurrent "
-                    "connections (run with DATABASE_URL=postgres://...)")
+    marker = item.get_closest_marker("postgres_only")
+    if marker and not _on_postgres(item.config):
+        why = marker.kwargs.get("reason", "row locks with SKIP LOCKED and several concurrent "
+                                          "connections")
+        pytest.skip(f"needs PostgreSQL: {why} (run with DATABASE_URL=postgres://...)")
 
 
 def _on_postgres(config) -> bool:

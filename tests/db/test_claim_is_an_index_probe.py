@@ -33,7 +33,7 @@ def _plan(sql: str, params: list) -> str:
         return "\n".join(row[0] for row in cursor.fetchall())
 
 
-@pytest.mark.postgres_only
+@pytest.mark.postgres_only(reason="the PostgreSQL planner's choice of index")
 @pytest.mark.django_db
 def test_claim_subquery_uses_the_partial_index_not_a_scan(large_table):
     table = Activity._meta.db_table
@@ -43,7 +43,7 @@ def test_claim_subquery_uses_the_partial_index_not_a_scan(large_table):
     assert "Seq Scan" not in plan, plan
 
 
-@pytest.mark.postgres_only
+@pytest.mark.postgres_only(reason="the PostgreSQL planner's choice of index")
 @pytest.mark.django_db
 def test_drift_pending_counts_use_the_partial_index(large_table):
     from reconciler import drift

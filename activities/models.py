@@ -31,7 +31,8 @@ class Upload(models.Model):
     size_bytes = models.PositiveBigIntegerField()
     # Shown to the user only: a client's file name never becomes a path.
     original_name = models.CharField(max_length=255, blank=True)
-    idempotency_key = models.CharField(max_length=255, null=True, blank=True)
+    # NULL, not "": the unique constraint must ignore uploads sent without a key.
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -97,7 +98,7 @@ class Activity(models.Model):
     due_at = models.DateTimeField()
     pending_since = models.DateTimeField(null=True, blank=True)
     lease_owner = models.CharField(max_length=255, blank=True)
-    lease_token = models.CharField(max_length=32, null=True, blank=True)
+    lease_token = models.CharField(max_length=32, null=True, blank=True)  # noqa: DJ001 (no lease)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0, help_text="Failed attempts in a row.")
     processed_at = models.DateTimeField(null=True, blank=True)

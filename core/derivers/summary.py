@@ -1,4 +1,4 @@
-"""The `summary` deriver: totals for one activity (distance, times, climbing, speeds, heart rate)."""
+"""The `summary` deriver: one activity's totals (distance, times, climbing, speeds, heart rate)."""
 
 from core.derivers.base import Deriver
 from core.summarize import summarize

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -125,7 +126,8 @@ def _write(claim: Claim, deriver: Deriver, *, status: str, data: bytes | None,
            error: DeriveError | None, started: float) -> None:
     """Store one deriver's result, only while the lease holds and never below a newer one."""
     with transaction.atomic():
-        leases.hold(claim, now=clock.now())
+        now = clock.now()
+        leases.hold(claim, now=now)
         newer = Derived.objects.filter(activity_id=claim.activity_id, deriver=deriver.name,
                                        version__gt=deriver.version).exists()
         if newer:
@@ -137,51 +139,56 @@ def _write(claim: Claim, deriver: Deriver, *, status: str, data: bytes | None,
                 "error_code": error.code if error else "",
                 "error_message": str(error) if error else "",
                 "duration_ms": round((time.monotonic() - started) * 1000),
-                "updated_at": clock.now(),
+                "updated_at": now,
             },
         )
 
 
-def _settle(claim: Claim, result: _Round) -> tuple[str, Any]:
+def _settle(claim: Claim, result: _Round) -> tuple[str, datetime]:
     """Record the activity's state after this round: one writer, under the fence."""
     now = clock.now()
     with transaction.atomic():
         held_until = leases.hold(claim, now=now)
         activity = Activity.objects.select_for_update().get(id=claim.activity_id)
-        failed = _stored_failure(claim) if not result.permanent else None
-        code, message = _first_failure(result)
-        activity.lease_token = None
-        activity.lease_owner = ""
-        activity.lease_expires_at = None
-        if result.transient:
-            activity.attempts += 1
-            if activity.attempts >= settings.CAIRN_MAX_ATTEMPTS:
-                outcome, activity.needs_work = Outcome.DEAD, False
-                activity.status = Activity.Status.DEAD
-            else:
-                outcome, activity.status = Outcome.RETRYING, Activity.Status.QUEUED
-                activity.due_at = backoff.next_attempt_at(
-                    activity.attempts, now=now, base_s=settings.CAIRN_BACKOFF_BASE_S,
-                    cap_s=settings.CAIRN_BACKOFF_CAP_S)
-        else:
-            if failed and not code:
-                code, message = failed
-            outcome = Outcome.FAILED if code else Outcome.CONVERGED
-            activity.status = Activity.Status.FAILED if code else Activity.Status.READY
-            activity.attempts = 0
-            activity.processed_at = now
-            if activity.generation == claim.generation:
-                activity.needs_work = False
-                activity.pending_since = None
-            else:
-                # Re-synced while we worked: go round again for what was asked meanwhile.
-                activity.status, activity.due_at = Activity.Status.QUEUED, now
-        activity.error_code, activity.error_message = code, message
+        outcome = _next_state(activity, claim, result, now=now)
         activity.save(update_fields=[
             "lease_token", "lease_owner", "lease_expires_at", "attempts", "status",
             "needs_work", "due_at", "processed_at", "pending_since", "error_code",
             "error_message"])
     return outcome, held_until
+
+
+def _next_state(activity: Activity, claim: Claim, result: _Round, *, now: datetime) -> str:
+    """Set the activity's fields from this round's result; return the attempt's outcome.
+
+    1. Any transient failure: retry after backoff, or dead after CAIRN_MAX_ATTEMPTS.
+    2. Else a permanent failure (this round's, or stored at the current version): failed.
+    3. Else ready. Either way it stays pending if it was re-synced while we worked.
+    """
+    activity.lease_token, activity.lease_owner, activity.lease_expires_at = None, "", None
+    code, message = _first_failure(result)
+    if not code:
+        code, message = _stored_failure(claim) or ("", "")
+    activity.error_code, activity.error_message = code, message
+    if result.transient:
+        activity.attempts += 1
+        if activity.attempts >= settings.CAIRN_MAX_ATTEMPTS:
+            activity.status, activity.needs_work = Activity.Status.DEAD, False
+            return Outcome.DEAD
+        activity.status = Activity.Status.QUEUED
+        activity.due_at = backoff.next_attempt_at(
+            activity.attempts, now=now, base_s=settings.CAIRN_BACKOFF_BASE_S,
+            cap_s=settings.CAIRN_BACKOFF_CAP_S)
+        return Outcome.RETRYING
+    activity.status = Activity.Status.FAILED if code else Activity.Status.READY
+    activity.attempts = 0
+    activity.processed_at = now
+    if activity.generation == claim.generation:
+        activity.needs_work, activity.pending_since = False, None
+    else:
+        # Re-synced while we worked: go round again for what was asked meanwhile.
+        activity.status, activity.due_at = Activity.Status.QUEUED, now
+    return Outcome.FAILED if code else Outcome.CONVERGED
 
 
 def _first_failure(result: _Round) -> tuple[str, str]:

@@ -11,6 +11,5 @@ def test_no_missing_migrations():
     out = StringIO()
     try:
         call_command("makemigrations", "--check", "--dry-run", stdout=out, stderr=StringIO())
-    except SystemExit as exit_:
+    except SystemExit:
         pytest.fail(f"models changed without a migration:\n{out.getvalue()}")
-        raise exit_

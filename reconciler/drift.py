@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import Count, Min, Q, QuerySet
 
 from activities.models import Activity, Derived
+from activities.serialize import iso
 from core import derivers
-from reconciler.models import Rollout
+from reconciler import workers
+from reconciler.models import Rollout, Worker
 
 
 def pending() -> QuerySet[Activity]:
@@ -46,6 +48,7 @@ def count(*, now: datetime) -> dict:
         "dead": by_status.get("dead", 0),
         "oldest_pending_age_s": round((now - oldest).total_seconds(), 1) if oldest else None,
         "rollouts": rollouts_in_progress(),
+        "workers": workers_seen(now=now),
     }
 
 
@@ -55,6 +58,22 @@ def old_versions() -> dict[str, int]:
         d.name: Derived.objects.filter(deriver=d.name, version__lt=d.version).count()
         for d in derivers.ALL
     }
+
+
+def workers_seen(*, now: datetime) -> list[dict]:
+    """Workers seen in the last hour: live or not, and whether newer code runs elsewhere."""
+    window = workers.live_window()
+    seen = list(Worker.objects.filter(last_seen__gte=now - timedelta(hours=1)).order_by("id"))
+    live = [w for w in seen if w.last_seen >= now - window]
+    newest: dict[str, int] = {}
+    for worker in live:
+        for name, version in worker.versions.items():
+            newest[name] = max(newest.get(name, 0), version)
+    return [
+        {"id": w.id, "versions": w.versions, "last_seen": iso(w.last_seen),
+         "live": w in live, "outdated": workers.is_outdated(w.versions, newest)}
+        for w in seen
+    ]
 
 
 def rollouts_in_progress() -> list[dict]:

@@ -32,6 +32,9 @@ class Attempt(models.Model):
         DEAD = "dead"
         #: The lease expired or was taken; this attempt's results were thrown away.
         LEASE_LOST = "lease_lost"
+        #: Out of time (the inline fallback's budget): lease handed back, work left to
+        #: the sweep; what was derived so far is kept.
+        YIELDED = "yielded"
 
     activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="attempts_log")
     trigger = models.CharField(max_length=16, choices=Trigger.choices)
@@ -39,6 +42,8 @@ class Attempt(models.Model):
     lease_token = models.CharField(max_length=32)
     versions = models.JSONField(help_text="The deriver versions this worker's code produces.")
     started_at = models.DateTimeField()
+    #: Renewed in the same transaction as the activity's lease, so that the interval is
+    #: exact even for a worker killed mid-file.
     held_until = models.DateTimeField(help_text="End of the lease as last renewed.")
     ended_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True)
@@ -75,3 +80,24 @@ class Rollout(models.Model):
 
     def __str__(self) -> str:
         return f"{self.deriver} v{self.version}"
+
+
+class Worker(models.Model):
+    """A process that reconciles (sweeper, q2 worker, inline web worker): its heartbeat.
+
+    `drift` lists them; a worker whose code produces older deriver versions than another
+    live worker's stops claiming (a partial deploy), and shows as outdated.
+    """
+
+    id = models.CharField(primary_key=True, max_length=255, help_text="host:pid")
+    host = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    versions = models.JSONField(help_text="The deriver versions its code produces.")
+    started_at = models.DateTimeField()
+    last_seen = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["last_seen"], name="worker_last_seen")]
+
+    def __str__(self) -> str:
+        return self.id

@@ -5,6 +5,7 @@ Every trigger (nudge, sweep, inline fallback, command, admin) goes through here.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +22,7 @@ from core.derivers import DeriveError, Deriver
 from reconciler import clock, leases, workers
 from reconciler.leases import Claim, LeaseLost
 from reconciler.models import Attempt
+from reconciler.renewal import Renewal
 
 log = structlog.get_logger(__name__)
 Outcome = Attempt.Outcome
@@ -34,13 +36,15 @@ class _Round:
     permanent: dict[str, DeriveError] = field(default_factory=dict)
     transient: dict[str, Exception] = field(default_factory=dict)
     ran: list[str] = field(default_factory=list)
+    out_of_time: bool = False
 
 
-def reconcile_one(claim: Claim, *, trigger: str) -> str:
+def reconcile_one(claim: Claim, *, trigger: str, deadline: float | None = None) -> str:
     """Converge one activity under `claim`; returns the Attempt outcome.
 
     Idempotent: derivers whose output is current are not run, and an activity that
-    needs nothing is only marked clean.
+    needs nothing is only marked clean. With a `deadline` (time.monotonic()), no deriver
+    starts after it: the lease is handed back and the sweep does the rest.
     """
     bound = log.bind(activity_id=claim.activity_id, lease_token=claim.token,
                      worker=claim.owner, trigger=trigger)
@@ -50,28 +54,26 @@ def reconcile_one(claim: Claim, *, trigger: str) -> str:
         lease_token=claim.token, versions=workers.code_versions(),
         started_at=clock.now(), held_until=claim.expires_at,
     )
+    claim = dataclasses.replace(claim, attempt_id=attempt.id)
     result = _Round()
     try:
-        _derive_all(claim, result, bound)
-        outcome, held_until = _settle(claim, result)
-        attempt.held_until = held_until
+        _derive_all(claim, result, bound, deadline=deadline)
+        outcome = _settle(claim, result)
     except LeaseLost:
         outcome = Outcome.LEASE_LOST
         bound.warning("lease.lost")
     failure = _first_failure(result)
-    attempt.outcome = outcome
-    attempt.ended_at = clock.now()
-    attempt.derivers_run = result.ran
-    attempt.error_code, attempt.error_message = failure
-    attempt.save(update_fields=["outcome", "ended_at", "derivers_run", "error_code",
-                                "error_message", "held_until"])
+    Attempt.objects.filter(id=attempt.id).update(
+        outcome=outcome, ended_at=clock.now(), derivers_run=result.ran,
+        error_code=failure[0], error_message=failure[1])
     bound.info("reconcile.finished", outcome=outcome, derivers=result.ran,
                error_code=failure[0] or None,
                ms=round((time.monotonic() - started) * 1000, 1))
     return outcome
 
 
-def _derive_all(claim: Claim, result: _Round, bound: structlog.BoundLogger) -> None:
+def _derive_all(claim: Claim, result: _Round, bound: structlog.BoundLogger, *,
+                deadline: float | None) -> None:
     stored = {
         row.deriver: plan.Stored(version=row.version, status=row.status)
         for row in Derived.objects.filter(activity_id=claim.activity_id)
@@ -80,12 +82,13 @@ def _derive_all(claim: Claim, result: _Round, bound: structlog.BoundLogger) -> N
     for deriver in plan.todo(stored, derivers.ALL):
         if any(n in result.permanent or n in result.transient for n in deriver.needs):
             continue  # an input failed in this round: it is retried with it
+        if deadline is not None and time.monotonic() > deadline:
+            result.out_of_time = True
+            return
         result.ran.append(deriver.name)
         started = time.monotonic()
         try:
-            # No transaction is open here: deriving may take a while.
-            value = deriver.derive(*_inputs(claim, deriver, result))
-            data = deriver.codec.dumps(value)
+            value, data = _derive(claim, deriver, result)
         except DeriveError as error:
             if not error.permanent:
                 result.transient[deriver.name] = error
@@ -98,6 +101,8 @@ def _derive_all(claim: Claim, result: _Round, bound: structlog.BoundLogger) -> N
             bound.info("derive.failed", deriver=deriver.name, error_code=error.code,
                        permanent=True)
             continue
+        except LeaseLost:
+            raise
         except Exception as error:  # a bug or an outage: transient, retried with backoff
             result.transient[deriver.name] = error
             bound.exception("derive.crashed", deriver=deriver.name)
@@ -105,6 +110,17 @@ def _derive_all(claim: Claim, result: _Round, bound: structlog.BoundLogger) -> N
         _write(claim, deriver, status=Derived.Status.READY, data=data, error=None,
                started=started)
         result.values[deriver.name] = value
+
+
+def _derive(claim: Claim, deriver: Deriver, result: _Round) -> tuple[Any, bytes]:
+    """Run one deriver with no transaction open, renewing the lease meanwhile."""
+    inputs = _inputs(claim, deriver, result)
+    with Renewal(claim) as renewal:
+        value = deriver.derive(*inputs)
+        data = deriver.codec.dumps(value)
+    if renewal.lost.is_set():
+        raise LeaseLost(f"lease {claim.token} on activity {claim.activity_id} is gone")
+    return value, data
 
 
 def _inputs(claim: Claim, deriver: Deriver, result: _Round) -> list[Any]:
@@ -144,28 +160,32 @@ def _write(claim: Claim, deriver: Deriver, *, status: str, data: bytes | None,
         )
 
 
-def _settle(claim: Claim, result: _Round) -> tuple[str, datetime]:
+def _settle(claim: Claim, result: _Round) -> str:
     """Record the activity's state after this round: one writer, under the fence."""
     now = clock.now()
     with transaction.atomic():
-        held_until = leases.hold(claim, now=now)
+        leases.hold(claim, now=now)
         activity = Activity.objects.select_for_update().get(id=claim.activity_id)
         outcome = _next_state(activity, claim, result, now=now)
         activity.save(update_fields=[
             "lease_token", "lease_owner", "lease_expires_at", "attempts", "status",
             "needs_work", "due_at", "processed_at", "pending_since", "error_code",
             "error_message"])
-    return outcome, held_until
+    return outcome
 
 
 def _next_state(activity: Activity, claim: Claim, result: _Round, *, now: datetime) -> str:
     """Set the activity's fields from this round's result; return the attempt's outcome.
 
     1. Any transient failure: retry after backoff, or dead after CAIRN_MAX_ATTEMPTS.
-    2. Else a permanent failure (this round's, or stored at the current version): failed.
-    3. Else ready. Either way it stays pending if it was re-synced while we worked.
+    2. Out of time: hand the lease back; the sweep goes on from here.
+    3. Else a permanent failure (this round's, or stored at the current version): failed.
+    4. Else ready. Either way it stays pending if it was re-synced while we worked.
     """
     activity.lease_token, activity.lease_owner, activity.lease_expires_at = None, "", None
+    if result.out_of_time and not result.transient:
+        activity.status, activity.due_at = Activity.Status.QUEUED, now
+        return Outcome.YIELDED
     code, message = _first_failure(result)
     if not code:
         code, message = _stored_failure(claim) or ("", "")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
 import structlog
@@ -17,6 +18,9 @@ log = structlog.get_logger(__name__)
 
 # Finished rollouts of this process's versions: once seen, they cost no query again.
 _finished: set[tuple[str, int]] = set()
+#: How often (per process) to look for outputs older than a finished rollout's version.
+STRAGGLERS_EVERY_S = 60.0
+_stragglers_checked: dict[str, float] = {}
 
 
 def advance(*, now: datetime, batch: int) -> int:
@@ -25,15 +29,34 @@ def advance(*, now: datetime, batch: int) -> int:
     scanned = 0
     for deriver in derivers.ALL:
         key = (deriver.name, deriver.version)
-        if key in _finished:
-            continue
-        rollout, _ = Rollout.objects.get_or_create(
-            deriver=deriver.name, version=deriver.version, defaults={"started_at": now})
-        if rollout.finished_at is not None:
+        if key not in _finished:
+            rollout, _ = Rollout.objects.get_or_create(
+                deriver=deriver.name, version=deriver.version, defaults={"started_at": now})
+            if rollout.finished_at is None:
+                scanned += _advance_one(rollout.pk, deriver, now=now, batch=batch)
+                continue
             _finished.add(key)
-            continue
-        scanned += _advance_one(rollout.pk, deriver, now=now, batch=batch)
+        scanned += _flag_stragglers(deriver, now=now, batch=batch)
     return scanned
+
+
+def _flag_stragglers(deriver: Deriver, *, now: datetime, batch: int) -> int:
+    """Flag outputs older than the code that appeared after its rollout finished (a worker
+    still on old code wrote them during a deploy). An index probe on derived_by_version:
+    normally it finds nothing."""
+    last = _stragglers_checked.get(deriver.name)
+    if last is not None and time.monotonic() - last < STRAGGLERS_EVERY_S:
+        return 0
+    _stragglers_checked[deriver.name] = time.monotonic()
+    ids = list(Derived.objects.filter(
+        deriver=deriver.name, version__lt=deriver.version, activity__needs_work=False,
+    ).exclude(activity__status=Activity.Status.DEAD)
+        .values_list("activity_id", flat=True)[:batch])
+    flagged = flags.flag(ids, now=now, priority=Activity.Priority.BACKFILL)
+    if flagged:
+        log.info("rollout.stragglers_flagged", deriver=deriver.name, version=deriver.version,
+                 flagged=flagged)
+    return len(ids)
 
 
 def _advance_one(pk: int, deriver: Deriver, *, now: datetime, batch: int) -> int:

@@ -28,6 +28,9 @@ def sweep_once(*, owner: str | None = None, limit: int | None = None,
     """One round. `now` is read once from the shared clock unless a test passes it."""
     owner = owner or workers.identity()
     now = now or clock.now()
+    workers.beat(now=now)
+    if not workers.may_claim(now=now):
+        return Round(claimed=0, scanned=0)
     scanned = rollouts.advance(now=now, batch=settings.CAIRN_ROLLOUT_BATCH)
     claims = leases.claim(limit=limit or settings.CAIRN_CLAIM_BATCH, now=now, owner=owner)
     for claim in claims:

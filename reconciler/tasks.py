@@ -11,7 +11,11 @@ from reconciler.reconcile import reconcile_one
 
 def nudge(activity_id: int) -> str:
     """Reconcile one activity now if it still needs work; a duplicate nudge is a no-op."""
-    claim = leases.claim_one(activity_id, now=clock.now(), owner=workers.identity())
+    now = clock.now()
+    workers.beat(now=now)
+    if not workers.may_claim(now=now):
+        return "outdated code: left to newer workers"
+    claim = leases.claim_one(activity_id, now=now, owner=workers.identity())
     if claim is None:
         return "nothing to do"
     return reconcile_one(claim, trigger=Attempt.Trigger.NUDGE)

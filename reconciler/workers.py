@@ -1,11 +1,24 @@
-"""Who this worker is, as leases and attempts record it."""
+"""Who this worker is, what code it runs, and whether newer code is running elsewhere."""
 
 from __future__ import annotations
 
 import os
 import socket
+import time
+from datetime import datetime, timedelta
+
+import structlog
+from django.conf import settings
 
 from core import derivers
+
+log = structlog.get_logger(__name__)
+
+#: A process writes its heartbeat at most this often.
+BEAT_EVERY_S = 10.0
+
+_last_beat: dict[int, float] = {}  # pid -> monotonic time of the last heartbeat
+_started: dict[int, datetime] = {}
 
 
 def identity() -> str:
@@ -16,3 +29,56 @@ def identity() -> str:
 def code_versions() -> dict[str, int]:
     """The deriver versions this process's code produces."""
     return dict(derivers.VERSIONS)
+
+
+def live_window() -> timedelta:
+    """A worker not seen for this long is taken for gone (a sweeper may sleep a whole
+    sweep interval between heartbeats)."""
+    return timedelta(seconds=max(120, 3 * settings.CAIRN_SWEEP_INTERVAL_S))
+
+
+def beat(*, now: datetime, force: bool = False) -> None:
+    """Record that this process is alive and which versions it produces (throttled)."""
+    from reconciler.models import Worker
+
+    pid = os.getpid()
+    if not force and time.monotonic() - _last_beat.get(pid, -BEAT_EVERY_S) < BEAT_EVERY_S:
+        return
+    _started.setdefault(pid, now)
+    Worker.objects.update_or_create(
+        id=identity(),
+        defaults={"host": socket.gethostname(), "pid": pid, "versions": code_versions(),
+                  "last_seen": now},
+        create_defaults={"host": socket.gethostname(), "pid": pid,
+                         "versions": code_versions(), "started_at": _started[pid],
+                         "last_seen": now},
+    )
+    _last_beat[pid] = time.monotonic()
+
+
+def newest_versions(*, now: datetime) -> dict[str, int]:
+    """Per deriver, the highest version any live worker produces (this one included)."""
+    from reconciler.models import Worker
+
+    newest = code_versions()
+    for versions in Worker.objects.filter(last_seen__gte=now - live_window()).values_list(
+            "versions", flat=True):
+        for name, version in versions.items():
+            newest[name] = max(newest.get(name, 0), version)
+    return newest
+
+
+def is_outdated(mine: dict[str, int], newest: dict[str, int]) -> bool:
+    """Whether some live worker produces a newer version of a deriver than `mine` does."""
+    return any(version > mine.get(name, 0) for name, version in newest.items())
+
+
+def may_claim(*, now: datetime) -> bool:
+    """False while newer code runs elsewhere: a partial deploy's old workers step aside
+    (and say so in the log) rather than produce outputs that are already out of date."""
+    newest = newest_versions(now=now)
+    if is_outdated(code_versions(), newest):
+        log.warning("worker.outdated", worker=identity(), versions=code_versions(),
+                    newest=newest)
+        return False
+    return True

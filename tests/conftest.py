@@ -20,10 +20,12 @@ def _isolated(request, tmp_path_factory):
     if not request.config.pluginmanager.hasplugin("django"):
         yield
         return
-    from reconciler import nudges, rollouts
+    from reconciler import nudges, rollouts, workers
 
     # Each test has its own database, so no rollout is known to be finished.
     rollouts._finished.clear()
+    rollouts._stragglers_checked.clear()
+    workers._last_beat.clear()
     settings = request.getfixturevalue("settings")
     # Frozen time must govern every comparison, and freezegun cannot reach SQL's clock.
     settings.CAIRN_CLOCK = "local"

@@ -22,9 +22,18 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(counts))
             return
         for key, value in counts.items():
-            if isinstance(value, dict):
-                value = ", ".join(f"{k} {v}" for k, v in value.items()) or "none"
-            elif isinstance(value, list):
-                value = "; ".join(f"{r['deriver']} v{r['version']} at id {r['cursor']}"
-                                  for r in value) or "none"
-            self.stdout.write(f"{key:>22}  {value}")
+            self.stdout.write(f"{key:>22}  {_describe(key, value)}")
+
+
+def _describe(key: str, value) -> str:
+    if key == "old_version":
+        return ", ".join(f"{name} {n}" for name, n in value.items())
+    if key == "rollouts":
+        return "; ".join(f"{r['deriver']} v{r['version']} at id {r['cursor']}"
+                         for r in value) or "none"
+    if key == "workers":
+        return "; ".join(
+            f"{w['id']} {'live' if w['live'] else 'gone'}"
+            f"{' OUTDATED' if w['outdated'] else ''} (last seen {w['last_seen']})"
+            for w in value) or "none"
+    return str(value)

@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from activities import storage
 from activities.models import Activity, Upload
 from core import sniff
-from reconciler import clock, nudges
+from reconciler import clock, inline, nudges
 
 log = structlog.get_logger(__name__)
 
@@ -81,16 +81,26 @@ def accept(data: bytes, *, owner: AbstractBaseUser, original_name: str = "", nam
                 external_id=external_id[:255], format=payload.format, sha256=sha256,
                 file_name=file_name, size_bytes=len(payload.content),
                 due_at=now, pending_since=now)
-            transaction.on_commit(partial(nudges.send, activity.id))
+            transaction.on_commit(partial(_after_commit, activity.id, len(payload.content)))
     except IntegrityError:
         # The same content (or key) committed by a concurrent request: answer with it.
         existing = _existing(owner, sha256=sha256, idempotency_key=idempotency_key)
         if existing is None:
             raise
         return existing
+    if settings.CAIRN_INLINE_FALLBACK:
+        activity.refresh_from_db()  # the fallback may have processed it already
     log.info("upload.accepted", upload_id=upload.id, activity_id=activity.id,
              format=payload.format, gzipped=payload.gzipped, size_bytes=len(data))
     return Accepted(upload=upload, activity=activity, created=True)
+
+
+def _after_commit(activity_id: int, size_bytes: int) -> None:
+    """Nudge a worker; if the queue is down and the file small, process it here."""
+    if nudges.send(activity_id):
+        return
+    if settings.CAIRN_INLINE_FALLBACK and size_bytes <= settings.CAIRN_INLINE_MAX_KB * 1024:
+        inline.process(activity_id, budget_s=settings.CAIRN_INLINE_BUDGET_S)
 
 
 def _existing(owner: AbstractBaseUser, *, sha256: str,

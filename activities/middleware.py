@@ -1,4 +1,4 @@
-"""Request ids: every log line of a request carries one, and the response returns it."""
+"""Request ids on every log line of a request, and 503 (not 500) while the database is away."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import time
 import uuid
 
 import structlog
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse, JsonResponse
 
 log = structlog.get_logger("cairn.request")
 
@@ -31,4 +33,33 @@ class RequestLogMiddleware:
         log.info("request.finished", request_id=request_id, method=request.method,
                  path=request.path, status=response.status_code,
                  ms=round((time.monotonic() - started) * 1000, 1))
+        return response
+
+
+class DatabaseUnavailableMiddleware:
+    """The database is down or restarting: answer 503 with Retry-After, not a 500.
+
+    The upload was not acknowledged, so a client that retries (with the same
+    Idempotency-Key) loses nothing and duplicates nothing.
+    """
+
+    RETRY_AFTER_S = 5
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, (OperationalError, InterfaceError)):
+            return None
+        log.warning("request.database_unavailable", path=request.path, error=str(exception))
+        message = "The database is unavailable; try again in a few seconds."
+        if request.path.startswith("/api/"):
+            response = JsonResponse({"error": {"code": "Unavailable", "message": message}},
+                                    status=503)
+        else:
+            response = HttpResponse(message, status=503, content_type="text/plain")
+        response["Retry-After"] = str(self.RETRY_AFTER_S)
         return response

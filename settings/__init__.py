@@ -30,6 +30,9 @@ CAIRN_BACKOFF_CAP_S = env_int("CAIRN_BACKOFF_CAP_S", 3600, minimum=1)
 CAIRN_CLAIM_BATCH = env_int("CAIRN_CLAIM_BATCH", 10, minimum=1)
 CAIRN_ROLLOUT_BATCH = env_int("CAIRN_ROLLOUT_BATCH", 1000, minimum=1)
 CAIRN_INLINE_FALLBACK = env_bool("CAIRN_INLINE_FALLBACK", False)
+# Only files up to this size (inflated) are processed inline, for at most this long.
+CAIRN_INLINE_MAX_KB = env_int("CAIRN_INLINE_MAX_KB", 1024, minimum=1)
+CAIRN_INLINE_BUDGET_S = env_float("CAIRN_INLINE_BUDGET_S", 2.0, minimum=0.1)
 CAIRN_BROKER = env_choice("CAIRN_BROKER", "orm", choices=("orm", "redis"))
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 # How long an upload may wait on the broker before the nudge is given up (the sweep
@@ -96,6 +99,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "activities.middleware.RequestLogMiddleware",
+    "activities.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

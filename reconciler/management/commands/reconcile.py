@@ -8,9 +8,14 @@ import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import close_old_connections, connection
+import structlog
+from django.db import DatabaseError, close_old_connections, connection, connections
 
 from reconciler import sweep
+
+log = structlog.get_logger(__name__)
+
+BUSY, IDLE, FAILED = "busy", "idle", "failed"
 
 
 class Command(BaseCommand):
@@ -36,11 +41,27 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, self.on_signal)
         signal.signal(signal.SIGINT, self.on_signal)
         interval = settings.CAIRN_SWEEP_INTERVAL_S if interval is None else interval
+        failures = 0
         while not self.shutdown:
+            outcome = self.step(batch)
+            failures = failures + 1 if outcome == FAILED else 0
+            if outcome == IDLE:
+                self.sleep(interval)
+            elif outcome == FAILED:
+                # The database is restarting: back off 1, 2, 4 ... 30 s and go on; leases
+                # held meanwhile simply expire and are taken again.
+                self.sleep(min(30, 2 ** (failures - 1)))
+
+    def step(self, batch: int | None) -> str:
+        """One sweep round: BUSY, IDLE or FAILED. Never raises a database error."""
+        try:
             close_old_connections()
             _name_connection()
-            if not sweep.sweep_once(limit=batch).found_work:
-                self.sleep(interval)
+            return BUSY if sweep.sweep_once(limit=batch).found_work else IDLE
+        except DatabaseError as error:
+            log.warning("sweep.failed", error=str(error))
+            connections.close_all()
+            return FAILED
 
     def on_signal(self, signum, frame):
         self.shutdown = True  # finish the activity in hand, then stop

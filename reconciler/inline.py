@@ -1,0 +1,58 @@
+"""The inline fallback: the queue is down, so a small upload is processed in the request.
+
+Same claim, same reconcile_one, bounded by a time budget; whatever happens, the request
+goes on to answer 202 and anything unfinished is left to the sweep.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import structlog
+from django.db import connection
+
+from reconciler import clock, leases, metrics, workers
+from reconciler.models import Attempt
+from reconciler.reconcile import reconcile_one
+
+log = structlog.get_logger(__name__)
+
+
+def process(activity_id: int, *, budget_s: float) -> str:
+    """Reconcile the activity here for at most `budget_s`; never raises.
+
+    The work runs in a thread so that the request waits no longer than the budget even
+    inside one slow deriver; the thread starts no deriver after the deadline, hands its
+    lease back and stops (an Attempt with outcome `yielded`).
+    """
+    deadline = time.monotonic() + budget_s
+    result: list[str] = []
+
+    def run() -> None:
+        try:
+            result.append(_reconcile(activity_id, deadline=deadline))
+        except Exception:  # anything at all: the sweep will do it, the upload stands
+            log.exception("inline.failed", activity_id=activity_id)
+            result.append("error")
+        finally:
+            connection.close()  # the thread's own connection
+
+    worker = threading.Thread(target=run, name=f"inline-{activity_id}", daemon=True)
+    worker.start()
+    worker.join(budget_s)
+    outcome = result[0] if result else "over_budget"
+    metrics.INLINE_FALLBACKS.labels(outcome=outcome).inc()
+    log.info("inline.finished", activity_id=activity_id, outcome=outcome)
+    return outcome
+
+
+def _reconcile(activity_id: int, *, deadline: float) -> str:
+    now = clock.now()
+    workers.beat(now=now)
+    if not workers.may_claim(now=now):
+        return "outdated"
+    claim = leases.claim_one(activity_id, now=now, owner=workers.identity())
+    if claim is None:
+        return "taken"  # a worker got there first after all
+    return reconcile_one(claim, trigger=Attempt.Trigger.INLINE, deadline=deadline)

@@ -1,32 +1,9 @@
-"""Admin for uploads, activities and their derived data (staff only)."""
+"""Admin for uploads and API tokens (staff only). Activities are in reconciler/admin.py,
+beside the re-sync actions that act on them."""
 
 from django.contrib import admin
 
-from activities.models import Activity, ApiToken, Derived, Upload
-
-RECONCILE_FIELDS = ("status", "error_code", "error_message", "needs_work", "generation",
-                    "priority", "due_at", "pending_since", "lease_owner", "lease_token",
-                    "lease_expires_at", "attempts", "processed_at")
-
-
-class DerivedInline(admin.TabularInline):
-    model = Derived
-    fields = ("deriver", "version", "status", "error_code", "error_message", "duration_ms",
-              "updated_at")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-
-@admin.register(Activity)
-class ActivityAdmin(admin.ModelAdmin):
-    list_display = ("id", "name", "owner", "format", "status", "needs_work", "attempts",
-                    "created_at")
-    list_filter = ("status", "needs_work", "format")
-    search_fields = ("=id", "owner__username", "sha256", "name")
-    readonly_fields = ("owner", "upload", "format", "sha256", "file_name", "size_bytes",
-                       "created_at", *RECONCILE_FIELDS)
-    inlines = [DerivedInline]
+from activities.models import ApiToken, Upload
 
 
 @admin.register(Upload)

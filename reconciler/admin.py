@@ -1,8 +1,54 @@
-"""Admin for the reconciler's records: attempts and rollouts (read-only)."""
+"""Admin for activities' reconcile state, attempts and rollouts, with the re-sync actions.
 
-from django.contrib import admin
+The actions call reconciler.resync, as the `resync` command does.
+"""
 
-from reconciler.models import Attempt, Rollout
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from activities.models import Activity, Derived
+from reconciler import clock, resync
+from reconciler.models import Attempt, Rollout, Worker
+
+RECONCILE_FIELDS = ("status", "error_code", "error_message", "needs_work", "generation",
+                    "priority", "due_at", "pending_since", "lease_owner", "lease_token",
+                    "lease_expires_at", "attempts", "processed_at")
+
+
+class DerivedInline(admin.TabularInline):
+    model = Derived
+    fields = ("deriver", "version", "status", "error_code", "error_message", "duration_ms",
+              "updated_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+@admin.register(Activity)
+class ActivityAdmin(admin.ModelAdmin):
+    list_display = ("id", "name", "owner", "format", "status", "error_code", "attempts",
+                    "due_at", "created_at")
+    list_filter = ("status", "needs_work", "format")
+    search_fields = ("=id", "owner__username", "sha256", "name")
+    readonly_fields = ("owner", "upload", "format", "sha256", "file_name", "size_bytes",
+                       "created_at", *RECONCILE_FIELDS)
+    inlines = [DerivedInline]
+    actions = ["force_resync", "replay_dead"]
+
+    @admin.action(description="Force re-sync (rebuild every derived output)")
+    def force_resync(self, request: HttpRequest, queryset: QuerySet[Activity]) -> None:
+        count = resync.resync(queryset, now=clock.now(), revive_dead=True,
+                              priority=Activity.Priority.FRESH)
+        self.message_user(request, f"Re-sync requested for {count} activit"
+                          f"{'y' if count == 1 else 'ies'}.", messages.SUCCESS)
+
+    @admin.action(description="Replay dead activities")
+    def replay_dead(self, request: HttpRequest, queryset: QuerySet[Activity]) -> None:
+        count = resync.resync(queryset.filter(status=Activity.Status.DEAD), now=clock.now(),
+                              revive_dead=True, priority=Activity.Priority.FRESH)
+        self.message_user(request, f"Replayed {count} dead activit"
+                          f"{'y' if count == 1 else 'ies'}.", messages.SUCCESS)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -24,3 +70,8 @@ class AttemptAdmin(ReadOnlyAdmin):
 @admin.register(Rollout)
 class RolloutAdmin(ReadOnlyAdmin):
     list_display = ("deriver", "version", "cursor", "flagged", "started_at", "finished_at")
+
+
+@admin.register(Worker)
+class WorkerAdmin(ReadOnlyAdmin):
+    list_display = ("id", "versions", "started_at", "last_seen")

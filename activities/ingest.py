@@ -7,7 +7,6 @@ work before anyone is told the upload succeeded. The nudge only makes it quicker
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from functools import partial
 
@@ -61,7 +60,7 @@ def accept(data: bytes, *, owner: AbstractBaseUser, original_name: str = "", nam
         raise Rejected(str(error), code="TooLarge", status=413) from None
     except sniff.UnsupportedFile as error:
         raise Rejected(str(error), code="UnsupportedFile", status=415) from None
-    sha256 = hashlib.sha256(payload.content).hexdigest()
+    sha256 = payload.sha256
 
     existing = _existing(owner, sha256=sha256, idempotency_key=idempotency_key)
     if existing is not None:
@@ -79,9 +78,9 @@ def accept(data: bytes, *, owner: AbstractBaseUser, original_name: str = "", nam
             activity = Activity.objects.create(
                 owner=owner, upload=upload, name=name[:255] or _default_name(original_name),
                 external_id=external_id[:255], format=payload.format, sha256=sha256,
-                file_name=file_name, size_bytes=len(payload.content),
+                file_name=file_name, size_bytes=payload.size,
                 due_at=now, pending_since=now)
-            transaction.on_commit(partial(_after_commit, activity.id, len(payload.content)))
+            transaction.on_commit(partial(_after_commit, activity.id, payload.size))
     except IntegrityError:
         # The same content (or key) committed by a concurrent request: answer with it.
         existing = _existing(owner, sha256=sha256, idempotency_key=idempotency_key)

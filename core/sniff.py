@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 FIT = "fit"
@@ -11,10 +13,15 @@ GPX = "gpx"
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _ZIP_MAGIC = b"PK\x03\x04"
-# The XML root element: skip the BOM, declaration, comments, processing instructions and
+#: How much of a file the root element is looked for in.
+HEAD_BYTES = 64 * 1024
+_CHUNK = 1 << 20
+# The XML root element: skip the BOM, declaration, comments, processing instructions,
+# a DOCTYPE (internal subset included: the decoder refuses those, with a reason) and
 # whitespace, then read the first tag's local name.
 _XML_PROLOGUE = re.compile(
-    rb"\A(?:\xef\xbb\xbf)?(?:\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>)*", re.S)
+    rb"\A(?:\xef\xbb\xbf)?(?:\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^\[>]*(?:\[.*?\])?\s*>)*",
+    re.S)
 _ROOT_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)")
 
 
@@ -28,51 +35,83 @@ class TooLarge(ValueError):
 
 @dataclass(frozen=True, kw_only=True)
 class Payload:
-    """An activity file as stored: its format, whether it came gzipped, and its content."""
+    """What an upload holds: its format, whether it came gzipped, and its content's hash
+    and size (inflated)."""
 
     format: str  # FIT or GPX
     gzipped: bool
-    content: bytes  # inflated bytes
+    sha256: str
+    size: int
 
 
 def detect(data: bytes) -> str | None:
     """FIT, GPX or None, from the first bytes alone."""
     if _is_fit(data):
         return FIT
-    prologue = _XML_PROLOGUE.match(data[:4096])
-    match = _ROOT_TAG.match(data, prologue.end() if prologue else 0)
+    head = data[:HEAD_BYTES]
+    prologue = _XML_PROLOGUE.match(head)
+    match = _ROOT_TAG.match(head, prologue.end() if prologue else 0)
     if match and match.group(1).lower() == b"gpx":
         return GPX
     return None
 
 
 def inspect(data: bytes, *, max_inflated: int) -> Payload:
-    """Decide what `data` is, inflating one layer of gzip at most `max_inflated` bytes."""
+    """Decide what `data` is and hash its content, inflating one layer of gzip as a
+    stream: memory stays at a chunk whatever the file inflates to, and inflating stops
+    past `max_inflated` bytes (a gzip bomb is refused early)."""
     gzipped = data.startswith(_GZIP_MAGIC)
-    content = inflate(data, limit=max_inflated) if gzipped else data
-    fmt = detect(content)
-    if fmt is None:
-        if content.startswith(_ZIP_MAGIC):
-            raise UnsupportedFile("Zip archives are not accepted here; upload the FIT or GPX "
-                                  "files inside it.")
-        what = "gzipped file" if gzipped else "file"
-        raise UnsupportedFile(f"This {what} is neither FIT nor GPX: Cairn reads FIT and GPX "
-                              "files, optionally gzipped.")
-    return Payload(format=fmt, gzipped=gzipped, content=content)
+    if not gzipped:
+        return Payload(format=_format(data, gzipped=False), gzipped=False,
+                       sha256=hashlib.sha256(data).hexdigest(), size=len(data))
+    digest, head, size = hashlib.sha256(), bytearray(), 0
+    for chunk in _inflated(data, limit=max_inflated):
+        digest.update(chunk)
+        size += len(chunk)
+        if len(head) < HEAD_BYTES:
+            head += chunk[:HEAD_BYTES - len(head)]
+    return Payload(format=_format(bytes(head), gzipped=True), gzipped=True,
+                   sha256=digest.hexdigest(), size=size)
 
 
-def inflate(data: bytes, *, limit: int) -> bytes:
-    """Gunzip `data`, refusing to produce more than `limit` bytes (a gzip bomb stops early)."""
+def unwrap(data: bytes, *, max_inflated: int) -> tuple[str, bytes]:
+    """(format, content) of an activity file, gunzipped if it is: what decoders read."""
+    if data.startswith(_GZIP_MAGIC):
+        content = b"".join(_inflated(data, limit=max_inflated))
+        return _format(content, gzipped=True), content
+    return _format(data, gzipped=False), data
+
+
+def _inflated(data: bytes, *, limit: int) -> Iterator[bytes]:
     inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
-    try:
-        out = inflater.decompress(data, limit + 1)
-    except zlib.error as error:
-        raise UnsupportedFile(f"The gzip data is corrupt ({error}).") from None
-    if len(out) > limit:
-        raise TooLarge(f"The file inflates to more than {limit // 2**20} MB.")
-    if not inflater.eof:
-        raise UnsupportedFile("The gzip data is truncated.")
-    return out
+    pending, produced = data, 0
+    while True:
+        try:
+            chunk = inflater.decompress(pending, _CHUNK)
+        except zlib.error as error:
+            raise UnsupportedFile(f"The gzip data is corrupt ({error}).") from None
+        pending = inflater.unconsumed_tail
+        produced += len(chunk)
+        if produced > limit:
+            raise TooLarge(f"The file inflates to more than {limit // 2**20} MB.")
+        if chunk:
+            yield chunk
+        if inflater.eof:
+            return
+        if not chunk and not pending:
+            raise UnsupportedFile("The gzip data is truncated.")
+
+
+def _format(content: bytes, *, gzipped: bool) -> str:
+    fmt = detect(content)
+    if fmt is not None:
+        return fmt
+    if content.startswith(_ZIP_MAGIC):
+        raise UnsupportedFile("Zip archives are not accepted here; upload the FIT or GPX "
+                              "files inside it.")
+    what = "gzipped file" if gzipped else "file"
+    raise UnsupportedFile(f"This {what} is neither FIT nor GPX: Cairn reads FIT and GPX "
+                          "files, optionally gzipped.")
 
 
 def _is_fit(data: bytes) -> bool:

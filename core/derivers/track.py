@@ -11,8 +11,8 @@ MAX_INFLATED_BYTES = 1 << 30
 
 def build_track(original: bytes) -> tracks.Track:
     try:
-        payload = sniff.inspect(original, max_inflated=MAX_INFLATED_BYTES)
-        return decode.decode(payload.content, payload.format)
+        fmt, content = sniff.unwrap(original, max_inflated=MAX_INFLATED_BYTES)
+        return decode.decode(content, fmt)
     except (sniff.UnsupportedFile, sniff.TooLarge) as error:
         raise DeriveError(str(error), code="UnsupportedFile", permanent=True) from None
     except decode.DecodeError as error:

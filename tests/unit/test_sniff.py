@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -29,10 +30,18 @@ def test_other_xml_is_not_gpx():
     assert sniff.detect(b'<?xml version="1.0"?><TrainingCenterDatabase/>') is None
 
 
-def test_gzipped_file_is_inflated():
+def test_gzipped_file_is_hashed_and_measured_by_its_content():
     content = (FILES / "two_tracks.gpx").read_bytes()
     payload = sniff.inspect(gzip.compress(content), max_inflated=1 << 20)
-    assert (payload.format, payload.gzipped, payload.content) == (sniff.GPX, True, content)
+    plain = sniff.inspect(content, max_inflated=1 << 20)
+    assert (payload.format, payload.gzipped, payload.size) == (sniff.GPX, True, len(content))
+    assert payload.sha256 == plain.sha256 == hashlib.sha256(content).hexdigest()
+    assert sniff.unwrap(gzip.compress(content), max_inflated=1 << 20) == (sniff.GPX, content)
+
+
+def test_gpx_with_a_doctype_internal_subset_is_still_gpx():
+    data = b'<?xml version="1.0"?><!DOCTYPE gpx [<!ENTITY a "b">]><gpx version="1.1"/>'
+    assert sniff.detect(data) == sniff.GPX
 
 
 def test_gzip_bomb_stops_at_the_limit():

@@ -1,0 +1,145 @@
+"""Hostile and broken input: every bad upload is a 4xx with the JSON error or ends
+`failed` with a readable error; never a 500, never a crashed worker, never an expansion."""
+
+import gzip
+import random
+import tracemalloc
+import zlib
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from activities.models import Activity
+from reconciler import sweep
+from reconciler.models import Attempt
+from tests import factories
+from tests.corpus import corpus_dir
+
+pytestmark = pytest.mark.django_db
+
+FILES = Path(__file__).resolve().parents[1] / "files"
+
+
+def _post(api, data: bytes, name: str = "x.gpx"):
+    return api.post("/api/v1/uploads", {"file": SimpleUploadedFile(name, data)})
+
+
+def _settle(api, data: bytes) -> Activity | int:
+    """Upload and reconcile; the activity, or the 4xx status if refused at the door."""
+    response = _post(api, data)
+    assert response.status_code != 500
+    if response.status_code != 202:
+        assert 400 <= response.status_code < 500
+        assert set(response.json()["error"]) == {"code", "message"}
+        return response.status_code
+    sweep.drain()
+    return Activity.objects.get(id=response.json()["activity_id"])
+
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE gpx [
+ <!ENTITY a "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa">
+ <!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">
+ <!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">
+ <!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">
+ <!ENTITY e "&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;">
+]>
+<gpx version="1.1" creator="&e;"><trk><trkseg>
+<trkpt lat="46.0" lon="14.0"><time>2026-01-01T10:00:00Z</time></trkpt>
+<trkpt lat="46.001" lon="14.0"><time>2026-01-01T10:00:10Z</time></trkpt>
+</trkseg></trk></gpx>"""
+
+EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
+<!DOCTYPE gpx [<!ENTITY secret SYSTEM "file:///etc/passwd">]>
+<gpx version="1.1"><trk><name>&secret;</name><trkseg>
+<trkpt lat="46.0" lon="14.0"><time>2026-01-01T10:00:00Z</time></trkpt>
+<trkpt lat="46.001" lon="14.0"><time>2026-01-01T10:00:10Z</time></trkpt>
+</trkseg></trk></gpx>"""
+
+
+@pytest.mark.parametrize("data", [BILLION_LAUGHS, EXTERNAL_ENTITY],
+                         ids=["entity-expansion", "external-entity"])
+def test_xml_entities_are_never_expanded_nor_fetched(api, data):
+    activity = _settle(api, data)
+    assert activity.status == Activity.Status.FAILED
+    assert activity.error_code == "UnsafeXml"
+    assert "root:" not in activity.error_message
+    assert len(activity.error_message) < 500
+
+
+def test_gzip_bomb_is_refused_while_memory_stays_bounded(api, settings):
+    settings.CAIRN_MAX_UPLOAD_MB = 50
+    settings.CAIRN_MAX_INFLATE_RATIO = 10  # up to 500 MB inflated would be allowed...
+    packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    zeros = b"\0" * (8 << 20)
+    bomb = (packer.compress(b"<gpx>") + b"".join(packer.compress(zeros) for _ in range(128))
+            + packer.flush())
+    assert len(bomb) < 2 << 20  # ...and this 1 GB bomb weighs about 1 MB
+    tracemalloc.start()
+    try:
+        response = _post(api, bomb, name="bomb.gpx.gz")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert response.status_code == 413
+    assert peak < 64 << 20, f"peak {peak >> 20} MB"
+
+
+@pytest.mark.parametrize("name", ["bad_coordinates.gpx", "backwards_times.gpx"])
+def test_nonsense_points_never_give_nonsense_totals(api, name):
+    activity = _settle(api, (FILES / name).read_bytes())
+    if isinstance(activity, Activity) and activity.status == Activity.Status.READY:
+        body = api.get(f"/api/v1/activities/{activity.id}").json()
+        for key in ("elapsed_s", "moving_s", "distance_m", "ascent_m", "descent_m"):
+            assert body[key] is None or body[key] >= 0, key
+        if body["bbox"]:
+            assert -90 <= body["bbox"]["min_lat"] <= body["bbox"]["max_lat"] <= 90
+            assert -180 <= body["bbox"]["min_lon"] <= body["bbox"]["max_lon"] <= 180
+        assert body["max_speed_mps"] is None or body["max_speed_mps"] < 200
+    else:
+        assert activity.error_message
+
+
+@pytest.mark.parametrize("data", [
+    b"",
+    (FILES / "empty.gpx").read_bytes(),
+    (FILES / "route_and_waypoints.gpx").read_bytes(),
+    gzip.compress(b""),
+], ids=["empty", "empty-gpx", "route-only", "empty-gzip"])
+def test_empty_and_zero_point_files_fail_with_a_message(api, data):
+    outcome = _settle(api, data)
+    if isinstance(outcome, Activity):
+        assert outcome.status == Activity.Status.FAILED
+        assert outcome.error_code == "NoPoints"
+        assert len(outcome.error_message) > 20
+
+
+def _mutants(seed: int):
+    """Truncated and bit-flipped variants of small real files."""
+    rng = random.Random(seed)
+    sources = [factories.gpx(points=80), (FILES / "tiny_run.fit").read_bytes()]
+    corpus = corpus_dir()
+    if corpus is not None:
+        sources += [Path(corpus, "fit/fitparse__garmin-fenix-5-run.fit").read_bytes(),
+                    Path(corpus, "gpx/togeojson__run.gpx").read_bytes()[:20_000]]
+    for _ in range(40):
+        data = bytearray(rng.choice(sources))
+        if rng.random() < 0.5:
+            del data[rng.randrange(12, len(data)):]
+        for _ in range(rng.randrange(1, 8)):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        yield bytes(data)
+
+
+def test_mangled_files_never_crash_a_worker_nor_answer_500(api):
+    settled = [_settle(api, data) for data in _mutants(seed=20261123)]
+    activities = [a for a in settled if isinstance(a, Activity)]
+    assert len(activities) > 10
+    for activity in activities:
+        activity.refresh_from_db()
+        assert activity.status in (Activity.Status.READY, Activity.Status.FAILED)
+        if activity.status == Activity.Status.FAILED:
+            assert len(activity.error_message) > 15
+    # Nothing was retried: every failure was recognised as the file's fault at once.
+    assert not Attempt.objects.filter(outcome=Attempt.Outcome.RETRYING).exists()

@@ -39,3 +39,21 @@ def gpx(*, points: int = 60, start: datetime | None = None, step_s: int = 5,
         f"<trk><name>test {n}</name><type>cycling</type><trkseg>{''.join(rows)}</trkseg></trk>"
         "</gpx>"
     ).encode()
+
+
+def fit(*, points: int = 600, step_s: int = 1, seed: int | None = None) -> bytes:
+    """A FIT activity (records only) heading east at about 5 m/s; distinct per call."""
+    import numpy as np
+
+    from tests import fitwriter
+
+    n = next(_counter) if seed is None else seed
+    start = (START + timedelta(hours=n)).timestamp()
+    i = np.arange(points, dtype=np.float64)
+    return fitwriter.activity({
+        "time": start + i * step_s,
+        "lat": np.full(points, 46.0),
+        "lon": 14.5 + i * 5 * step_s / (111_320 * math.cos(math.radians(46.0))),
+        "ele": 300 + 10 * np.sin(i / 10),
+        "hr": 120 + i % 30,
+    })

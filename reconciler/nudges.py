@@ -50,7 +50,10 @@ def reset() -> None:
 def send(activity_id: int) -> bool:
     """Enqueue a nudge for the activity; False (logged and counted) if the broker failed."""
     try:
-        async_task(TASK, activity_id, broker=broker(), task_name=f"nudge-{activity_id}")
+        # save=False: a successful nudge leaves no row in q2's task table; the Attempt
+        # log already says what happened.
+        async_task(TASK, activity_id, broker=broker(), task_name=f"nudge-{activity_id}",
+                   save=False)
     except Exception as error:  # the broker refused, hung or broke: the sweep will do it
         metrics.NUDGES.labels(outcome="failed").inc()
         log.warning("nudge.enqueue_failed", activity_id=activity_id,

@@ -12,7 +12,7 @@ from freezegun import freeze_time
 from activities.models import Activity, Derived
 from core import derivers
 from core.derivers import DeriveError
-from reconciler import leases, sweep, tasks
+from reconciler import drift, leases, resync, sweep, tasks
 from reconciler.models import Attempt
 from reconciler.reconcile import reconcile_one
 from tests import factories
@@ -127,6 +127,16 @@ def test_transient_error_is_retried_with_backoff_then_dead(upload, settings, mon
     runs = list(Attempt.objects.filter(activity=activity).order_by("id")
                 .values_list("derivers_run", flat=True))
     assert runs == [["track", "summary"], ["summary"], ["summary"]]
+    assert drift.count(now=timezone.now())["dead"] == 1
+    # Replayed once the cause is fixed: `resync --dead` does exactly this.
+    monkeypatch.undo()
+    with freeze_time(NOW + timedelta(days=1)):
+        assert resync.resync(Activity.objects.filter(status="dead"), now=timezone.now(),
+                             revive_dead=True) == 1
+        sweep.drain()
+    activity.refresh_from_db()
+    assert activity.status == Activity.Status.READY
+    assert activity.attempts == 0
 
 
 def test_unexpected_exception_in_a_deriver_is_transient(upload, monkeypatch):

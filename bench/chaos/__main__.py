@@ -1,0 +1,199 @@
+"""The chaos run: uploads through the API while workers are killed, the broker vanishes and
+PostgreSQL restarts; then wait for convergence and report what was lost (nothing).
+
+    ./cairn chaos [--uploads 2000] [--check] [--json results.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import secrets
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psycopg
+
+from bench.chaos import load, verdict
+from bench.chaos.fleet import Fleet, free_port
+
+
+def main() -> int:
+    args = _arguments()
+    data_dir = Path(tempfile.mkdtemp(prefix="cairn-chaos-"))
+    db_url = f"{args.postgres}/{args.database}"
+    _recreate_database(args.postgres, args.database)
+    redis_port, web_port = free_port(), free_port()
+    env = {**os.environ, "DATABASE_URL": db_url, "CAIRN_DATA_DIR": str(data_dir),
+           "SECRET_KEY": secrets.token_urlsafe(40), "CAIRN_BROKER": "redis",
+           "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0", "CAIRN_LEASE_S": str(args.lease),
+           "CAIRN_WORKERS": str(args.q2_workers), "CAIRN_LOG_LEVEL": "warning",
+           "CAIRN_CLOCK": "database", "CAIRN_CLAIM_BATCH": "5"}
+    fleet = Fleet(env=env, web_port=web_port, redis_port=redis_port, sweepers=args.sweepers,
+                  log_dir=data_dir)
+    fleet.manage("migrate", "-v0")
+    token = fleet.manage("create_api_token", "chaos", "--create-user").stdout.strip()
+    versions = json.loads(fleet.manage(
+        "shell", "-c", "import json; from core import derivers; "
+        "print(json.dumps(derivers.VERSIONS))").stdout.strip().splitlines()[-1])
+    files = load.make_files(args.uploads, seed=args.seed)
+    print(f"chaos: {len(files)} files, logs in {data_dir}", flush=True)
+
+    fleet.start_all()
+    try:
+        stop = threading.Event()
+        monkey = threading.Thread(target=_monkey, args=(fleet, stop, args), daemon=True)
+        started = time.time()
+        monkey.start()
+        acks, refused = load.upload_all(files, port=web_port, token=token, clients=args.clients,
+                                        spread_s=args.duration)
+        stop.set()
+        monkey.join()
+        fleet.revive()
+        calm = time.time()
+        ids = [ack.activity_id for ack in acks]
+        converged_at = _wait_for_convergence(db_url, ids, versions, timeout=args.timeout)
+        report = _report(db_url, fleet, acks, refused, versions, started=started, calm=calm,
+                         converged_at=converged_at, uploads=len(files))
+    finally:
+        fleet.stop_all()
+    _print(report)
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=2))
+    failed = report["lost"] or report["overlapping"] or report["duplicates"] or refused
+    return 1 if args.check and failed else 0
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="./cairn chaos", description=__doc__.splitlines()[0])
+    parser.add_argument("--uploads", type=int, default=2000)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--duration", type=float, default=60,
+                        help="seconds over which uploads are spread and faults done")
+    parser.add_argument("--q2-workers", type=int, default=3)
+    parser.add_argument("--sweepers", type=int, default=2)
+    parser.add_argument("--lease", type=int, default=10, help="CAIRN_LEASE_S for the run")
+    parser.add_argument("--timeout", type=float, default=600,
+                        help="seconds to wait for convergence after the chaos")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432")
+    parser.add_argument("--database", default="cairn_chaos")
+    parser.add_argument("--no-postgres-restart", action="store_true")
+    parser.add_argument("--json", help="write the figures to this file too")
+    parser.add_argument("--check", action="store_true",
+                        help="exit 1 if anything was lost, duplicated or processed twice at once")
+    return parser.parse_args()
+
+
+def _recreate_database(server: str, name: str) -> None:
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def _monkey(fleet: Fleet, stop: threading.Event, args: argparse.Namespace) -> None:
+    """Until the uploads are all acknowledged: a fault every 0.5 to 3 s. PostgreSQL is
+    restarted once, 40 % of the way in."""
+    rng = random.Random(args.seed)
+    restart_at = (None if args.no_postgres_restart
+                  else time.monotonic() + 0.4 * args.duration)
+    while not stop.wait(rng.uniform(0.5, 3.0)):
+        if restart_at is not None and time.monotonic() > restart_at:
+            restart_at = None
+            print("chaos: restarting PostgreSQL", flush=True)
+            fleet.restart_postgres()
+            continue
+        roll = rng.random()
+        if roll < 0.6:
+            _kill_a_lease_holder(fleet, rng)
+        elif roll < 0.75:
+            fleet.kill_sweeper(rng.randrange(fleet.sweepers))
+        elif roll < 0.85:
+            fleet.kill_cluster()
+        else:
+            fleet.broker_away(rng.uniform(1.0, 4.0))
+        fleet.revive()
+
+
+def _kill_a_lease_holder(fleet: Fleet, rng: random.Random) -> None:
+    """SIGKILL a worker that holds a lease right now (mid-file), else any worker."""
+    workers = fleet.worker_pids()
+    try:
+        with psycopg.connect(fleet.env["DATABASE_URL"], connect_timeout=2) as conn:
+            owners = [row[0] for row in conn.execute(
+                "SELECT DISTINCT lease_owner FROM activities_activity "
+                "WHERE lease_token IS NOT NULL")]
+    except psycopg.Error:
+        owners = []
+    holders = [int(owner.rsplit(":", 1)[1]) for owner in owners if ":" in owner]
+    holders = [pid for pid in holders if pid in workers]
+    if holders or workers:
+        pid = rng.choice(holders or sorted(workers))
+        fleet.kill(pid, workers[pid])
+
+
+def _wait_for_convergence(db_url: str, ids: list[int], versions: dict[str, int], *,
+                          timeout: float) -> float | None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with psycopg.connect(db_url, connect_timeout=2) as conn:
+                if not verdict.not_converged(conn, ids, versions):
+                    return time.time()
+        except psycopg.Error:
+            pass
+        time.sleep(0.5)
+    return None
+
+
+def _report(db_url: str, fleet: Fleet, acks: list[load.Ack], refused: list[str],
+            versions: dict[str, int], *, started: float, calm: float,
+            converged_at: float | None, uploads: int) -> dict:
+    ids = [ack.activity_id for ack in acks]
+    with psycopg.connect(db_url) as conn:
+        lost = verdict.not_converged(conn, ids, versions)
+        intervals = verdict.lease_intervals(conn)
+        activities = conn.execute("SELECT count(*) FROM activities_activity").fetchone()[0]
+    rescues = verdict.rescues(intervals, fleet.kills)
+    return {
+        "uploads": uploads,
+        "acknowledged": len(acks),
+        "refused": refused,
+        "at_current_versions": len(ids) - len(lost),
+        "lost": len(lost),
+        "lost_ids": lost[:20],
+        "duplicates": activities - len(set(ids)),
+        "overlapping": len(verdict.overlaps(intervals)),
+        "attempts": len(intervals),
+        "orphaned_attempts": sum(1 for i in intervals if not i.finished),
+        "kills": len(fleet.kills),
+        "kills_by_kind": _count(k.what for k in fleet.kills),
+        "slowest_orphan_rescue_s": round(max(rescues), 2) if rescues else None,
+        "orphan_rescues": len(rescues),
+        "upload_retries": sum(ack.tries - 1 for ack in acks),
+        "chaos_s": round(calm - started, 1),
+        "converge_after_chaos_s": round(converged_at - calm, 1) if converged_at else None,
+        "lease_s": int(fleet.env["CAIRN_LEASE_S"]),
+    }
+
+
+def _count(items) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for item in items:
+        counts[item] = counts.get(item, 0) + 1
+    return counts
+
+
+def _print(report: dict) -> None:
+    width = max(len(key) for key in report)
+    for key, value in report.items():
+        print(f"{key:>{width}}  {value}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

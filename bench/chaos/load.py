@@ -1,0 +1,94 @@
+"""The chaos run's load: distinct activity files, uploaded through the HTTP API by several
+clients that retry (with the same Idempotency-Key) until Cairn acknowledges."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+import urllib.error
+import urllib.request
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from tests import factories
+
+
+@dataclass(frozen=True)
+class Ack:
+    index: int
+    upload_id: int
+    activity_id: int
+    at: float  # time.time() of the 202
+    tries: int
+
+
+def make_files(count: int, *, seed: int) -> list[tuple[str, bytes]]:
+    """Mostly small GPX and FIT files, with a few long ones so that kills land mid-file."""
+    rng = random.Random(seed)
+    files = []
+    for index in range(count):
+        unique = seed * 1_000_000 + index
+        roll = rng.random()
+        if roll < 0.55:
+            files.append((f"{index}.gpx", factories.gpx(points=rng.randint(100, 1200),
+                                                        seed=unique)))
+        elif roll < 0.97:
+            files.append((f"{index}.fit", factories.fit(points=rng.randint(300, 3000),
+                                                        seed=unique)))
+        else:
+            files.append((f"{index}.fit", factories.fit(points=rng.randint(15_000, 30_000),
+                                                        seed=unique)))
+    return files
+
+
+def upload_all(files: list[tuple[str, bytes]], *, port: int, token: str, clients: int,
+               spread_s: float) -> tuple[list[Ack], list[str]]:
+    """Upload every file, spread evenly over `spread_s` seconds so that the faults land
+    among them; returns the acknowledgements and the uploads given up on."""
+    run = uuid.uuid4().hex[:8]
+    start, step = time.monotonic(), spread_s / max(len(files), 1)
+
+    def paced(item: tuple[int, tuple[str, bytes]]) -> Ack | str:
+        index, (name, data) = item
+        time.sleep(max(0.0, start + index * step - time.monotonic()))
+        return _upload(index, name, data, port=port, token=token, run=run)
+
+    with ThreadPoolExecutor(clients) as pool:
+        results = list(pool.map(paced, enumerate(files)))
+    acks = [r for r in results if isinstance(r, Ack)]
+    return acks, [r for r in results if isinstance(r, str)]
+
+
+def _upload(index: int, name: str, data: bytes, *, port: int, token: str,
+            run: str) -> Ack | str:
+    body, boundary = _multipart(name, data)
+    deadline = time.monotonic() + 300
+    tries, pause = 0, 0.2
+    while time.monotonic() < deadline:
+        tries += 1
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/v1/uploads", data=body, method="POST",
+            headers={"Authorization": f"Bearer {token}", "Idempotency-Key": f"{run}-{index}",
+                     "Content-Type": f"multipart/form-data; boundary={boundary}"})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                reply = json.load(answer)
+                return Ack(index=index, upload_id=reply["id"], activity_id=reply["activity_id"],
+                           at=time.time(), tries=tries)
+        except urllib.error.HTTPError as error:
+            if error.code < 500 and error.code != 429:
+                return f"{name}: HTTP {error.code} {error.read()[:200]!r}"
+        except (OSError, ValueError):
+            pass  # the server restarting, the database away: retry as a client would
+        time.sleep(pause)
+        pause = min(pause * 2, 2.0)
+    return f"{name}: not acknowledged after {tries} tries"
+
+
+def _multipart(name: str, data: bytes) -> tuple[bytes, str]:
+    boundary = uuid.uuid4().hex
+    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
+            f"filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").encode()
+    return head + data + f"\r\n--{boundary}--\r\n".encode(), boundary

@@ -96,6 +96,7 @@ class Activity(models.Model):
     #: When the activity may next be claimed: now for new work, the lease expiry while
     #: leased, the backoff time while retrying.
     due_at = models.DateTimeField()
+    #: When it last started needing work (set whenever needs_work becomes true).
     pending_since = models.DateTimeField(null=True, blank=True)
     lease_owner = models.CharField(max_length=255, blank=True)
     lease_token = models.CharField(max_length=32, null=True, blank=True)  # noqa: DJ001 (no lease)
@@ -109,10 +110,11 @@ class Activity(models.Model):
             models.UniqueConstraint(fields=["owner", "sha256"], name="activity_owner_sha256"),
         ]
         indexes = [
-            # The claim: "needs work and due, fresh first" (reconciler.leases.claim). Its
-            # predicate names no version, so a version bump never invalidates it.
-            models.Index(fields=["priority", "due_at"], name="activity_due",
-                         condition=Q(needs_work=True)),
+            # The claim: "needs work and due; fresh before backfill, oldest first"
+            # (reconciler.leases.claim), and drift's pending counts. Its predicate names no
+            # version, so a version bump never invalidates it.
+            models.Index(fields=["priority", "pending_since"], name="activity_pending",
+                         include=["due_at"], condition=Q(needs_work=True)),
             # Failed and dead counts for drift and the admin's filters.
             models.Index(fields=["status"], name="activity_failed_or_dead",
                          condition=Q(status__in=["failed", "dead"])),

@@ -34,10 +34,11 @@ class LeaseLost(Exception):
     """The lease expired or was taken: the holder must stop and discard its results."""
 
 
-# Take up to N activities that need work and are due, fresh uploads first, skipping rows
+# Take up to N activities that need work and are due (fresh before backfill, oldest
+# pending first, so orphans and due retries go before newer uploads), skipping rows
 # another claimer has locked and activities with outputs newer than this code makes;
 # lease them in the same statement. The subquery is served by the partial index
-# activity_due, the NOT EXISTS by derived_one_per_kind.
+# activity_pending (due_at is included in it), the NOT EXISTS by derived_one_per_kind.
 _CLAIM_SQL = f"""
 UPDATE {_TABLE}
    SET lease_token = %s, lease_owner = %s, lease_expires_at = %s, due_at = %s,
@@ -45,7 +46,7 @@ UPDATE {_TABLE}
  WHERE id IN (
        SELECT id FROM {_TABLE} AS a
         WHERE needs_work AND due_at <= %s AND {{not_newer}}
-        ORDER BY priority, due_at
+        ORDER BY priority, pending_since
         LIMIT %s
         {{lock}})
 RETURNING id, generation

@@ -17,10 +17,11 @@ def gpx(*, points: int = 60, start: datetime | None = None, step_s: int = 5,
     """A GPX 1.1 track heading east at about 5 m/s with gentle hills.
 
     Each call gets a different start time (hence different bytes) unless `start` or
-    `seed` pins it, because Cairn folds identical uploads into one.
+    `seed` pins it, because Cairn folds identical uploads into one. Seeds count minutes,
+    so that a million of them stay inside FIT's 32-bit clock (until 2126).
     """
     n = next(_counter) if seed is None else seed
-    start = start or START + timedelta(hours=n)
+    start = start or START + timedelta(minutes=n)
     rows = []
     for i in range(points):
         lat = lat0
@@ -48,7 +49,7 @@ def fit(*, points: int = 600, step_s: int = 1, seed: int | None = None) -> bytes
     from tests import fitwriter
 
     n = next(_counter) if seed is None else seed
-    start = (START + timedelta(hours=n)).timestamp()
+    start = (START + timedelta(minutes=n)).timestamp()
     i = np.arange(points, dtype=np.float64)
     return fitwriter.activity({
         "time": start + i * step_s,

@@ -65,7 +65,8 @@ def main() -> int:
     _print(report)
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2))
-    failed = report["lost"] or report["overlapping"] or report["duplicates"] or refused
+    failed = (report["lost"] or report["overlapping"] or report["duplicates"]
+              or report["deduplicated"] or refused)
     return 1 if args.check and failed else 0
 
 
@@ -154,7 +155,7 @@ def _wait_for_convergence(db_url: str, ids: list[int], versions: dict[str, int],
 def _report(db_url: str, fleet: Fleet, acks: list[load.Ack], refused: list[str],
             versions: dict[str, int], *, started: float, calm: float,
             converged_at: float | None, uploads: int) -> dict:
-    ids = [ack.activity_id for ack in acks]
+    ids = sorted({ack.activity_id for ack in acks})
     with psycopg.connect(db_url) as conn:
         lost = verdict.not_converged(conn, ids, versions)
         intervals = verdict.lease_intervals(conn)
@@ -164,22 +165,33 @@ def _report(db_url: str, fleet: Fleet, acks: list[load.Ack], refused: list[str],
         "uploads": uploads,
         "acknowledged": len(acks),
         "refused": refused,
+        # Every file is distinct, so every acknowledgement names its own activity.
+        "deduplicated": len(acks) - len(ids),
         "at_current_versions": len(ids) - len(lost),
         "lost": len(lost),
         "lost_ids": lost[:20],
-        "duplicates": activities - len(set(ids)),
+        "duplicates": activities - len(ids),
         "overlapping": len(verdict.overlaps(intervals)),
         "attempts": len(intervals),
         "orphaned_attempts": sum(1 for i in intervals if not i.finished),
         "kills": len(fleet.kills),
         "kills_by_kind": _count(k.what for k in fleet.kills),
         "slowest_orphan_rescue_s": round(max(rescues), 2) if rescues else None,
+        "orphan_rescue_p50_s": _percentile(rescues, 50),
+        "orphan_rescue_p95_s": _percentile(rescues, 95),
         "orphan_rescues": len(rescues),
         "upload_retries": sum(ack.tries - 1 for ack in acks),
         "chaos_s": round(calm - started, 1),
         "converge_after_chaos_s": round(converged_at - calm, 1) if converged_at else None,
         "lease_s": int(fleet.env["CAIRN_LEASE_S"]),
     }
+
+
+def _percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(len(ordered) * q / 100))], 2)
 
 
 def _count(items) -> dict[str, int]:

@@ -70,3 +70,16 @@ def test_second_claim_one_of_a_leased_activity_gets_nothing(upload):
         second = leases.claim_one(activity.id, now=NOW, owner="w-2")
     assert first is not None
     assert second is None
+
+
+def test_orphan_is_claimed_before_uploads_newer_than_it(upload, settings):
+    lease = timedelta(seconds=settings.CAIRN_LEASE_S + 1)
+    with freeze_time(NOW) as clock:
+        orphan = upload().activity
+        leases.claim(limit=1, now=NOW, owner="killed")  # its worker dies with the lease
+        clock.tick(timedelta(seconds=5))
+        newer = [upload().activity.id for _ in range(3)]  # arrive while it is held
+        clock.tick(lease)
+        first = leases.claim(limit=1, now=NOW + lease + timedelta(seconds=5), owner="w-2")
+    assert [c.activity_id for c in first] == [orphan.id]
+    assert orphan.id not in newer

@@ -18,12 +18,12 @@ def large_table(user):
         cursor.execute(f"""
             INSERT INTO {table} (owner_id, upload_id, name, external_id, format, sha256,
                 file_name, size_bytes, created_at, status, error_code, error_message,
-                needs_work, generation, priority, due_at, lease_owner, attempts)
+                needs_work, generation, priority, due_at, pending_since, lease_owner, attempts)
             SELECT %s, %s, '', '', 'fit', md5(i::text) || md5((i + 1)::text), 'x', 1, %s,
                    CASE WHEN i <= 5 THEN 'queued' ELSE 'ready' END, '', '',
-                   i <= 5, 1, 0, %s, '', 0
+                   i <= 5, 1, 0, %s, CASE WHEN i <= 5 THEN %s::timestamptz END, '', 0
               FROM generate_series(1, %s) AS i""",
-                       [user.id, upload.id, NOW, NOW, SIZE])
+                       [user.id, upload.id, NOW, NOW, NOW, SIZE])
         cursor.execute(f"ANALYZE {table}")
 
 
@@ -38,8 +38,8 @@ def _plan(sql: str, params: list) -> str:
 def test_claim_subquery_uses_the_partial_index_not_a_scan(large_table):
     table = Activity._meta.db_table
     plan = _plan(f"SELECT id FROM {table} WHERE needs_work AND due_at <= %s "
-                 "ORDER BY priority, due_at LIMIT 10 FOR UPDATE SKIP LOCKED", [NOW])
-    assert "activity_due" in plan, plan
+                 "ORDER BY priority, pending_since LIMIT 10 FOR UPDATE SKIP LOCKED", [NOW])
+    assert "activity_pending" in plan, plan
     assert "Seq Scan" not in plan, plan
 
 
@@ -50,6 +50,6 @@ def test_drift_pending_counts_use_the_partial_index(large_table):
 
     sql, params = drift.pending().values("id").query.sql_with_params()
     plan = _plan(sql, list(params))
-    assert "activity_due" in plan, plan
+    assert "activity_pending" in plan, plan
     assert "Seq Scan" not in plan, plan
     assert drift.count(now=NOW)["pending"] == 5

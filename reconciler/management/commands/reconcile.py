@@ -48,9 +48,9 @@ class Command(BaseCommand):
             if outcome == IDLE:
                 self.sleep(interval)
             elif outcome == FAILED:
-                # The database is restarting: back off 1, 2, 4 ... 30 s and go on; leases
+                # The database is restarting: back off 1, 2, 4, 8, 10 s and go on; leases
                 # held meanwhile simply expire and are taken again.
-                self.sleep(min(30, 2 ** (failures - 1)))
+                self.sleep(min(10, 2 ** (failures - 1)))
 
     def step(self, batch: int | None) -> str:
         """One sweep round: BUSY, IDLE or FAILED. Never raises a database error."""

@@ -6,9 +6,9 @@ import json
 import signal
 import time
 
+import structlog
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-import structlog
 from django.db import DatabaseError, close_old_connections, connection, connections
 
 from reconciler import sweep

@@ -14,22 +14,26 @@ import structlog
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
-from activities import storage
+from activities import limits, storage
 from activities.models import Activity, Upload
 from core import sniff
-from reconciler import clock, inline, nudges
+from reconciler import clock, inline, metrics, nudges
 
 log = structlog.get_logger(__name__)
 
 
 class Rejected(Exception):
-    """An upload refused before anything was stored; `status` is the HTTP status to answer."""
+    """An upload refused before anything was stored; `status` is the HTTP status to answer
+    and `retry_after_s`, for a 429, when to come back."""
 
-    def __init__(self, message: str, *, code: str, status: int) -> None:
+    def __init__(self, message: str, *, code: str, status: int,
+                 retry_after_s: int | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.status = status
+        self.retry_after_s = retry_after_s
 
 
 @dataclass(frozen=True)
@@ -48,8 +52,27 @@ def max_upload_bytes() -> int:
 
 
 def accept(data: bytes, *, owner: AbstractBaseUser, original_name: str = "", name: str = "",
-           external_id: str = "", idempotency_key: str | None = None) -> Accepted:
-    """Store and commit one activity file, or raise Rejected (nothing stored)."""
+           external_id: str = "", idempotency_key: str | None = None,
+           limited: bool = True) -> Accepted:
+    """Store and commit one activity file, or raise Rejected (nothing stored).
+
+    `limited=False` skips the rate limit and back-pressure (an operator's import)."""
+    try:
+        if limited:
+            _check_limits(owner)
+        accepted = _accept(data, owner=owner, original_name=original_name, name=name,
+                           external_id=external_id, idempotency_key=idempotency_key)
+    except Rejected as error:
+        metrics.UPLOADS.labels(result="refused", code=error.code).inc()
+        log.info("upload.refused", error_code=error.code, size_bytes=len(data))
+        raise
+    result = "accepted" if accepted.created else "duplicate"
+    metrics.UPLOADS.labels(result=result, code="").inc()
+    return accepted
+
+
+def _accept(data: bytes, *, owner: AbstractBaseUser, original_name: str, name: str,
+            external_id: str, idempotency_key: str | None) -> Accepted:
     if len(data) > max_upload_bytes():
         raise Rejected(f"The file is larger than the {settings.CAIRN_MAX_UPLOAD_MB} MB limit.",
                        code="TooLarge", status=413)
@@ -80,6 +103,7 @@ def accept(data: bytes, *, owner: AbstractBaseUser, original_name: str = "", nam
                 external_id=external_id[:255], format=payload.format, sha256=sha256,
                 file_name=file_name, size_bytes=payload.size,
                 due_at=now, pending_since=now)
+            structlog.contextvars.bind_contextvars(activity_id=activity.id)
             transaction.on_commit(partial(_after_commit, activity.id, payload.size))
     except IntegrityError:
         # The same content (or key) committed by a concurrent request: answer with it.
@@ -100,6 +124,14 @@ def _after_commit(activity_id: int, size_bytes: int) -> None:
         return
     if settings.CAIRN_INLINE_FALLBACK and size_bytes <= settings.CAIRN_INLINE_MAX_KB * 1024:
         inline.process(activity_id, budget_s=settings.CAIRN_INLINE_BUDGET_S)
+
+
+def _check_limits(owner: AbstractBaseUser) -> None:
+    try:
+        limits.check(owner, now=timezone.now())
+    except limits.Limited as error:
+        raise Rejected(str(error), code=error.code, status=429,
+                       retry_after_s=error.retry_after_s) from None
 
 
 def _existing(owner: AbstractBaseUser, *, sha256: str,

@@ -27,13 +27,14 @@ class RequestLogMiddleware:
         started = time.monotonic()
         try:
             response = self.get_response(request)
+            response["X-Request-ID"] = request_id
+            # Still inside the request's context: the line carries activity_id too.
+            log.info("request.finished", method=request.method, path=request.path,
+                     status=response.status_code,
+                     ms=round((time.monotonic() - started) * 1000, 1))
+            return response
         finally:
             structlog.contextvars.clear_contextvars()
-        response["X-Request-ID"] = request_id
-        log.info("request.finished", request_id=request_id, method=request.method,
-                 path=request.path, status=response.status_code,
-                 ms=round((time.monotonic() - started) * 1000, 1))
-        return response
 
 
 class DatabaseUnavailableMiddleware:

@@ -42,6 +42,10 @@ class Upload(models.Model):
                                     condition=Q(idempotency_key__isnull=False),
                                     name="upload_owner_idempotency_key"),
         ]
+        indexes = [
+            # An owner's uploads in the last minute (activities.limits), newest first.
+            models.Index(fields=["owner", "-created_at"], name="upload_owner_recent"),
+        ]
 
     def __str__(self) -> str:
         return f"upload {self.pk}"

@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from activities.models import Activity, Derived
+from core import derivers
 from reconciler import clock, resync
 from reconciler.models import Attempt, Rollout, Worker
 
@@ -25,16 +26,44 @@ class DerivedInline(admin.TabularInline):
     can_delete = False
 
 
+class OldVersionFilter(admin.SimpleListFilter):
+    """Activities whose output of one deriver is older than this code's version."""
+
+    title = "old-version output"
+    parameter_name = "old_version"
+
+    def lookups(self, request, model_admin):
+        return [(d.name, d.name) for d in derivers.ALL]
+
+    def queryset(self, request, queryset):
+        deriver = derivers.BY_NAME.get(self.value() or "")
+        if deriver is None:
+            return queryset
+        return queryset.filter(derived__deriver=deriver.name,
+                               derived__version__lt=deriver.version)
+
+
+def _resync_one(deriver: str):
+    def action(modeladmin, request: HttpRequest, queryset: QuerySet[Activity]) -> None:
+        count = resync.resync(queryset, now=clock.now(), deriver=deriver,
+                              priority=Activity.Priority.FRESH)
+        modeladmin.message_user(request, f"Re-sync of {deriver} requested for {count} "
+                                f"activit{'y' if count == 1 else 'ies'}.", messages.SUCCESS)
+
+    action.__name__ = f"resync_{deriver}"
+    return admin.action(description=f"Re-sync only {deriver} (and what reads it)")(action)
+
+
 @admin.register(Activity)
 class ActivityAdmin(admin.ModelAdmin):
     list_display = ("id", "name", "owner", "format", "status", "error_code", "attempts",
                     "due_at", "created_at")
-    list_filter = ("status", "needs_work", "format")
+    list_filter = ("status", OldVersionFilter, "needs_work", "format")
     search_fields = ("=id", "owner__username", "sha256", "name")
     readonly_fields = ("owner", "upload", "format", "sha256", "file_name", "size_bytes",
                        "created_at", *RECONCILE_FIELDS)
     inlines = [DerivedInline]
-    actions = ["force_resync", "replay_dead"]
+    actions = ["force_resync", "replay_dead", *(_resync_one(d.name) for d in derivers.ALL)]
 
     @admin.action(description="Force re-sync (rebuild every derived output)")
     def force_resync(self, request: HttpRequest, queryset: QuerySet[Activity]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import Count, Min, Q, QuerySet
@@ -60,20 +61,48 @@ def old_versions() -> dict[str, int]:
     }
 
 
-def workers_seen(*, now: datetime) -> list[dict]:
+@dataclass(frozen=True)
+class WorkerRow:
+    id: str
+    versions: dict[str, int]
+    last_seen: datetime
+    age_s: float
+    live: bool
+    outdated: bool
+    last_sweep_at: datetime | None
+    last_sweep_ms: int | None
+    last_sweep_claimed: int | None
+
+
+def worker_rows(*, now: datetime) -> list[WorkerRow]:
     """Workers seen in the last hour: live or not, and whether newer code runs elsewhere."""
-    window = workers.live_window()
     seen = list(Worker.objects.filter(last_seen__gte=now - timedelta(hours=1)).order_by("id"))
-    live = [w for w in seen if w.last_seen >= now - window]
+    live = {w.id for w in seen if w.last_seen >= now - workers.live_window()}
     newest: dict[str, int] = {}
-    for worker in live:
-        for name, version in worker.versions.items():
-            newest[name] = max(newest.get(name, 0), version)
+    for worker in seen:
+        if worker.id in live:
+            for name, version in worker.versions.items():
+                newest[name] = max(newest.get(name, 0), version)
     return [
-        {"id": w.id, "versions": w.versions, "last_seen": iso(w.last_seen),
-         "live": w in live, "outdated": workers.is_outdated(w.versions, newest)}
+        WorkerRow(id=w.id, versions=w.versions, last_seen=w.last_seen,
+                  age_s=round((now - w.last_seen).total_seconds(), 1), live=w.id in live,
+                  outdated=workers.is_outdated(w.versions, newest),
+                  last_sweep_at=w.last_sweep_at, last_sweep_ms=w.last_sweep_ms,
+                  last_sweep_claimed=w.last_sweep_claimed)
         for w in seen
     ]
+
+
+def workers_seen(*, now: datetime) -> list[dict]:
+    """worker_rows as drift --json prints them."""
+    return [{"id": w.id, "versions": w.versions, "last_seen": iso(w.last_seen),
+             "live": w.live, "outdated": w.outdated} for w in worker_rows(now=now)]
+
+
+def last_sweep(*, now: datetime) -> WorkerRow | None:
+    """The worker whose sweep ran last (its time, duration and claims)."""
+    rows = [w for w in worker_rows(now=now) if w.last_sweep_at is not None]
+    return max(rows, key=lambda w: w.last_sweep_at) if rows else None
 
 
 def rollouts_in_progress() -> list[dict]:

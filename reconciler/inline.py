@@ -12,7 +12,7 @@ import time
 import structlog
 from django.db import connection
 
-from reconciler import clock, leases, metrics, workers
+from reconciler import clock, leases, metrics, tallies, workers
 from reconciler.models import Attempt
 from reconciler.reconcile import reconcile_one
 
@@ -43,6 +43,7 @@ def process(activity_id: int, *, budget_s: float) -> str:
     worker.join(budget_s)
     outcome = result[0] if result else "over_budget"
     metrics.INLINE_FALLBACKS.labels(outcome=outcome).inc()
+    tallies.record(tallies.INLINE_FALLBACK)
     log.info("inline.finished", activity_id=activity_id, outcome=outcome)
     return outcome
 

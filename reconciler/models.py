@@ -95,9 +95,27 @@ class Worker(models.Model):
     versions = models.JSONField(help_text="The deriver versions its code produces.")
     started_at = models.DateTimeField()
     last_seen = models.DateTimeField()
+    last_sweep_at = models.DateTimeField(null=True, blank=True)
+    last_sweep_ms = models.PositiveIntegerField(null=True, blank=True)
+    last_sweep_claimed = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["last_seen"], name="worker_last_seen")]
 
     def __str__(self) -> str:
         return self.id
+
+
+class Tally(models.Model):
+    """How often something happened in one minute (nudge failures, inline fallbacks), so
+    that every process's events add up in one place for the staff drift page."""
+
+    name = models.CharField(max_length=64)
+    minute = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["name", "minute"], name="tally_once")]
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.minute:%H:%M}: {self.count}"

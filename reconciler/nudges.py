@@ -15,7 +15,7 @@ from django_q.brokers import Broker, get_broker
 from django_q.brokers.redis_broker import Redis
 from django_q.tasks import async_task
 
-from reconciler import metrics
+from reconciler import metrics, tallies
 
 log = structlog.get_logger(__name__)
 
@@ -52,13 +52,17 @@ def send(activity_id: int) -> bool:
     try:
         # save=False: a successful nudge leaves no row in q2's task table; the Attempt
         # log already says what happened.
+        # The request id goes along, so that one upload can be followed into the worker.
+        request_id = structlog.contextvars.get_contextvars().get("request_id")
         async_task(TASK, activity_id, broker=broker(), task_name=f"nudge-{activity_id}",
-                   save=False)
+                   save=False, request_id=request_id)
     except Exception as error:  # the broker refused, hung or broke: the sweep will do it
         metrics.NUDGES.labels(outcome="failed").inc()
         log.warning("nudge.enqueue_failed", activity_id=activity_id,
                     error=f"{type(error).__name__}: {error}")
+        tallies.record(tallies.NUDGE_FAILED)
         return False
     metrics.NUDGES.labels(outcome="sent").inc()
     log.info("nudge.sent", activity_id=activity_id)
     return True
+

@@ -19,7 +19,7 @@ from activities import storage
 from activities.models import Activity, Derived
 from core import backoff, derivers, plan
 from core.derivers import DeriveError, Deriver
-from reconciler import clock, leases, workers
+from reconciler import clock, leases, metrics, workers
 from reconciler.leases import Claim, LeaseLost
 from reconciler.models import Attempt
 from reconciler.renewal import Renewal
@@ -46,9 +46,15 @@ def reconcile_one(claim: Claim, *, trigger: str, deadline: float | None = None) 
     needs nothing is only marked clean. With a `deadline` (time.monotonic()), no deriver
     starts after it: the lease is handed back and the sweep does the rest.
     """
-    bound = log.bind(activity_id=claim.activity_id, lease_token=claim.token,
-                     worker=claim.owner, trigger=trigger)
+    # Every log line from here on, ours or a library's, names the activity.
+    with structlog.contextvars.bound_contextvars(activity_id=claim.activity_id):
+        return _reconcile(claim, trigger=trigger, deadline=deadline)
+
+
+def _reconcile(claim: Claim, *, trigger: str, deadline: float | None) -> str:
+    bound = log.bind(lease_token=claim.token, worker=claim.owner, trigger=trigger)
     started = time.monotonic()
+    metrics.CLAIMS.labels(trigger=trigger).inc()
     attempt = Attempt.objects.create(
         activity_id=claim.activity_id, trigger=trigger, worker=claim.owner,
         lease_token=claim.token, versions=workers.code_versions(),
@@ -66,9 +72,11 @@ def reconcile_one(claim: Claim, *, trigger: str, deadline: float | None = None) 
     Attempt.objects.filter(id=attempt.id).update(
         outcome=outcome, ended_at=clock.now(), derivers_run=result.ran,
         error_code=failure[0], error_message=failure[1])
+    seconds = time.monotonic() - started
+    metrics.ATTEMPTS.labels(trigger=trigger, outcome=outcome).inc()
+    metrics.RECONCILE_SECONDS.labels(outcome=outcome).observe(seconds)
     bound.info("reconcile.finished", outcome=outcome, derivers=result.ran,
-               error_code=failure[0] or None,
-               ms=round((time.monotonic() - started) * 1000, 1))
+               error_code=failure[0] or None, ms=round(seconds * 1000, 1))
     return outcome
 
 
@@ -115,7 +123,7 @@ def _derive_all(claim: Claim, result: _Round, bound: structlog.BoundLogger, *,
 def _derive(claim: Claim, deriver: Deriver, result: _Round) -> tuple[Any, bytes]:
     """Run one deriver with no transaction open, renewing the lease meanwhile."""
     inputs = _inputs(claim, deriver, result)
-    with Renewal(claim) as renewal:
+    with Renewal(claim) as renewal, metrics.DERIVE_SECONDS.labels(deriver=deriver.name).time():
         value = deriver.derive(*inputs)
         data = deriver.codec.dumps(value)
     if renewal.lost.is_set():

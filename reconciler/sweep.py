@@ -8,7 +8,7 @@ from datetime import datetime
 
 from django.conf import settings
 
-from reconciler import clock, leases, rollouts, workers
+from reconciler import clock, housekeeping, leases, metrics, rollouts, workers
 from reconciler.models import Attempt
 from reconciler.reconcile import reconcile_one
 
@@ -28,13 +28,20 @@ def sweep_once(*, owner: str | None = None, limit: int | None = None,
     """One round. `now` is read once from the shared clock unless a test passes it."""
     owner = owner or workers.identity()
     now = now or clock.now()
-    workers.beat(now=now)
+    started = time.monotonic()
     if not workers.may_claim(now=now):
+        workers.beat(now=now)
         return Round(claimed=0, scanned=0)
+    housekeeping.tidy(now=now)
     scanned = rollouts.advance(now=now, batch=settings.CAIRN_ROLLOUT_BATCH)
     claims = leases.claim(limit=limit or settings.CAIRN_CLAIM_BATCH, now=now, owner=owner)
     for claim in claims:
         reconcile_one(claim, trigger=Attempt.Trigger.SWEEP)
+    seconds = time.monotonic() - started
+    metrics.SWEEPS.inc()
+    metrics.SWEEP_SECONDS.observe(seconds)
+    workers.beat(now=now, sweep=workers.Sweep(at=now, ms=round(seconds * 1000),
+                                              claimed=len(claims)))
     return Round(claimed=len(claims), scanned=scanned)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import structlog
 from django.conf import settings
 
 from reconciler import clock, leases, sweep, workers
@@ -9,8 +10,13 @@ from reconciler.models import Attempt
 from reconciler.reconcile import reconcile_one
 
 
-def nudge(activity_id: int) -> str:
+def nudge(activity_id: int, request_id: str | None = None) -> str:
     """Reconcile one activity now if it still needs work; a duplicate nudge is a no-op."""
+    with structlog.contextvars.bound_contextvars(request_id=request_id):
+        return _nudge(activity_id)
+
+
+def _nudge(activity_id: int) -> str:
     now = clock.now()
     workers.beat(now=now)
     if not workers.may_claim(now=now):

@@ -1,8 +1,63 @@
-"""/metrics in the Prometheus text format."""
+"""Operator pages: an activity's debug timeline (owner or staff) and the staff drift page."""
 
-from django.http import HttpRequest, HttpResponse
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from __future__ import annotations
+
+from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+
+from activities.models import Activity, Derived
+from activities.views.api import api_error, api_view
+from reconciler import clock, drift, explain, tallies
 
 
-def metrics(request: HttpRequest) -> HttpResponse:
-    return HttpResponse(generate_latest(REGISTRY), content_type=CONTENT_TYPE_LATEST)
+def _visible(request: HttpRequest, activity_id: int) -> Activity | None:
+    activity = Activity.objects.filter(id=activity_id).first()
+    if activity is None or not (activity.owner_id == request.user.id
+                                or request.user.is_staff):
+        return None  # someone else's: as if it did not exist
+    return activity
+
+
+def _timeline(activity: Activity) -> dict:
+    outputs = list(Derived.objects.filter(activity=activity).defer("data"))
+    return {
+        "activity_id": activity.id,
+        "status": activity.status,
+        "why": explain.why(activity, outputs, now=clock.now()),
+        "outputs": [{"deriver": o.deriver, "version": o.version, "status": o.status,
+                     "duration_ms": o.duration_ms, "error": o.error_message or None}
+                    for o in outputs],
+        "attempts": explain.timeline(activity),
+    }
+
+
+@login_required
+def timeline_page(request: HttpRequest, activity_id: int) -> HttpResponse:
+    activity = _visible(request, activity_id)
+    if activity is None:
+        raise Http404("No such activity.")
+    return render(request, "reconciler/timeline.html",
+                  {"activity": activity, **_timeline(activity)})
+
+
+@api_view("GET")
+def timeline_api(request: HttpRequest, activity_id: int) -> JsonResponse:
+    activity = _visible(request, activity_id)
+    if activity is None:
+        return api_error("NotFound", f"No activity {activity_id}.", 404)
+    return JsonResponse(_timeline(activity))
+
+
+@staff_member_required
+def drift_page(request: HttpRequest) -> HttpResponse:
+    now = clock.now()
+    return render(request, "reconciler/drift.html", {
+        "counts": drift.count(now=now),
+        "workers": drift.worker_rows(now=now),
+        "last_sweep": drift.last_sweep(now=now),
+        "nudge_failures": tallies.last_hour(tallies.NUDGE_FAILED, now=now),
+        "inline_fallbacks": tallies.last_hour(tallies.INLINE_FALLBACK, now=now),
+        "now": now,
+    })

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import structlog
@@ -37,22 +38,31 @@ def live_window() -> timedelta:
     return timedelta(seconds=max(120, 3 * settings.CAIRN_SWEEP_INTERVAL_S))
 
 
-def beat(*, now: datetime, force: bool = False) -> None:
-    """Record that this process is alive and which versions it produces (throttled)."""
+@dataclass(frozen=True)
+class Sweep:
+    """One sweep round, as the drift page shows the last one."""
+
+    at: datetime
+    ms: int
+    claimed: int
+
+
+def beat(*, now: datetime, force: bool = False, sweep: Sweep | None = None) -> None:
+    """Record that this process is alive, which versions it produces and, from a
+    sweeper, its last sweep (throttled to one write per BEAT_EVERY_S)."""
     from reconciler.models import Worker
 
     pid = os.getpid()
     if not force and time.monotonic() - _last_beat.get(pid, -BEAT_EVERY_S) < BEAT_EVERY_S:
         return
     _started.setdefault(pid, now)
-    Worker.objects.update_or_create(
-        id=identity(),
-        defaults={"host": socket.gethostname(), "pid": pid, "versions": code_versions(),
-                  "last_seen": now},
-        create_defaults={"host": socket.gethostname(), "pid": pid,
-                         "versions": code_versions(), "started_at": _started[pid],
-                         "last_seen": now},
-    )
+    fields = {"host": socket.gethostname(), "pid": pid, "versions": code_versions(),
+              "last_seen": now}
+    if sweep is not None:
+        fields.update(last_sweep_at=sweep.at, last_sweep_ms=sweep.ms,
+                      last_sweep_claimed=sweep.claimed)
+    Worker.objects.update_or_create(id=identity(), defaults=fields,
+                                    create_defaults={**fields, "started_at": _started[pid]})
     _last_beat[pid] = time.monotonic()
 
 

@@ -29,6 +29,10 @@ CAIRN_BACKOFF_BASE_S = env_int("CAIRN_BACKOFF_BASE_S", 30, minimum=1)
 CAIRN_BACKOFF_CAP_S = env_int("CAIRN_BACKOFF_CAP_S", 3600, minimum=1)
 CAIRN_CLAIM_BATCH = env_int("CAIRN_CLAIM_BATCH", 10, minimum=1)
 CAIRN_ROLLOUT_BATCH = env_int("CAIRN_ROLLOUT_BATCH", 1000, minimum=1)
+# Back-pressure (0 turns either off): uploads a user may make per minute, and fresh
+# activities that may wait for workers before uploads are refused with 429.
+CAIRN_UPLOADS_PER_MINUTE = env_int("CAIRN_UPLOADS_PER_MINUTE", 120)
+CAIRN_MAX_PENDING = env_int("CAIRN_MAX_PENDING", 20000)
 CAIRN_INLINE_FALLBACK = env_bool("CAIRN_INLINE_FALLBACK", False)
 # Only files up to this size (inflated) are processed inline, for at most this long.
 CAIRN_INLINE_MAX_KB = env_int("CAIRN_INLINE_MAX_KB", 1024, minimum=1)
@@ -42,6 +46,8 @@ CAIRN_NUDGE_TIMEOUT_S = env_float("CAIRN_NUDGE_TIMEOUT_S", 0.5, minimum=0.05)
 # (DESIGN.md "Time"); "local": this process's clock (one host, or tests with frozen time).
 CAIRN_CLOCK = env_choice("CAIRN_CLOCK", "database", choices=("database", "local"))
 CAIRN_WORKERS = env_int("CAIRN_WORKERS", 2, minimum=1)
+# When set, /metrics answers only requests with "Authorization: Bearer <this>".
+CAIRN_METRICS_TOKEN = env_str("CAIRN_METRICS_TOKEN", "")
 
 # --- Django -----------------------------------------------------------------------------
 

@@ -1,13 +1,19 @@
-"""Root URLs: the activities app, the metrics endpoint and the admin (staff only)."""
+"""Root URLs: the activities app, the operator pages, /metrics and the admin (staff only)."""
 
 from django.contrib import admin
 from django.urls import include, path
 
-from reconciler.views import metrics
+from reconciler import views as reconciler_views
+from reconciler.scrape import metrics
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("metrics", metrics, name="metrics"),
+    path("staff/drift/", reconciler_views.drift_page, name="drift-page"),
+    path("activities/<int:activity_id>/timeline/", reconciler_views.timeline_page,
+         name="timeline"),
+    path("api/v1/activities/<int:activity_id>/timeline", reconciler_views.timeline_api,
+         name="api-timeline"),
     path("", include("activities.urls")),
 ]
 

@@ -74,7 +74,10 @@ def uploads(request: HttpRequest) -> JsonResponse:
             name=request.POST.get("name", ""), external_id=request.POST.get("external_id", ""),
             idempotency_key=request.headers.get("Idempotency-Key") or None)
     except ingest.Rejected as error:
-        return api_error(error.code, str(error), error.status)
+        response = api_error(error.code, str(error), error.status)
+        if error.retry_after_s is not None:
+            response["Retry-After"] = str(error.retry_after_s)
+        return response
     duplicate = not accepted.created and not accepted.replayed
     body = serialize.upload_dict(accepted.upload, accepted.activity, duplicate=duplicate)
     return JsonResponse(body, status=202)

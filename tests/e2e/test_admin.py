@@ -62,3 +62,42 @@ def test_force_resync_action_flags_the_selected_activities(staff, upload):
     assert b"Re-sync requested for 2 activities." in response.content
     assert set(Activity.objects.filter(needs_work=True).values_list("id", flat=True)) == set(
         ids[:2])
+
+
+def test_old_version_filter_lists_activities_behind_on_one_deriver(staff, upload):
+    from activities.models import Derived
+
+    with freeze_time(NOW):
+        behind, current = upload().activity, upload().activity
+        sweep.drain()
+    Derived.objects.filter(activity=behind, deriver="summary").update(version=0)
+    listing = staff.get("/admin/activities/activity/?old_version=summary")
+    assert listing.context["cl"].result_count == 1
+    assert list(listing.context["cl"].result_list) == [behind]
+    assert staff.get("/admin/activities/activity/?old_version=track").context[
+        "cl"].result_count == 0
+    assert current.id != behind.id
+
+
+def test_resync_one_deriver_action_rebuilds_only_it(staff, upload):
+    from activities.models import Derived
+
+    with freeze_time(NOW):
+        activity = upload().activity
+        sweep.drain()
+        response = staff.post("/admin/activities/activity/", {
+            "action": "resync_summary", "_selected_action": [activity.id]}, follow=True)
+    assert b"Re-sync of summary requested for 1 activity." in response.content
+    later = NOW.replace(hour=15)
+    with freeze_time(later):
+        sweep.drain()
+    rebuilt = set(Derived.objects.filter(updated_at=later).values_list("deriver", flat=True))
+    assert rebuilt == {"summary"}
+
+
+def test_search_by_owner_id_and_file_hash(staff, upload):
+    with freeze_time(NOW):
+        activity = upload().activity
+    for term in (activity.sha256, "alice", str(activity.id)):
+        listing = staff.get("/admin/activities/activity/", {"q": term})
+        assert list(listing.context["cl"].result_list) == [activity], term

@@ -1,7 +1,6 @@
 """The queue is down and CAIRN_INLINE_FALLBACK is on: small uploads are processed in the
 request, within a time budget, through the same reconcile_one; nothing becomes a 500."""
 
-import socket
 import time
 
 import pytest
@@ -12,18 +11,15 @@ from core import derivers
 from reconciler import metrics, nudges, sweep
 from reconciler.models import Attempt
 from tests import factories
+from tests.ports import free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
 def queue_down(settings):
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()
     settings.CAIRN_BROKER = "redis"
-    settings.REDIS_URL = f"redis://127.0.0.1:{port}/0"
+    settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"  # refused
     settings.CAIRN_INLINE_FALLBACK = True
     settings.CAIRN_INLINE_BUDGET_S = 1.0
     nudges.reset()

@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from activities.models import Activity
 from reconciler import metrics, nudges, sweep
 from tests import factories
+from tests.ports import free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -43,11 +44,7 @@ def silent_broker():
 
 @pytest.fixture
 def closed_port():
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()  # nothing listens there now: connections are refused
-    return f"redis://127.0.0.1:{port}/0"
+    return f"redis://127.0.0.1:{free_port()}/0"  # nothing listens: connections are refused
 
 
 def _failed_nudges() -> float:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -32,12 +34,13 @@ class Command(BaseCommand):
         self.first_user()
         python = sys.executable
         manage = str(settings.BASE_DIR / "manage.py")
+        env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": self.metrics_dir()}
         children = [
             subprocess.Popen([python, "-m", "gunicorn", "settings.wsgi", "--bind",
                               f"{host}:{port}", "--workers", str(web_workers),
                               "--access-logfile", "-", "--graceful-timeout", "10"],
-                             cwd=settings.BASE_DIR),
-            subprocess.Popen([python, manage, "qcluster"], cwd=settings.BASE_DIR),
+                             cwd=settings.BASE_DIR, env=env),
+            subprocess.Popen([python, manage, "qcluster"], cwd=settings.BASE_DIR, env=env),
         ]
         self.stdout.write(self.style.SUCCESS(
             f"Cairn is running at http://{host}:{port}/  (data in {settings.CAIRN_DATA_DIR}; "
@@ -61,6 +64,16 @@ class Command(BaseCommand):
         failed = [c for c in children if c.returncode not in (0, -signal.SIGTERM, None)]
         if failed and not stopping:
             sys.exit(1)
+
+    def metrics_dir(self) -> str:
+        """Where every process writes its Prometheus counters (emptied at each start, as
+        prometheus_client's multiprocess mode requires)."""
+        configured = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        path = Path(configured) if configured else settings.CAIRN_DATA_DIR / "prometheus"
+        if path.exists():
+            shutil.rmtree(path)
+        path.mkdir(parents=True)
+        return str(path)
 
     def first_user(self) -> None:
         """On a new install, make an admin so that someone can sign in at all."""

@@ -1,0 +1,58 @@
+"""/metrics: the processes' counters plus drift gauges read from the database."""
+
+from __future__ import annotations
+
+import os
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
+
+from reconciler import clock, drift
+
+_STATES = ("total", "pending", "missing", "stale_leases", "leased", "retrying", "forced",
+           "failed", "dead")
+
+
+class DriftCollector:
+    """Gauges computed from the database when scraped."""
+
+    def collect(self):
+        now = clock.now()
+        counts = drift.count(now=now)
+        states = GaugeMetricFamily("cairn_activities", "Activities by reconcile state "
+                                   "(drift --json).", labels=["state"])
+        for state in _STATES:
+            states.add_metric([state], counts[state])
+        yield states
+        old = GaugeMetricFamily("cairn_old_version_outputs", "Stored outputs older than "
+                                "this code's version, by deriver.", labels=["deriver"])
+        for deriver, n in counts["old_version"].items():
+            old.add_metric([deriver], n)
+        yield old
+        yield GaugeMetricFamily("cairn_oldest_pending_age_seconds", "Age of the oldest "
+                                "activity waiting for work.",
+                                value=counts["oldest_pending_age_s"] or 0)
+        seen = GaugeMetricFamily("cairn_worker_last_seen_age_seconds", "Seconds since each "
+                                 "worker's last heartbeat.", labels=["worker", "outdated"])
+        for worker in drift.worker_rows(now=now):
+            seen.add_metric([worker.id, str(worker.outdated).lower()], worker.age_s)
+        yield seen
+
+
+def metrics(request: HttpRequest) -> HttpResponse:
+    token = settings.CAIRN_METRICS_TOKEN
+    if token and request.headers.get("Authorization", "") != f"Bearer {token}":
+        return HttpResponse("metrics need the configured bearer token\n", status=401,
+                            content_type="text/plain")
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        processes = CollectorRegistry()
+        MultiProcessCollector(processes)
+    else:
+        processes = REGISTRY
+    database = CollectorRegistry()
+    database.register(DriftCollector())
+    body = generate_latest(processes) + generate_latest(database)
+    return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)

@@ -22,6 +22,21 @@ class ApiToken(models.Model):
         return f"{self.prefix}… ({self.user})"
 
 
+class Profile(models.Model):
+    """A user's display preferences."""
+
+    class Units(models.TextChoices):
+        METRIC = "metric", "Metric (km, m, km/h)"
+        IMPERIAL = "imperial", "Imperial (mi, ft, mph)"
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="profile")
+    units = models.CharField(max_length=8, choices=Units.choices, default=Units.METRIC)
+
+    def __str__(self) -> str:
+        return f"profile of {self.user}"
+
+
 class Upload(models.Model):
     """One file as a user sent it. The same content from the same owner is one upload."""
 

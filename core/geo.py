@@ -52,31 +52,59 @@ def is_impossible(distance_m: np.ndarray, *, dt_s: np.ndarray) -> np.ndarray:
         return known & (distance_m > allowed)
 
 
-def path_length_m(lat: np.ndarray, lon: np.ndarray, *, time: np.ndarray) -> float:
-    """Length of one segment's path in metres, leaving out GPS glitches.
+def usable_positions(lat: np.ndarray, lon: np.ndarray, *, time: np.ndarray) -> np.ndarray:
+    """Mask of one segment's points worth drawing or measuring: valid, and not a spike.
 
-    1. Points without a usable position are skipped.
+    1. Points without a usable position are left out.
     2. A point reached by an impossible step and left by another is a spike: it is
-       removed and its neighbours joined (repeated, as a spike may hide another).
-    3. Any step still impossible (a jump the track never comes back from) is not counted.
-    Without timestamps nothing can be judged impossible and every step counts.
+       left out and its neighbours joined (repeated, as a spike may hide another).
+    Without timestamps nothing can be judged impossible and every valid point stays.
     """
-    keep = valid_positions(lat, lon)
-    lat, lon, time = lat[keep], lon[keep], time[keep]
+    keep = np.flatnonzero(valid_positions(lat, lon))
     for _ in range(3):
-        if len(lat) < 3:
+        if len(keep) < 3:
             break
-        bad = is_impossible(step_distances_m(lat, lon), dt_s=np.diff(time))
+        bad = is_impossible(step_distances_m(lat[keep], lon[keep]), dt_s=np.diff(time[keep]))
         spikes = np.flatnonzero(bad[:-1] & bad[1:]) + 1
         if len(spikes) == 0:
             break
-        keep = np.ones(len(lat), dtype=bool)
-        keep[spikes] = False
-        lat, lon, time = lat[keep], lon[keep], time[keep]
+        keep = np.delete(keep, spikes)
+    mask = np.zeros(len(lat), dtype=bool)
+    mask[keep] = True
+    return mask
+
+
+def path_length_m(lat: np.ndarray, lon: np.ndarray, *, time: np.ndarray) -> float:
+    """Length of one segment's path in metres, leaving out GPS glitches.
+
+    Spikes and unusable positions are left out (`usable_positions`); a step still
+    impossible after that (a jump the track never comes back from) is not counted.
+    """
+    keep = usable_positions(lat, lon, time=time)
+    lat, lon, time = lat[keep], lon[keep], time[keep]
     if len(lat) < 2:
         return 0.0
     steps = step_distances_m(lat, lon)
     return float(np.sum(steps[~is_impossible(steps, dt_s=np.diff(time))]))
+
+
+def project_m(lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Equirectangular (x east, y north) metres about the points' middle; NaN in, NaN out.
+
+    Good to well under a per cent across an activity's extent, and cheap. Longitudes
+    are unwrapped first, so a track across the antimeridian stays in one piece.
+    """
+    lat = np.asarray(lat, dtype=np.float64)
+    lon = np.asarray(lon, dtype=np.float64)
+    finite = np.isfinite(lat) & np.isfinite(lon)
+    if not finite.any():
+        return np.full(len(lat), np.nan), np.full(len(lat), np.nan)
+    lon = lon.copy()
+    lon[finite] = np.degrees(np.unwrap(np.radians(lon[finite])))
+    mid_lat = (np.min(lat[finite]) + np.max(lat[finite])) / 2
+    mid_lon = (np.min(lon[finite]) + np.max(lon[finite])) / 2
+    scale = np.radians(1.0) * EARTH_RADIUS_M
+    return (lon - mid_lon) * scale * np.cos(np.radians(mid_lat)), (lat - mid_lat) * scale
 
 
 def bbox(lat: np.ndarray, lon: np.ndarray) -> dict[str, float] | None:

@@ -11,6 +11,8 @@ from core.track import Track
 STOP_SPEED_MPS = 0.5
 #: A step longer than this is a pause (auto-pause, a lost signal), never moving time.
 GAP_S = 120.0
+#: A gap is only a pause when it is also this many times the recording's typical step.
+PAUSE_STEPS = 5
 #: GPS speed is the displacement across this many seconds around a step, so that the
 #: scatter of single fixes (metres each way, every second) does not read as speed.
 GPS_WINDOW_S = 10.0
@@ -25,7 +27,7 @@ def step_speeds(track: Track, *, segment: slice) -> tuple[np.ndarray, np.ndarray
     where none is known. A point stamped before its predecessor adds a step of 0 s; steps
     before the first timestamp last NaN.
     """
-    dt = np.diff(_clock(track.time[segment]))
+    dt = np.diff(monotonic(track.time[segment]))
     speed = np.full(len(dt), np.nan)
     device = track.speed[segment]
     if np.any(device > 0):  # an indoor session's constant 0 says nothing about moving
@@ -38,6 +40,45 @@ def step_speeds(track: Track, *, segment: slice) -> tuple[np.ndarray, np.ndarray
             by_distance = np.diff(distance) / np.where(dt > 0, dt, np.nan)
         speed = np.where(np.isnan(speed) & (by_distance >= 0), by_distance, speed)
     return dt, np.where(np.isnan(speed), _gps_speeds(track, segment=segment), speed)
+
+
+def moving_steps(track: Track) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(index of each step's first point, its duration, its speed) over all segments.
+
+    The speed is `step_speeds`', NaN for a step across a pause (over GAP_S) or with no
+    duration: such a step says nothing about the speed at any moment of it.
+    """
+    firsts, durations, speeds = [], [], []
+    for segment in track.segments():
+        dt, speed = step_speeds(track, segment=segment)
+        firsts.append(np.arange(segment.start, segment.stop - 1))
+        durations.append(dt)
+        with np.errstate(invalid="ignore"):
+            speeds.append(np.where((dt > 0) & (dt <= GAP_S), speed, np.nan))
+    if not firsts:
+        return np.empty(0, dtype=np.int64), np.empty(0), np.empty(0)
+    return np.concatenate(firsts), np.concatenate(durations), np.concatenate(speeds)
+
+
+def recording_s(track: Track) -> np.ndarray:
+    """Seconds of recording before each point: the clock with every pause cut out.
+
+    A pause is a step longer than GAP_S and than PAUSE_STEPS typical steps (a logger that
+    writes a point every five minutes is not pausing between them). Replays and charts
+    run on this clock, so that the night between two days of a tour (or a clock that
+    jumped) neither freezes a replay nor takes half a chart. NaN before the first time.
+    """
+    clock = monotonic(track.time)
+    steps = np.diff(clock)
+    forward = steps[steps > 0]
+    if len(forward) == 0:
+        return np.where(np.isnan(clock), np.nan, 0.0)
+    pause = max(GAP_S, PAUSE_STEPS * float(np.median(forward)))
+    with np.errstate(invalid="ignore"):
+        steps = np.where(steps > pause, 0.0, steps)
+    active = np.concatenate([[0.0], np.nancumsum(steps)])
+    active[np.isnan(clock)] = np.nan
+    return active
 
 
 def moving_time_s(track: Track) -> float | None:
@@ -72,7 +113,7 @@ def max_speed_mps(track: Track) -> float | None:
     return best
 
 
-def _clock(time: np.ndarray) -> np.ndarray:
+def monotonic(time: np.ndarray) -> np.ndarray:
     """Timestamps made monotonic: a point stamped before its predecessor adds no time.
 
     Some exporters jitter timestamps back and forth by seconds; summing every forward
@@ -83,7 +124,7 @@ def _clock(time: np.ndarray) -> np.ndarray:
 
 def _gps_speeds(track: Track, *, segment: slice) -> np.ndarray:
     """Speed of each step from the displacement across GPS_WINDOW_S of track around it."""
-    lat, lon, time = track.lat[segment], track.lon[segment], _clock(track.time[segment])
+    lat, lon, time = track.lat[segment], track.lon[segment], monotonic(track.time[segment])
     steps = np.arange(len(lat) - 1)
     searchable = np.where(np.isnan(time), -np.inf, time)  # only leading points lack a time
     middle = (time[:-1] + time[1:]) / 2

@@ -1,15 +1,18 @@
-"""Operator pages: an activity's debug timeline (owner or staff) and the staff drift page."""
+"""Pages and endpoints that act on reconcile state: an activity's debug timeline (owner or
+staff), reprocessing (owner), and the staff drift page."""
 
 from __future__ import annotations
 
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
+from activities import serialize
 from activities.models import Activity, Derived
 from activities.views.api import api_error, api_view
-from reconciler import clock, drift, explain, tallies
+from reconciler import clock, drift, explain, nudges, resync, tallies
 
 
 def _visible(request: HttpRequest, activity_id: int) -> Activity | None:
@@ -61,3 +64,30 @@ def drift_page(request: HttpRequest) -> HttpResponse:
         "inline_fallbacks": tallies.last_hour(tallies.INLINE_FALLBACK, now=now),
         "now": now,
     })
+
+
+def _reprocess(activity: Activity) -> None:
+    """The owner asked to try again: a forced re-sync of everything, first in line."""
+    resync.resync(Activity.objects.filter(id=activity.id), now=clock.now(), revive_dead=True,
+                  priority=Activity.Priority.FRESH)
+    nudges.send(activity.id)
+
+
+@api_view("POST")
+def reprocess_api(request: HttpRequest, activity_id: int) -> JsonResponse:
+    activity = Activity.objects.filter(id=activity_id, owner=request.user).first()
+    if activity is None:
+        return api_error("NotFound", f"No activity {activity_id}.", 404)
+    _reprocess(activity)
+    activity.refresh_from_db()
+    return JsonResponse(serialize.activity_dict(activity), status=202)
+
+
+@login_required
+@require_POST
+def reprocess_page(request: HttpRequest, activity_id: int) -> HttpResponse:
+    activity = Activity.objects.filter(id=activity_id, owner=request.user).first()
+    if activity is None:
+        raise Http404("No such activity.")
+    _reprocess(activity)
+    return redirect("activity-page", activity_id=activity.id)

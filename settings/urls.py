@@ -14,6 +14,10 @@ urlpatterns = [
          name="timeline"),
     path("api/v1/activities/<int:activity_id>/timeline", reconciler_views.timeline_api,
          name="api-timeline"),
+    path("api/v1/activities/<int:activity_id>/reprocess", reconciler_views.reprocess_api,
+         name="api-reprocess"),
+    path("activities/<int:activity_id>/reprocess/", reconciler_views.reprocess_page,
+         name="reprocess"),
     path("", include("activities.urls")),
 ]
 

@@ -5,15 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
 from django.http.multipartparser import MultiPartParserError
 from django.views.decorators.csrf import csrf_exempt
 
 from activities import ingest, serialize, tokens
-from activities.models import Activity, Upload
+from activities.models import Activity, Derived, Upload
 
 # Room for the multipart envelope around a file of the largest allowed size.
 _MULTIPART_SLACK = 64 * 1024
+_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+_csrf = CsrfViewMiddleware(lambda request: None)
 
 
 def api_error(code: str, message: str, status: int) -> JsonResponse:
@@ -35,17 +38,33 @@ def api_view(*methods: str) -> Callable:
                                      f"Use {' or '.join(methods)} on this URL.", 405)
                 response["Allow"] = ", ".join(methods)
                 return response
-            scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-            user = tokens.authenticate(token.strip()) if scheme.lower() == "bearer" else None
-            if user is None:
-                return api_error("Unauthorized",
-                                 "Send a valid API token: 'Authorization: Bearer <token>'.", 401)
-            request.user = user
+            refusal = _authenticate(request)
+            if refusal is not None:
+                return refusal
             return view(request, *args, **kwargs)
 
         return wrapper
 
     return decorate
+
+
+def _authenticate(request: HttpRequest) -> JsonResponse | None:
+    """A bearer token, or the browser's session (the pages call the API too); None when
+    the request may go on."""
+    header = request.headers.get("Authorization", "")
+    if not header and request.user.is_authenticated:
+        # A session travels in a cookie, so writes need the CSRF token as forms do.
+        if request.method not in _SAFE_METHODS and _csrf.process_view(request, None, (), {}):
+            return api_error("CsrfFailed", "Send the CSRF token in the X-CSRFToken header.",
+                             403)
+        return None
+    scheme, _, token = header.partition(" ")
+    user = tokens.authenticate(token.strip()) if scheme.lower() == "bearer" else None
+    if user is None:
+        return api_error("Unauthorized",
+                         "Send a valid API token: 'Authorization: Bearer <token>'.", 401)
+    request.user = user
+    return None
 
 
 @api_view("POST")
@@ -97,3 +116,33 @@ def activity_detail(request: HttpRequest, activity_id: int) -> JsonResponse:
     if activity is None:
         return api_error("NotFound", f"No activity {activity_id}.", 404)
     return JsonResponse(serialize.activity_dict(activity))
+
+
+#: Derived outputs the API serves as they are stored, and their content types.
+OUTPUTS = {"route": "application/json", "playback": "application/json",
+           "charts": "application/json", "preview": "image/svg+xml"}
+
+
+@api_view("GET")
+def activity_output(request: HttpRequest, activity_id: int, kind: str) -> HttpResponse:
+    """An output exactly as stored (no re-encoding), with an ETag so that lists of
+    previews are not fetched twice."""
+    activity = Activity.objects.filter(id=activity_id, owner=request.user).first()
+    if activity is None:
+        return api_error("NotFound", f"No activity {activity_id}.", 404)
+    row = (Derived.objects.filter(activity=activity, deriver=kind, data__isnull=False)
+           .exclude(status=Derived.Status.FAILED).first())
+    if row is None:
+        return api_error("NotReady", f"The {kind} of activity {activity_id} is not ready "
+                         f"(the activity is {activity.status}).", 404)
+    etag = f'"{kind}-{row.version}-{row.updated_at.timestamp():.6f}"'
+    if request.headers.get("If-None-Match") == etag:
+        response = HttpResponse(status=304)
+    else:
+        response = HttpResponse(bytes(row.data), content_type=OUTPUTS[kind])
+    response["ETag"] = etag
+    response["Cache-Control"] = "private, no-cache"
+    if kind == "preview":
+        # An SVG opened on its own is a document: it may not run anything.
+        response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    return response

@@ -1,10 +1,14 @@
 """Every kind of derived data, in dependency order."""
 
 from core.derivers.base import Codec, DeriveError, Deriver
+from core.derivers.charts import CHARTS
+from core.derivers.playback import PLAYBACK
+from core.derivers.preview import PREVIEW
+from core.derivers.route import ROUTE
 from core.derivers.summary import SUMMARY
 from core.derivers.track import TRACK
 
-ALL: tuple[Deriver, ...] = (TRACK, SUMMARY)
+ALL: tuple[Deriver, ...] = (TRACK, SUMMARY, ROUTE, PLAYBACK, PREVIEW, CHARTS)
 BY_NAME: dict[str, Deriver] = {d.name: d for d in ALL}
 VERSIONS: dict[str, int] = {d.name: d.version for d in ALL}
 

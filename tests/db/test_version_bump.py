@@ -45,7 +45,7 @@ def test_summary_bump_rebuilds_summaries_and_leaves_tracks_untouched(upload, bum
     assert drift.old_versions()["summary"] == 5
     with freeze_time(NOW.replace(hour=13)):
         sweep.drain()
-    assert drift.old_versions() == {"track": 0, "summary": 0}
+    assert set(drift.old_versions().values()) == {0}
     assert set(Derived.objects.filter(deriver="summary").values_list("version", flat=True)) == {
         derivers.VERSIONS["summary"]}
     tracks_after = dict(Derived.objects.filter(deriver="track")

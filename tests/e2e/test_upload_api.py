@@ -8,6 +8,7 @@ from django.test import Client
 from freezegun import freeze_time
 
 from activities.models import Activity, Upload
+from core import derivers
 from reconciler import sweep
 from tests import factories
 from tests.conftest import NOW
@@ -30,7 +31,7 @@ def test_upload_answers_202_with_the_upload_json_and_a_committed_activity(api):
                          "updated_at"}
     assert body["status"] == "queued"
     assert body["error"] is None
-    assert body["progress"] == {"track": False, "summary": False}
+    assert body["progress"] == dict.fromkeys(derivers.VERSIONS, False)
     assert body["created_at"] == "2026-01-15T12:00:00Z"
     activity = Activity.objects.get(id=body["activity_id"])
     assert activity.needs_work
@@ -43,13 +44,13 @@ def test_upload_becomes_ready_and_the_summary_is_served(api):
         sweep.drain()
     upload = api.get(f"/api/v1/uploads/{body['id']}").json()
     assert upload["status"] == "ready"
-    assert upload["progress"] == {"track": True, "summary": True}
+    assert upload["progress"] == dict.fromkeys(derivers.VERSIONS, True)
     activity = api.get(f"/api/v1/activities/{body['activity_id']}").json()
     assert activity["status"] == "ready"
     assert activity["point_count"] == 100
     assert activity["distance_m"] > 2000
     assert activity["start_time"].endswith("Z")
-    assert activity["versions"] == {"track": 1, "summary": 1}
+    assert activity["versions"] == derivers.VERSIONS
     assert set(activity["bbox"]) == {"min_lat", "min_lon", "max_lat", "max_lon"}
 
 

@@ -89,3 +89,23 @@ def test_bbox_of_usable_positions():
 
 def test_bbox_without_positions_is_none():
     assert geo.bbox(np.array([np.nan]), np.array([np.nan])) is None
+
+
+def test_usable_positions_leave_out_a_spike_and_bad_fixes():
+    lat = 46 + np.arange(10) * 1e-4
+    lat[4] += 0.5  # 55 km off for one second
+    lon = np.full(10, 14.0)
+    lon[7] = np.nan
+    keep = geo.usable_positions(lat, lon, time=np.arange(10.0))
+    assert np.flatnonzero(~keep).tolist() == [4, 7]
+
+
+def test_projection_scales_longitude_by_the_cosine_of_latitude():
+    x, y = geo.project_m(np.array([60.0, 60.0, 60.01]), np.array([10.0, 10.02, 10.0]))
+    assert x[1] - x[0] == pytest.approx(0.02 * ONE_DEGREE_M * 0.5, rel=0.001)
+    assert y[2] - y[0] == pytest.approx(0.01 * ONE_DEGREE_M)
+
+
+def test_projection_keeps_a_track_across_the_antimeridian_in_one_piece():
+    x, _ = geo.project_m(np.array([-17.0, -17.0, -17.0]), np.array([179.99, -179.99, -179.97]))
+    assert np.ptp(x) < 5_000

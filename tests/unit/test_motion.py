@@ -82,3 +82,28 @@ def test_max_speed_ignores_a_single_sample_spike():
 def test_max_speed_without_any_speed_is_none():
     track = Track(format="fit", columns={"hr": np.full(5, 120.0)})
     assert motion.max_speed_mps(track) is None
+
+
+def test_the_clock_never_runs_backwards():
+    time = T0 + np.array([0.0, 10.0, 5.0, 20.0])
+    assert motion.monotonic(time).tolist() == [T0, T0 + 10, T0 + 10, T0 + 20]
+
+
+def test_recording_time_cuts_out_long_pauses_only():
+    track = walk([1.0] * 5)
+    track.time[:] = T0 + np.array([np.nan, 0.0, 60.0, 3660.0, 3670.0, 3680.0])
+    assert motion.recording_s(track)[1:].tolist() == [0.0, 60.0, 60.0, 70.0, 80.0]
+    assert np.isnan(motion.recording_s(track)[0])
+
+
+def test_a_step_across_a_pause_has_no_speed():
+    track = walk([1.0] * 4)
+    track.time[3:] += motion.GAP_S + 1
+    first, dt, speed = motion.moving_steps(track)
+    assert first.tolist() == [0, 1, 2, 3] and dt[2] == motion.GAP_S + 2
+    assert np.isnan(speed[2]) and speed[[0, 1, 3]] == pytest.approx(1.0, abs=0.01)
+
+
+def test_a_sparse_logger_is_not_pausing_between_its_points():
+    track = walk([1.0] * 10, step_s=300.0)  # a point every five minutes
+    assert motion.recording_s(track)[-1] == 3000.0

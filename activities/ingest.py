@@ -39,7 +39,7 @@ class Rejected(Exception):
 @dataclass(frozen=True)
 class Accepted:
     upload: Upload
-    activity: Activity
+    activity: Activity | None  # None for an archive: its activities come as it expands
     #: False when this owner had already uploaded the same content, or repeated an
     #: Idempotency-Key: nothing new was created.
     created: bool
@@ -59,7 +59,7 @@ def accept(data: bytes, *, owner: AbstractBaseUser, original_name: str = "", nam
     `limited=False` skips the rate limit and back-pressure (an operator's import)."""
     try:
         if limited:
-            _check_limits(owner)
+            check_limits(owner)
         accepted = _accept(data, owner=owner, original_name=original_name, name=name,
                            external_id=external_id, idempotency_key=idempotency_key)
     except Rejected as error:
@@ -73,38 +73,23 @@ def accept(data: bytes, *, owner: AbstractBaseUser, original_name: str = "", nam
 
 def _accept(data: bytes, *, owner: AbstractBaseUser, original_name: str, name: str,
             external_id: str, idempotency_key: str | None) -> Accepted:
-    if len(data) > max_upload_bytes():
-        raise Rejected(f"The file is larger than the {settings.CAIRN_MAX_UPLOAD_MB} MB limit.",
-                       code="TooLarge", status=413)
-    try:
-        payload = sniff.inspect(data, max_inflated=max_upload_bytes()
-                                * settings.CAIRN_MAX_INFLATE_RATIO)
-    except sniff.TooLarge as error:
-        raise Rejected(str(error), code="TooLarge", status=413) from None
-    except sniff.UnsupportedFile as error:
-        raise Rejected(str(error), code="UnsupportedFile", status=415) from None
+    payload = _inspect(data)
     sha256 = payload.sha256
 
     existing = _existing(owner, sha256=sha256, idempotency_key=idempotency_key)
     if existing is not None:
         return existing
 
-    file_name = storage.original_name(sha256=sha256, fmt=payload.format,
-                                      gzipped=payload.gzipped)
-    storage.save_original(data, name=file_name)
     try:
         with transaction.atomic():
             upload = Upload.objects.create(
                 owner=owner, sha256=sha256, size_bytes=len(data),
                 original_name=original_name[:255], idempotency_key=idempotency_key or None)
-            now = clock.now()
-            activity = Activity.objects.create(
-                owner=owner, upload=upload, name=name[:255] or _default_name(original_name),
-                external_id=external_id[:255], format=payload.format, sha256=sha256,
-                file_name=file_name, size_bytes=payload.size,
-                due_at=now, pending_since=now)
-            structlog.contextvars.bind_contextvars(activity_id=activity.id)
-            transaction.on_commit(partial(_after_commit, activity.id, payload.size))
+            activity, created = _activity(data, payload, owner=owner, upload=upload,
+                                          name=name or _default_name(original_name),
+                                          external_id=external_id)
+            upload.activity = activity
+            upload.save(update_fields=["activity"])
     except IntegrityError:
         # The same content (or key) committed by a concurrent request: answer with it.
         existing = _existing(owner, sha256=sha256, idempotency_key=idempotency_key)
@@ -114,8 +99,55 @@ def _accept(data: bytes, *, owner: AbstractBaseUser, original_name: str, name: s
     if settings.CAIRN_INLINE_FALLBACK:
         activity.refresh_from_db()  # the fallback may have processed it already
     log.info("upload.accepted", upload_id=upload.id, activity_id=activity.id,
-             format=payload.format, gzipped=payload.gzipped, size_bytes=len(data))
-    return Accepted(upload=upload, activity=activity, created=True)
+             format=payload.format, gzipped=payload.gzipped, size_bytes=len(data),
+             duplicate=not created)
+    return Accepted(upload=upload, activity=activity, created=created)
+
+
+def accept_member(data: bytes, *, owner: AbstractBaseUser, upload: Upload,
+                  name: str) -> tuple[Activity, bool]:
+    """One activity file of an archive: its activity, and whether it is new (False: the
+    owner already has this content). Rejected as for an upload. Runs inside the
+    expander's fenced transaction."""
+    payload = _inspect(data)
+    existing = Activity.objects.filter(owner=owner, sha256=payload.sha256).first()
+    if existing is not None:
+        return existing, False
+    return _activity(data, payload, owner=owner, upload=upload, name=_default_name(name),
+                     external_id="")
+
+
+def _inspect(data: bytes) -> sniff.Payload:
+    if len(data) > max_upload_bytes():
+        raise Rejected(f"The file is larger than the {settings.CAIRN_MAX_UPLOAD_MB} MB limit.",
+                       code="TooLarge", status=413)
+    try:
+        return sniff.inspect(data, max_inflated=max_upload_bytes()
+                             * settings.CAIRN_MAX_INFLATE_RATIO)
+    except sniff.TooLarge as error:
+        raise Rejected(str(error), code="TooLarge", status=413) from None
+    except sniff.UnsupportedFile as error:
+        raise Rejected(str(error), code="UnsupportedFile", status=415) from None
+
+
+def _activity(data: bytes, payload: sniff.Payload, *, owner: AbstractBaseUser, upload: Upload,
+              name: str, external_id: str) -> tuple[Activity, bool]:
+    """The activity for this content: the owner's existing one (an archive brought it
+    before), or a new one needing work, its original stored first, nudged after commit."""
+    existing = Activity.objects.filter(owner=owner, sha256=payload.sha256).first()
+    if existing is not None:
+        return existing, False
+    file_name = storage.original_name(sha256=payload.sha256, fmt=payload.format,
+                                      gzipped=payload.gzipped)
+    storage.save_original(data, name=file_name)
+    now = clock.now()
+    activity = Activity.objects.create(
+        owner=owner, upload=upload, name=name[:255], external_id=external_id[:255],
+        format=payload.format, sha256=payload.sha256, file_name=file_name,
+        size_bytes=payload.size, due_at=now, pending_since=now)
+    structlog.contextvars.bind_contextvars(activity_id=activity.id)
+    transaction.on_commit(partial(_after_commit, activity.id, payload.size))
+    return activity, True
 
 
 def _after_commit(activity_id: int, size_bytes: int) -> None:
@@ -126,7 +158,8 @@ def _after_commit(activity_id: int, size_bytes: int) -> None:
         inline.process(activity_id, budget_s=settings.CAIRN_INLINE_BUDGET_S)
 
 
-def _check_limits(owner: AbstractBaseUser) -> None:
+def check_limits(owner: AbstractBaseUser) -> None:
+    """Rejected (429) when the owner uploads too fast or too much work is waiting."""
     try:
         limits.check(owner, now=timezone.now())
     except limits.Limited as error:
@@ -142,13 +175,13 @@ def _existing(owner: AbstractBaseUser, *, sha256: str,
             if keyed.sha256 != sha256:
                 raise Rejected("This Idempotency-Key was already used for a different file.",
                                code="IdempotencyKeyReused", status=422)
-            return Accepted(upload=keyed, activity=keyed.activities.get(), created=False,
+            return Accepted(upload=keyed, activity=keyed.activity, created=False,
                             replayed=True)
     same = Upload.objects.filter(owner=owner, sha256=sha256).first()
     if same is None:
         return None
     log.info("upload.duplicate", upload_id=same.id)
-    return Accepted(upload=same, activity=same.activities.get(), created=False)
+    return Accepted(upload=same, activity=same.activity, created=False)
 
 
 def _default_name(original_name: str) -> str:

@@ -38,7 +38,12 @@ class Profile(models.Model):
 
 
 class Upload(models.Model):
-    """One file as a user sent it. The same content from the same owner is one upload."""
+    """One file as a user sent it: an activity file, or a zip archive of them. The same
+    content from the same owner is one upload."""
+
+    class Kind(models.TextChoices):
+        FILE = "file"
+        ARCHIVE = "archive"
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                               related_name="uploads")
@@ -48,6 +53,12 @@ class Upload(models.Model):
     original_name = models.CharField(max_length=255, blank=True)
     # NULL, not "": the unique constraint must ignore uploads sent without a key.
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.FILE)
+    #: For a file: the activity it gave, or the existing activity it duplicated.
+    activity = models.ForeignKey("Activity", null=True, blank=True, on_delete=models.CASCADE,
+                                 related_name="+")
+    #: For an archive: its storage name (a file's original is stored with its activity).
+    file_name = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -66,7 +77,36 @@ class Upload(models.Model):
         return f"upload {self.pk}"
 
 
-class Activity(models.Model):
+class Leased(models.Model):
+    """What the reconciler needs on a row it claims: whether it needs work, when it is
+    due, and who holds its lease. Written by the reconciler alone (the row's creator sets
+    the first values). Activities and archives are leased this way."""
+
+    class Priority(models.IntegerChoices):
+        FRESH = 0, "fresh"  #: new uploads and explicit re-syncs go first
+        BACKFILL = 1, "backfill"  #: version rollouts and bulk re-syncs
+
+    needs_work = models.BooleanField(default=True)
+    #: Bumped whenever the wanted state changes (re-sync, rollout); a worker clears
+    #: needs_work only if the generation it claimed is still current.
+    generation = models.PositiveIntegerField(default=1)
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices,
+                                                default=Priority.FRESH)
+    #: When the row may next be claimed: now for new work, the lease expiry while
+    #: leased, the backoff time while retrying.
+    due_at = models.DateTimeField()
+    #: When it last started needing work (set whenever needs_work becomes true).
+    pending_since = models.DateTimeField(null=True, blank=True)
+    lease_owner = models.CharField(max_length=255, blank=True)
+    lease_token = models.CharField(max_length=32, null=True, blank=True)  # noqa: DJ001 (no lease)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0, help_text="Failed attempts in a row.")
+
+    class Meta:
+        abstract = True
+
+
+class Activity(Leased):
     """One recorded activity and the state of its processing.
 
     The reconcile fields are written by the reconciler alone (ingest sets their first
@@ -86,10 +126,6 @@ class Activity(models.Model):
         #: Transient errors exhausted CAIRN_MAX_ATTEMPTS; replay with `resync --dead`.
         DEAD = "dead"
 
-    class Priority(models.IntegerChoices):
-        FRESH = 0, "fresh"  #: new uploads and explicit re-syncs go first
-        BACKFILL = 1, "backfill"  #: version rollouts and bulk re-syncs
-
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                               related_name="activities")
     upload = models.ForeignKey(Upload, on_delete=models.CASCADE, related_name="activities")
@@ -105,22 +141,6 @@ class Activity(models.Model):
     error_code = models.CharField(max_length=64, blank=True)
     error_message = models.TextField(blank=True)
 
-    # --- reconcile state -------------------------------------------------------------
-    needs_work = models.BooleanField(default=True)
-    #: Bumped whenever the wanted state changes (re-sync, rollout); a worker clears
-    #: needs_work only if the generation it claimed is still current.
-    generation = models.PositiveIntegerField(default=1)
-    priority = models.PositiveSmallIntegerField(choices=Priority.choices,
-                                                default=Priority.FRESH)
-    #: When the activity may next be claimed: now for new work, the lease expiry while
-    #: leased, the backoff time while retrying.
-    due_at = models.DateTimeField()
-    #: When it last started needing work (set whenever needs_work becomes true).
-    pending_since = models.DateTimeField(null=True, blank=True)
-    lease_owner = models.CharField(max_length=255, blank=True)
-    lease_token = models.CharField(max_length=32, null=True, blank=True)  # noqa: DJ001 (no lease)
-    lease_expires_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveIntegerField(default=0, help_text="Failed attempts in a row.")
     processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -181,3 +201,59 @@ class Derived(models.Model):
 
     def __str__(self) -> str:
         return f"{self.deriver} v{self.version} of activity {self.activity_id}"
+
+
+class Archive(Leased):
+    """A zip of activity files, expanded into activities a member at a time. The cursor
+    moves in the same transaction that records each member, so expansion resumes after
+    a crash exactly where it stopped and never imports a member twice."""
+
+    upload = models.OneToOneField(Upload, on_delete=models.CASCADE, related_name="archive")
+    members_total = models.PositiveIntegerField(null=True, blank=True)
+    #: Index (in the zip's order, directories left out) of the next member to handle.
+    cursor = models.PositiveIntegerField(default=0)
+    expanded_at = models.DateTimeField(null=True, blank=True)
+    error_code = models.CharField(max_length=64, blank=True)
+    error_message = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [
+            # Archives to expand (reconciler.archives.claim).
+            models.Index(fields=["priority", "pending_since"], name="archive_pending",
+                         condition=Q(needs_work=True)),
+        ]
+
+    def __str__(self) -> str:
+        return f"archive of upload {self.upload_id}"
+
+
+class ArchiveMember(models.Model):
+    """What became of one file of an archive."""
+
+    class Status(models.TextChoices):
+        #: Became a new activity (which is then processed like any upload).
+        IMPORTED = "imported"
+        #: The same content is already an activity of this owner (`activity`).
+        DUPLICATE = "duplicate"
+        #: An activity file that cannot be imported; `error_message` says why.
+        FAILED = "failed"
+        #: Not an activity file (other files of an export, nested archives, settings).
+        SKIPPED = "skipped"
+
+    archive = models.ForeignKey(Archive, on_delete=models.CASCADE, related_name="members")
+    index = models.PositiveIntegerField()
+    name = models.CharField(max_length=1024, help_text="As in the zip; never used as a path.")
+    size_bytes = models.PositiveBigIntegerField()
+    status = models.CharField(max_length=16, choices=Status.choices)
+    activity = models.ForeignKey(Activity, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+")
+    error_code = models.CharField(max_length=64, blank=True)
+    error_message = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["archive", "index"], name="archive_member_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.status})"

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from activities.models import Activity, Derived, Upload
+from django.db.models import Count
+
+from activities.models import Activity, ArchiveMember, Derived, Upload
 from core import derivers
 
 #: Keys of the summary object (core.summarize); null until the summary exists.
@@ -32,7 +34,11 @@ def iso(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def upload_dict(upload: Upload, activity: Activity, *, duplicate: bool = False) -> dict:
+def upload_dict(upload: Upload, activity: Activity | None = None, *,
+                duplicate: bool = False) -> dict:
+    if upload.kind == Upload.Kind.ARCHIVE:
+        return archive_dict(upload, duplicate=duplicate)
+    activity = activity or upload.activity
     rows = _derived(activity)
     return {
         "id": upload.id,
@@ -46,9 +52,52 @@ def upload_dict(upload: Upload, activity: Activity, *, duplicate: bool = False) 
             for d in derivers.ALL
         },
         "duplicate": duplicate,
+        "kind": upload.kind,
         "created_at": iso(upload.created_at),
         "updated_at": iso(max(filter(None, [upload.created_at, activity.processed_at,
                                             *(r.updated_at for r in rows.values())]))),
+    }
+
+
+def archive_dict(upload: Upload, *, duplicate: bool = False) -> dict:
+    """An archive upload: its state and how many of its files went which way."""
+    archive = upload.archive
+    counts = dict(archive.members.values_list("status").annotate(n=Count("id")))
+    if archive.error_code:
+        status = "failed"
+    elif archive.expanded_at is not None:
+        status = "ready"
+    elif archive.lease_token or archive.cursor:
+        status = "processing"
+    else:
+        status = "queued"
+    return {
+        "id": upload.id,
+        "kind": upload.kind,
+        "activity_id": None,
+        "status": status,
+        "error": archive.error_message or None,
+        "error_code": archive.error_code or None,
+        "progress": {
+            "files": archive.members_total,
+            "seen": sum(counts.values()),
+            **{s: counts.get(s, 0) for s in ArchiveMember.Status.values},
+        },
+        "duplicate": duplicate,
+        "created_at": iso(upload.created_at),
+        "updated_at": iso(archive.expanded_at or upload.created_at),
+    }
+
+
+def member_dict(member: ArchiveMember) -> dict:
+    return {
+        "index": member.index,
+        "name": member.name,
+        "status": member.status,
+        "activity_id": member.activity_id,
+        "duplicate_of": member.activity_id if member.status == "duplicate" else None,
+        "error": member.error_message or None,
+        "error_code": member.error_code or None,
     }
 
 

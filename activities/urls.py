@@ -9,6 +9,7 @@ from activities.views import api, health, pages
 urlpatterns = [
     path("api/v1/uploads", api.uploads, name="api-uploads"),
     path("api/v1/uploads/<int:upload_id>", api.upload_detail, name="api-upload"),
+    path("api/v1/uploads/<int:upload_id>/files", api.upload_files, name="api-upload-files"),
     path("api/v1/activities/<int:activity_id>", api.activity_detail, name="api-activity"),
     path("api/v1/activities/<int:activity_id>/route", api.activity_output,
          {"kind": "route"}, name="api-route"),

@@ -1,4 +1,5 @@
-"""Claims and leases: take activities that need work, and write only while the lease holds."""
+"""Claims and leases: take rows that need work (activities, archives), and write only
+while the lease holds."""
 
 from __future__ import annotations
 
@@ -8,12 +9,12 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import Model
 
 from activities.models import Activity, Derived
 from reconciler import workers
 from reconciler.models import Attempt
 
-_TABLE = Activity._meta.db_table
 _DERIVED = Derived._meta.db_table
 
 
@@ -34,46 +35,38 @@ class LeaseLost(Exception):
     """The lease expired or was taken: the holder must stop and discard its results."""
 
 
-# Take up to N activities that need work and are due (fresh before backfill, oldest
-# pending first, so orphans and due retries go before newer uploads), skipping rows
-# another claimer has locked and activities with outputs newer than this code makes;
-# lease them in the same statement. The subquery is served by the partial index
-# activity_pending (due_at is included in it), the NOT EXISTS by derived_one_per_kind.
-_CLAIM_SQL = f"""
-UPDATE {_TABLE}
-   SET lease_token = %s, lease_owner = %s, lease_expires_at = %s, due_at = %s,
-       status = 'processing'
+# Take up to N rows that need work and are due (fresh before backfill, oldest pending
+# first, so orphans and due retries go before newer work), skipping rows another claimer
+# has locked, and lease them in the same statement. For activities the subquery is
+# served by the partial index activity_pending (due_at is included in it), and
+# `condition` skips activities with outputs newer than this code makes.
+_CLAIM_SQL = """
+UPDATE {table}
+   SET lease_token = %s, lease_owner = %s, lease_expires_at = %s, due_at = %s {also}
  WHERE id IN (
-       SELECT id FROM {_TABLE} AS a
-        WHERE needs_work AND due_at <= %s AND {{not_newer}}
+       SELECT id FROM {table} AS a
+        WHERE needs_work AND due_at <= %s AND {condition}
         ORDER BY priority, pending_since
         LIMIT %s
-        {{lock}})
+        {lock})
 RETURNING id, generation
 """
 
-# Lease one given activity if it still needs work and is due (nudge, inline, command).
-_CLAIM_ONE_SQL = f"""
-UPDATE {_TABLE} AS a
-   SET lease_token = %s, lease_owner = %s, lease_expires_at = %s, due_at = %s,
-       status = 'processing'
- WHERE id = %s AND needs_work AND due_at <= %s AND {{not_newer}}
+# Lease one given row if it still needs work and is due (nudge, inline, command).
+_CLAIM_ONE_SQL = """
+UPDATE {table} AS a
+   SET lease_token = %s, lease_owner = %s, lease_expires_at = %s, due_at = %s {also}
+ WHERE id = %s AND needs_work AND due_at <= %s AND {condition}
 RETURNING id, generation
 """
 
 
 def claim(*, limit: int, now: datetime, owner: str) -> list[Claim]:
     """Lease up to `limit` activities that need work; an empty list means nothing is due."""
-    token, expires = _new_lease(now)
-    # SQLite has no row locks; its IMMEDIATE transactions serialise writers instead.
-    lock = "FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
-    not_newer, versions = _not_newer()
-    with connection.cursor() as cursor:
-        cursor.execute(_CLAIM_SQL.format(lock=lock, not_newer=not_newer),
-                       [token, owner, expires, expires, now, *versions, limit])
-        rows = cursor.fetchall()
-    return [Claim(activity_id=i, token=token, owner=owner, generation=g, expires_at=expires)
-            for i, g in sorted(rows)]
+    condition, params = _not_newer()
+    return [Claim(activity_id=i, token=t, owner=owner, generation=g, expires_at=e)
+            for i, g, t, e in lease(Activity, limit=limit, now=now, owner=owner,
+                                    condition=condition, params=params)]
 
 
 def claim_one(activity_id: int, *, now: datetime, owner: str) -> Claim | None:
@@ -82,36 +75,72 @@ def claim_one(activity_id: int, *, now: datetime, owner: str) -> Claim | None:
     The read comes first so that a duplicate nudge for an up-to-date activity writes
     nothing at all.
     """
-    if not Activity.objects.filter(id=activity_id, needs_work=True, due_at__lte=now).exists():
+    condition, params = _not_newer()
+    found = lease_one(Activity, activity_id, now=now, owner=owner, condition=condition,
+                      params=params)
+    if found is None:
         return None
-    token, expires = _new_lease(now)
-    not_newer, versions = _not_newer()
-    with connection.cursor() as cursor:
-        cursor.execute(_CLAIM_ONE_SQL.format(not_newer=not_newer),
-                       [token, owner, expires, expires, activity_id, now, *versions])
-        row = cursor.fetchone()
-    if row is None:
-        return None  # another worker was faster
-    return Claim(activity_id=row[0], token=token, owner=owner, generation=row[1],
+    generation, token, expires = found
+    return Claim(activity_id=activity_id, token=token, owner=owner, generation=generation,
                  expires_at=expires)
 
 
 def hold(claim: Claim, *, now: datetime) -> datetime:
-    """Check and renew the lease inside the caller's transaction; raise LeaseLost if gone.
-
-    On PostgreSQL the UPDATE keeps the activity's row locked until the caller commits, so
-    no claimer can take the lease between this check and the caller's writes: this is
-    the fence. The attempt's `held_until` moves in the same transaction.
-    """
-    expires = now + timedelta(seconds=settings.CAIRN_LEASE_S)
-    renewed = Activity.objects.filter(
-        id=claim.activity_id, lease_token=claim.token, lease_expires_at__gt=now,
-    ).update(lease_expires_at=expires, due_at=expires)
-    if renewed != 1:
-        raise LeaseLost(f"lease {claim.token} on activity {claim.activity_id} is gone")
+    """Check and renew the activity's lease inside the caller's transaction; raise
+    LeaseLost if it is gone. The attempt's `held_until` moves in the same transaction."""
+    expires = hold_row(Activity, claim.activity_id, claim.token, now=now)
     if claim.attempt_id is not None:
         Attempt.objects.filter(id=claim.attempt_id).update(held_until=expires)
     return expires
+
+
+def lease(model: type[Model], *, limit: int, now: datetime, owner: str,
+          condition: str = "TRUE", params: list | None = None
+          ) -> list[tuple[int, int, str, datetime]]:
+    """Lease up to `limit` due rows of a leased table: (id, generation, token, expiry)."""
+    token, expires = _new_lease(now)
+    # SQLite has no row locks; its IMMEDIATE transactions serialise writers instead.
+    lock = "FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
+    sql = _CLAIM_SQL.format(table=model._meta.db_table, also=_status_set(model),
+                            condition=condition, lock=lock)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [token, owner, expires, expires, now, *(params or []), limit])
+        rows = cursor.fetchall()
+    return [(i, g, token, expires) for i, g in sorted(rows)]
+
+
+def lease_one(model: type[Model], row_id: int, *, now: datetime, owner: str,
+              condition: str = "TRUE", params: list | None = None
+              ) -> tuple[int, str, datetime] | None:
+    """Lease one row if it needs work and is due: (generation, token, expiry), or None."""
+    if not model.objects.filter(id=row_id, needs_work=True, due_at__lte=now).exists():
+        return None
+    token, expires = _new_lease(now)
+    sql = _CLAIM_ONE_SQL.format(table=model._meta.db_table, also=_status_set(model),
+                                condition=condition)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [token, owner, expires, expires, row_id, now, *(params or [])])
+        row = cursor.fetchone()
+    return None if row is None else (row[1], token, expires)
+
+
+def hold_row(model: type[Model], row_id: int, token: str, *, now: datetime) -> datetime:
+    """The fence: renew the lease if this token still holds it and it has not expired.
+
+    On PostgreSQL the UPDATE keeps the row locked until the caller commits, so no
+    claimer can take the lease between this check and the caller's writes.
+    """
+    expires = now + timedelta(seconds=settings.CAIRN_LEASE_S)
+    renewed = model.objects.filter(id=row_id, lease_token=token, lease_expires_at__gt=now
+                                   ).update(lease_expires_at=expires, due_at=expires)
+    if renewed != 1:
+        raise LeaseLost(f"lease {token} on {model._meta.model_name} {row_id} is gone")
+    return expires
+
+
+def _status_set(model: type[Model]) -> str:
+    # An activity shows that it is being processed; other leased rows have no status.
+    return ", status = 'processing'" if model is Activity else ""
 
 
 def _not_newer() -> tuple[str, list]:

@@ -20,6 +20,8 @@ from reconciler import metrics, tallies
 log = structlog.get_logger(__name__)
 
 TASK = "reconciler.tasks.nudge"
+ARCHIVE_TASK = "reconciler.tasks.expand_archive"
+ARCHIVE_TASK = "reconciler.tasks.expand_archive"
 
 _brokers: dict[int, Broker] = {}  # by pid: a forked worker must not share its parent's socket
 
@@ -49,20 +51,28 @@ def reset() -> None:
 
 def send(activity_id: int) -> bool:
     """Enqueue a nudge for the activity; False (logged and counted) if the broker failed."""
+    return _enqueue(TASK, activity_id, activity_id=activity_id)
+
+
+def send_archive(archive_id: int) -> bool:
+    """Enqueue the expansion of an archive; False (logged and counted) if that failed."""
+    return _enqueue(ARCHIVE_TASK, archive_id, archive_id=archive_id)
+
+
+def _enqueue(task: str, object_id: int, **context: int) -> bool:
     try:
         # save=False: a successful nudge leaves no row in q2's task table; the Attempt
-        # log already says what happened.
-        # The request id goes along, so that one upload can be followed into the worker.
+        # log already says what happened. The request id goes along, so that one upload
+        # can be followed into the worker.
         request_id = structlog.contextvars.get_contextvars().get("request_id")
-        async_task(TASK, activity_id, broker=broker(), task_name=f"nudge-{activity_id}",
-                   save=False, request_id=request_id)
+        async_task(task, object_id, broker=broker(), save=False, request_id=request_id,
+                   task_name=f"{task.rsplit('.', 1)[1]}-{object_id}")
     except Exception as error:  # the broker refused, hung or broke: the sweep will do it
         metrics.NUDGES.labels(outcome="failed").inc()
-        log.warning("nudge.enqueue_failed", activity_id=activity_id,
-                    error=f"{type(error).__name__}: {error}")
+        log.warning("nudge.enqueue_failed", error=f"{type(error).__name__}: {error}",
+                    **context)
         tallies.record(tallies.NUDGE_FAILED)
         return False
     metrics.NUDGES.labels(outcome="sent").inc()
-    log.info("nudge.sent", activity_id=activity_id)
+    log.info("nudge.sent", **context)
     return True
-

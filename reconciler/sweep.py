@@ -8,9 +8,13 @@ from datetime import datetime
 
 from django.conf import settings
 
-from reconciler import clock, housekeeping, leases, metrics, rollouts, workers
+from reconciler import clock, expand, housekeeping, leases, metrics, rollouts, workers
 from reconciler.models import Attempt
 from reconciler.reconcile import reconcile_one
+
+#: A sweep round spends at most this long expanding an archive, so that the activities
+#: it imports (and everyone else's) are processed meanwhile; the next round resumes it.
+ARCHIVE_BUDGET_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,9 @@ def sweep_once(*, owner: str | None = None, limit: int | None = None,
         return Round(claimed=0, scanned=0)
     housekeeping.tidy(now=now)
     scanned = rollouts.advance(now=now, batch=settings.CAIRN_ROLLOUT_BATCH)
+    archives = expand.claim(limit=1, now=now, owner=owner)
+    for archive in archives:
+        expand.expand(archive, budget_s=ARCHIVE_BUDGET_S)
     claims = leases.claim(limit=limit or settings.CAIRN_CLAIM_BATCH, now=now, owner=owner)
     for claim in claims:
         reconcile_one(claim, trigger=Attempt.Trigger.SWEEP)
@@ -42,7 +49,7 @@ def sweep_once(*, owner: str | None = None, limit: int | None = None,
     metrics.SWEEP_SECONDS.observe(seconds)
     workers.beat(now=now, sweep=workers.Sweep(at=now, ms=round(seconds * 1000),
                                               claimed=len(claims)))
-    return Round(claimed=len(claims), scanned=scanned)
+    return Round(claimed=len(claims) + len(archives), scanned=scanned)
 
 
 def drain(*, budget_s: float | None = None, owner: str | None = None,

@@ -5,9 +5,12 @@ from __future__ import annotations
 import structlog
 from django.conf import settings
 
-from reconciler import clock, leases, sweep, workers
+from reconciler import clock, expand, leases, sweep, workers
 from reconciler.models import Attempt
 from reconciler.reconcile import reconcile_one
+
+#: A q2 task stops expanding an archive after this long (q2's timeout is 300 s).
+EXPAND_BUDGET_S = 240.0
 
 
 def nudge(activity_id: int, request_id: str | None = None) -> str:
@@ -25,6 +28,17 @@ def _nudge(activity_id: int) -> str:
     if claim is None:
         return "nothing to do"
     return reconcile_one(claim, trigger=Attempt.Trigger.NUDGE)
+
+
+def expand_archive(archive_id: int, request_id: str | None = None) -> str:
+    """Expand an uploaded archive into activities (for at most EXPAND_BUDGET_S; the
+    sweep goes on from where it stops)."""
+    with structlog.contextvars.bound_contextvars(request_id=request_id,
+                                                 archive_id=archive_id):
+        claim = expand.claim_one(archive_id, now=clock.now(), owner=workers.identity())
+        if claim is None:
+            return "nothing to do"
+        return expand.expand(claim, budget_s=EXPAND_BUDGET_S)
 
 
 def sweep_due() -> int:

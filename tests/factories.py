@@ -58,3 +58,17 @@ def fit(*, points: int = 600, step_s: int = 1, seed: int | None = None) -> bytes
         "ele": 300 + 10 * np.sin(i / 10),
         "hr": 120 + i % 30,
     })
+
+
+def archive(members: list[tuple[str, bytes]], *, folders: tuple[str, ...] = ()) -> bytes:
+    """A zip archive holding these (name, bytes) members, and empty folder entries."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zipped:
+        for folder in folders:
+            zipped.writestr(zipfile.ZipInfo(folder.rstrip("/") + "/"), b"")
+        for name, data in members:
+            zipped.writestr(name, data)
+    return buffer.getvalue()

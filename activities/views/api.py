@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
+from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.middleware.csrf import CsrfViewMiddleware
 from django.http.multipartparser import MultiPartParserError
+from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 
-from activities import ingest, serialize, tokens
+from activities import ingest, serialize, tokens, zips
 from activities.models import Activity, Derived, Upload
 
 # Room for the multipart envelope around a file of the largest allowed size.
@@ -69,7 +70,7 @@ def _authenticate(request: HttpRequest) -> JsonResponse | None:
 
 @api_view("POST")
 def uploads(request: HttpRequest) -> JsonResponse:
-    limit = ingest.max_upload_bytes()
+    limit = max(ingest.max_upload_bytes(), zips.max_archive_bytes())
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -84,14 +85,11 @@ def uploads(request: HttpRequest) -> JsonResponse:
     if upload_file is None:
         return api_error("BadRequest", "Send the activity file in a multipart field "
                          "named 'file'.", 400)
-    if upload_file.size > limit:
-        return api_error("TooLarge", f"The file is larger than the {limit // 2**20} MB limit.",
-                         413)
     try:
-        accepted = ingest.accept(
-            upload_file.read(), owner=request.user, original_name=upload_file.name or "",
-            name=request.POST.get("name", ""), external_id=request.POST.get("external_id", ""),
-            idempotency_key=request.headers.get("Idempotency-Key") or None)
+        accepted = accept_upload(upload_file, owner=request.user,
+                                 name=request.POST.get("name", ""),
+                                 external_id=request.POST.get("external_id", ""),
+                                 idempotency_key=request.headers.get("Idempotency-Key"))
     except ingest.Rejected as error:
         response = api_error(error.code, str(error), error.status)
         if error.retry_after_s is not None:
@@ -102,12 +100,46 @@ def uploads(request: HttpRequest) -> JsonResponse:
     return JsonResponse(body, status=202)
 
 
+def accept_upload(upload_file: UploadedFile, *, owner, name: str = "", external_id: str = "",
+                  idempotency_key: str | None = None) -> ingest.Accepted:
+    """An uploaded file, whichever it is: a zip is streamed as an archive, an activity
+    file is read (up to the upload limit) and ingested."""
+    if zips.is_zip(upload_file):
+        return zips.accept(upload_file, owner=owner, original_name=upload_file.name or "",
+                           idempotency_key=idempotency_key or None)
+    if upload_file.size > ingest.max_upload_bytes():
+        raise ingest.Rejected(f"The file is larger than the {ingest.max_upload_bytes() // 2**20}"
+                              " MB limit.", code="TooLarge", status=413)
+    return ingest.accept(upload_file.read(), owner=owner, original_name=upload_file.name or "",
+                         name=name, external_id=external_id,
+                         idempotency_key=idempotency_key or None)
+
+
 @api_view("GET")
 def upload_detail(request: HttpRequest, upload_id: int) -> JsonResponse:
     upload = Upload.objects.filter(id=upload_id, owner=request.user).first()
     if upload is None:
         return api_error("NotFound", f"No upload {upload_id}.", 404)
-    return JsonResponse(serialize.upload_dict(upload, upload.activities.get()))
+    return JsonResponse(serialize.upload_dict(upload))
+
+
+@api_view("GET")
+def upload_files(request: HttpRequest, upload_id: int) -> JsonResponse:
+    """What became of each file of an archive upload, a page at a time."""
+    upload = Upload.objects.filter(id=upload_id, owner=request.user,
+                                   kind=Upload.Kind.ARCHIVE).first()
+    if upload is None:
+        return api_error("NotFound", f"No archive upload {upload_id}.", 404)
+    try:
+        offset = max(0, int(request.GET.get("offset", 0)))
+        limit = min(1000, max(1, int(request.GET.get("limit", 100))))
+    except ValueError:
+        return api_error("BadRequest", "offset and limit are whole numbers.", 400)
+    members = list(upload.archive.members.order_by("index")[offset:offset + limit + 1])
+    return JsonResponse({
+        "files": [serialize.member_dict(m) for m in members[:limit]],
+        "next_offset": offset + limit if len(members) > limit else None,
+    })
 
 
 @api_view("GET")

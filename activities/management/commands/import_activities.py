@@ -1,4 +1,5 @@
-"""`import_activities PATH... --owner USER [--wait]`: ingest files as uploads are ingested."""
+"""`import_activities PATH... --owner USER [--wait]`: ingest files (or zip archives of
+them) as uploads are ingested; one JSON line per file, or per archive member."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from activities import ingest, serialize
-from activities.models import Activity
-from reconciler import clock, leases, workers
+from activities import ingest, serialize, zips
+from activities.models import Activity, Archive, ArchiveMember
+from reconciler import clock, expand, leases, workers
 from reconciler.models import Attempt
 from reconciler.reconcile import reconcile_one
 
@@ -19,7 +20,8 @@ SETTLED = {Activity.Status.READY, Activity.Status.FAILED, Activity.Status.DEAD}
 
 
 class Command(BaseCommand):
-    help = "Import FIT/GPX files (optionally gzipped) for a user; one JSON line per file."
+    help = ("Import FIT/GPX files (optionally gzipped) or zip archives of them for a user; "
+            "one JSON line per file or archive member.")
 
     def add_arguments(self, parser):
         parser.add_argument("paths", nargs="+", metavar="PATH")
@@ -37,33 +39,63 @@ class Command(BaseCommand):
         missing = [p for p in paths if not Path(p).is_file()]
         if missing:
             raise CommandError(f"Not a file: {', '.join(missing)}")
-        results = [self.ingest_one(path, user) for path in paths]
-        if wait:
-            ids = [r["activity_id"] for r in results if r["activity_id"] and not r["error"]]
-            if not self.wait_for(ids, timeout=timeout):
-                self.emit(results)
-                raise CommandError(f"Timed out after {timeout} s with work still pending.")
-        self.emit(results)
-
-    def ingest_one(self, path: str, user) -> dict:
-        line = {"file": path, "upload_id": None, "activity_id": None, "status": "failed",
-                "error": None, "duplicate_of": None}
-        try:
-            # An operator's import is not held to the per-user rate limit.
-            accepted = ingest.accept(Path(path).read_bytes(), owner=user,
-                                     original_name=Path(path).name, limited=False)
-        except ingest.Rejected as error:
-            line["error"] = str(error)
-            return line
-        line["upload_id"] = accepted.upload.id
-        line["activity_id"] = accepted.activity.id
-        if not accepted.created:
-            line["duplicate_of"] = accepted.activity.id
-        return line
-
-    def wait_for(self, ids: list[int], *, timeout: float | None) -> bool:
-        """Reconcile the activities here unless a worker holds them; True when all settled."""
         deadline = None if timeout is None else time.monotonic() + timeout
+        lines = []
+        for path in paths:
+            accepted, error = self.ingest_one(path, user)
+            if wait and accepted is not None and accepted.upload.kind == "archive":
+                self.expand(accepted.upload.archive.id, deadline=deadline)
+                lines += [self.member_line(path, m)
+                          for m in accepted.upload.archive.members.order_by("index")]
+            else:
+                lines.append(self.file_line(path, accepted, error))
+        if wait:
+            ids = [line["activity_id"] for line in lines if line["activity_id"]]
+            settled = self.wait_for(ids, deadline=deadline)
+            self.emit(lines)
+            if not settled:
+                raise CommandError(f"Timed out after {timeout} s with work still pending.")
+            return
+        self.emit(lines)
+
+    def ingest_one(self, path: str, user) -> tuple[ingest.Accepted | None, str | None]:
+        # An operator's import is not held to the per-user rate limit.
+        try:
+            with open(path, "rb") as handle:
+                if zips.is_zip(handle):
+                    return zips.accept(handle, owner=user, original_name=Path(path).name,
+                                       limited=False), None
+                return ingest.accept(handle.read(), owner=user, original_name=Path(path).name,
+                                     limited=False), None
+        except ingest.Rejected as error:
+            return None, str(error)
+
+    def file_line(self, path: str, accepted: ingest.Accepted | None, error: str | None) -> dict:
+        activity = accepted.activity if accepted else None
+        return {"file": path, "upload_id": accepted.upload.id if accepted else None,
+                "activity_id": activity.id if activity else None, "status": "failed",
+                "error": error,
+                "duplicate_of": activity.id if activity and not accepted.created else None}
+
+    def member_line(self, path: str, member: ArchiveMember) -> dict:
+        return {"file": f"{path}!{member.name}", "upload_id": member.archive.upload_id,
+                "activity_id": member.activity_id, "status": member.status,
+                "error": member.error_message or None,
+                "duplicate_of": member.activity_id if member.status == "duplicate" else None}
+
+    def expand(self, archive_id: int, *, deadline: float | None) -> None:
+        """Expand the archive here, unless a worker is at it (then wait for it)."""
+        while Archive.objects.filter(id=archive_id, needs_work=True).exists():
+            claim = expand.claim_one(archive_id, now=clock.now(), owner=workers.identity())
+            if claim is not None:
+                expand.expand(claim)
+            elif deadline is not None and time.monotonic() > deadline:
+                return
+            else:
+                time.sleep(0.2)
+
+    def wait_for(self, ids: list[int], *, deadline: float | None) -> bool:
+        """Reconcile the activities here unless a worker holds them; True when all settled."""
         while True:
             pending = list(Activity.objects.filter(id__in=ids).exclude(status__in=SETTLED)
                            .values_list("id", flat=True))
@@ -81,13 +113,13 @@ class Command(BaseCommand):
             if not progressed:
                 time.sleep(0.2)  # a worker holds them, or they wait on backoff
 
-    def emit(self, results: list[dict]) -> None:
-        activities = Activity.objects.in_bulk([r["activity_id"] for r in results
-                                               if r["activity_id"]])
-        for line in results:
+    def emit(self, lines: list[dict]) -> None:
+        activities = Activity.objects.in_bulk([line["activity_id"] for line in lines
+                                               if line["activity_id"]])
+        for line in lines:
             activity = activities.get(line["activity_id"])
-            if activity is not None:
+            if activity is not None and line["status"] not in ("skipped",):
                 line["status"] = serialize.UPLOAD_STATUS[activity.status]
-                line["error"] = activity.error_message or None
+                line["error"] = line["error"] or activity.error_message or None
             line["summary"] = serialize.activity_dict(activity) if activity else None
             self.stdout.write(json.dumps(line))

@@ -1,0 +1,177 @@
+"""Expanding an archive into activities, one member at a time, under a lease.
+
+Each member's outcome and the cursor move in one fenced transaction, so a worker killed
+mid-archive leaves it exactly where it stopped: the next claimer resumes at the cursor,
+and no member is ever imported twice (the owner's content hashes see to re-uploads).
+"""
+
+from __future__ import annotations
+
+import time
+import zipfile
+import zlib
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import PurePosixPath
+
+import structlog
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import transaction
+
+from activities import ingest
+from activities.models import Archive, ArchiveMember
+from core import fitpeek, sniff
+from reconciler import clock, leases
+
+log = structlog.get_logger(__name__)
+Status = ArchiveMember.Status
+
+
+@dataclass(frozen=True, kw_only=True)
+class ArchiveClaim:
+    archive_id: int
+    token: str
+    owner: str
+    generation: int
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What to do with one member: import `data`, or record `status` with a reason."""
+
+    data: bytes | None = None
+    status: str = ""
+    code: str = ""
+    message: str = ""
+
+
+def claim(*, limit: int, now: datetime, owner: str) -> list[ArchiveClaim]:
+    return [ArchiveClaim(archive_id=i, token=t, owner=owner, generation=g)
+            for i, g, t, _ in leases.lease(Archive, limit=limit, now=now, owner=owner)]
+
+
+def claim_one(archive_id: int, *, now: datetime, owner: str) -> ArchiveClaim | None:
+    found = leases.lease_one(Archive, archive_id, now=now, owner=owner)
+    if found is None:
+        return None
+    return ArchiveClaim(archive_id=archive_id, token=found[1], owner=owner,
+                        generation=found[0])
+
+
+def expand(claim: ArchiveClaim, *, budget_s: float | None = None) -> str:
+    """Expand from the cursor on: "expanded", "yielded" (out of time; the lease is handed
+    back), "failed" (not a readable zip) or "lease_lost"."""
+    deadline = None if budget_s is None else time.monotonic() + budget_s
+    archive = Archive.objects.select_related("upload").get(id=claim.archive_id)
+    bound = log.bind(archive_id=archive.id, upload_id=archive.upload_id, worker=claim.owner)
+    try:
+        try:
+            with default_storage.open(archive.upload.file_name, "rb") as handle, \
+                    zipfile.ZipFile(handle) as zipped:
+                members = [info for info in zipped.infolist() if not info.is_dir()]
+                for index in range(archive.cursor, len(members)):
+                    if deadline is not None and time.monotonic() > deadline:
+                        _finish(claim, done=False)
+                        bound.info("archive.yielded", cursor=index)
+                        return "yielded"
+                    _record(claim, archive, index, members[index],
+                            judge(zipped, members[index]))
+        except (zipfile.BadZipFile, FileNotFoundError) as error:
+            _finish(claim, done=True, code="BadArchive",
+                    message=f"The archive cannot be read ({error}).")
+            bound.warning("archive.failed", error=str(error))
+            return "failed"
+        _finish(claim, done=True)
+    except leases.LeaseLost:
+        bound.warning("lease.lost")
+        return "lease_lost"
+    bound.info("archive.expanded", members=len(members))
+    return "expanded"
+
+
+def judge(zipped: zipfile.ZipFile, info: zipfile.ZipInfo) -> Verdict:
+    """Read one member safely and say what it is; nothing here writes anything."""
+    name = info.filename
+    if _is_unsafe(name):
+        return Verdict(status=Status.FAILED, code="UnsafeName",
+                       message="The file's name points outside the archive; not imported.")
+    if name.lower().endswith(".zip"):
+        return Verdict(status=Status.SKIPPED, code="NestedArchive",
+                       message="An archive inside the archive is not expanded.")
+    limit = ingest.max_upload_bytes()
+    if info.file_size > limit:
+        return Verdict(status=Status.FAILED, code="TooLarge",
+                       message=f"The file is larger than the {limit // 2**20} MB limit.")
+    ratio = info.file_size / max(info.compress_size, 1)
+    if ratio > settings.CAIRN_ARCHIVE_MAX_RATIO:
+        return Verdict(status=Status.FAILED, code="ZipBomb",
+                       message=f"The file inflates {ratio:.0f} times; refused as a zip bomb.")
+    try:
+        with zipped.open(info) as member:
+            data = member.read(limit + 1)  # the declared size may lie: never more
+    except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError,
+            ValueError) as error:
+        return Verdict(status=Status.FAILED, code="CorruptFile",
+                       message=f"The file cannot be read from the archive ({error}).")
+    return _classify(data)
+
+
+def _classify(data: bytes) -> Verdict:
+    if data.startswith(b"PK\x03\x04"):
+        return Verdict(status=Status.SKIPPED, code="NestedArchive",
+                       message="An archive inside the archive is not expanded.")
+    try:
+        fmt, content = sniff.unwrap(data, max_inflated=ingest.max_upload_bytes()
+                                    * settings.CAIRN_MAX_INFLATE_RATIO)
+    except sniff.UnsupportedFile:
+        return Verdict(status=Status.SKIPPED, code="NotAnActivityFile",
+                       message="Not a FIT or GPX file.")
+    except sniff.TooLarge as error:
+        return Verdict(status=Status.FAILED, code="TooLarge", message=str(error))
+    kind = fitpeek.file_type(content) if fmt == sniff.FIT else "activity"
+    if kind not in ("activity", None):
+        return Verdict(status=Status.SKIPPED, code="NotAnActivity",
+                       message=f"A FIT {kind} file, not a recorded activity.")
+    return Verdict(data=data)
+
+
+def _record(claim: ArchiveClaim, archive: Archive, index: int, info: zipfile.ZipInfo,
+            verdict: Verdict) -> None:
+    """Import (or not) one member and move the cursor, in one fenced transaction."""
+    status, code, message, activity = verdict.status, verdict.code, verdict.message, None
+    with transaction.atomic():
+        leases.hold_row(Archive, claim.archive_id, claim.token, now=clock.now())
+        if verdict.data is not None:
+            try:
+                activity, created = ingest.accept_member(
+                    verdict.data, owner=archive.upload.owner, upload=archive.upload,
+                    name=info.filename)
+                status = Status.IMPORTED if created else Status.DUPLICATE
+            except ingest.Rejected as error:
+                status = Status.SKIPPED if error.code == "UnsupportedFile" else Status.FAILED
+                code, message = error.code, str(error)
+        ArchiveMember.objects.create(
+            archive_id=archive.id, index=index, name=info.filename[:1024],
+            size_bytes=info.file_size, status=status, activity=activity, error_code=code,
+            error_message=message)
+        Archive.objects.filter(id=archive.id).update(cursor=index + 1)
+
+
+def _finish(claim: ArchiveClaim, *, done: bool, code: str = "", message: str = "") -> None:
+    """Hand the lease back: finished (expanded or failed), or to be resumed by the sweep."""
+    now = clock.now()
+    with transaction.atomic():
+        leases.hold_row(Archive, claim.archive_id, claim.token, now=now)
+        fields = {"lease_token": None, "lease_owner": "", "lease_expires_at": None,
+                  "due_at": now}
+        if done:
+            fields.update(needs_work=False, pending_since=None, expanded_at=now,
+                          error_code=code, error_message=message)
+        Archive.objects.filter(id=claim.archive_id).update(**fields)
+
+
+def _is_unsafe(name: str) -> bool:
+    """A name that would escape a folder if anyone extracted it (we never do)."""
+    path = PurePosixPath(name.replace("\\", "/"))
+    return path.is_absolute() or ".." in path.parts or (len(name) > 1 and name[1] == ":")

@@ -7,6 +7,7 @@ work before anyone is told the upload succeeded. The nudge only makes it quicker
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from functools import partial
 
@@ -51,8 +52,22 @@ def max_upload_bytes() -> int:
     return settings.CAIRN_MAX_UPLOAD_MB * 2**20
 
 
-def accept(data: bytes, *, owner: AbstractBaseUser, original_name: str = "", name: str = "",
-           external_id: str = "", idempotency_key: str | None = None,
+@dataclass(frozen=True, kw_only=True)
+class Details:
+    """What the uploader says about the activity, beside the file."""
+
+    name: str = ""
+    external_id: str = ""
+    description: str = ""
+    trainer: bool = False
+    commute: bool = False
+
+
+NO_DETAILS = Details()
+
+
+def accept(data: bytes, *, owner: AbstractBaseUser, original_name: str = "",
+           details: Details = NO_DETAILS, idempotency_key: str | None = None,
            limited: bool = True) -> Accepted:
     """Store and commit one activity file, or raise Rejected (nothing stored).
 
@@ -60,8 +75,8 @@ def accept(data: bytes, *, owner: AbstractBaseUser, original_name: str = "", nam
     try:
         if limited:
             check_limits(owner)
-        accepted = _accept(data, owner=owner, original_name=original_name, name=name,
-                           external_id=external_id, idempotency_key=idempotency_key)
+        accepted = _accept(data, owner=owner, original_name=original_name, details=details,
+                           idempotency_key=idempotency_key)
     except Rejected as error:
         metrics.UPLOADS.labels(result="refused", code=error.code).inc()
         log.info("upload.refused", error_code=error.code, size_bytes=len(data))
@@ -71,8 +86,8 @@ def accept(data: bytes, *, owner: AbstractBaseUser, original_name: str = "", nam
     return accepted
 
 
-def _accept(data: bytes, *, owner: AbstractBaseUser, original_name: str, name: str,
-            external_id: str, idempotency_key: str | None) -> Accepted:
+def _accept(data: bytes, *, owner: AbstractBaseUser, original_name: str, details: Details,
+            idempotency_key: str | None) -> Accepted:
     payload = _inspect(data)
     sha256 = payload.sha256
 
@@ -85,9 +100,10 @@ def _accept(data: bytes, *, owner: AbstractBaseUser, original_name: str, name: s
             upload = Upload.objects.create(
                 owner=owner, sha256=sha256, size_bytes=len(data),
                 original_name=original_name[:255], idempotency_key=idempotency_key or None)
+            if not details.name:
+                details = dataclasses.replace(details, name=_default_name(original_name))
             activity, created = _activity(data, payload, owner=owner, upload=upload,
-                                          name=name or _default_name(original_name),
-                                          external_id=external_id)
+                                          details=details)
             upload.activity = activity
             upload.save(update_fields=["activity"])
     except IntegrityError:
@@ -113,8 +129,8 @@ def accept_member(data: bytes, *, owner: AbstractBaseUser, upload: Upload,
     existing = Activity.objects.filter(owner=owner, sha256=payload.sha256).first()
     if existing is not None:
         return existing, False
-    return _activity(data, payload, owner=owner, upload=upload, name=_default_name(name),
-                     external_id="")
+    return _activity(data, payload, owner=owner, upload=upload,
+                     details=Details(name=_default_name(name)))
 
 
 def _inspect(data: bytes) -> sniff.Payload:
@@ -131,7 +147,7 @@ def _inspect(data: bytes) -> sniff.Payload:
 
 
 def _activity(data: bytes, payload: sniff.Payload, *, owner: AbstractBaseUser, upload: Upload,
-              name: str, external_id: str) -> tuple[Activity, bool]:
+              details: Details) -> tuple[Activity, bool]:
     """The activity for this content: the owner's existing one (an archive brought it
     before), or a new one needing work, its original stored first, nudged after commit."""
     existing = Activity.objects.filter(owner=owner, sha256=payload.sha256).first()
@@ -142,9 +158,11 @@ def _activity(data: bytes, payload: sniff.Payload, *, owner: AbstractBaseUser, u
     storage.save_original(data, name=file_name)
     now = clock.now()
     activity = Activity.objects.create(
-        owner=owner, upload=upload, name=name[:255], external_id=external_id[:255],
-        format=payload.format, sha256=payload.sha256, file_name=file_name,
-        size_bytes=payload.size, due_at=now, pending_since=now)
+        owner=owner, upload=upload, name=details.name[:255],
+        external_id=details.external_id[:255], description=details.description,
+        trainer=details.trainer, commute=details.commute, format=payload.format,
+        sha256=payload.sha256, file_name=file_name, size_bytes=payload.size, due_at=now,
+        pending_since=now)
     structlog.contextvars.bind_contextvars(activity_id=activity.id)
     transaction.on_commit(partial(_after_commit, activity.id, payload.size))
     return activity, True

@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from activities.views import strava
 from reconciler import views as reconciler_views
 from reconciler.scrape import metrics
 
@@ -18,6 +19,11 @@ urlpatterns = [
          name="api-reprocess"),
     path("activities/<int:activity_id>/reprocess/", reconciler_views.reprocess_page,
          name="reprocess"),
+    # Strava-compatible uploads, for clients written for Strava's API.
+    path("api/v3/uploads", strava.uploads, name="strava-uploads"),
+    path("api/v3/uploads/<int:upload_id>", strava.upload_detail, name="strava-upload"),
+    path("api/v3/activities/<int:activity_id>", strava.activity_detail,
+         name="strava-activity"),
     path("", include("activities.urls")),
 ]
 

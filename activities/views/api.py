@@ -86,9 +86,10 @@ def uploads(request: HttpRequest) -> JsonResponse:
         return api_error("BadRequest", "Send the activity file in a multipart field "
                          "named 'file'.", 400)
     try:
-        accepted = accept_upload(upload_file, owner=request.user,
-                                 name=request.POST.get("name", ""),
+        details = ingest.Details(name=request.POST.get("name", ""),
                                  external_id=request.POST.get("external_id", ""),
+                                 description=request.POST.get("description", ""))
+        accepted = accept_upload(upload_file, owner=request.user, details=details,
                                  idempotency_key=request.headers.get("Idempotency-Key"))
     except ingest.Rejected as error:
         response = api_error(error.code, str(error), error.status)
@@ -100,7 +101,8 @@ def uploads(request: HttpRequest) -> JsonResponse:
     return JsonResponse(body, status=202)
 
 
-def accept_upload(upload_file: UploadedFile, *, owner, name: str = "", external_id: str = "",
+def accept_upload(upload_file: UploadedFile, *, owner,
+                  details: ingest.Details = ingest.NO_DETAILS,
                   idempotency_key: str | None = None) -> ingest.Accepted:
     """An uploaded file, whichever it is: a zip is streamed as an archive, an activity
     file is read (up to the upload limit) and ingested."""
@@ -111,8 +113,7 @@ def accept_upload(upload_file: UploadedFile, *, owner, name: str = "", external_
         raise ingest.Rejected(f"The file is larger than the {ingest.max_upload_bytes() // 2**20}"
                               " MB limit.", code="TooLarge", status=413)
     return ingest.accept(upload_file.read(), owner=owner, original_name=upload_file.name or "",
-                         name=name, external_id=external_id,
-                         idempotency_key=idempotency_key or None)
+                         details=details, idempotency_key=idempotency_key or None)
 
 
 @api_view("GET")

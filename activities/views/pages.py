@@ -23,9 +23,10 @@ def upload_page(request: HttpRequest) -> HttpResponse:
             messages.error(request, "The file is larger than the upload limit.")
         else:
             try:
-                accepted = ingest.accept(upload_file.read(), owner=request.user,
-                                         original_name=upload_file.name or "",
-                                         name=request.POST.get("name", ""))
+                accepted = ingest.accept(
+                    upload_file.read(), owner=request.user,
+                    original_name=upload_file.name or "",
+                    details=ingest.Details(name=request.POST.get("name", "")))
             except ingest.Rejected as error:
                 messages.error(request, str(error))
             else:
@@ -37,7 +38,7 @@ def upload_page(request: HttpRequest) -> HttpResponse:
     rows = []
     for upload in recent:
         activity = upload.activities.all()[0]
-        rows.append(serialize.upload_dict(upload, activity) | {"name": activity.name})
+        rows.append(serialize.upload_dict(upload) | {"name": activity.name})
     return render(request, "activities/upload.html", {"uploads": rows})
 
 
@@ -48,6 +49,6 @@ def upload_status(request: HttpRequest, upload_id: int) -> HttpResponse:
         raise Http404("No such upload.")
     activity = upload.activities.get()
     return render(request, "activities/upload_status.html", {
-        "upload": serialize.upload_dict(upload, activity),
+        "upload": serialize.upload_dict(upload),
         "activity": serialize.activity_dict(activity),
     })

@@ -1,0 +1,106 @@
+"""Strava's v3 shapes: an upload and an activity as Strava's API writes them, so that
+clients written for Strava (stravalib and others) read Cairn's answers unchanged."""
+
+from __future__ import annotations
+
+import json
+
+from activities.models import Activity, Derived, Upload
+
+#: Strava's own status sentences (developers.strava.com, "Upload").
+PROCESSING = "Your activity is still being processed."
+READY = "Your activity is ready."
+ERROR = "There was an error processing your activity."
+
+#: (sport, sub_sport) -> Strava sport_type; a sport alone covers every sub-sport.
+_SPORT_TYPES = {
+    ("cycling", "indoor_cycling"): "VirtualRide",
+    ("cycling", "virtual_activity"): "VirtualRide",
+    ("cycling", "mountain"): "MountainBikeRide",
+    ("cycling", "gravel_cycling"): "GravelRide",
+    ("cycling", "e_bike_fitness"): "EBikeRide",
+    ("cycling", None): "Ride",
+    ("running", "trail"): "TrailRun",
+    ("running", "virtual_activity"): "VirtualRun",
+    ("running", None): "Run",
+    ("swimming", None): "Swim",
+    ("walking", None): "Walk",
+    ("hiking", None): "Hike",
+    ("rowing", "indoor_rowing"): "VirtualRow",
+    ("rowing", None): "Rowing",
+    ("fitness_equipment", "indoor_rowing"): "VirtualRow",
+    ("fitness_equipment", "elliptical"): "Elliptical",
+    ("fitness_equipment", "stair_climbing"): "StairStepper",
+    ("stand_up_paddleboarding", None): "StandUpPaddling",
+    ("kayaking", None): "Kayaking",
+    ("alpine_skiing", None): "AlpineSki",
+    ("cross_country_skiing", None): "NordicSki",
+    ("snowboarding", None): "Snowboard",
+    ("training", None): "WeightTraining",
+}
+#: Legacy `type`: the older, shorter list (a sport_type not in it falls back to Workout).
+_TYPES = {"Ride", "Run", "Swim", "Walk", "Hike", "VirtualRide", "VirtualRun", "Rowing",
+          "StandUpPaddling", "Kayaking", "AlpineSki", "NordicSki", "Snowboard",
+          "WeightTraining", "Elliptical", "StairStepper", "Workout"}
+
+
+def sport_type(sport: str | None, sub_sport: str | None) -> str:
+    # GPX exports from Strava carry its own names ("cycling", "running") in <type>.
+    sport = (sport or "").lower()
+    return _SPORT_TYPES.get((sport, sub_sport)) or _SPORT_TYPES.get((sport, None)) or "Workout"
+
+
+def upload_dict(upload: Upload, *, error: str | None = None) -> dict:
+    """An upload as Strava shows it: activity_id only once the activity is ready."""
+    activity = upload.activity
+    status, activity_id = PROCESSING, None
+    if error is None and activity is not None:
+        if activity.status == Activity.Status.READY:
+            status, activity_id = READY, activity.id
+        elif activity.status in (Activity.Status.FAILED, Activity.Status.DEAD):
+            error = activity.error_message or "The file could not be processed."
+    if error is not None:
+        status = ERROR
+    return {"id": upload.id, "id_str": str(upload.id),
+            "external_id": activity.external_id if activity else None,
+            "error": error, "status": status, "activity_id": activity_id}
+
+
+def activity_dict(activity: Activity) -> dict:
+    """A DetailedActivity with Strava's names for Cairn's totals."""
+    outputs = {row.deriver: row for row in Derived.objects.filter(
+        activity=activity, deriver__in=("summary", "route"), data__isnull=False)}
+    summary = json.loads(bytes(outputs["summary"].data)) if "summary" in outputs else {}
+    route = json.loads(bytes(outputs["route"].data)) if "route" in outputs else {}
+    kind = sport_type(summary.get("sport"), summary.get("sub_sport"))
+    points = route.get("points") or []
+    return {
+        "id": activity.id, "resource_state": 3,
+        "external_id": activity.external_id or None, "upload_id": activity.upload_id,
+        "upload_id_str": str(activity.upload_id),
+        "athlete": {"id": activity.owner_id, "resource_state": 1},
+        "name": activity.name, "description": activity.description or None,
+        "distance": summary.get("distance_m") or 0.0,
+        "moving_time": round(summary.get("moving_s") or 0),
+        "elapsed_time": round(summary.get("elapsed_s") or 0),
+        "total_elevation_gain": summary.get("ascent_m") or 0.0,
+        "elev_high": None, "elev_low": None,
+        "type": kind if kind in _TYPES else "Workout", "sport_type": kind,
+        "start_date": summary.get("start_time"), "start_date_local": summary.get("start_time"),
+        "timezone": "(GMT+00:00) Etc/UTC", "utc_offset": 0.0,
+        "start_latlng": points[0] if points else [], "end_latlng": points[-1] if points else [],
+        "map": {"id": f"a{activity.id}", "resource_state": 3,
+                "polyline": route.get("polyline"), "summary_polyline": route.get("polyline")},
+        "trainer": activity.trainer, "commute": activity.commute, "manual": False,
+        "private": False, "flagged": False, "gear_id": None,
+        "average_speed": summary.get("avg_speed_mps") or 0.0,
+        "max_speed": summary.get("max_speed_mps") or 0.0,
+        "average_cadence": summary.get("avg_cadence"),
+        "average_watts": summary.get("avg_power_w"), "max_watts": summary.get("max_power_w"),
+        "device_watts": summary.get("avg_power_w") is not None,
+        "has_heartrate": summary.get("avg_hr_bpm") is not None,
+        "average_heartrate": summary.get("avg_hr_bpm"),
+        "max_heartrate": summary.get("max_hr_bpm"),
+        "achievement_count": 0, "kudos_count": 0, "comment_count": 0, "athlete_count": 1,
+        "photo_count": 0, "total_photo_count": 0, "has_kudoed": False,
+    }

@@ -1,0 +1,103 @@
+"""Strava-compatible uploads (v3): POST/GET /api/v3/uploads and GET /api/v3/activities,
+answering as Strava's documented API does, faults included."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from activities import ingest, strava, tokens, zips
+from activities.models import Activity, Upload
+from activities.views.api import accept_upload
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def fault(message: str, *, resource: str, field: str, code: str, status: int) -> JsonResponse:
+    """Strava's error shape: a message and a list of (resource, field, code)."""
+    return JsonResponse({"message": message,
+                         "errors": [{"resource": resource, "field": field, "code": code}]},
+                        status=status)
+
+
+def strava_view(*methods: str) -> Callable:
+    """Token from `access_token` (query or form) or a Bearer header; Strava's faults."""
+
+    def decorate(view: Callable) -> Callable:
+        @csrf_exempt  # token-authenticated: no cookies, so no cross-site forgery
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs):
+            if request.method not in methods:
+                return fault("Method Not Allowed", resource="Application", field="method",
+                             code="invalid", status=405)
+            scheme, _, bearer = request.headers.get("Authorization", "").partition(" ")
+            token = (bearer.strip() if scheme.lower() == "bearer" else None) or \
+                request.GET.get("access_token") or request.POST.get("access_token", "")
+            user = tokens.authenticate(token)
+            if user is None:
+                return fault("Authorization Error", resource="Athlete",
+                             field="access_token", code="invalid", status=401)
+            request.user = user
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def _field(request: HttpRequest, name: str) -> str:
+    return request.POST.get(name) or request.GET.get(name) or ""
+
+
+@strava_view("POST")
+def uploads(request: HttpRequest) -> JsonResponse:
+    upload_file = request.FILES.get("file")
+    if upload_file is None:
+        return fault("Bad Request", resource="Upload", field="file", code="empty", status=400)
+    data_type = _field(request, "data_type").lower()
+    if data_type.startswith("tcx"):
+        return fault("Bad Request", resource="Upload", field="data_type",
+                     code="unsupported: Cairn reads FIT and GPX files", status=400)
+    if zips.is_zip(upload_file):
+        return fault("Bad Request", resource="Upload", field="file",
+                     code="invalid: upload the files inside the archive", status=400)
+    details = ingest.Details(name=_field(request, "name"),
+                             external_id=_field(request, "external_id"),
+                             description=_field(request, "description"),
+                             trainer=_field(request, "trainer").lower() in _TRUE,
+                             commute=_field(request, "commute").lower() in _TRUE)
+    try:
+        accepted = accept_upload(upload_file, owner=request.user, details=details)
+    except ingest.Rejected as error:
+        return fault("Bad Request", resource="Upload", field="file",
+                     code=f"{error.code}: {error}", status=400)
+    error = None
+    if not accepted.created and not accepted.replayed:
+        # As Strava reports a duplicate: an error naming the existing activity.
+        name = upload_file.name or "file"
+        error = f"{name} duplicate of activity {accepted.activity.id}"
+    return JsonResponse(strava.upload_dict(accepted.upload, error=error), status=201)
+
+
+@strava_view("GET")
+def upload_detail(request: HttpRequest, upload_id: int) -> JsonResponse:
+    upload = Upload.objects.filter(id=upload_id, owner=request.user,
+                                   kind=Upload.Kind.FILE).first()
+    if upload is None:
+        return fault("Record Not Found", resource="Upload", field="id", code="invalid",
+                     status=404)
+    return JsonResponse(strava.upload_dict(upload))
+
+
+@strava_view("GET")
+def activity_detail(request: HttpRequest, activity_id: int) -> JsonResponse:
+    # Strava shows an activity once it exists, that is once processing made it.
+    activity = Activity.objects.filter(id=activity_id, owner=request.user,
+                                       status=Activity.Status.READY).first()
+    if activity is None:
+        return fault("Record Not Found", resource="Activity", field="id", code="invalid",
+                     status=404)
+    return JsonResponse(strava.activity_dict(activity))

@@ -1,0 +1,89 @@
+"""The Strava-compatible v3 endpoints, as Strava documents them."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from freezegun import freeze_time
+
+from activities import strava, tokens
+from reconciler import sweep
+from tests import factories
+from tests.conftest import NOW
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def token(user):
+    return tokens.create(user)
+
+
+def _post(client, data, **params):
+    return client.post("/api/v3/uploads", {"file": SimpleUploadedFile("ride.gpx", data),
+                                           **params})
+
+
+def test_token_as_access_token_in_the_query_or_the_form(token):
+    query = Client().post(f"/api/v3/uploads?access_token={token}&data_type=gpx",
+                          {"file": SimpleUploadedFile("a.gpx", factories.gpx())})
+    assert query.status_code == 201
+    form = _post(Client(), factories.gpx(), access_token=token, data_type="gpx")
+    assert form.status_code == 201
+    refused = _post(Client(), factories.gpx(), access_token="nope")
+    assert refused.status_code == 401
+    assert refused.json() == {"message": "Authorization Error", "errors": [
+        {"resource": "Athlete", "field": "access_token", "code": "invalid"}]}
+
+
+def test_upload_answers_in_stravas_shape_and_sentences(token):
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    with freeze_time(NOW):
+        body = _post(client, factories.gpx(seed=0), data_type="gpx", external_id="x-1",
+                     name="Lunch ride", trainer="1").json()
+    assert set(body) == {"id", "id_str", "external_id", "error", "status", "activity_id"}
+    assert body["id_str"] == str(body["id"])
+    assert body["external_id"] == "x-1"
+    assert body["status"] == "Your activity is still being processed."
+    assert body["activity_id"] is None and body["error"] is None
+    with freeze_time(NOW):
+        sweep.drain()
+    ready = client.get(f"/api/v3/uploads/{body['id']}").json()
+    assert ready["status"] == "Your activity is ready."
+    activity = client.get(f"/api/v3/activities/{ready['activity_id']}").json()
+    assert activity["name"] == "Lunch ride"
+    assert activity["trainer"] is True
+    assert activity["sport_type"] == "Ride"  # the test GPX says <type>cycling</type>
+    assert activity["distance"] > 0 and activity["moving_time"] > 0
+    assert activity["start_date"] == "2026-01-10T07:00:00Z"  # factories.START, seed 0
+
+
+def test_failed_upload_reports_the_error_sentence(token):
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    with freeze_time(NOW):
+        body = _post(client, factories.gpx()[:250], data_type="gpx").json()
+        sweep.drain()
+    failed = client.get(f"/api/v3/uploads/{body['id']}").json()
+    assert failed["status"] == "There was an error processing your activity."
+    assert failed["error"] and failed["activity_id"] is None
+    assert client.get("/api/v3/activities/1").status_code == 404
+
+
+def test_tcx_is_refused_with_a_strava_fault(token):
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    response = _post(client, b"<TrainingCenterDatabase/>", data_type="tcx")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "data_type"
+
+
+@pytest.mark.parametrize(("sport", "sub_sport", "expected"), [
+    ("cycling", None, "Ride"),
+    ("cycling", "indoor_cycling", "VirtualRide"),  # a trainer ride
+    ("running", "treadmill", "Run"),
+    ("running", "trail", "TrailRun"),
+    ("swimming", "lap_swimming", "Swim"),
+    ("stand_up_paddleboarding", None, "StandUpPaddling"),
+    ("multisport", None, "Workout"),  # Strava has no multisport type
+    (None, None, "Workout"),
+])
+def test_sport_types(sport, sub_sport, expected):
+    assert strava.sport_type(sport, sub_sport) == expected

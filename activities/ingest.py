@@ -54,13 +54,24 @@ def max_upload_bytes() -> int:
 
 @dataclass(frozen=True, kw_only=True)
 class Details:
-    """What the uploader says about the activity, beside the file."""
+    """What the uploader says about the activity, beside the file (cleaned: see text)."""
 
     name: str = ""
     external_id: str = ""
     description: str = ""
     trainer: bool = False
     commute: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", text(self.name, limit=255))
+        object.__setattr__(self, "external_id", text(self.external_id, limit=255))
+        object.__setattr__(self, "description", text(self.description, limit=10_000))
+
+
+def text(value: str, *, limit: int) -> str:
+    """A client's text as the database can keep it: no NUL characters (PostgreSQL refuses
+    them), no longer than the column."""
+    return value.replace("\x00", "")[:limit]
 
 
 NO_DETAILS = Details()
@@ -88,6 +99,10 @@ def accept(data: bytes, *, owner: AbstractBaseUser, original_name: str = "",
 
 def _accept(data: bytes, *, owner: AbstractBaseUser, original_name: str, details: Details,
             idempotency_key: str | None) -> Accepted:
+    if idempotency_key is not None and (len(idempotency_key) > 255
+                                        or not idempotency_key.isprintable()):
+        raise Rejected("The Idempotency-Key must be at most 255 printable characters.",
+                       code="BadIdempotencyKey", status=400)
     payload = _inspect(data)
     sha256 = payload.sha256
 
@@ -99,7 +114,8 @@ def _accept(data: bytes, *, owner: AbstractBaseUser, original_name: str, details
         with transaction.atomic():
             upload = Upload.objects.create(
                 owner=owner, sha256=sha256, size_bytes=len(data),
-                original_name=original_name[:255], idempotency_key=idempotency_key or None)
+                original_name=text(original_name, limit=255),
+                idempotency_key=idempotency_key or None)
             if not details.name:
                 details = dataclasses.replace(details, name=_default_name(original_name))
             activity, created = _activity(data, payload, owner=owner, upload=upload,

@@ -73,7 +73,7 @@ def _accept(handle: IO[bytes], *, owner: AbstractBaseUser, original_name: str,
         with transaction.atomic():
             upload = Upload.objects.create(
                 owner=owner, sha256=sha256, size_bytes=size, kind=Upload.Kind.ARCHIVE,
-                original_name=original_name[:255], file_name=name,
+                original_name=ingest.text(original_name, limit=255), file_name=name,
                 idempotency_key=idempotency_key or None)
             now = clock.now()
             archive = Archive.objects.create(upload=upload, members_total=members, due_at=now,

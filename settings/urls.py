@@ -1,28 +1,34 @@
 """Root URLs: the activities app, the operator pages, /metrics and the admin (staff only)."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, register_converter
 
+from activities.converters import IdConverter
+from activities.views import api as api_views
 from activities.views import strava
 from reconciler import views as reconciler_views
 from reconciler.scrape import metrics
+
+# Before any pattern below (or in activities.urls) uses it.
+register_converter(IdConverter, "id")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("metrics", metrics, name="metrics"),
     path("staff/drift/", reconciler_views.drift_page, name="drift-page"),
-    path("activities/<int:activity_id>/timeline/", reconciler_views.timeline_page,
+    path("activities/<id:activity_id>/timeline/", reconciler_views.timeline_page,
          name="timeline"),
-    path("api/v1/activities/<int:activity_id>/timeline", reconciler_views.timeline_api,
+    path("api/v1/activities/<id:activity_id>/timeline", reconciler_views.timeline_api,
          name="api-timeline"),
-    path("api/v1/activities/<int:activity_id>/reprocess", reconciler_views.reprocess_api,
+    path("api/v1/activities/<id:activity_id>/reprocess", reconciler_views.reprocess_api,
          name="api-reprocess"),
-    path("activities/<int:activity_id>/reprocess/", reconciler_views.reprocess_page,
+    path("activities/<id:activity_id>/reprocess/", reconciler_views.reprocess_page,
          name="reprocess"),
+    path("api/v1/openapi.json", api_views.openapi_document, name="openapi"),
     # Strava-compatible uploads, for clients written for Strava's API.
     path("api/v3/uploads", strava.uploads, name="strava-uploads"),
-    path("api/v3/uploads/<int:upload_id>", strava.upload_detail, name="strava-upload"),
-    path("api/v3/activities/<int:activity_id>", strava.activity_detail,
+    path("api/v3/uploads/<id:upload_id>", strava.upload_detail, name="strava-upload"),
+    path("api/v3/activities/<id:activity_id>", strava.activity_detail,
          name="strava-activity"),
     path("", include("activities.urls")),
 ]

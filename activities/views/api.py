@@ -11,7 +11,7 @@ from django.http.multipartparser import MultiPartParserError
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 
-from activities import ingest, serialize, tokens, zips
+from activities import ingest, openapi, serialize, tokens, zips
 from activities.models import Activity, Derived, Upload
 
 # Room for the multipart envelope around a file of the largest allowed size.
@@ -132,10 +132,13 @@ def upload_files(request: HttpRequest, upload_id: int) -> JsonResponse:
     if upload is None:
         return api_error("NotFound", f"No archive upload {upload_id}.", 404)
     try:
-        offset = max(0, int(request.GET.get("offset", 0)))
-        limit = min(1000, max(1, int(request.GET.get("limit", 100))))
+        offset = int(request.GET.get("offset", 0))
+        limit = int(request.GET.get("limit", 100))
     except ValueError:
-        return api_error("BadRequest", "offset and limit are whole numbers.", 400)
+        offset = limit = -1
+    if not (0 <= offset <= 10**9 and 1 <= limit <= 1000):
+        return api_error("BadRequest", "offset is a whole number from 0 to 10^9, limit one "
+                         "from 1 to 1000.", 400)
     members = list(upload.archive.members.order_by("index")[offset:offset + limit + 1])
     return JsonResponse({
         "files": [serialize.member_dict(m) for m in members[:limit]],
@@ -179,3 +182,8 @@ def activity_output(request: HttpRequest, activity_id: int, kind: str) -> HttpRe
         # An SVG opened on its own is a document: it may not run anything.
         response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
     return response
+
+
+def openapi_document(request: HttpRequest) -> JsonResponse:
+    """The OpenAPI document of this API (public: it holds no data)."""
+    return JsonResponse(openapi.document())

@@ -1,0 +1,206 @@
+"""The OpenAPI 3.1 document of the v1 API, kept beside the code that it describes.
+
+tests/e2e/test_openapi.py holds the two together: every v1 URL is documented, every
+documented path exists, responses seen in tests match their schemas, and a schemathesis
+run against a live server finds no 500 and no response that breaks the document.
+"""
+
+from __future__ import annotations
+
+from activities.serialize import SUMMARY_FIELDS
+
+_NULLABLE_NUMBER = {"type": ["number", "null"]}
+_TIME = {"type": "string", "format": "date-time"}
+_ID = {"type": "integer", "minimum": 1, "maximum": 999_999_999_999_999_999}
+
+_ERROR = {
+    "type": "object", "required": ["error"],
+    "properties": {"error": {
+        "type": "object", "required": ["code", "message"],
+        "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+    }},
+}
+
+_UPLOAD = {
+    "type": "object",
+    "required": ["id", "kind", "activity_id", "status", "error", "error_code", "progress",
+                 "duplicate", "created_at", "updated_at"],
+    "properties": {
+        "id": {"type": "integer"},
+        "kind": {"enum": ["file", "archive"]},
+        "activity_id": {"type": ["integer", "null"]},
+        "status": {"enum": ["queued", "processing", "ready", "failed"]},
+        "error": {"type": ["string", "null"]},
+        "error_code": {"type": ["string", "null"]},
+        "progress": {
+            "description": "A file: each deriver and whether its output is current. An "
+                           "archive: how many files it holds (files), how many were seen, "
+                           "and how many were imported, duplicate, failed, skipped.",
+            "type": "object",
+            "additionalProperties": {"type": ["boolean", "integer", "null"]},
+        },
+        "duplicate": {"type": "boolean"},
+        "created_at": _TIME,
+        "updated_at": _TIME,
+    },
+}
+
+_SUMMARY_TYPES = {
+    "sport": {"type": ["string", "null"]}, "sub_sport": {"type": ["string", "null"]},
+    "start_time": {"type": ["string", "null"], "format": "date-time"},
+    "distance_source": {"enum": ["device", "records", "gps", None]},
+    "point_count": {"type": ["integer", "null"]}, "sessions": {"type": ["integer", "null"]},
+    "bbox": {"type": ["object", "null"], "properties": {
+        k: {"type": "number"} for k in ("min_lat", "min_lon", "max_lat", "max_lon")}},
+}
+
+_ACTIVITY = {
+    "type": "object",
+    "required": ["id", "upload_id", "name", "status", "error", "versions", "created_at",
+                 *SUMMARY_FIELDS],
+    "properties": {
+        "id": {"type": "integer"}, "upload_id": {"type": "integer"},
+        "name": {"type": "string"}, "external_id": {"type": ["string", "null"]},
+        "format": {"enum": ["fit", "gpx"]},
+        "status": {"enum": ["queued", "processing", "ready", "failed", "dead"]},
+        "error": {"type": ["string", "null"]}, "error_code": {"type": ["string", "null"]},
+        **{f: _SUMMARY_TYPES.get(f, _NULLABLE_NUMBER) for f in SUMMARY_FIELDS},
+        "versions": {"type": "object", "additionalProperties": {"type": "integer"}},
+        "created_at": _TIME, "processed_at": {"type": ["string", "null"],
+                                              "format": "date-time"},
+    },
+}
+
+_ROUTE = {"type": "object", "required": ["points", "polyline"], "properties": {
+    "points": {"type": "array", "items": {"type": "array", "items": {"type": "number"},
+                                          "minItems": 2, "maxItems": 2}},
+    "polyline": {"type": "string"}}}
+
+_FILES = {"type": "object", "required": ["files", "next_offset"], "properties": {
+    "files": {"type": "array", "items": {
+        "type": "object", "required": ["index", "name", "status", "activity_id"],
+        "properties": {"index": {"type": "integer"}, "name": {"type": "string"},
+                       "status": {"enum": ["imported", "duplicate", "failed", "skipped"]},
+                       "activity_id": {"type": ["integer", "null"]},
+                       "duplicate_of": {"type": ["integer", "null"]},
+                       "error": {"type": ["string", "null"]},
+                       "error_code": {"type": ["string", "null"]}}}},
+    "next_offset": {"type": ["integer", "null"]}}}
+
+_TIMELINE = {"type": "object", "required": ["activity_id", "status", "why", "outputs",
+                                            "attempts"], "properties": {
+    "activity_id": {"type": "integer"}, "status": {"type": "string"},
+    "why": {"type": "string"}, "outputs": {"type": "array"}, "attempts": {"type": "array"}}}
+
+
+def _json(schema: dict) -> dict:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*statuses: int) -> dict:
+    words = {400: "Bad request", 401: "No or bad token", 403: "CSRF token missing (session)",
+             404: "Not found, or not yours", 405: "Method not allowed", 413: "Too large",
+             415: "Not FIT, GPX or a zip of them", 422: "Reused key or damaged archive",
+             429: "Rate limited or too much work waiting (see Retry-After)",
+             503: "Database unavailable (see Retry-After)"}
+    return {str(s): {"description": words[s], **_json({"$ref": "#/components/schemas/Error"})}
+            for s in statuses}
+
+
+def _get(operation_id: str, summary: str, ok: dict, *, ok_status: str = "200",
+         extra: tuple = ()) -> dict:
+    return {"get": {"operationId": operation_id, "summary": summary,
+                    "responses": {ok_status: {"description": "OK", **ok},
+                                  **_errors(401, 404, 503, *extra)}}}
+
+
+def _id(name: str) -> dict:
+    return {"name": name, "in": "path", "required": True, "schema": _ID}
+
+
+def _ref(name: str) -> dict:
+    return _json({"$ref": f"#/components/schemas/{name}"})
+
+
+_OBJECT = {"content": {"application/json": {"schema": {"type": "object"}}}}
+_SVG = {"content": {"image/svg+xml": {"schema": {"type": "string"}}}}
+
+#: (path suffix, operationId, summary, 200 body) of the reads under an activity.
+_ACTIVITY_READS = (
+    ("", "getActivity", "An activity's summary", _json({"$ref": "#/components/schemas/Activity"})),
+    ("/route", "getRoute", "The simplified route", _json({"$ref": "#/components/schemas/Route"})),
+    ("/playback", "getPlayback", "Time-resampled series for replay", _OBJECT),
+    ("/charts", "getCharts", "Elevation, speed and heart-rate profiles", _OBJECT),
+    ("/preview.svg", "getPreview", "An SVG thumbnail of the route", _SVG),
+    ("/timeline", "getTimeline", "Attempts and why the activity is where it is",
+     _json({"$ref": "#/components/schemas/Timeline"})),
+)
+
+
+def _links() -> dict:
+    """What a client can do with a new upload's ids (and what schemathesis follows)."""
+    upload = {"upload_id": "$response.body#/id"}
+    activity = {"activity_id": "$response.body#/activity_id"}
+    return {
+        "GetUpload": {"operationId": "getUpload", "parameters": upload},
+        "GetFiles": {"operationId": "getUploadFiles", "parameters": upload},
+        **{f"Get{name.title()}": {"operationId": f"get{name.title()}", "parameters": activity}
+           for name in ("activity", "route", "playback", "charts", "preview", "timeline")},
+        "Reprocess": {"operationId": "reprocess", "parameters": activity},
+    }
+
+
+def document() -> dict:
+    """The whole OpenAPI document (served at /api/v1/openapi.json)."""
+    upload_form = {"multipart/form-data": {"schema": {
+        "type": "object", "required": ["file"], "properties": {
+            "file": {"type": "string", "format": "binary",
+                     "description": "FIT, GPX (either may be gzipped), or a zip of them"},
+            "name": {"type": "string"}, "external_id": {"type": "string"},
+            "description": {"type": "string"}}}}}
+    activity = [_id("activity_id")]
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Cairn", "version": "1",
+                 "description": "Upload GPX and FIT files and read what Cairn derives from "
+                                "them. Times are ISO 8601 UTC, durations seconds, distances "
+                                "metres, speeds m/s."},
+        "servers": [{"url": "/"}],
+        "security": [{"bearer": []}],
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {"Error": _ERROR, "Upload": _UPLOAD, "Activity": _ACTIVITY,
+                        "Route": _ROUTE, "Files": _FILES, "Timeline": _TIMELINE},
+        },
+        "paths": {
+            "/api/v1/uploads": {"post": {
+                "operationId": "upload",
+                "summary": "Upload an activity file or a zip archive of them",
+                "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
+                                "schema": {"type": "string", "maxLength": 255}}],
+                "requestBody": {"required": True, "content": upload_form},
+                "responses": {"202": {"description": "Stored and committed",
+                                      **_ref("Upload"), "links": _links()},
+                              **_errors(400, 401, 403, 413, 415, 422, 429, 503)}}},
+            "/api/v1/uploads/{upload_id}": {
+                "parameters": [_id("upload_id")],
+                **_get("getUpload", "An upload's state", _ref("Upload"))},
+            "/api/v1/uploads/{upload_id}/files": {
+                "parameters": [_id("upload_id"),
+                               {"name": "offset", "in": "query", "schema": {
+                                   "type": "integer", "minimum": 0, "maximum": 10**9}},
+                               {"name": "limit", "in": "query", "schema": {
+                                   "type": "integer", "minimum": 1, "maximum": 1000}}],
+                **_get("getUploadFiles", "What became of each file of an archive",
+                       _ref("Files"), extra=(400,))},
+            **{f"/api/v1/activities/{{activity_id}}{suffix}": {
+                "parameters": activity, **_get(operation_id, summary, body)}
+               for suffix, operation_id, summary, body in _ACTIVITY_READS},
+            "/api/v1/activities/{activity_id}/reprocess": {
+                "parameters": activity,
+                "post": {"operationId": "reprocess",
+                         "summary": "Try again: a forced re-sync of every output",
+                         "responses": {"202": {"description": "Queued", **_ref("Activity")},
+                                       **_errors(401, 403, 404, 503)}}},
+        },
+    }

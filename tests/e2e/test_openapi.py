@@ -1,0 +1,89 @@
+"""The OpenAPI document and the code agree: every v1 URL is documented, every documented
+path exists, and real responses match the documented schemas."""
+
+import re
+
+import jsonschema
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import get_resolver
+from freezegun import freeze_time
+from referencing import Registry, Resource
+
+from activities import openapi
+from reconciler import sweep
+from tests import factories
+from tests.conftest import NOW
+
+DOCUMENT = openapi.document()
+
+
+def _url_patterns(resolver=None, prefix=""):
+    for pattern in (resolver or get_resolver()).url_patterns:
+        route = prefix + str(pattern.pattern)
+        if hasattr(pattern, "url_patterns"):
+            yield from _url_patterns(pattern, route)
+        else:
+            yield route
+
+
+def _as_openapi(route: str) -> str:
+    return "/" + re.sub(r"<\w+:(\w+)>", r"{\1}", route)
+
+
+def test_every_v1_url_is_documented_and_every_documented_path_exists():
+    routes = {_as_openapi(r) for r in _url_patterns() if r.startswith("api/v1/")}
+    routes.discard("/api/v1/openapi.json")
+    assert routes == set(DOCUMENT["paths"])
+
+
+def test_document_is_valid_openapi_and_is_served(db):
+    from openapi_spec_validator import validate
+
+    validate(DOCUMENT)
+    assert Client().get("/api/v1/openapi.json").json() == DOCUMENT
+
+
+def _check(response, path: str, method: str = "get") -> None:
+    """Validate a response against the document's schema for its status."""
+    operation = DOCUMENT["paths"][path][method]
+    documented = operation["responses"].get(str(response.status_code))
+    assert documented is not None, f"{method.upper()} {path} answered {response.status_code}"
+    content_type = response["Content-Type"].split(";")[0]
+    schema = documented["content"][content_type]["schema"]
+    if content_type != "application/json":
+        return
+    registry = Registry().with_resource("cairn", Resource.from_contents(
+        {**DOCUMENT, "$schema": "https://json-schema.org/draft/2020-12/schema"}))
+    validator = jsonschema.Draft202012Validator(
+        {"$ref": "cairn#" + schema["$ref"][1:]} if "$ref" in schema else schema,
+        registry=registry)
+    validator.validate(response.json())
+
+
+@pytest.mark.django_db
+def test_real_responses_match_the_document(api, other_user):
+    with freeze_time(NOW):
+        upload = api.post("/api/v1/uploads", {"file": SimpleUploadedFile(
+            "a.gpx", factories.gpx(points=200))})
+        _check(upload, "/api/v1/uploads", "post")
+        _check(api.post("/api/v1/uploads", {"file": SimpleUploadedFile("b", b"junk")}),
+               "/api/v1/uploads", "post")
+        archive = api.post("/api/v1/uploads", {"file": SimpleUploadedFile(
+            "x.zip", factories.archive([("a.gpx", factories.gpx()), ("n.txt", b"note")]))})
+        _check(archive, "/api/v1/uploads", "post")
+        sweep.drain()
+    ids = {"upload_id": upload.json()["id"], "activity_id": upload.json()["activity_id"]}
+    for path in DOCUMENT["paths"]:
+        if "get" not in DOCUMENT["paths"][path]:
+            continue
+        url = path.format(**ids)
+        _check(api.get(url), path)
+        _check(Client().get(url), path)  # 401
+        _check(api.get(path.format(upload_id=999999, activity_id=999999)), path)  # 404
+    _check(api.get(f"/api/v1/uploads/{archive.json()['id']}"), "/api/v1/uploads/{upload_id}")
+    _check(api.get(f"/api/v1/uploads/{archive.json()['id']}/files"),
+           "/api/v1/uploads/{upload_id}/files")
+    _check(api.post(f"/api/v1/activities/{ids['activity_id']}/reprocess"),
+           "/api/v1/activities/{activity_id}/reprocess", "post")

@@ -28,11 +28,28 @@ log = structlog.get_logger(__name__)
 Outcome = Attempt.Outcome
 
 
+#: A deriver that ran this long has its output stored at once, so that a crash after it
+#: never costs the work again; quicker outputs are stored with the activity's new state,
+#: in one transaction.
+STORE_AT_ONCE_S = 1.0
+
+
+@dataclass(frozen=True)
+class _Output:
+    deriver: Deriver
+    status: str
+    data: bytes | None
+    error: DeriveError | None
+    duration_ms: int
+
+
 @dataclass
 class _Round:
-    """What one reconcile produced: values for later derivers, and the failures."""
+    """What one reconcile produced: values for later derivers, outputs not yet stored,
+    and the failures."""
 
     values: dict[str, Any] = field(default_factory=dict)
+    unstored: list[_Output] = field(default_factory=list)
     permanent: dict[str, DeriveError] = field(default_factory=dict)
     transient: dict[str, Exception] = field(default_factory=dict)
     ran: list[str] = field(default_factory=list)
@@ -104,8 +121,8 @@ def _derive_all(claim: Claim, result: _Round, bound: structlog.BoundLogger, *,
                               permanent=False)
                 continue
             result.permanent[deriver.name] = error
-            _write(claim, deriver, status=Derived.Status.FAILED, data=None, error=error,
-                   started=started)
+            result.unstored.append(_Output(deriver, Derived.Status.FAILED, None, error,
+                                           _ms_since(started)))
             bound.info("derive.failed", deriver=deriver.name, error_code=error.code,
                        permanent=True)
             continue
@@ -115,9 +132,12 @@ def _derive_all(claim: Claim, result: _Round, bound: structlog.BoundLogger, *,
             result.transient[deriver.name] = error
             bound.exception("derive.crashed", deriver=deriver.name)
             continue
-        _write(claim, deriver, status=Derived.Status.READY, data=data, error=None,
-               started=started)
         result.values[deriver.name] = value
+        result.unstored.append(_Output(deriver, Derived.Status.READY, data, None,
+                                       _ms_since(started)))
+        if time.monotonic() - started >= STORE_AT_ONCE_S:
+            with transaction.atomic():
+                _store(claim, result, now=clock.now())
 
 
 def _derive(claim: Claim, deriver: Deriver, result: _Round) -> tuple[Any, bytes]:
@@ -146,33 +166,42 @@ def _inputs(claim: Claim, deriver: Deriver, result: _Round) -> list[Any]:
     return inputs
 
 
-def _write(claim: Claim, deriver: Deriver, *, status: str, data: bytes | None,
-           error: DeriveError | None, started: float) -> None:
-    """Store one deriver's result, only while the lease holds and never below a newer one."""
-    with transaction.atomic():
-        now = clock.now()
-        leases.hold(claim, now=now)
-        newer = Derived.objects.filter(activity_id=claim.activity_id, deriver=deriver.name,
-                                       version__gt=deriver.version).exists()
-        if newer:
-            return  # older code (a partial deploy) never overwrites a newer output
-        Derived.objects.update_or_create(
-            activity_id=claim.activity_id, deriver=deriver.name,
-            defaults={
-                "version": deriver.version, "status": status, "data": data,
-                "error_code": error.code if error else "",
-                "error_message": str(error) if error else "",
-                "duration_ms": round((time.monotonic() - started) * 1000),
-                "updated_at": now,
-            },
-        )
+def _store(claim: Claim, result: _Round, *, now: datetime) -> None:
+    """Store the outputs not yet stored, inside the caller's transaction, only while the
+    lease holds, and never over a newer version (older code in a partial deploy)."""
+    leases.hold(claim, now=now)
+    if not result.unstored:
+        return
+    existing = {row.deriver: row for row in Derived.objects.filter(
+        activity_id=claim.activity_id, deriver__in=[o.deriver.name for o in result.unstored]
+    ).only("id", "deriver", "version")}
+    changed, created = [], []
+    for output in result.unstored:
+        row = existing.get(output.deriver.name)
+        if row is not None and row.version > output.deriver.version:
+            continue
+        row = row or Derived(activity_id=claim.activity_id, deriver=output.deriver.name)
+        row.version, row.status, row.data = output.deriver.version, output.status, output.data
+        row.error_code = output.error.code if output.error else ""
+        row.error_message = str(output.error) if output.error else ""
+        row.duration_ms, row.updated_at = output.duration_ms, now
+        (changed if row.pk else created).append(row)
+    Derived.objects.bulk_update(changed, ["version", "status", "data", "error_code",
+                                          "error_message", "duration_ms", "updated_at"])
+    Derived.objects.bulk_create(created)
+    result.unstored.clear()
+
+
+def _ms_since(started: float) -> int:
+    return round((time.monotonic() - started) * 1000)
 
 
 def _settle(claim: Claim, result: _Round) -> str:
-    """Record the activity's state after this round: one writer, under the fence."""
+    """Store the outputs and record the activity's state after this round: one writer,
+    one transaction, under the fence."""
     now = clock.now()
     with transaction.atomic():
-        leases.hold(claim, now=now)
+        _store(claim, result, now=now)  # checks and renews the lease first
         activity = Activity.objects.select_for_update().get(id=claim.activity_id)
         outcome = _next_state(activity, claim, result, now=now)
         activity.save(update_fields=[

@@ -131,14 +131,18 @@ class Activity(Leased):
     upload = models.ForeignKey(Upload, on_delete=models.CASCADE, related_name="activities")
     name = models.CharField(max_length=255, blank=True)
     external_id = models.CharField(max_length=255, blank=True)
-    description = models.TextField(blank=True)
-    trainer = models.BooleanField(default=False, help_text="Recorded on a trainer.")
-    commute = models.BooleanField(default=False)
+    # Database defaults too, so that bulk SQL (benchmarks, imports) may leave them out.
+    description = models.TextField(blank=True, default="", db_default="")
+    trainer = models.BooleanField(default=False, db_default=False,
+                                  help_text="Recorded on a trainer.")
+    commute = models.BooleanField(default=False, db_default=False)
     format = models.CharField(max_length=8)
     sha256 = models.CharField(max_length=64)
     file_name = models.CharField(max_length=255, help_text="Storage name of the original.")
     size_bytes = models.PositiveBigIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
+    #: When the activity began (from its summary), for lists in the order things happened.
+    start_time = models.DateTimeField(null=True, blank=True)
 
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     error_code = models.CharField(max_length=64, blank=True)
@@ -162,6 +166,8 @@ class Activity(Leased):
                          condition=Q(status__in=["failed", "dead"])),
             # An owner's activity list, newest first.
             models.Index(fields=["owner", "-created_at"], name="activity_owner_recent"),
+            # The same, in the order the activities happened.
+            models.Index(fields=["owner", "-start_time"], name="activity_owner_started"),
         ]
 
     def __str__(self) -> str:

@@ -66,6 +66,7 @@ _ACTIVITY = {
         "error": {"type": ["string", "null"]}, "error_code": {"type": ["string", "null"]},
         **{f: _SUMMARY_TYPES.get(f, _NULLABLE_NUMBER) for f in SUMMARY_FIELDS},
         "versions": {"type": "object", "additionalProperties": {"type": "integer"}},
+        "progress": {"type": "object", "additionalProperties": {"type": "boolean"}},
         "created_at": _TIME, "processed_at": {"type": ["string", "null"],
                                               "format": "date-time"},
     },

@@ -46,11 +46,7 @@ def upload_dict(upload: Upload, activity: Activity | None = None, *,
         "status": UPLOAD_STATUS[activity.status],
         "error": activity.error_message or None,
         "error_code": activity.error_code or None,
-        "progress": {
-            d.name: d.name in rows and rows[d.name].status == Derived.Status.READY
-            and rows[d.name].version >= d.version
-            for d in derivers.ALL
-        },
+        "progress": progress(rows),
         "duplicate": duplicate,
         "kind": upload.kind,
         "created_at": iso(upload.created_at),
@@ -118,9 +114,16 @@ def activity_dict(activity: Activity) -> dict:
         "error_code": activity.error_code or None,
         **{key: (summary or {}).get(key) for key in SUMMARY_FIELDS},
         "versions": {name: r.version for name, r in rows.items()},
+        "progress": progress(rows),
         "created_at": iso(activity.created_at),
         "processed_at": iso(activity.processed_at),
     }
+
+
+def progress(rows: dict[str, Derived]) -> dict[str, bool]:
+    """Each deriver, and whether its output is current."""
+    return {d.name: d.name in rows and rows[d.name].status == Derived.Status.READY
+            and rows[d.name].version >= d.version for d in derivers.ALL}
 
 
 def _derived(activity: Activity) -> dict[str, Derived]:

@@ -25,5 +25,8 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("upload/", pages.upload_page, name="upload-page"),
     path("uploads/<id:upload_id>/", pages.upload_status, name="upload-status"),
-    path("", RedirectView.as_view(pattern_name="upload-page"), name="home"),
+    path("activities/", pages.activity_list, name="activities-page"),
+    path("activities/<id:activity_id>/", pages.activity_page, name="activity-page"),
+    path("settings/", pages.settings_page, name="settings-page"),
+    path("", RedirectView.as_view(pattern_name="activities-page"), name="home"),
 ]

@@ -14,6 +14,7 @@ from typing import Any
 import structlog
 from django.conf import settings
 from django.db import transaction
+from django.utils.dateparse import parse_datetime
 
 from activities import storage
 from activities.models import Activity, Derived
@@ -204,10 +205,12 @@ def _settle(claim: Claim, result: _Round) -> str:
         _store(claim, result, now=now)  # checks and renews the lease first
         activity = Activity.objects.select_for_update().get(id=claim.activity_id)
         outcome = _next_state(activity, claim, result, now=now)
+        if "summary" in result.values:  # listed by when it happened, not when uploaded
+            activity.start_time = parse_datetime(result.values["summary"]["start_time"] or "")
         activity.save(update_fields=[
             "lease_token", "lease_owner", "lease_expires_at", "attempts", "status",
             "needs_work", "due_at", "processed_at", "pending_since", "error_code",
-            "error_message"])
+            "error_message", "start_time"])
     return outcome
 
 

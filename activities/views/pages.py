@@ -1,54 +1,156 @@
-"""Browser pages: a plain upload form and upload status, for signed-in users."""
+"""Browser pages for signed-in users: upload, upload status, the activity list and page,
+and settings. Each works without JavaScript; the scripts in static/activities/ add live
+progress, the route, the charts and the playback on top, through the JSON API."""
 
 from __future__ import annotations
 
+import json
+
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import F, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from activities import ingest, serialize
-from activities.models import Upload
+from activities import display, ingest, serialize
+from activities.models import Activity, Derived, Profile, Upload
+from activities.views import api
+
+#: Activities per page of the list: each brings a preview image.
+PAGE_SIZE = 20
+#: Statuses after which an activity only changes when someone asks (reprocess, re-sync).
+SETTLED = {"ready", "failed", "dead"}
+
+
+def units_of(user) -> str:
+    """The user's units; metric until they choose (the profile is made by the settings page)."""
+    chosen = Profile.objects.filter(user=user).values_list("units", flat=True).first()
+    return chosen or Profile.Units.METRIC
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def upload_page(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
-        upload_file = request.FILES.get("file")
-        if upload_file is None:
+        files = request.FILES.getlist("file")
+        if not files:
             messages.error(request, "Choose a FIT or GPX file to upload.")
-        elif upload_file.size > ingest.max_upload_bytes():
-            messages.error(request, "The file is larger than the upload limit.")
         else:
-            try:
-                accepted = ingest.accept(
-                    upload_file.read(), owner=request.user,
-                    original_name=upload_file.name or "",
-                    details=ingest.Details(name=request.POST.get("name", "")))
-            except ingest.Rejected as error:
-                messages.error(request, str(error))
-            else:
-                if not accepted.created:
-                    messages.info(request, "You had already uploaded this file.")
-                return redirect("upload-status", upload_id=accepted.upload.id)
-    recent = (Upload.objects.filter(owner=request.user).prefetch_related("activities")
+            accepted = [a for a in (_accept(request, f, many=len(files) > 1) for f in files) if a]
+            if len(files) == 1 and accepted:
+                return redirect("upload-status", upload_id=accepted[0].upload.id)
+            if accepted:
+                messages.info(request, f"{len(accepted)} of {len(files)} files uploaded.")
+            return redirect("upload-page")
+    recent = (Upload.objects.filter(owner=request.user).select_related("activity")
               .order_by("-created_at")[:20])
-    rows = []
-    for upload in recent:
-        activity = upload.activities.all()[0]
-        rows.append(serialize.upload_dict(upload) | {"name": activity.name})
-    return render(request, "activities/upload.html", {"uploads": rows})
+    rows = [serialize.upload_dict(upload) | {"name": _upload_name(upload)} for upload in recent]
+    return render(request, "activities/upload.html", {
+        "uploads": rows, "units": units_of(request.user),
+        "max_mb": ingest.max_upload_bytes() // 2**20,
+    })
+
+
+def _upload_name(upload: Upload) -> str:
+    return upload.activity.name if upload.activity else upload.original_name
+
+
+def _accept(request: HttpRequest, upload_file, *, many: bool) -> ingest.Accepted | None:
+    """Ingest one file of the form as the API does (a zip becomes an archive); a refusal
+    becomes a message naming the file."""
+    prefix = f"{upload_file.name}: " if many else ""
+    details = ingest.Details(name="" if many else request.POST.get("name", ""))
+    try:
+        accepted = api.accept_upload(upload_file, owner=request.user, details=details)
+    except ingest.Rejected as error:
+        messages.error(request, f"{prefix}{error}")
+        return None
+    if not accepted.created:
+        messages.info(request, f"{prefix}You had already uploaded this file.")
+    return accepted
 
 
 @login_required
 def upload_status(request: HttpRequest, upload_id: int) -> HttpResponse:
-    upload = Upload.objects.filter(id=upload_id, owner=request.user).first()
+    upload = (Upload.objects.filter(id=upload_id, owner=request.user)
+              .select_related("activity").first())
     if upload is None:
         raise Http404("No such upload.")
-    activity = upload.activities.get()
     return render(request, "activities/upload_status.html", {
         "upload": serialize.upload_dict(upload),
-        "activity": serialize.activity_dict(activity),
+        "activity": serialize.activity_dict(upload.activity) if upload.activity else None,
+        "name": _upload_name(upload),
+        "units": units_of(request.user),
     })
+
+
+@login_required
+def activity_list(request: HttpRequest) -> HttpResponse:
+    # In the order they happened, newest first (index activity_owner_started); activities
+    # not yet summarised come first, by upload time.
+    activities = (Activity.objects.filter(owner=request.user)
+                  .order_by(F("start_time").desc(nulls_first=True), "-created_at", "-id"))
+    page = Paginator(activities, PAGE_SIZE).get_page(request.GET.get("page"))
+    shown = list(page.object_list)
+    summaries = _summaries(shown)
+    previews = set(_outputs(shown, "preview").values_list("activity_id", flat=True))
+    rows = [{"activity": a, "summary": summaries.get(a.id, {}), "preview": a.id in previews}
+            for a in shown]
+    return render(request, "activities/activity_list.html", {
+        "page": page, "rows": rows, "units": units_of(request.user),
+    })
+
+
+def _outputs(activities: list[Activity], deriver: str) -> QuerySet[Derived]:
+    """The outputs the API would serve (stale ones keep their data; failed have none)."""
+    return (Derived.objects.filter(activity__in=activities, deriver=deriver,
+                                   data__isnull=False)
+            .exclude(status=Derived.Status.FAILED))
+
+
+def _summaries(activities: list[Activity]) -> dict[int, dict]:
+    rows = _outputs(activities, "summary").values_list("activity_id", "data")
+    return {activity_id: json.loads(bytes(data)) for activity_id, data in rows}
+
+
+@login_required
+def activity_page(request: HttpRequest, activity_id: int) -> HttpResponse:
+    activity = Activity.objects.filter(id=activity_id, owner=request.user).first()
+    if activity is None:
+        raise Http404("No such activity.")
+    units = units_of(request.user)
+    summary = serialize.activity_dict(activity)
+    config = {
+        "id": activity.id, "status": activity.status, "settled": activity.status in SETTLED,
+        "units": units, "sport": summary["sport"],
+        "pace": display.is_pace_sport(summary["sport"]),
+    }
+    return render(request, "activities/activity.html", {
+        "activity": summary, "units": units, "config": config,
+        "progress": summary["progress"], "facts": display.facts(summary, units),
+        "settled": config["settled"], "failed": activity.status in {"failed", "dead"},
+    })
+
+
+class SettingsForm(forms.ModelForm):
+    class Meta:
+        model = Profile
+        fields = ["units"]
+        widgets = {"units": forms.RadioSelect}
+        labels = {"units": "Units"}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def settings_page(request: HttpRequest) -> HttpResponse:
+    profile, _ = Profile.objects.get_or_create(user=request.user)
+    form = SettingsForm(request.POST or None, instance=profile)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.info(request, f"Saved: {profile.get_units_display()}.")
+        return redirect("settings-page")
+    return render(request, "activities/settings.html",
+                  {"form": form, "units": profile.units})

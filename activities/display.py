@@ -1,0 +1,92 @@
+"""Numbers as people read them, in the user's units: the server half of the pages' formatting
+(static/activities/format.js is the browser half and must agree with it)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from activities.models import Profile
+from core.derivers import charts
+
+METRIC, IMPERIAL = Profile.Units.METRIC.value, Profile.Units.IMPERIAL.value
+M_PER_MI = 1609.344
+FT_PER_M = 1 / 0.3048
+#: Below this a pace is minutes per step, not worth showing (the charts' stop speed).
+MIN_PACE_SPEED_MPS = 0.5
+NONE = "—"
+
+
+def distance(metres: float | None, units: str) -> str:
+    if metres is None:
+        return NONE
+    if units == IMPERIAL:
+        return f"{metres / M_PER_MI:,.2f} mi"
+    return f"{metres / 1000:,.2f} km"
+
+
+def elevation(metres: float | None, units: str) -> str:
+    if metres is None:
+        return NONE
+    if units == IMPERIAL:
+        return f"{metres * FT_PER_M:,.0f} ft"
+    return f"{metres:,.0f} m"
+
+
+def speed(mps: float | None, units: str) -> str:
+    if mps is None:
+        return NONE
+    if units == IMPERIAL:
+        return f"{mps * 3600 / M_PER_MI:.1f} mph"
+    return f"{mps * 3.6:.1f} km/h"
+
+
+def pace(mps: float | None, units: str) -> str:
+    """Time per kilometre or mile, as m:ss."""
+    if mps is None or mps < MIN_PACE_SPEED_MPS:
+        return NONE
+    per = M_PER_MI if units == IMPERIAL else 1000
+    seconds = round(per / mps)
+    return f"{seconds // 60}:{seconds % 60:02d} /{'mi' if units == IMPERIAL else 'km'}"
+
+
+def duration(seconds: float | None) -> str:
+    """h:mm:ss, or m:ss under an hour."""
+    if seconds is None:
+        return NONE
+    whole = round(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def is_pace_sport(sport: str | None) -> bool:
+    """Runners and walkers read pace; the charts deriver decides the same way."""
+    return bool(charts.PACE_SPORTS.search((sport or "").lower()))
+
+
+def start(iso: str | None) -> datetime | None:
+    return datetime.fromisoformat(iso) if iso else None
+
+
+def facts(summary: dict, units: str) -> list[tuple[str, str]]:
+    """The summary as (label, value) rows, leaving out what the file did not record."""
+    pace_sport = is_pace_sport(summary.get("sport"))
+    rate = pace if pace_sport else speed
+    rows = [
+        ("Distance", summary.get("distance_m"), lambda v: distance(v, units)),
+        ("Elapsed time", summary.get("elapsed_s"), duration),
+        ("Moving time", summary.get("moving_s"), duration),
+        ("Ascent", summary.get("ascent_m"), lambda v: elevation(v, units)),
+        ("Descent", summary.get("descent_m"), lambda v: elevation(v, units)),
+        ("Average pace" if pace_sport else "Average speed", summary.get("avg_speed_mps"),
+         lambda v: rate(v, units)),
+        ("Best pace" if pace_sport else "Top speed", summary.get("max_speed_mps"),
+         lambda v: rate(v, units)),
+        ("Average heart rate", summary.get("avg_hr_bpm"), lambda v: f"{v:.0f} bpm"),
+        ("Top heart rate", summary.get("max_hr_bpm"), lambda v: f"{v:.0f} bpm"),
+        ("Average power", summary.get("avg_power_w"), lambda v: f"{v:.0f} W"),
+        ("Top power", summary.get("max_power_w"), lambda v: f"{v:.0f} W"),
+        ("Average cadence", summary.get("avg_cadence"), lambda v: f"{v:.0f} /min"),
+        ("Points recorded", summary.get("point_count"), lambda v: f"{v:,}"),
+    ]
+    return [(label, show(value)) for label, value, show in rows if value is not None]

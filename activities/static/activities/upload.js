@@ -1,0 +1,183 @@
+// The upload page: drop or choose files; each is sent with XMLHttpRequest (fetch cannot
+// report upload progress), then followed deriver by deriver until ready or failed.
+import { renderProgress, watch } from "./poll.js";
+
+const form = document.getElementById("upload-form");
+const input = document.getElementById("file");
+const zone = document.getElementById("drop-zone");
+const list = document.getElementById("upload-list");
+const rowTemplate = document.getElementById("upload-row");
+const csrfToken = form.querySelector("[name=csrfmiddlewaretoken]").value;
+
+// Two at a time: a folder of files should not open dozens of connections at once.
+const PARALLEL = 2;
+// A 429 (rate limit, or workers busy) is retried after Retry-After, this many times.
+const MAX_RETRIES = 3;
+const waiting = [];
+let sending = 0;
+
+class Row {
+  constructor(file) {
+    const node = rowTemplate.content.firstElementChild.cloneNode(true);
+    this.node = node;
+    this.status = node.querySelector(".upload-status");
+    this.bar = node.querySelector(".upload-progress");
+    this.derivers = node.querySelector(".derivers");
+    this.error = node.querySelector(".upload-error");
+    this.note = node.querySelector(".upload-note");
+    this.link = node.querySelector(".activity-link");
+    node.querySelector(".file-name").textContent = file.name;
+    this.bar.setAttribute("aria-label", `Upload of ${file.name}`);
+    this.setStatus("waiting to send");
+    list.prepend(node);
+    list.closest("section").hidden = false;
+  }
+
+  setStatus(text, kind = "") {
+    this.status.textContent = text;
+    this.status.className = `badge upload-status ${kind ? `status-${kind}` : ""}`;
+    this.node.dataset.status = kind || text;
+  }
+
+  sent(loaded, total) {
+    this.bar.max = total;
+    this.bar.value = loaded;
+    const percent = total ? Math.floor((100 * loaded) / total) : 100;
+    this.setStatus(`uploading ${percent}%`);
+  }
+
+  say(text) {
+    this.note.textContent = text;
+    this.note.hidden = !text;
+  }
+
+  fail(message) {
+    this.error.textContent = message;
+    this.error.hidden = false;
+    this.setStatus("failed", "failed");
+  }
+
+  show(upload) {
+    this.node.dataset.uploadId = upload.id;
+    this.setStatus(upload.status, upload.status);
+    this.say("");
+    if (upload.kind === "archive") this.showArchive(upload);
+    else this.showFile(upload);
+    if (upload.status === "failed") this.fail(upload.error || "Processing failed.");
+  }
+
+  showFile(upload) {
+    renderProgress(this.derivers, upload.progress, { failed: upload.status === "failed" });
+    this.link.href = `/activities/${upload.activity_id}/`;
+    this.link.textContent = upload.status === "failed"
+      ? "Open the activity to reprocess it" : "Open the activity";
+    this.link.hidden = false;
+  }
+
+  // A zip of activity files: how many of its files went which way so far.
+  showArchive(upload) {
+    const { files, seen, ...counts } = upload.progress;
+    const parts = Object.entries(counts).filter(([, n]) => n).map(([what, n]) => `${n} ${what}`);
+    const total = files ?? "?";
+    this.say(`Archive: ${seen} of ${total} files read${parts.length ? ` (${parts.join(", ")})` : ""}.`);
+    if (upload.status === "ready") {
+      this.link.href = "/activities/";
+      this.link.textContent = "See the activities";
+      this.link.hidden = false;
+    }
+  }
+}
+
+function refusal(xhr) {
+  const message = xhr.response?.error?.message;
+  if (message) return message;
+  if (xhr.status === 413) return "The file is larger than the upload limit.";
+  return `The server refused the upload (HTTP ${xhr.status}).`;
+}
+
+function send(row, file, attempt = 0) {
+  const xhr = new XMLHttpRequest();
+  xhr.open("POST", "/api/v1/uploads");
+  xhr.responseType = "json";
+  xhr.setRequestHeader("X-CSRFToken", csrfToken);
+  xhr.setRequestHeader("Accept", "application/json");
+  xhr.upload.onprogress = (event) => {
+    if (event.lengthComputable) row.sent(event.loaded, event.total);
+  };
+  xhr.onload = () => {
+    if (xhr.status === 202) {
+      row.sent(row.bar.max || 1, row.bar.max || 1);
+      accepted(row, xhr.response);
+    } else if (xhr.status === 429 && attempt < MAX_RETRIES) {
+      const seconds = Number(xhr.getResponseHeader("Retry-After")) || 5;
+      row.say(`${refusal(xhr)} Trying again in ${seconds} s.`);
+      setTimeout(() => send(row, file, attempt + 1), seconds * 1000);
+      return;
+    } else {
+      row.fail(refusal(xhr));
+    }
+    finished();
+  };
+  xhr.onerror = () => {
+    row.fail("The upload did not reach the server: check the connection and try again.");
+    finished();
+  };
+  const body = new FormData();
+  body.append("file", file);
+  xhr.send(body);
+}
+
+function accepted(row, upload) {
+  row.show(upload);
+  if (upload.duplicate) row.say("You had already uploaded this file: it is the same activity.");
+  watch(`/api/v1/uploads/${upload.id}`, {
+    first: upload,
+    onUpdate: (next) => row.show(next),
+    onTrouble: (message) => row.say(message),
+  });
+}
+
+function finished() {
+  sending -= 1;
+  pump();
+}
+
+function pump() {
+  while (sending < PARALLEL && waiting.length) {
+    const [row, file] = waiting.shift();
+    sending += 1;
+    row.setStatus("uploading 0%");
+    send(row, file);
+  }
+}
+
+function uploadAll(files) {
+  for (const file of files) waiting.push([new Row(file), file]);
+  pump();
+}
+
+input.addEventListener("change", () => {
+  uploadAll(input.files);
+  input.value = "";  // choosing the same file again is a new upload (answered as duplicate)
+});
+form.addEventListener("submit", (event) => {
+  event.preventDefault();
+  uploadAll(input.files);
+});
+input.required = false;  // with the script, files come from the input or from a drop
+
+for (const type of ["dragenter", "dragover"]) {
+  zone.addEventListener(type, (event) => {
+    event.preventDefault();
+    zone.classList.add("dragging");
+  });
+}
+zone.addEventListener("dragleave", () => zone.classList.remove("dragging"));
+zone.addEventListener("drop", (event) => {
+  event.preventDefault();
+  zone.classList.remove("dragging");
+  if (event.dataTransfer?.files?.length) uploadAll(event.dataTransfer.files);
+});
+// A file dropped beside the zone would replace the page with the file itself.
+document.addEventListener("dragover", (event) => event.preventDefault());
+document.addEventListener("drop", (event) => event.preventDefault());

@@ -1,0 +1,12 @@
+"""Template filters over activities.display: `{{ a.distance_m|distance:units }}`."""
+
+from django import template
+
+from activities import display
+
+register = template.Library()
+
+register.filter("distance", display.distance)
+register.filter("elevation", display.elevation)
+register.filter("duration", display.duration)
+register.filter("start", display.start)

@@ -27,8 +27,9 @@ class Claim:
     owner: str
     generation: int
     expires_at: datetime
-    #: The Attempt logging this lease, once reconcile_one has started one.
+    #: The Attempt logging this lease, and when it began, once one is started.
     attempt_id: int | None = None
+    attempt_started: datetime | None = None
 
 
 class LeaseLost(Exception):
@@ -88,10 +89,38 @@ def claim_one(activity_id: int, *, now: datetime, owner: str) -> Claim | None:
 def hold(claim: Claim, *, now: datetime) -> datetime:
     """Check and renew the activity's lease inside the caller's transaction; raise
     LeaseLost if it is gone. The attempt's `held_until` moves in the same transaction."""
-    expires = hold_row(Activity, claim.activity_id, claim.token, now=now)
-    if claim.attempt_id is not None:
-        Attempt.objects.filter(id=claim.attempt_id).update(held_until=expires)
-    return expires
+    if claim.activity_id not in hold_many([claim], now=now):
+        raise LeaseLost(f"lease {claim.token} on activity {claim.activity_id} is gone")
+    return now + timedelta(seconds=settings.CAIRN_LEASE_S)
+
+
+def hold_many(claims: list[Claim], *, now: datetime) -> set[int]:
+    """The fence for a batch: renew every lease still held, inside the caller's
+    transaction, and return the activity ids whose lease holds (their rows stay locked
+    until the caller commits, on PostgreSQL). Their attempts' `held_until` moves too."""
+    expires = now + timedelta(seconds=settings.CAIRN_LEASE_S)
+    held: set[int] = set()
+    by_token: dict[str, list[int]] = {}
+    for claim in claims:
+        by_token.setdefault(claim.token, []).append(claim.activity_id)
+    for token, ids in by_token.items():
+        with connection.cursor() as cursor:
+            cursor.execute(_HOLD_SQL.format(ids=", ".join(["%s"] * len(ids))),
+                           [expires, expires, *ids, token, now])
+            held.update(row[0] for row in cursor.fetchall())
+    attempts = [c.attempt_id for c in claims if c.activity_id in held and c.attempt_id]
+    if attempts:
+        Attempt.objects.filter(id__in=attempts).update(held_until=expires)
+    return held
+
+
+# Renew the leases a token still holds among these activities (the fence, for a batch).
+_HOLD_SQL = f"""
+UPDATE {Activity._meta.db_table}
+   SET lease_expires_at = %s, due_at = %s
+ WHERE id IN ({{ids}}) AND lease_token = %s AND lease_expires_at > %s
+RETURNING id
+"""
 
 
 def lease(model: type[Model], *, limit: int, now: datetime, owner: str,

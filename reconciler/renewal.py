@@ -1,4 +1,5 @@
-"""Lease renewal while a deriver runs, so that a slow file is never taken from a live worker."""
+"""Lease renewal while a batch is derived, so that a slow file is never taken from a live
+worker."""
 
 from __future__ import annotations
 
@@ -10,20 +11,20 @@ from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 
 from reconciler import clock, leases
-from reconciler.leases import Claim, LeaseLost
+from reconciler.leases import Claim
 
 log = structlog.get_logger(__name__)
 
 
 class Renewal:
-    """Renew the claim's lease every third of a lease from a thread, for the duration of
-    a `with` block. `lost` is set when a renewal finds the lease gone: the holder then
-    stops and throws its results away."""
+    """Renew every lease of a batch a third of a lease apart, from one thread, for the
+    duration of a `with` block. `lost` holds the activity ids whose lease was found gone:
+    their holder stops work on them and throws their results away."""
 
-    def __init__(self, claim: Claim, *, every_s: float | None = None) -> None:
-        self.claim = claim
+    def __init__(self, claims: list[Claim], *, every_s: float | None = None) -> None:
+        self.claims = list(claims)
         self.every_s = every_s if every_s is not None else settings.CAIRN_LEASE_S / 3
-        self.lost = threading.Event()
+        self.lost: set[int] = set()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="lease-renewal", daemon=True)
 
@@ -45,19 +46,19 @@ class Renewal:
             connection.close()  # the thread's own connection
 
     def _renew(self) -> bool:
+        """False once every lease is gone (nothing left to renew)."""
+        alive = [c for c in self.claims if c.activity_id not in self.lost]
         try:
             with transaction.atomic():
-                leases.hold(self.claim, now=clock.now())
-        except LeaseLost:
-            self.lost.set()
-            log.warning("lease.lost", activity_id=self.claim.activity_id,
-                        lease_token=self.claim.token)
-            return False
+                held = leases.hold_many(alive, now=clock.now())
         except DatabaseError as error:
-            # The database may be back before the lease runs out: keep trying.
-            log.warning("lease.renew_failed", activity_id=self.claim.activity_id,
-                        error=str(error))
+            # The database may be back before the leases run out: keep trying.
+            log.warning("lease.renew_failed", activities=len(alive), error=str(error))
             connection.close()
-        else:
-            log.debug("lease.renewed", activity_id=self.claim.activity_id)
-        return True
+            return True
+        for claim in alive:
+            if claim.activity_id not in held:
+                self.lost.add(claim.activity_id)
+                log.warning("lease.lost", activity_id=claim.activity_id,
+                            lease_token=claim.token)
+        return len(self.lost) < len(self.claims)

@@ -10,7 +10,7 @@ from django.conf import settings
 
 from reconciler import clock, expand, housekeeping, leases, metrics, rollouts, workers
 from reconciler.models import Attempt
-from reconciler.reconcile import reconcile_one
+from reconciler.reconcile import reconcile_batch
 
 #: A sweep round spends at most this long expanding an archive, so that the activities
 #: it imports (and everyone else's) are processed meanwhile; the next round resumes it.
@@ -42,8 +42,7 @@ def sweep_once(*, owner: str | None = None, limit: int | None = None,
     for archive in archives:
         expand.expand(archive, budget_s=ARCHIVE_BUDGET_S)
     claims = leases.claim(limit=limit or settings.CAIRN_CLAIM_BATCH, now=now, owner=owner)
-    for claim in claims:
-        reconcile_one(claim, trigger=Attempt.Trigger.SWEEP)
+    reconcile_batch(claims, trigger=Attempt.Trigger.SWEEP)
     seconds = time.monotonic() - started
     metrics.SWEEPS.inc()
     metrics.SWEEP_SECONDS.observe(seconds)

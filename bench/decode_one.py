@@ -1,0 +1,65 @@
+"""Decode one file with one decoder, in a process of its own: prints the seconds per run,
+the points, and the peak memory (VmHWM, this process only)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+
+def cairn(path: Path) -> int:
+    from core import decode, sniff
+
+    fmt, content = sniff.unwrap(path.read_bytes(), max_inflated=1 << 30)
+    return decode.decode(content, fmt).n
+
+
+def fitparse(path: Path) -> int:
+    import fitparse as reference
+
+    return sum(1 for message in reference.FitFile(str(path)).get_messages("record")
+               if message.get_values() is not None)
+
+
+def gpxpy(path: Path) -> int:
+    import gpxpy as reference
+
+    document = reference.parse(path.read_bytes().decode("utf-8-sig"))
+    return sum(len(segment.points) for track in document.tracks for segment in track.segments)
+
+
+def _peak_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("decoder", choices=["cairn", "fitparse", "gpxpy"])
+    parser.add_argument("path", type=Path)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    decode = {"cairn": cairn, "fitparse": fitparse, "gpxpy": gpxpy}[args.decoder]
+    # Import and warm up outside the timing: a process decodes many files, not one. The
+    # references take seconds per file, so for them importing is warm-up enough.
+    import importlib
+
+    for module in ("fitparse", "gpxpy", "core.decode"):
+        importlib.import_module(module)
+
+    if args.decoder == "cairn":
+        decode(args.path)
+    seconds, points = [], 0
+    for _ in range(args.runs):
+        started = time.perf_counter()
+        points = decode(args.path)
+        seconds.append(time.perf_counter() - started)
+    print(json.dumps({"seconds": seconds, "points": points, "peak_mb": _peak_mb()}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+"""Benchmark a: how fast an upload is acknowledged, beside the floor (a bare Django view
+that inserts one row) in the same run: gunicorn with 2 workers on PostgreSQL, 32 clients
+posting ~100 KB FIT files for 30 s, each run alternating floor and upload.
+
+Production defaults otherwise: info logs, multiprocess metrics, the nudge to Redis, the
+original fsync'd before the row commits. No worker runs, so that processing does not take
+the cores from the web: this measures the acknowledgement alone."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import redis
+
+from bench.floor import TABLE_SQL
+from bench.harness import REPO, Figure, Site, percentile
+from tests.ports import free_port
+
+REDIS_URL = "redis://127.0.0.1:6379/7"  # a database of its own, emptied after
+
+
+def run(*, quick: bool) -> list[Figure]:
+    seconds, runs = (3, 1) if quick else (30, 3)
+    site = Site("ack", extra_env={"CAIRN_BROKER": "redis", "REDIS_URL": REDIS_URL,
+                                  "CAIRN_LOG_LEVEL": "info"})
+    results: dict[str, list[dict]] = {"floor": [], "upload": []}
+    try:
+        site.query(TABLE_SQL)
+        metrics_dir = site.data_dir / "prometheus"
+        metrics_dir.mkdir()
+        port = free_port()
+        site.web(port, workers=2, settings="bench.settings",
+                 env={"PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)})
+        for name in ("floor", "upload"):  # warm both up: imports, connections, caches
+            _load(site, port, name, seconds=2)
+        for _ in range(runs):
+            for name in ("floor", "upload"):
+                results[name].append(_load(site, port, name, seconds=seconds))
+        stored = site.query("SELECT count(*) FROM activities_activity")[0][0]
+    finally:
+        site.stop()
+        redis.Redis.from_url(REDIS_URL).flushdb()
+    acknowledged = sum(len(r["latencies_ms"]) for r in results["upload"])
+    if stored < acknowledged:
+        raise RuntimeError(f"{acknowledged} uploads acknowledged but {stored} stored")
+    return _figures(results)
+
+
+def _load(site: Site, port: int, name: str, *, seconds: float) -> dict:
+    path, expect = {"floor": ("/bench/floor", 201), "upload": ("/api/v1/uploads", 202)}[name]
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.ack_client", "--port", str(port), "--path", path,
+         "--token", site.token, "--expect", str(expect), "--seconds", str(seconds)],
+        cwd=REPO, env=site.env, capture_output=True, text=True, check=True).stdout
+    result = json.loads(out)
+    if result["wrong"]:
+        raise RuntimeError(f"{name}: {len(result['wrong'])} answers were not {expect}: "
+                           f"{sorted(set(result['wrong']))}")
+    return result
+
+
+def _figures(results: dict[str, list[dict]]) -> list[Figure]:
+    def per_run(name: str, what) -> tuple[float, ...]:
+        return tuple(what(r) for r in results[name])
+
+    def pct(q: float):
+        return lambda r: percentile(r["latencies_ms"], q)
+
+    def rate(r: dict) -> float:
+        return len(r["latencies_ms"]) / r["seconds"]
+
+    figures = []
+    for name, label in (("floor", "floor (bare view, one row)"), ("upload", "upload ack")):
+        for q in (50, 95):
+            figures.append(Figure(f"{label}: p{q}", "ms", per_run(name, pct(q))))
+        p99 = per_run(name, pct(99))
+        if name == "floor":
+            figures.append(Figure(f"{label}: p99", "ms", p99))
+        else:
+            floor_p99 = per_run("floor", pct(99))
+            ratio = tuple(u / f for u, f in zip(p99, floor_p99, strict=True))
+            figures.append(Figure(f"{label}: p99", "ms", p99, target="≤ 50 ms",
+                                  met=max(p99) <= 50))
+            figures.append(Figure("upload ack p99 over the floor's p99", "×", ratio,
+                                  target="≤ 1.5×", met=max(ratio) <= 1.5))
+        figures.append(Figure(f"{label}: throughput", "requests/s", per_run(name, rate)))
+    return figures

@@ -15,6 +15,7 @@ import structlog
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from activities import limits, storage
@@ -130,6 +131,7 @@ def _accept(data: bytes, *, owner: AbstractBaseUser, original_name: str, details
         return existing
     if settings.CAIRN_INLINE_FALLBACK:
         activity.refresh_from_db()  # the fallback may have processed it already
+        activity.just_created = False
     log.info("upload.accepted", upload_id=upload.id, activity_id=activity.id,
              format=payload.format, gzipped=payload.gzipped, size_bytes=len(data),
              duplicate=not created)
@@ -166,7 +168,7 @@ def _activity(data: bytes, payload: sniff.Payload, *, owner: AbstractBaseUser, u
               details: Details) -> tuple[Activity, bool]:
     """The activity for this content: the owner's existing one (an archive brought it
     before), or a new one needing work, its original stored first, nudged after commit."""
-    existing = Activity.objects.filter(owner=owner, sha256=payload.sha256).first()
+    existing = _one(Activity.objects.filter(owner=owner, sha256=payload.sha256))
     if existing is not None:
         return existing, False
     file_name = storage.original_name(sha256=payload.sha256, fmt=payload.format,
@@ -179,6 +181,7 @@ def _activity(data: bytes, payload: sniff.Payload, *, owner: AbstractBaseUser, u
         trainer=details.trainer, commute=details.commute, format=payload.format,
         sha256=payload.sha256, file_name=file_name, size_bytes=payload.size, due_at=now,
         pending_since=now)
+    activity.just_created = True  # see serialize: nothing is derived yet
     structlog.contextvars.bind_contextvars(activity_id=activity.id)
     transaction.on_commit(partial(_after_commit, activity.id, payload.size))
     return activity, True
@@ -204,18 +207,24 @@ def check_limits(owner: AbstractBaseUser) -> None:
 def _existing(owner: AbstractBaseUser, *, sha256: str,
               idempotency_key: str | None) -> Accepted | None:
     if idempotency_key:
-        keyed = Upload.objects.filter(owner=owner, idempotency_key=idempotency_key).first()
+        keyed = _one(Upload.objects.filter(owner=owner, idempotency_key=idempotency_key))
         if keyed is not None:
             if keyed.sha256 != sha256:
                 raise Rejected("This Idempotency-Key was already used for a different file.",
                                code="IdempotencyKeyReused", status=422)
             return Accepted(upload=keyed, activity=keyed.activity, created=False,
                             replayed=True)
-    same = Upload.objects.filter(owner=owner, sha256=sha256).first()
+    same = _one(Upload.objects.filter(owner=owner, sha256=sha256))
     if same is None:
         return None
     log.info("upload.duplicate", upload_id=same.id)
     return Accepted(upload=same, activity=same.activity, created=False)
+
+
+def _one(rows: QuerySet):
+    """The row a unique key finds, or None; no ORDER BY (first() adds one), so the unique
+    index answers alone."""
+    return next(iter(rows[:1]), None)
 
 
 def _default_name(original_name: str) -> str:

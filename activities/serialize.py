@@ -127,5 +127,7 @@ def progress(rows: dict[str, Derived]) -> dict[str, bool]:
 
 
 def _derived(activity: Activity) -> dict[str, Derived]:
+    if getattr(activity, "just_created", False) and activity.status == Activity.Status.QUEUED:
+        return {}  # nothing derived yet: spare the upload's answer a query
     # `data` is left out: the track can weigh megabytes; the summary is read on its own.
     return {r.deriver: r for r in Derived.objects.filter(activity=activity).defer("data")}

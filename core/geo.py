@@ -32,10 +32,10 @@ def haversine_m(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray,
                 lon2: np.ndarray) -> np.ndarray:
     """Great-circle distance in metres between two sets of points (NaN in, NaN out)."""
     phi1, phi2 = np.radians(lat1), np.radians(lat2)
-    dphi = phi2 - phi1
-    dlambda = np.radians(np.asarray(lon2) - np.asarray(lon1))
-    a = np.sin(dphi / 2) ** 2 + np.cos(phi1) * np.cos(phi2) * np.sin(dlambda / 2) ** 2
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+    half_dphi = np.sin((phi2 - phi1) * 0.5)
+    half_dlambda = np.sin(np.radians(np.subtract(lon2, lon1)) * 0.5)
+    a = half_dphi * half_dphi + np.cos(phi1) * np.cos(phi2) * (half_dlambda * half_dlambda)
+    return (2 * EARTH_RADIUS_M) * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
 def step_distances_m(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:

@@ -81,28 +81,35 @@ def recording_s(track: Track) -> np.ndarray:
     return active
 
 
-def moving_time_s(track: Track) -> float | None:
+def segment_steps(track: Track) -> list[tuple[np.ndarray, np.ndarray]]:
+    """`step_speeds` of every segment: what moving time and top speed both read, worked
+    out once (GPS speeds are the dearest part of a summary)."""
+    return [step_speeds(track, segment=segment) for segment in track.segments()]
+
+
+def moving_time_s(track: Track, *,
+                  steps: list[tuple[np.ndarray, np.ndarray]] | None = None) -> float | None:
     """Seconds spent moving, from the points alone; None without timestamps.
 
     A step counts when it is no longer than GAP_S and not slower than STOP_SPEED_MPS; a
-    step whose speed cannot be known counts, as the recording was running.
+    step whose speed cannot be known counts, as the recording was running. `steps` is
+    `segment_steps(track)` when the caller has it already.
     """
     if not track.has("time"):
         return None
     total = 0.0
-    for segment in track.segments():
-        dt, speed = step_speeds(track, segment=segment)
+    for dt, speed in steps if steps is not None else segment_steps(track):
         with np.errstate(invalid="ignore"):
             moving = (dt > 0) & (dt <= GAP_S) & ~(speed < STOP_SPEED_MPS)
         total += float(np.sum(dt[moving]))
     return total
 
 
-def max_speed_mps(track: Track) -> float | None:
+def max_speed_mps(track: Track, *,
+                  steps: list[tuple[np.ndarray, np.ndarray]] | None = None) -> float | None:
     """The highest speed held for MAX_SPEED_STEPS steps; None when no speed is known."""
     best = None
-    for segment in track.segments():
-        _, speed = step_speeds(track, segment=segment)
+    for _, speed in steps if steps is not None else segment_steps(track):
         speed = speed[np.isfinite(speed) & (speed <= geo.MAX_SPEED_MPS)]
         if len(speed) == 0:
             continue

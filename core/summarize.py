@@ -53,9 +53,10 @@ def summarize(track: Track) -> Summary:
     if track.n == 0 or not (track.sessions or any(track.has(c) for c in track.columns)):
         raise DeriveError("This activity has no recorded points.", code="NoPoints",
                           permanent=True)
+    steps = _Steps(track)
     distance_m, distance_source = _distance(track)
     elapsed_s = _elapsed_s(track)
-    moving_s = _moving_s(track)
+    moving_s = _moving_s(track, steps)
     if moving_s is not None and elapsed_s is not None:
         moving_s = min(moving_s, elapsed_s)  # a device can claim more timer than wall clock
     ascent_m, descent_m = _climb(track)
@@ -72,7 +73,7 @@ def summarize(track: Track) -> Summary:
         "ascent_m": _round(ascent_m, 1),
         "descent_m": _round(descent_m, 1),
         "avg_speed_mps": _round(avg_speed, 3),
-        "max_speed_mps": _round(_max_speed(track), 3),
+        "max_speed_mps": _round(_max_speed(track, steps), 3),
         "avg_hr_bpm": _round(hr_avg, 1),
         "max_hr_bpm": _round(hr_max, 0),
         "avg_power_w": _round(_mean(track.power), 1),
@@ -130,10 +131,23 @@ def _elapsed_s(track: Track) -> float | None:
     return float(np.max(times) - np.min(times)) if len(times) else None
 
 
-def _moving_s(track: Track) -> float | None:
+class _Steps:
+    """The track's step speeds, worked out on first use and only then."""
+
+    def __init__(self, track: Track) -> None:
+        self.track = track
+        self._steps: list[tuple[np.ndarray, np.ndarray]] | None = None
+
+    def get(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        if self._steps is None:
+            self._steps = motion.segment_steps(self.track)
+        return self._steps
+
+
+def _moving_s(track: Track, steps: _Steps) -> float | None:
     if track.sessions and all(s.timer_s is not None for s in track.sessions):
         return sum(s.timer_s for s in track.sessions)
-    return motion.moving_time_s(track)
+    return motion.moving_time_s(track, steps=steps.get()) if track.has("time") else None
 
 
 def _climb(track: Track) -> tuple[float | None, float | None]:
@@ -147,10 +161,10 @@ def _climb(track: Track) -> tuple[float | None, float | None]:
     return sum(up for up, _ in legs), sum(down for _, down in legs)
 
 
-def _max_speed(track: Track) -> float | None:
+def _max_speed(track: Track, steps: _Steps) -> float | None:
     if track.sessions and all(s.max_speed_mps is not None for s in track.sessions):
         return max(s.max_speed_mps for s in track.sessions)
-    return motion.max_speed_mps(track)
+    return motion.max_speed_mps(track, steps=steps.get())
 
 
 def _heart_rate(track: Track) -> tuple[float | None, float | None]:

@@ -37,6 +37,8 @@ def configure(*, fmt: str, level: str) -> None:
         "root": {"handlers": ["stderr"], "level": level},
         "loggers": {
             "django.db.backends": {"level": "INFO"},
+            # django-q2 logs as "django-q"; its "Enqueued" line repeats our nudge.sent.
+            "django-q": {"level": "WARNING"},
             "django_q": {"level": "WARNING"},
         },
     })

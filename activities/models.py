@@ -161,6 +161,11 @@ class Activity(Leased):
             # version, so a version bump never invalidates it.
             models.Index(fields=["priority", "pending_since"], name="activity_pending",
                          include=["due_at"], condition=Q(needs_work=True)),
+            # Leases in flight and orphans (a lease whose holder died): the claim takes
+            # expired ones first, so a rescue never waits behind a backlog of new work.
+            # Small: it holds only what workers hold right now.
+            models.Index(fields=["due_at"], name="activity_leased",
+                         condition=Q(needs_work=True, lease_token__isnull=False)),
             # Failed and dead counts for drift and the admin's filters.
             models.Index(fields=["status"], name="activity_failed_or_dead",
                          condition=Q(status__in=["failed", "dead"])),

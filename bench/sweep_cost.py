@@ -17,8 +17,9 @@ def run(*, quick: bool) -> tuple[list[Figure], dict[str, str]]:
     plans = probe["plans"]
     scans = [name for name, text in plans.items() if "Seq Scan" in text]
     figures = [
-        Figure(f"sweep round, idle ({size:,} activities)", "ms", tuple(probe["idle_round_ms"]),
-               target="≤ 2 ms", met=_median(probe["idle_round_ms"]) <= 2),
+        # The whole round besides the claim: clock, rollouts, archives, the heartbeat write.
+        Figure(f"whole sweep round, idle ({size:,} activities)", "ms",
+               tuple(probe["idle_round_ms"])),
         Figure(f"claim batch, idle ({size:,})", "ms", tuple(probe["idle_claim_ms"]),
                target="≤ 2 ms", met=_median(probe["idle_claim_ms"]) <= 2),
         Figure(f"claim batch of 10 at 0.1 % drift ({size // 1000:,} due)", "ms",

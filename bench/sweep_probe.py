@@ -36,8 +36,11 @@ def plan(sql: str, params: list) -> str:
         return "\n".join(row[0] for row in cursor.fetchall())
 
 
-def claim_plan() -> str:
+def claim_plan(*, orphans: bool = False) -> str:
+    """The plan of the claim's select: of its first step (orphans) or of its second."""
     condition, params = leases._not_newer()
+    if orphans:
+        condition = f"a.lease_token IS NOT NULL AND {condition}"
     return plan(CLAIM_SELECT.format(condition=condition), [clock.now(), *params])
 
 
@@ -59,6 +62,7 @@ def main() -> None:
     out["idle_round_ms"] = [ms(sweep.sweep_once) for _ in range(args.samples)]
     out["idle_claim_ms"] = [ms(claim) for _ in range(args.samples)]
     out["plans"]["idle claim"] = claim_plan()
+    out["plans"]["idle claim, orphans first"] = claim_plan(orphans=True)
 
     now = clock.now()
     execute(f"UPDATE {TABLE} SET needs_work = true, due_at = %s, pending_since = %s "
@@ -86,6 +90,7 @@ def main() -> None:
                                                                   batch=1000)))
         out["bump_claim_ms"].append(ms(claim))
     out["plans"]["claim after the bump"] = claim_plan()
+    out["plans"]["claim after the bump, orphans first"] = claim_plan(orphans=True)
     out["plans"]["rollout step"] = plan(
         "SELECT id FROM activities_activity WHERE id > %s ORDER BY id LIMIT 1000", [0])
     out["plans"]["rollout lookup"] = plan(

@@ -63,11 +63,20 @@ RETURNING id, generation
 
 
 def claim(*, limit: int, now: datetime, owner: str) -> list[Claim]:
-    """Lease up to `limit` activities that need work; an empty list means nothing is due."""
+    """Lease up to `limit` activities that need work; an empty list means nothing is due.
+
+    Orphans first (an expired lease: its holder died), from the small index
+    activity_leased, so that a rescue takes one lease period plus one sweep however
+    much new work is waiting; then the rest in the order of activity_pending.
+    """
     condition, params = _not_newer()
+    rows = lease(Activity, limit=limit, now=now, owner=owner,
+                 condition=f"a.lease_token IS NOT NULL AND {condition}", params=params)
+    if len(rows) < limit:
+        rows += lease(Activity, limit=limit - len(rows), now=now, owner=owner,
+                      condition=condition, params=params)
     return [Claim(activity_id=i, token=t, owner=owner, generation=g, expires_at=e)
-            for i, g, t, e in lease(Activity, limit=limit, now=now, owner=owner,
-                                    condition=condition, params=params)]
+            for i, g, t, e in rows]
 
 
 def claim_one(activity_id: int, *, now: datetime, owner: str) -> Claim | None:

@@ -84,6 +84,14 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Prepared statements: psycopg prepares a statement a connection has run five times
+    # (claims, fences, the upload's inserts), and PostgreSQL stops planning it at every
+    # call; the claim's plan takes ten times as long as running it. Needs server-side
+    # binding. (Behind a transaction-pooling PgBouncer, set CAIRN_PREPARED=0.)
+    if env_bool("CAIRN_PREPARED", True):
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            server_side_binding=True, prepare_threshold=5)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web, q2 workers and sweepers share the file: WAL lets readers go on during a write,
     # IMMEDIATE takes the write lock at BEGIN instead of failing half-way with "database

@@ -61,6 +61,8 @@ class Fleet:
     log_dir: Path = Path("/tmp")
     procs: dict[str, subprocess.Popen] = field(default_factory=dict)
     kills: list[Kill] = field(default_factory=list)
+    #: Every process group ever started: a killed q2 sentinel can leave children behind.
+    groups: list[int] = field(default_factory=list)
 
     # --- starting ---------------------------------------------------------------------
 
@@ -72,6 +74,7 @@ class Fleet:
         log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 (lives as long as the child)
         self.procs[name] = subprocess.Popen(argv, cwd=REPO, env=self.env, stdout=log,
                                             stderr=subprocess.STDOUT, start_new_session=True)
+        self.groups.append(self.procs[name].pid)
         return self.procs[name]
 
     def start_redis(self) -> None:
@@ -167,6 +170,11 @@ class Fleet:
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
+        for group in self.groups:  # whatever outlived its leader
+            try:
+                os.killpg(group, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
 
 def _connects(port: int) -> bool:

@@ -83,3 +83,18 @@ def test_orphan_is_claimed_before_uploads_newer_than_it(upload, settings):
         first = leases.claim(limit=1, now=NOW + lease + timedelta(seconds=5), owner="w-2")
     assert [c.activity_id for c in first] == [orphan.id]
     assert orphan.id not in newer
+
+
+def test_orphan_is_claimed_before_a_backlog_older_than_it(upload, settings):
+    # The chaos run's slowest rescues: an orphan waited its turn behind uploads pending
+    # for longer than it, when the workers were behind. Orphans now go first.
+    lease = timedelta(seconds=settings.CAIRN_LEASE_S + 1)
+    with freeze_time(NOW) as clock:
+        backlog = [upload().activity.id for _ in range(3)]
+        clock.tick(timedelta(seconds=5))
+        orphan = upload().activity
+        # Its worker takes it (a nudge) and dies with the lease.
+        assert leases.claim_one(orphan.id, now=NOW + timedelta(seconds=5), owner="killed")
+        clock.tick(lease)
+        first = leases.claim(limit=2, now=NOW + lease + timedelta(seconds=5), owner="w-2")
+    assert [c.activity_id for c in first] == [orphan.id, backlog[0]]

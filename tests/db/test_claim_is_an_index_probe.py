@@ -53,3 +53,14 @@ def test_drift_pending_counts_use_the_partial_index(large_table):
     assert "activity_pending" in plan, plan
     assert "Seq Scan" not in plan, plan
     assert drift.count(now=NOW)["pending"] == 5
+
+
+@pytest.mark.postgres_only(reason="the PostgreSQL planner's choice of index")
+@pytest.mark.django_db
+def test_the_orphans_step_of_a_claim_uses_the_small_leased_index(large_table):
+    table = Activity._meta.db_table
+    plan = _plan(f"SELECT id FROM {table} AS a WHERE needs_work AND due_at <= %s AND "
+                 "a.lease_token IS NOT NULL ORDER BY priority, pending_since LIMIT 10 "
+                 "FOR UPDATE SKIP LOCKED", [NOW])
+    assert "activity_leased" in plan, plan
+    assert "Seq Scan" not in plan, plan

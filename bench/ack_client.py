@@ -21,12 +21,12 @@ class Files:
     """~100 KB FIT files, each different: the last record's longitude moves by a counter,
     and the CRC is carried on from the unchanged prefix."""
 
-    def __init__(self, *, points: int) -> None:
+    def __init__(self, *, points: int, first: int = 0) -> None:
         data = factories.fit(points=points, seed=7)
         self.prefix = data[:-6]  # everything but the last longitude (4) and the CRC (2)
         (self.lon,) = struct.unpack("<i", data[-6:-2])
         self.crc = fitwriter.crc16(self.prefix)
-        self.count = 0
+        self.count = first  # each load of a run starts elsewhere: no file is sent twice
 
     def next(self) -> bytes:
         self.count += 1
@@ -93,7 +93,7 @@ async def _client(args, files: Files, until: float, latencies: list[float],
 
 
 async def main(args) -> dict:
-    files = Files(points=args.points)
+    files = Files(points=args.points, first=args.first)
     latencies: list[float] = []
     wrong: list[int] = []
     started = time.monotonic()
@@ -113,4 +113,5 @@ if __name__ == "__main__":
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--points", type=int, default=7800)
+    parser.add_argument("--first", type=int, default=0, help="where the file counter starts")
     print(json.dumps(asyncio.run(main(parser.parse_args()))))

@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 from array import array
 from collections.abc import Callable
-from operator import methodcaller
 
 import numpy as np
 from gpxpy import gpx as gpxpy_gpx
@@ -106,7 +105,8 @@ def floats(texts: list[str | None], *, attribute: bool = False) -> np.ndarray:
     element); an attribute's "" is a value float() refuses, as gpxpy does."""
     if not attribute:
         texts = [text or b"nan" for text in texts]
-    values = np.array(list(map(float, map(methodcaller("strip"), texts))), dtype=np.float64)
+    # float() skips the whitespace around a number itself, as strip() then float() would.
+    values = np.array(list(map(float, texts)), dtype=np.float64)
     values[~np.isfinite(values)] = np.nan
     return values
 

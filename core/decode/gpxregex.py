@@ -21,7 +21,6 @@ When any of this fails, `read` returns None and fastgpx streams the text instead
 from __future__ import annotations
 
 import codecs
-import itertools
 import pyexpat
 import re
 
@@ -54,11 +53,8 @@ def read(content: bytes, skip: tuple[int, int] | None) -> Points | None:
         return None
     reader = _Reader(content, skip)
     try:
-        if skip is None or skip[1] <= content.find(b"<trkpt"):
-            skeleton = _bulk(content, reader)
-        else:  # the deleted span may lie among the points: match by match
-            skeleton = _TRKPT.sub(reader.take, content)
-            reader.flush()
+        skeleton = _TRKPT.sub(reader.take, content)
+        reader.flush()
     except _Decline:
         return None
     if sum(reader.counts) != content.count(b"<trkpt"):
@@ -71,30 +67,6 @@ def read(content: bytes, skip: tuple[int, int] | None) -> Points | None:
     reader.points.skeleton = skeleton.decode()
     reader.points.counts = reader.counts
     return reader.points
-
-
-def _bulk(content: bytes, reader: _Reader) -> bytes:
-    """The skeleton, from one pass of the regular expression in C (split: the texts
-    between points, and each point's groups, as match.groups() gives them), with one stub
-    per run of points (no tag between them, as `_Reader.take` decides). No point lies
-    before the span gpxpy deletes."""
-    pieces = _TRKPT.split(content)
-    width = _TRKPT.groups + 1
-    texts = pieces[0::width]
-    columns = [pieces[group::width] for group in range(1, width)]
-    for at in range(0, len(texts) - 1, _BATCH):
-        reader.add(*(column[at: at + _BATCH] for column in columns))
-    if len(texts) == 1:
-        return content  # no point at all
-    # A point starts a run unless only text (no tag) lies since the previous one.
-    starts = [index for index in range(1, len(texts) - 1) if b"<" in texts[index]]
-    bounds = [0, *starts, len(texts) - 1]
-    reader.counts = [stop - start for start, stop in itertools.pairwise(bounds)]
-    skeleton = [texts[0]]
-    for start, stop in itertools.pairwise(bounds):
-        skeleton.append(_STUB)
-        skeleton.extend(texts[start + 1: stop + 1])
-    return b"".join(skeleton)
 
 
 def _is_plain_xml(content: bytes, skip: tuple[int, int] | None) -> bool:
@@ -151,13 +123,8 @@ class _Reader:
     def flush(self) -> None:
         if not self.batch:
             return
-        columns = [list(f) for f in zip(*self.batch, strict=True)]
+        lat, lon, ele, time, rest, blocks = (list(f) for f in zip(*self.batch, strict=True))
         self.batch = []
-        self.add(*columns)
-
-    def add(self, lat: list, lon: list, ele: list, time: list, rest: list,
-            blocks: list) -> None:
-        """A batch of points, as columns of _TRKPT's groups (None: not there)."""
         speed = [None] * len(lat)
         for i, leaves in enumerate(rest):
             if leaves:

@@ -47,6 +47,9 @@ class Accepted:
     created: bool
     #: True when the Idempotency-Key was seen before: the answer repeats the first one.
     replayed: bool = False
+    #: True when the activity is new and nothing in this request derived anything for it,
+    #: so its answer needs no look at derived rows.
+    nothing_derived: bool = False
 
 
 def max_upload_bytes() -> int:
@@ -131,11 +134,11 @@ def _accept(data: bytes, *, owner: AbstractBaseUser, original_name: str, details
         return existing
     if settings.CAIRN_INLINE_FALLBACK:
         activity.refresh_from_db()  # the fallback may have processed it already
-        activity.just_created = False
     log.info("upload.accepted", upload_id=upload.id, activity_id=activity.id,
              format=payload.format, gzipped=payload.gzipped, size_bytes=len(data),
              duplicate=not created)
-    return Accepted(upload=upload, activity=activity, created=created)
+    return Accepted(upload=upload, activity=activity, created=created,
+                    nothing_derived=created and not settings.CAIRN_INLINE_FALLBACK)
 
 
 def accept_member(data: bytes, *, owner: AbstractBaseUser, upload: Upload,
@@ -181,7 +184,6 @@ def _activity(data: bytes, payload: sniff.Payload, *, owner: AbstractBaseUser, u
         trainer=details.trainer, commute=details.commute, format=payload.format,
         sha256=payload.sha256, file_name=file_name, size_bytes=payload.size, due_at=now,
         pending_since=now)
-    activity.just_created = True  # see serialize: nothing is derived yet
     structlog.contextvars.bind_contextvars(activity_id=activity.id)
     transaction.on_commit(partial(_after_commit, activity.id, payload.size))
     return activity, True

@@ -35,11 +35,12 @@ def iso(moment: datetime | None) -> str | None:
 
 
 def upload_dict(upload: Upload, activity: Activity | None = None, *,
-                duplicate: bool = False) -> dict:
+                duplicate: bool = False, nothing_derived: bool = False) -> dict:
+    """`nothing_derived`: the caller knows no output exists yet (spares a query)."""
     if upload.kind == Upload.Kind.ARCHIVE:
         return archive_dict(upload, duplicate=duplicate)
     activity = activity or upload.activity
-    rows = _derived(activity)
+    rows = {} if nothing_derived else _derived(activity)
     return {
         "id": upload.id,
         "activity_id": activity.id,
@@ -127,7 +128,5 @@ def progress(rows: dict[str, Derived]) -> dict[str, bool]:
 
 
 def _derived(activity: Activity) -> dict[str, Derived]:
-    if getattr(activity, "just_created", False) and activity.status == Activity.Status.QUEUED:
-        return {}  # nothing derived yet: spare the upload's answer a query
     # `data` is left out: the track can weigh megabytes; the summary is read on its own.
     return {r.deriver: r for r in Derived.objects.filter(activity=activity).defer("data")}

@@ -97,7 +97,8 @@ def uploads(request: HttpRequest) -> JsonResponse:
             response["Retry-After"] = str(error.retry_after_s)
         return response
     duplicate = not accepted.created and not accepted.replayed
-    body = serialize.upload_dict(accepted.upload, accepted.activity, duplicate=duplicate)
+    body = serialize.upload_dict(accepted.upload, accepted.activity, duplicate=duplicate,
+                                 nothing_derived=accepted.nothing_derived)
     return JsonResponse(body, status=202)
 
 

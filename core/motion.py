@@ -45,19 +45,36 @@ def step_speeds(track: Track, *, segment: slice) -> tuple[np.ndarray, np.ndarray
 def moving_steps(track: Track) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(index of each step's first point, its duration, its speed) over all segments.
 
-    The speed is `step_speeds`', NaN for a step across a pause (over GAP_S) or with no
-    duration: such a step says nothing about the speed at any moment of it.
+    The speed is `step_speeds`', NaN for a step across a pause (over GAP_S), with no
+    duration, or faster than geo.MAX_SPEED_MPS: such a step says nothing about the speed
+    at any moment of it (a glitch is left out, never averaged in).
     """
     firsts, durations, speeds = [], [], []
     for segment in track.segments():
         dt, speed = step_speeds(track, segment=segment)
         firsts.append(np.arange(segment.start, segment.stop - 1))
         durations.append(dt)
-        with np.errstate(invalid="ignore"):
-            speeds.append(np.where((dt > 0) & (dt <= GAP_S), speed, np.nan))
+        speeds.append(_judged(dt, speed))
     if not firsts:
         return np.empty(0, dtype=np.int64), np.empty(0), np.empty(0)
     return np.concatenate(firsts), np.concatenate(durations), np.concatenate(speeds)
+
+
+def held_steps(track: Track) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`moving_steps` with each known speed replaced by the speed held around it: the
+    median of the MAX_SPEED_STEPS known steps centred on it, within its segment.
+
+    The summary's top speed is the highest of these and the charts' speed profile is
+    drawn from them, so that the chart's peak and the summary's top speed are one value.
+    """
+    first, dt, speed = moving_steps(track)
+    held = np.full(len(speed), np.nan)
+    segment_of_step = np.searchsorted(np.asarray(track.segment_starts), first, side="right")
+    for number in np.unique(segment_of_step):
+        known = np.flatnonzero((segment_of_step == number) & np.isfinite(speed))
+        if len(known):
+            held[known] = _rolling_median(speed[known], MAX_SPEED_STEPS)
+    return first, dt, held
 
 
 def recording_s(track: Track) -> np.ndarray:
@@ -105,19 +122,24 @@ def moving_time_s(track: Track, *,
     return total
 
 
-def max_speed_mps(track: Track, *,
-                  steps: list[tuple[np.ndarray, np.ndarray]] | None = None) -> float | None:
-    """The highest speed held for MAX_SPEED_STEPS steps; None when no speed is known."""
-    best = None
-    for _, speed in steps if steps is not None else segment_steps(track):
-        speed = speed[np.isfinite(speed) & (speed <= geo.MAX_SPEED_MPS)]
-        if len(speed) == 0:
-            continue
-        window = min(MAX_SPEED_STEPS, len(speed))
-        held = np.median(np.lib.stride_tricks.sliding_window_view(speed, window), axis=1)
-        top = float(np.max(held))
-        best = top if best is None else max(best, top)
-    return best
+def max_speed_mps(track: Track) -> float | None:
+    """The highest speed held for MAX_SPEED_STEPS steps (`held_steps`); None when no
+    speed is known."""
+    held = held_steps(track)[2]
+    return float(np.nanmax(held)) if np.isfinite(held).any() else None
+
+
+def _judged(dt: np.ndarray, speed: np.ndarray) -> np.ndarray:
+    """Step speeds with those that say nothing about a moment of motion made NaN."""
+    with np.errstate(invalid="ignore"):
+        return np.where((dt > 0) & (dt <= GAP_S) & (speed <= geo.MAX_SPEED_MPS), speed, np.nan)
+
+
+def _rolling_median(values: np.ndarray, window: int) -> np.ndarray:
+    """The median of the `window` values centred on each (shifted inwards at the ends)."""
+    window = min(window, len(values))
+    medians = np.median(np.lib.stride_tricks.sliding_window_view(values, window), axis=1)
+    return medians[np.clip(np.arange(len(values)) - window // 2, 0, len(medians) - 1)]
 
 
 def monotonic(time: np.ndarray) -> np.ndarray:

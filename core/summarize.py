@@ -102,11 +102,12 @@ def _times(track: Track, distance_m: float | None) -> dict:
     """Start, elapsed and moving time, speeds and parts of a track with timestamps."""
     spans = _parts(track)
     elapsed_s = parts.elapsed_s(spans)
-    moving_s = _moving_s(track)
+    steps = motion.moving_steps(track)  # once: moving time and both speeds read them
+    moving_s = _moving_s(track, steps)
     if moving_s is not None and elapsed_s is not None:
         moving_s = min(moving_s, elapsed_s)  # a device can claim more timer than wall clock
-    avg_speed = _avg_speed(track, distance_m, moving_s)
-    max_speed = _max_speed(track)
+    avg_speed = _avg_speed(track, steps, distance_m=distance_m, moving_s=moving_s)
+    max_speed = _max_speed(track, steps)
     if avg_speed is not None and max_speed is not None:
         # The device's distance over its timer can beat every speed its points held for
         # a few steps (a 14-point file, a treadmill); the top speed is what was seen.
@@ -163,10 +164,10 @@ def _parts(track: Track) -> list[tuple[float, float]]:
     return parts.spans(track.time)
 
 
-def _moving_s(track: Track) -> float | None:
+def _moving_s(track: Track, steps: motion.Steps) -> float | None:
     if track.sessions and all(s.timer_s is not None for s in track.sessions):
         return sum(s.timer_s for s in track.sessions)
-    return motion.moving_time_s(track) if track.has("time") else None
+    return motion.moving_time_s(track, steps=steps)
 
 
 def _climb(track: Track) -> tuple[float | None, float | None]:
@@ -180,7 +181,8 @@ def _climb(track: Track) -> tuple[float | None, float | None]:
     return sum(up for up, _ in legs), sum(down for _, down in legs)
 
 
-def _avg_speed(track: Track, distance_m: float | None, moving_s: float | None) -> float | None:
+def _avg_speed(track: Track, steps: motion.Steps, *, distance_m: float | None,
+               moving_s: float | None) -> float | None:
     """Distance over moving time; for points timed only in part (a file whose times were
     stripped from some tracks), the time-weighted mean of the timed steps' speeds, as
     the distance also covers points no moving time was counted for."""
@@ -188,10 +190,11 @@ def _avg_speed(track: Track, distance_m: float | None, moving_s: float | None) -
         return None
     if track.sessions or not _is_partly_timed(track):
         return distance_m / moving_s if distance_m is not None else None
-    _, dt, speed = motion.moving_steps(track)
+    _, dt, speed = steps
     moving = np.isfinite(speed) & (speed >= motion.STOP_SPEED_MPS)
-    return float(np.sum(speed[moving] * dt[moving]) / np.sum(dt[moving])) if moving.any() \
-        else None
+    if not moving.any():
+        return None
+    return float(np.sum(speed[moving] * dt[moving]) / np.sum(dt[moving]))
 
 
 def _is_partly_timed(track: Track) -> bool:
@@ -199,10 +202,10 @@ def _is_partly_timed(track: Track) -> bool:
     return bool(np.any(placed & np.isnan(track.time)))
 
 
-def _max_speed(track: Track) -> float | None:
+def _max_speed(track: Track, steps: motion.Steps) -> float | None:
     """The top of the speed series the charts draw; the device's only where the points
     give no speed at all."""
-    top = motion.max_speed_mps(track)
+    top = motion.max_speed_mps(track, steps=steps)
     if top is None and track.sessions and all(s.max_speed_mps is not None
                                               for s in track.sessions):
         return max(s.max_speed_mps for s in track.sessions)

@@ -7,6 +7,7 @@ from django.test import Client
 
 from reconciler import sweep
 from tests import factories
+from tests.unit.test_summary_rules import extreme_gpx
 
 pytestmark = pytest.mark.django_db
 
@@ -44,3 +45,16 @@ def test_a_file_without_timestamps_has_no_times_and_no_time_axis(api, upload):
     assert charts["by_time"] is None
     assert "speed_mps" not in charts["by_distance"]
     assert api.get(f"/api/v1/activities/{activity.id}/playback").json()["axis"] == "distance"
+
+
+def test_extreme_values_are_left_out_of_what_the_api_serves(api, upload):
+    # Issue 12: ±1e308 m elevations, a 1e308 heart rate, years 0001 and 9999.
+    activity = upload(extreme_gpx()).activity
+    sweep.drain()
+    body = api.get(f"/api/v1/activities/{activity.id}").json()
+    assert body["status"] == "ready"
+    assert (body["elapsed_s"], body["start_time"]) == (59.0, "2024-05-01T06:00:00Z")
+    assert body["ascent_m"] < 100 and body["descent_m"] < 100
+    assert body["max_hr_bpm"] == 130
+    for output in ("charts", "playback"):
+        assert api.get(f"/api/v1/activities/{activity.id}/{output}").status_code == 200

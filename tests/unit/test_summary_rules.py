@@ -225,7 +225,9 @@ def _point(i: int, *, ele: str, hr: str, time: str) -> str:
             f"<gpxtpx:hr>{hr}</gpxtpx:hr></gpxtpx:TrackPointExtension></extensions></trkpt>")
 
 
-def test_extreme_values_give_no_absurd_totals():
+def extreme_gpx() -> bytes:
+    """60 points a second apart in 2024, with elevations of ±1e308 m, a heart rate of
+    1e308 and points stamped in the years 0001 and 9999 among them."""
     rows_ = []
     for i in range(60):
         ele = ("1e308", "-1e308")[i % 2] if 20 <= i < 30 else f"{300 + i % 7}"
@@ -233,7 +235,11 @@ def test_extreme_values_give_no_absurd_totals():
         time = {5: "0001-01-01T00:00:00Z", 45: "9999-12-31T23:59:59Z"}.get(
             i, f"2024-05-01T06:00:{i:02d}Z")
         rows_.append(_point(i, ele=ele, hr=hr, time=time))
-    built = track.build_track(_gpx(rows_))
+    return _gpx(rows_)
+
+
+def test_extreme_values_give_no_absurd_totals():
+    built = track.build_track(extreme_gpx())
     stored = tracks.decode(tracks.encode(built))
     summary, chart = _derived(stored)
     assert summary["elapsed_s"] == 59.0

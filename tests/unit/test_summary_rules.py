@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core import geo, parts
+from core import geo, parts, plausible
 from core import track as tracks
 from core.derivers import charts, track
 from core.errors import DeriveError
@@ -260,3 +260,15 @@ def test_a_track_of_nothing_but_absurd_values_has_no_totals_of_them():
     assert (summary["ascent_m"], summary["max_hr_bpm"], summary["elapsed_s"]) == \
         (None, None, None)
     assert summary["distance_m"] == pytest.approx(9 * 1e-4 * ONE_DEGREE_M, rel=1e-3)
+
+
+def test_a_devices_absurd_session_totals_are_not_taken():
+    session = Session(start_time=T0, elapsed_s=2.5e11, timer_s=-5.0, distance_m=1e308,
+                      avg_hr=140.0, max_hr=1e308, max_speed_mps=float("inf"))
+    summary = summarize(plausible.clean(Track(format="fit", columns=northward(101).columns,
+                                              sessions=(session,))))
+    # What the points say instead: 100 s at 11.1 m/s.
+    assert (summary["elapsed_s"], summary["moving_s"]) == (100.0, 100.0)
+    assert summary["distance_source"] == "gps"
+    assert summary["max_speed_mps"] == pytest.approx(11.1, rel=0.01)
+    assert summary["avg_hr_bpm"] is None and summary["max_hr_bpm"] is None

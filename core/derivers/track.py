@@ -1,6 +1,6 @@
 """The `track` deriver: decode the original file once into the compact Track form."""
 
-from core import decode, sniff
+from core import decode, plausible, sniff
 from core import track as tracks
 from core.derivers.base import Codec, DeriveError, Deriver
 
@@ -10,9 +10,10 @@ MAX_INFLATED_BYTES = 1 << 30
 
 
 def build_track(original: bytes) -> tracks.Track:
+    """The original's points, values no recording can hold left out (core.plausible)."""
     try:
         fmt, content = sniff.unwrap(original, max_inflated=MAX_INFLATED_BYTES)
-        return decode.decode(content, fmt)
+        return plausible.clean(decode.decode(content, fmt))
     except (sniff.UnsupportedFile, sniff.TooLarge) as error:
         raise DeriveError(str(error), code="UnsupportedFile", permanent=True) from None
     except decode.DecodeError as error:
@@ -21,7 +22,7 @@ def build_track(original: bytes) -> tracks.Track:
 
 TRACK = Deriver(
     name="track",
-    version=1,
+    version=2,  # 2: values no recording can hold are dropped (core.plausible)
     needs=(),
     derive=build_track,
     codec=Codec(dumps=tracks.encode, loads=tracks.decode),

@@ -7,8 +7,9 @@ regex pass; a batch of too many shapes, or holding a block of too many tags, is 
 by tag in one linear scan. A pattern's cost grows with its groups far faster than with the
 text (a block of 16,000 tags took 4 GB to match), so no pattern is learnt from a block of
 over _SHAPE_TAGS tags: whatever a file holds, memory stays linear in its size. The texts
-are ElementTree's given what gpxregex has checked (no entity reference, comment, CDATA section or
-processing instruction); they must be ASCII, where float() reads bytes as it reads str.
+are ElementTree's given what gpxregex has checked (no entity reference, comment, CDATA
+section or processing instruction); they must be ASCII, where float() reads bytes as it
+reads str.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 
-from activities import ingest
+from activities import ingest, storage
 from activities.ingest import Accepted, Rejected
 from activities.models import Archive, Upload
 from core import zipdir
@@ -70,7 +70,7 @@ def _accept(handle: IO[bytes], *, owner: AbstractBaseUser, original_name: str,
         return earlier
     members = _check(handle)
     name = f"archives/{sha256[:2]}/{sha256}.zip"
-    if not default_storage.exists(name):
+    if not storage.is_recent(name):
         handle.seek(0)
         default_storage.save(name, File(handle))
     try:

@@ -7,10 +7,21 @@ from core.derivers.base import Codec, DeriveError, Deriver
 # Ingest already refused files over the upload limit; this bound only keeps a stored
 # gzip from inflating without end.
 MAX_INFLATED_BYTES = 1 << 30
+OUT_OF_MEMORY = ("Reading this file needs more memory than a worker has, so Cairn cannot "
+                 "make a track of it; it is not retried.")
 
 
 def build_track(original: bytes) -> tracks.Track:
     """The original's points, values no recording can hold left out (core.plausible)."""
+    try:
+        return _decode(original)
+    except MemoryError:
+        pass  # leaving this block drops the traceback and the frames that hold the memory
+    # Raised out here, so that it carries no reference to them (no __context__).
+    raise DeriveError(OUT_OF_MEMORY, code="OutOfMemory", permanent=True)
+
+
+def _decode(original: bytes) -> tracks.Track:
     try:
         fmt, content = sniff.unwrap(original, max_inflated=MAX_INFLATED_BYTES)
         return plausible.clean(decode.decode(content, fmt))

@@ -1,0 +1,97 @@
+"""The web tier against real sockets, on the real `serve`: clients that stall in the
+middle of a request head cannot stop it, and an upload is refused (401, 413) from its
+head alone, before its body is read."""
+
+from __future__ import annotations
+
+import pytest
+
+from activities import tokens
+from tests import serving
+from tests.conftest import subprocess_env
+
+#: A fault-path bound, not a benchmark: /healthz answers in milliseconds when nothing
+#: holds the server, and in 30 s (the sync worker's timeout) when stalled clients do.
+PROMPT_S = 2.0
+#: What a body "claims" in these tests: far more than any limit, never sent.
+HUGE = 300 * 2**20
+
+
+@pytest.fixture(scope="module")
+def served(django_db_setup, django_db_blocker, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("serve")
+    with django_db_blocker.unblock():
+        env = subprocess_env(CAIRN_DATA_DIR=str(folder), CAIRN_LOG_LEVEL="warning")
+    server = serving.start(env, log=folder / "serve.log")
+    yield server
+    serving.stop(server)
+
+
+@pytest.mark.parametrize("stalled", [4, 50])
+def test_clients_stalled_in_their_request_head_do_not_hold_the_server(served, stalled):
+    sockets = serving.stalled_clients(served, stalled)
+    try:
+        elapsed, status = serving.timed_get(served, "/healthz")
+    finally:
+        for client in sockets:
+            client.close()
+    print(f"/healthz with {stalled} stalled clients: {elapsed:.3f} s")
+    assert status == 200
+    assert elapsed < PROMPT_S
+
+
+def _multipart_head(path: str, *, length: int, token: str | None = None,
+                    query: str = "") -> str:
+    auth = f"Authorization: Bearer {token}\n" if token else ""
+    return (f"POST {path}{query} HTTP/1.1\nHost: 127.0.0.1\n{auth}"
+            "Content-Type: multipart/form-data; boundary=cairnboundary\n"
+            f"Content-Length: {length}\n\n")
+
+
+_BODY_START = (b'--cairnboundary\r\nContent-Disposition: form-data; name="file"; '
+               b'filename="big.fit"\r\n\r\n' + b"\x0e" * 64)
+
+ROUTES = ["/api/v1/uploads", "/api/v3/uploads", "/upload/"]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("path", ROUTES)
+def test_an_upload_without_a_token_is_refused_before_its_body_is_read(served, path):
+    client = serving.send_head(served, _multipart_head(path, length=HUGE), _BODY_START)
+    try:
+        elapsed, status, answer = serving.read_status(client, timeout=10)
+    finally:
+        client.close()
+    # The page sends an anonymous visitor to the sign-in page; the APIs answer 401.
+    assert status == (302 if path == "/upload/" else 401), answer[:300]
+    assert elapsed < PROMPT_S
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("path", ["/api/v1/uploads", "/api/v3/uploads"])
+def test_an_upload_too_large_for_any_limit_is_413_before_its_body_is_read(served, user,
+                                                                           path):
+    token = tokens.create(user)
+    client = serving.send_head(served, _multipart_head(path, length=2 * 2**30, token=token),
+                               _BODY_START)
+    try:
+        elapsed, status, answer = serving.read_status(client, timeout=10)
+    finally:
+        client.close()
+    assert status == 413, answer[:300]
+    assert elapsed < PROMPT_S
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_upload_page_refuses_a_body_too_large_before_reading_it(served, user, client):
+    client.force_login(user)
+    cookie = f"sessionid={client.cookies['sessionid'].value}"
+    head = _multipart_head("/upload/", length=2 * 2**30).replace(
+        "Host: 127.0.0.1\n", f"Host: 127.0.0.1\nCookie: {cookie}\n")
+    sock = serving.send_head(served, head, _BODY_START)
+    try:
+        elapsed, status, answer = serving.read_status(sock, timeout=10)
+    finally:
+        sock.close()
+    assert status == 413, answer[:300]
+    assert elapsed < PROMPT_S

@@ -120,6 +120,7 @@ MIDDLEWARE = [
     "activities.middleware.RequestLogMiddleware",
     "activities.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "activities.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -169,6 +170,12 @@ STORAGES = {
 }
 # Uploads above this size spill to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 4 * 2**20
+# A file is stopped at its limit while the body streams in (activities/bodylimit.py).
+FILE_UPLOAD_HANDLERS = [
+    "activities.bodylimit.LimitedFiles",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
@@ -178,6 +185,17 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# Behind TLS (README "Production"): cookies only over HTTPS, and HSTS. Off by default,
+# because the embedded set-up serves plain HTTP on localhost.
+CAIRN_SECURE_COOKIES = env_bool("CAIRN_SECURE_COOKIES", False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = CAIRN_SECURE_COOKIES
+SECURE_HSTS_SECONDS = env_int("CAIRN_HSTS_SECONDS", 0, minimum=0)
+# The header a TLS-terminating proxy sets to "https" (e.g. X-Forwarded-Proto), so that
+# Django knows the request was secure. Only behind a proxy that always sets or strips it.
+_proxy_ssl_header = env_str("CAIRN_PROXY_SSL_HEADER", "")
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
+    if _proxy_ssl_header else None)
 
 # --- django-q2: a nudge and a clock, never the guarantee (DESIGN.md) ----------------------
 

@@ -56,7 +56,8 @@ def wait_healthy(served: Served, timeout: float = 90) -> None:
                 return
         except OSError:
             if time.monotonic() > deadline:
-                raise AssertionError("serve did not come up:\n" + served.output()[-3000:])
+                raise AssertionError("serve did not come up:\n"
+                                     + served.output()[-3000:]) from None
             time.sleep(0.2)
 
 

@@ -4,6 +4,10 @@ head alone, before its body is read."""
 
 from __future__ import annotations
 
+import time
+import urllib.error
+import urllib.request
+
 import pytest
 
 from activities import tokens
@@ -84,8 +88,12 @@ def test_an_upload_too_large_for_any_limit_is_413_before_its_body_is_read(served
 
 @pytest.mark.django_db(transaction=True)
 def test_the_upload_page_refuses_a_body_too_large_before_reading_it(served, user, client):
+    from django.middleware.csrf import _get_new_csrf_string
+
     client.force_login(user)
-    cookie = f"sessionid={client.cookies['sessionid'].value}"
+    # A session and a CSRF cookie, as a browser sends: the CSRF check would read the form.
+    cookie = (f"sessionid={client.cookies['sessionid'].value}; "
+              f"csrftoken={_get_new_csrf_string()}")
     head = _multipart_head("/upload/", length=2 * 2**30).replace(
         "Host: 127.0.0.1\n", f"Host: 127.0.0.1\nCookie: {cookie}\n")
     sock = serving.send_head(served, head, _BODY_START)
@@ -95,3 +103,17 @@ def test_the_upload_page_refuses_a_body_too_large_before_reading_it(served, user
         sock.close()
     assert status == 413, answer[:300]
     assert elapsed < PROMPT_S
+
+
+@pytest.mark.django_db(transaction=True)
+def test_access_tokens_in_the_url_never_reach_the_logs(served, user):
+    token = tokens.create(user)
+    with pytest.raises(urllib.error.HTTPError):  # no file: a Strava fault, logged as any
+        urllib.request.urlopen(urllib.request.Request(
+            served.url(f"/api/v3/uploads?access_token={token}&data_type=fit"), data=b"",
+            method="POST"), timeout=10)
+    time.sleep(0.5)  # gunicorn writes its access line after the answer
+    logged = served.output()
+    assert "/api/v3/uploads?access_token=[redacted]&data_type=fit" in logged
+    assert token not in logged
+    assert token[len(tokens.PREFIX):len(tokens.PREFIX) + 12] not in logged

@@ -51,6 +51,8 @@ CAIRN_NUDGE_TIMEOUT_S = env_float("CAIRN_NUDGE_TIMEOUT_S", 0.5, minimum=0.05)
 # (DESIGN.md "Time"); "local": this process's clock (one host, or tests with frozen time).
 CAIRN_CLOCK = env_choice("CAIRN_CLOCK", "database", choices=("database", "local"))
 CAIRN_WORKERS = env_int("CAIRN_WORKERS", 2, minimum=1)
+# Failed sign-ins allowed per username, and per address, in 15 minutes (0: no limit).
+CAIRN_LOGIN_FAILURES = env_int("CAIRN_LOGIN_FAILURES", 10)
 # When set, /metrics answers only requests with "Authorization: Bearer <this>".
 CAIRN_METRICS_TOKEN = env_str("CAIRN_METRICS_TOKEN", "")
 
@@ -147,6 +149,8 @@ TEMPLATES = [
         },
     },
 ]
+
+AUTHENTICATION_BACKENDS = ["activities.logins.ThrottledBackend"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -58,14 +58,20 @@ _BODY_START = (b'--cairnboundary\r\nContent-Disposition: form-data; name="file";
 ROUTES = ["/api/v1/uploads", "/api/v3/uploads", "/upload/"]
 
 
+def _answer_without_the_body(served, head: str) -> tuple[float, int, bytes]:
+    """Send the head and the first bytes of the body, then wait for the answer."""
+    client = serving.send_head(served, head, _BODY_START)
+    try:
+        return serving.read_status(client, timeout=10)
+    finally:
+        client.close()
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("path", ROUTES)
 def test_an_upload_without_a_token_is_refused_before_its_body_is_read(served, path):
-    client = serving.send_head(served, _multipart_head(path, length=HUGE), _BODY_START)
-    try:
-        elapsed, status, answer = serving.read_status(client, timeout=10)
-    finally:
-        client.close()
+    elapsed, status, answer = _answer_without_the_body(served, _multipart_head(path,
+                                                                               length=HUGE))
     # The page sends an anonymous visitor to the sign-in page; the APIs answer 401.
     assert status == (302 if path == "/upload/" else 401), answer[:300]
     assert elapsed < PROMPT_S
@@ -75,13 +81,8 @@ def test_an_upload_without_a_token_is_refused_before_its_body_is_read(served, pa
 @pytest.mark.parametrize("path", ["/api/v1/uploads", "/api/v3/uploads"])
 def test_an_upload_too_large_for_any_limit_is_413_before_its_body_is_read(served, user,
                                                                            path):
-    token = tokens.create(user)
-    client = serving.send_head(served, _multipart_head(path, length=2 * 2**30, token=token),
-                               _BODY_START)
-    try:
-        elapsed, status, answer = serving.read_status(client, timeout=10)
-    finally:
-        client.close()
+    head = _multipart_head(path, length=2 * 2**30, token=tokens.create(user))
+    elapsed, status, answer = _answer_without_the_body(served, head)
     assert status == 413, answer[:300]
     assert elapsed < PROMPT_S
 
@@ -96,11 +97,7 @@ def test_the_upload_page_refuses_a_body_too_large_before_reading_it(served, user
               f"csrftoken={_get_new_csrf_string()}")
     head = _multipart_head("/upload/", length=2 * 2**30).replace(
         "Host: 127.0.0.1\n", f"Host: 127.0.0.1\nCookie: {cookie}\n")
-    sock = serving.send_head(served, head, _BODY_START)
-    try:
-        elapsed, status, answer = serving.read_status(sock, timeout=10)
-    finally:
-        sock.close()
+    elapsed, status, answer = _answer_without_the_body(served, head)
     assert status == 413, answer[:300]
     assert elapsed < PROMPT_S
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.core.files.uploadedfile import UploadedFile
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, UnreadablePostError
 from django.http.multipartparser import MultiPartParserError
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
@@ -75,7 +75,7 @@ def uploads(request: HttpRequest) -> JsonResponse:
         return api_error("TooLarge", bodylimit.too_large_message(), 413)
     try:
         upload_file = request.FILES.get("file")
-    except MultiPartParserError as error:
+    except (MultiPartParserError, UnreadablePostError) as error:
         return api_error("BadRequest", f"The multipart body could not be read: {error}", 400)
     if bodylimit.stopped(request):
         return api_error("TooLarge", bodylimit.too_large_message(), 413)

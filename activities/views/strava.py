@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, JsonResponse, UnreadablePostError
 from django.http.multipartparser import MultiPartParserError
 from django.views.decorators.csrf import csrf_exempt
 
@@ -65,7 +65,7 @@ def uploads(request: HttpRequest) -> JsonResponse:
         return _too_large()
     try:
         upload_file = request.FILES.get("file")
-    except MultiPartParserError:
+    except (MultiPartParserError, UnreadablePostError):  # the client stopped sending
         upload_file = None
     if bodylimit.stopped(request):
         return _too_large()

@@ -25,7 +25,9 @@ HUGE = 300 * 2**20
 def served(django_db_setup, django_db_blocker, tmp_path_factory):
     folder = tmp_path_factory.mktemp("serve")
     with django_db_blocker.unblock():
-        env = subprocess_env(CAIRN_DATA_DIR=str(folder), CAIRN_LOG_LEVEL="warning")
+        # A small file limit, so that a file passing it is cheap to send.
+        env = subprocess_env(CAIRN_DATA_DIR=str(folder), CAIRN_LOG_LEVEL="warning",
+                             CAIRN_MAX_UPLOAD_MB="1")
     server = serving.start(env, log=folder / "serve.log")
     yield server
     serving.stop(server)
@@ -83,6 +85,21 @@ def test_an_upload_too_large_for_any_limit_is_413_before_its_body_is_read(served
                                                                            path):
     head = _multipart_head(path, length=2 * 2**30, token=tokens.create(user))
     elapsed, status, answer = _answer_without_the_body(served, head)
+    assert status == 413, answer[:300]
+    assert elapsed < PROMPT_S
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("path", ["/api/v1/uploads", "/api/v3/uploads"])
+def test_a_file_past_its_limit_is_cut_off_while_it_streams(served, user, path):
+    # 20 MB announced (under the archive limit, so the head passes), a FIT file's first
+    # 1.5 MB sent (past the 1 MB file limit): the answer comes without the other 18.5 MB.
+    head = _multipart_head(path, length=20 * 2**20, token=tokens.create(user))
+    client = serving.send_head(served, head, _BODY_START + b"\x0e" * (3 * 2**19))
+    try:
+        elapsed, status, answer = serving.read_status(client, timeout=10)
+    finally:
+        client.close()
     assert status == 413, answer[:300]
     assert elapsed < PROMPT_S
 

@@ -46,6 +46,19 @@ def test_clients_stalled_in_their_request_head_do_not_hold_the_server(served, st
     assert elapsed < PROMPT_S
 
 
+def test_a_request_head_that_never_ends_is_dropped(served):
+    from settings.webserver import HEAD_TIMEOUT_S
+
+    [client] = serving.stalled_clients(served, 1)
+    started = time.monotonic()
+    try:
+        client.settimeout(HEAD_TIMEOUT_S + 10)
+        assert client.recv(1024) == b""  # closed by the server, nothing answered
+    finally:
+        client.close()
+    assert HEAD_TIMEOUT_S - 1 < time.monotonic() - started < HEAD_TIMEOUT_S + 5
+
+
 def _multipart_head(path: str, *, length: int, token: str | None = None,
                     query: str = "") -> str:
     auth = f"Authorization: Bearer {token}\n" if token else ""

@@ -9,6 +9,7 @@ is not counted: the wait does not grow while someone keeps trying.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from datetime import datetime, timedelta
 
@@ -26,8 +27,20 @@ WINDOW = timedelta(minutes=15)
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
-    """The peer's address (behind a proxy, the proxy's: README "Security")."""
-    return (request.META.get("REMOTE_ADDR") or None) if request is not None else None
+    """The client's address: the peer's, or behind a proxy the last address in the
+    header the proxy sets (CAIRN_CLIENT_IP_HEADER; the last, because a client can put
+    anything before it). None when there is no valid one."""
+    if request is None:
+        return None
+    raw = request.META.get("REMOTE_ADDR", "")
+    header = settings.CAIRN_CLIENT_IP_HEADER
+    if header:
+        raw = request.META.get("HTTP_" + header.upper().replace("-", "_"), "")
+        raw = raw.rsplit(",", 1)[-1]
+    try:
+        return str(ipaddress.ip_address(raw.strip()))
+    except ValueError:
+        return None
 
 
 def wait_s(username: str, ip: str | None, *, now: datetime) -> int | None:

@@ -53,6 +53,9 @@ CAIRN_CLOCK = env_choice("CAIRN_CLOCK", "database", choices=("database", "local"
 CAIRN_WORKERS = env_int("CAIRN_WORKERS", 2, minimum=1)
 # Failed sign-ins allowed per username, and per address, in 15 minutes (0: no limit).
 CAIRN_LOGIN_FAILURES = env_int("CAIRN_LOGIN_FAILURES", 10)
+# Behind a proxy: the header it puts the client's address in (e.g. X-Forwarded-For), so
+# that failed sign-ins are counted per client, not for the proxy's one address.
+CAIRN_CLIENT_IP_HEADER = env_str("CAIRN_CLIENT_IP_HEADER", "")
 # When set, /metrics answers only requests with "Authorization: Bearer <this>".
 CAIRN_METRICS_TOKEN = env_str("CAIRN_METRICS_TOKEN", "")
 

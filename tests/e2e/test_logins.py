@@ -52,3 +52,22 @@ def test_the_admin_sign_in_is_throttled_too(admin_user, settings):
         client.post("/admin/login/", {"username": "admin", "password": "guess"})
     client.post("/admin/login/", {"username": "admin", "password": "password"})
     assert "_auth_user_id" not in client.session
+
+
+def test_behind_a_proxy_failures_count_per_client_address(user, settings):
+    settings.CAIRN_LOGIN_FAILURES = 3
+    settings.CAIRN_CLIENT_IP_HEADER = "X-Forwarded-For"
+    proxy = "10.0.0.1"
+
+    def through_proxy(username, password, client_ip, claimed=""):
+        forwarded = f"{claimed}, {client_ip}" if claimed else client_ip
+        return Client(REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR=forwarded).post(
+            "/login/", {"username": username, "password": password})
+
+    for attempt in range(3):  # one client, guessing three usernames
+        through_proxy(f"user{attempt}", "guess", "198.51.100.7")
+    # That client is stopped, whatever address it claims before the proxy's entry...
+    assert through_proxy("alice", RIGHT, "198.51.100.7", claimed="192.0.2.50").status_code \
+        == 429
+    # ...and another client behind the same proxy is not.
+    assert through_proxy("alice", RIGHT, "198.51.100.8").status_code == 302

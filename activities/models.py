@@ -276,3 +276,35 @@ class ArchiveMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.status})"
+
+
+class UploadWindow(models.Model):
+    """A user's uploads in the current minute, for the rate limit (activities/limits.py):
+    one conditional UPDATE of this row both checks and counts, so concurrent uploads
+    cannot all slip under the limit."""
+
+    owner = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                 primary_key=True, related_name="+")
+    started_at = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.count} uploads since {self.started_at:%H:%M:%S}"
+
+
+class LoginFailure(models.Model):
+    """A failed sign-in, kept for the throttle's window (activities/logins.py)."""
+
+    username = models.CharField(max_length=150)
+    ip = models.GenericIPAddressField(null=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            # logins.wait_s: a user's, and an address's, recent failures.
+            models.Index(fields=["username", "at"], name="loginfailure_username"),
+            models.Index(fields=["ip", "at"], name="loginfailure_ip"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username} from {self.ip} at {self.at:%H:%M:%S}"

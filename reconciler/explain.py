@@ -7,11 +7,15 @@ from datetime import datetime
 from activities.models import Activity, Derived
 from activities.serialize import iso
 from core import derivers
+from reconciler import orphans
 from reconciler.models import Attempt
 
 
 def why(activity: Activity, outputs: list[Derived], *, now: datetime) -> str:
     """One plain sentence: what the activity is waiting for, or why it stopped."""
+    if activity.status == Activity.Status.DEAD and activity.error_code == orphans.CODE:
+        return (f"{activity.error_message} Replay it with `resync --ids {activity.id}` or "
+                "the admin's Replay dead action.")
     if activity.status == Activity.Status.DEAD:
         return (f"Gave up after {activity.attempts} failures in a row "
                 f"(last: {activity.error_message}). Replay it with "

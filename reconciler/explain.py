@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.conf import settings
+
 from activities.models import Activity, Derived
 from activities.serialize import iso
 from core import derivers
@@ -36,6 +38,10 @@ def _pending(activity: Activity, *, now: datetime) -> str:
     if activity.lease_token and activity.lease_expires_at and activity.lease_expires_at > now:
         return (f"Leased by worker {activity.lease_owner} until "
                 f"{_clock(activity.lease_expires_at)}.")
+    if activity.lease_token and activity.attempts >= settings.CAIRN_MAX_ATTEMPTS:
+        return (f"Worker {activity.lease_owner}'s lease ran out at "
+                f"{_clock(activity.lease_expires_at)}, its attempt {activity.attempts} of "
+                f"{settings.CAIRN_MAX_ATTEMPTS}: the next sweep gives it up as dead.")
     if activity.lease_token:
         return (f"Worker {activity.lease_owner}'s lease ran out at "
                 f"{_clock(activity.lease_expires_at)}: the next sweep takes it over.")

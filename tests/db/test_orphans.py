@@ -8,13 +8,13 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 from freezegun import freeze_time
+from prometheus_client import REGISTRY
 
 from activities import zips
 from activities.models import Activity, Archive
 from core import derivers
-from reconciler import drift, explain, expand, leases, resync, sweep
+from reconciler import drift, expand, explain, leases, resync, sweep
 from reconciler.models import Attempt
-from reconciler.reconcile import reconcile_batch
 from tests import factories
 from tests.conftest import NOW
 
@@ -96,8 +96,14 @@ def test_a_poison_file_costs_its_batch_mates_one_lease_at_most(upload, settings,
     assert sorted(lost.values_list("activity_id", flat=True)) == [ids[0], ids[2], ids[3]]
 
 
-def test_an_orphan_at_max_attempts_is_dead_with_a_sentence(upload, settings, monkeypatch):
+def _dead_orphans() -> float:
+    return REGISTRY.get_sample_value("cairn_orphans_total", {"outcome": "dead"}) or 0.0
+
+
+def test_an_orphan_at_max_attempts_is_dead_with_a_sentence(upload, settings, monkeypatch,
+                                                            admin_client):
     settings.CAIRN_MAX_ATTEMPTS = 3
+    counted = _dead_orphans()
     settings.CAIRN_LEASE_S = 60
     with freeze_time(NOW) as clock:
         activity = upload().activity
@@ -130,6 +136,9 @@ def test_an_orphan_at_max_attempts_is_dead_with_a_sentence(upload, settings, mon
     assert why.startswith("The worker processing this file stopped 3 times")
     assert f"resync --ids {activity.id}" in why
     assert [a["outcome"] for a in explain.timeline(activity)] == ["worker_died"] * 3
+    assert _dead_orphans() == counted + 1
+    listing = admin_client.get("/admin/activities/activity/?state=dead")
+    assert b"WorkerDied" in listing.content
 
 
 def test_a_dead_orphan_is_replayed_by_resync_with_its_count_reset(upload, settings,

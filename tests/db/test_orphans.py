@@ -96,6 +96,17 @@ def test_a_poison_file_costs_its_batch_mates_one_lease_at_most(upload, settings,
     assert sorted(lost.values_list("activity_id", flat=True)) == [ids[0], ids[2], ids[3]]
 
 
+def _killed(times: int, clock, settings):
+    """Sweep `times`, each killed by the poison, its lease running out after; returns when
+    the last one took the lease."""
+    for n in range(times):
+        with pytest.raises(Killed):
+            sweep.sweep_once(owner=f"worker-{n}")
+        taken = timezone.now()
+        _lease_runs_out(clock, settings)
+    return taken
+
+
 def _dead_orphans() -> float:
     return REGISTRY.get_sample_value("cairn_orphans_total", {"outcome": "dead"}) or 0.0
 
@@ -108,11 +119,7 @@ def test_an_orphan_at_max_attempts_is_dead_with_a_sentence(upload, settings, mon
     with freeze_time(NOW) as clock:
         activity = upload().activity
         _die_on(activity.id, monkeypatch)
-        for n in range(3):
-            with pytest.raises(Killed):
-                sweep.sweep_once(owner=f"worker-{n}")
-            last_claim = timezone.now()
-            _lease_runs_out(clock, settings)
+        last_claim = _killed(3, clock, settings)
         assert leases.claim(limit=10, now=timezone.now(), owner="w-4") == []
         now = timezone.now()
     activity.refresh_from_db()
@@ -147,10 +154,7 @@ def test_a_dead_orphan_is_replayed_by_resync_with_its_count_reset(upload, settin
     with freeze_time(NOW) as clock:
         activity = upload().activity
         _die_on(activity.id, monkeypatch)
-        for n in range(2):
-            with pytest.raises(Killed):
-                sweep.sweep_once(owner=f"worker-{n}")
-            _lease_runs_out(clock, settings)
+        _killed(2, clock, settings)
         sweep.sweep_once(owner="w-3")
         assert Activity.objects.get(id=activity.id).status == Activity.Status.DEAD
         monkeypatch.undo()  # the cause is fixed

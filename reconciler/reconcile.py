@@ -46,8 +46,8 @@ def reconcile_batch(claims: list[Claim], *, trigger: str,
     2. Each activity is derived in turn, no transaction open, one thread renewing every
        lease; derivers whose output is current do not run. With a `deadline`
        (time.monotonic()), no deriver starts after it: the lease is handed back.
-    3. One fenced transaction stores every output and records every new state; an
-       activity whose lease is gone gets nothing written.
+    3. Settle (settle.py): one fenced transaction stores every output and records every
+       new state; an activity whose lease is gone gets nothing written.
     """
     if not claims:
         return {}

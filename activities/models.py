@@ -100,6 +100,8 @@ class Leased(models.Model):
     lease_owner = models.CharField(max_length=255, blank=True)
     lease_token = models.CharField(max_length=32, null=True, blank=True)  # noqa: DJ001 (no lease)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
+    #: Counted when a lease is taken (a worker that dies holding it has used one), kept
+    #: by a transient failure, cleared by a settled result (reconciler.settle).
     attempts = models.PositiveIntegerField(default=0, help_text="Failed attempts in a row.")
 
     class Meta:

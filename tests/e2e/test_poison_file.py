@@ -73,7 +73,9 @@ def test_a_file_that_kills_its_worker_ends_dead_and_the_rest_converge(user, sett
             assert time.monotonic() < deadline, "timed out with work still pending"
             assert deaths <= MAX_ATTEMPTS + 2, f"still not dead after {deaths} worker deaths"
             identity = f"{socket.gethostname()}:{worker.pid}"
-            if Activity.objects.filter(id=poison, lease_owner=identity).exists():
+            # Mid-file: its attempt has started (it derives the poison first).
+            if Attempt.objects.filter(activity_id=poison, worker=identity,
+                                      ended_at=None).exists():
                 worker.send_signal(signal.SIGKILL)
                 worker.wait()
                 deaths += 1

@@ -24,7 +24,7 @@ from django.db.models.functions import Greatest
 from activities import ingest
 from activities.models import Archive, ArchiveMember
 from core import fitpeek, sniff
-from reconciler import clock, leases, orphans
+from reconciler import clock, expired, leases
 
 log = structlog.get_logger(__name__)
 Status = ArchiveMember.Status
@@ -50,7 +50,7 @@ class Verdict:
 
 def claim(*, limit: int, now: datetime, owner: str) -> list[ArchiveClaim]:
     """Lease archives to expand; one whose workers kept dying on it is given up on."""
-    orphans.bury(Archive, now=now)
+    expired.bury(Archive, now=now)
     return [ArchiveClaim(archive_id=t.row_id, token=t.token, owner=owner,
                          generation=t.generation)
             for t in leases.lease(Archive, limit=limit, now=now, owner=owner)]

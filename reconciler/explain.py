@@ -9,13 +9,13 @@ from django.conf import settings
 from activities.models import Activity, Derived
 from activities.serialize import iso
 from core import derivers
-from reconciler import orphans
+from reconciler import expired
 from reconciler.models import Attempt
 
 
 def why(activity: Activity, outputs: list[Derived], *, now: datetime) -> str:
     """One plain sentence: what the activity is waiting for, or why it stopped."""
-    if activity.status == Activity.Status.DEAD and activity.error_code == orphans.CODE:
+    if activity.status == Activity.Status.DEAD and activity.error_code == expired.CODE:
         return (f"{activity.error_message} Replay it with `resync --ids {activity.id}` or "
                 "the admin's Replay dead action.")
     if activity.status == Activity.Status.DEAD:

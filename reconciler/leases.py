@@ -16,7 +16,7 @@ from django.db import connection
 from django.db.models import Model
 
 from activities.models import Activity, Derived
-from reconciler import orphans, workers
+from reconciler import expired, workers
 from reconciler.models import Attempt
 
 
@@ -97,18 +97,18 @@ _UNLEASED = "a.lease_token IS NULL"
 def claim(*, limit: int, now: datetime, owner: str) -> list[Claim]:
     """Lease up to `limit` activities that need work; an empty list means nothing is due.
 
-    1. Orphans that have used CAIRN_MAX_ATTEMPTS are dead (orphans.bury), never leased.
+    1. Orphans that have used CAIRN_MAX_ATTEMPTS are dead (expired.bury), never leased.
     2. One orphan (an expired lease: its holder died), alone, so that a file that kills
        its worker costs nobody else a lease; it goes first, so that a rescue takes one
        lease period plus one sweep however much new work is waiting.
     3. Else up to `limit` unleased activities, in the order of activity_pending.
     """
-    orphans.bury(Activity, now=now)
+    expired.bury(Activity, now=now)
     condition, params = _not_newer()
     found = lease(Activity, limit=1, now=now, owner=owner,
                   condition=f"{_ORPHAN} AND {condition}", params=params)
     if found:
-        orphans.taken_over(found[0].row_id)
+        expired.taken_over(found[0].row_id)
     else:
         found = lease(Activity, limit=limit, now=now, owner=owner,
                       condition=f"{_UNLEASED} AND {condition}", params=params)
@@ -124,7 +124,7 @@ def claim_one(activity_id: int, *, now: datetime, owner: str) -> Claim | None:
     if taken is None:
         return None
     if taken.orphan:
-        orphans.taken_over(activity_id)
+        expired.taken_over(activity_id)
     return _claim(taken, owner)
 
 
@@ -197,7 +197,7 @@ def lease_one(model: type[Model], row_id: int, *, now: datetime, owner: str,
         return None
     orphan = found[0] is not None
     if orphan and found[1] >= settings.CAIRN_MAX_ATTEMPTS:
-        orphans.bury(model, now=now, ids=[row_id])
+        expired.bury(model, now=now, ids=[row_id])
         return None
     token, expires = uuid.uuid4().hex, _expiry(now)
     sql = LEASE_ONE.format(table=model._meta.db_table, condition=condition)

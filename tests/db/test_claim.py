@@ -99,5 +99,5 @@ def test_orphan_is_claimed_before_a_backlog_older_than_it(upload, settings):
         clock.tick(lease)
         first = leases.claim(limit=2, now=NOW + lease + timedelta(seconds=5), owner="w-2")
         then = leases.claim(limit=2, now=NOW + lease + timedelta(seconds=5), owner="w-2")
-    assert [c.activity_id for c in first] == [orphan.id]  # alone (test_orphans.py)
+    assert [c.activity_id for c in first] == [orphan.id]  # alone (test_expired_leases.py)
     assert [c.activity_id for c in then] == backlog[:2]

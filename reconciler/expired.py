@@ -1,5 +1,5 @@
-"""Orphans: leases whose holder stopped before settling them (killed, out of memory, a
-crash in a decoder). Each lease taken counted an attempt, so a process death is an
+"""Expired leases (orphans): their holder stopped before settling them (killed, out of
+memory, a crash in a decoder). Each lease taken counted an attempt, so a process death is an
 attempt like any other: after CAIRN_MAX_ATTEMPTS the row is given up on (dead), and the
 attempts the dead holders left open are closed in the log."""
 

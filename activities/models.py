@@ -71,6 +71,9 @@ class Upload(models.Model):
         indexes = [
             # An owner's uploads in the last minute (activities.limits), newest first.
             models.Index(fields=["owner", "-created_at"], name="upload_owner_recent"),
+            # Whether a stored archive is referred to (reconciler.orphans).
+            models.Index(fields=["file_name"], name="upload_archive_file",
+                         condition=~Q(file_name="")),
         ]
 
     def __str__(self) -> str:
@@ -176,6 +179,8 @@ class Activity(Leased):
             models.Index(fields=["owner", "-created_at"], name="activity_owner_recent"),
             # The same, in the order the activities happened.
             models.Index(fields=["owner", "-start_time"], name="activity_owner_started"),
+            # Whether a stored original is referred to (reconciler.orphans).
+            models.Index(fields=["file_name"], name="activity_file"),
         ]
 
     def __str__(self) -> str:

@@ -22,11 +22,13 @@ CAIRN_DATA_DIR = Path(env_str("CAIRN_DATA_DIR", str(BASE_DIR / "var"))).resolve(
 CAIRN_MAX_UPLOAD_MB = env_int("CAIRN_MAX_UPLOAD_MB", 50, minimum=1)
 # A gzipped upload may inflate to this many times the upload limit before it is refused.
 CAIRN_MAX_INFLATE_RATIO = env_int("CAIRN_MAX_INFLATE_RATIO", 10, minimum=1)
-# Zip archives (account exports): their size, how many files, and how far one file may
-# inflate (its size over its compressed size) before it is refused as a zip bomb.
+# Zip archives (account exports): their size, how many entries, how far one file may
+# inflate (its size over its compressed size) before it is refused as a zip bomb, and how
+# far all its files may inflate together.
 CAIRN_ARCHIVE_MAX_MB = env_int("CAIRN_ARCHIVE_MAX_MB", 1024, minimum=1)
 CAIRN_ARCHIVE_MAX_MEMBERS = env_int("CAIRN_ARCHIVE_MAX_MEMBERS", 100_000, minimum=1)
 CAIRN_ARCHIVE_MAX_RATIO = env_int("CAIRN_ARCHIVE_MAX_RATIO", 100, minimum=1)
+CAIRN_ARCHIVE_MAX_INFLATED_MB = env_int("CAIRN_ARCHIVE_MAX_INFLATED_MB", 10_240, minimum=1)
 CAIRN_SWEEP_INTERVAL_S = env_int("CAIRN_SWEEP_INTERVAL_S", 60, minimum=1)
 CAIRN_LEASE_S = env_int("CAIRN_LEASE_S", 120, minimum=5)
 CAIRN_MAX_ATTEMPTS = env_int("CAIRN_MAX_ATTEMPTS", 5, minimum=1)

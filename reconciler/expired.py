@@ -65,8 +65,8 @@ def bury(model: type[Model], *, now: datetime, ids: list[int] | None = None) -> 
         if model is Activity:
             _close_attempts(buried)
     for row_id, attempts, _ in found:
-        metrics.ORPHANS.labels(outcome="dead").inc()
-        log.warning("orphan.dead", **{f"{model._meta.model_name}_id": row_id},
+        metrics.EXPIRED_LEASES.labels(outcome="dead").inc()
+        log.warning("lease.given_up", **{f"{model._meta.model_name}_id": row_id},
                     attempts=attempts)
     return buried
 
@@ -75,8 +75,8 @@ def taken_over(activity_id: int) -> None:
     """An orphan was leased again: close the attempt its stopped holder left open, and
     count it."""
     _close_attempts([activity_id])
-    metrics.ORPHANS.labels(outcome="reclaimed").inc()
-    log.info("orphan.reclaimed", activity_id=activity_id)
+    metrics.EXPIRED_LEASES.labels(outcome="reclaimed").inc()
+    log.info("lease.taken_over", activity_id=activity_id)
 
 
 def _close_attempts(activity_ids: list[int]) -> None:

@@ -108,7 +108,7 @@ def _killed(times: int, clock, settings):
 
 
 def _dead_orphans() -> float:
-    return REGISTRY.get_sample_value("cairn_orphans_total", {"outcome": "dead"}) or 0.0
+    return REGISTRY.get_sample_value("cairn_expired_leases_total", {"outcome": "dead"}) or 0.0
 
 
 def test_an_orphan_at_max_attempts_is_dead_with_a_sentence(upload, settings, monkeypatch,

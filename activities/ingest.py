@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from functools import partial
+from typing import IO
 
 import structlog
 from django.conf import settings
@@ -79,6 +80,22 @@ def text(value: str, *, limit: int) -> str:
 
 
 NO_DETAILS = Details()
+
+
+def accept_file(handle: IO[bytes], *, owner: AbstractBaseUser, original_name: str = "",
+                details: Details = NO_DETAILS, idempotency_key: str | None = None,
+                limited: bool = True) -> Accepted:
+    """The one way in for a file as a client or operator sent it, whichever it is: a zip is
+    streamed in as an archive (activities/zips.py), an activity file read (never more
+    than one byte over the upload limit) and accepted. Rejected as accept() says."""
+    from activities import zips  # zips builds on this module
+
+    if zips.is_zip(handle):
+        return zips.accept(handle, owner=owner, original_name=original_name,
+                           idempotency_key=idempotency_key, limited=limited)
+    return accept(handle.read(max_upload_bytes() + 1), owner=owner,
+                  original_name=original_name, details=details,
+                  idempotency_key=idempotency_key, limited=limited)
 
 
 def accept(data: bytes, *, owner: AbstractBaseUser, original_name: str = "",

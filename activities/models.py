@@ -103,6 +103,8 @@ class Leased(models.Model):
     lease_owner = models.CharField(max_length=255, blank=True)
     lease_token = models.CharField(max_length=32, null=True, blank=True)  # noqa: DJ001 (no lease)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
+    #: Counted when a lease is taken (a worker that dies holding it has used one), kept
+    #: by a transient failure, cleared by a settled result (reconciler.settle).
     attempts = models.PositiveIntegerField(default=0, help_text="Failed attempts in a row.")
 
     class Meta:
@@ -120,7 +122,8 @@ class Activity(Leased):
     class Status(models.TextChoices):
         #: Waiting for a worker: new, re-synced, or retrying after a transient error.
         QUEUED = "queued"
-        #: A worker holds the lease and is deriving.
+        #: A worker holds the lease and is deriving. Never stored: read from the lease
+        #: (`state`); the stored status is the last one settled.
         PROCESSING = "processing"
         #: Every deriver's output is stored at its current version.
         READY = "ready"
@@ -183,6 +186,12 @@ class Activity(Leased):
     def __str__(self) -> str:
         return self.name or f"activity {self.pk}"
 
+    @property
+    def state(self) -> str:
+        """The status as shown: `processing` while a lease is on it (an expired one too,
+        until the sweep takes it over), else the stored status."""
+        return self.Status.PROCESSING if self.lease_token else self.status
+
 
 class Derived(models.Model):
     """One deriver's output (or permanent failure) for one activity, at a version."""
@@ -237,7 +246,7 @@ class Archive(Leased):
 
     class Meta:
         indexes = [
-            # Archives to expand (reconciler.archives.claim).
+            # Archives to expand (reconciler.expand.claim).
             models.Index(fields=["priority", "pending_since"], name="archive_pending",
                          condition=Q(needs_work=True)),
         ]

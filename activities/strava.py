@@ -55,9 +55,9 @@ def upload_dict(upload: Upload, *, error: str | None = None) -> dict:
     activity = upload.activity
     status, activity_id = PROCESSING, None
     if error is None and activity is not None:
-        if activity.status == Activity.Status.READY:
+        if activity.state == Activity.Status.READY:
             status, activity_id = READY, activity.id
-        elif activity.status in (Activity.Status.FAILED, Activity.Status.DEAD):
+        elif activity.state in (Activity.Status.FAILED, Activity.Status.DEAD):
             error = activity.error_message or "The file could not be processed."
     if error is not None:
         status = ERROR

@@ -20,7 +20,7 @@ from reconciler import clock, leases, rollouts, sweep  # noqa: E402
 from reconciler.models import Rollout  # noqa: E402
 
 TABLE = "activities_activity"
-CLAIM_SELECT = (f"SELECT id FROM {TABLE} AS a WHERE needs_work AND due_at <= %s AND "
+CLAIM_SELECT = (f"SELECT id FROM {TABLE} AS a WHERE needs_work AND due_at <= %(now)s AND "
                 "{condition} ORDER BY priority, pending_since LIMIT 10 FOR UPDATE SKIP LOCKED")
 
 
@@ -30,7 +30,7 @@ def ms(function) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def plan(sql: str, params: list) -> str:
+def plan(sql: str, params: list | dict) -> str:
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN " + sql, params)
         return "\n".join(row[0] for row in cursor.fetchall())
@@ -39,9 +39,9 @@ def plan(sql: str, params: list) -> str:
 def claim_plan(*, orphans: bool = False) -> str:
     """The plan of the claim's select: of its first step (orphans) or of its second."""
     condition, params = leases._not_newer()
-    if orphans:
-        condition = f"a.lease_token IS NOT NULL AND {condition}"
-    return plan(CLAIM_SELECT.format(condition=condition), [clock.now(), *params])
+    which = "a.lease_token IS NOT NULL" if orphans else "a.lease_token IS NULL"
+    return plan(CLAIM_SELECT.format(condition=f"{which} AND {condition}"),
+                {**params, "now": clock.now()})
 
 
 def claim() -> int:
@@ -82,7 +82,7 @@ def main() -> None:
     execute("UPDATE activities_derived SET version = %s WHERE deriver = 'summary'",
             [summary.version - 1])
     Rollout.objects.filter(deriver="summary").delete()
-    rollouts._finished.clear()
+    rollouts.SEEN.reset()
     execute("ANALYZE")
     out["bump_rollout_ms"], out["bump_claim_ms"] = [], []
     for _ in range(args.samples):

@@ -43,6 +43,23 @@ class OldVersionFilter(admin.SimpleListFilter):
                                derived__version__lt=deriver.version)
 
 
+class StateFilter(admin.SimpleListFilter):
+    """The status as shown (Activity.state): `processing` is read from the lease."""
+
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return Activity.Status.choices
+
+    def queryset(self, request, queryset):
+        if self.value() == Activity.Status.PROCESSING:
+            return queryset.filter(lease_token__isnull=False)
+        if self.value() in Activity.Status.values:
+            return queryset.filter(status=self.value(), lease_token__isnull=True)
+        return queryset
+
+
 def _resync_one(deriver: str):
     def action(modeladmin, request: HttpRequest, queryset: QuerySet[Activity]) -> None:
         count = resync.resync(queryset, now=clock.now(), deriver=deriver,
@@ -56,9 +73,9 @@ def _resync_one(deriver: str):
 
 @admin.register(Activity)
 class ActivityAdmin(admin.ModelAdmin):
-    list_display = ("id", "name", "owner", "format", "status", "error_code", "attempts",
+    list_display = ("id", "name", "owner", "format", "state", "error_code", "attempts",
                     "due_at", "created_at")
-    list_filter = ("status", OldVersionFilter, "needs_work", "format")
+    list_filter = (StateFilter, OldVersionFilter, "needs_work", "format")
     search_fields = ("=id", "owner__username", "sha256", "name")
     readonly_fields = ("owner", "upload", "format", "sha256", "file_name", "size_bytes",
                        "created_at", *RECONCILE_FIELDS)

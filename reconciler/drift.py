@@ -15,7 +15,7 @@ from reconciler.models import Rollout, Worker
 
 
 def pending() -> QuerySet[Activity]:
-    """Activities that need work (served by the partial index activity_due)."""
+    """Activities that need work (served by the partial index activity_pending)."""
     return Activity.objects.filter(needs_work=True)
 
 

@@ -18,11 +18,13 @@ import structlog
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import F
+from django.db.models.functions import Greatest
 
 from activities import ingest, limits
 from activities.models import Archive, ArchiveMember
 from core import fitpeek, sniff
-from reconciler import clock, leases
+from reconciler import clock, expired, leases
 
 log = structlog.get_logger(__name__)
 Status = ArchiveMember.Status
@@ -47,16 +49,19 @@ class Verdict:
 
 
 def claim(*, limit: int, now: datetime, owner: str) -> list[ArchiveClaim]:
-    return [ArchiveClaim(archive_id=i, token=t, owner=owner, generation=g)
-            for i, g, t, _ in leases.lease(Archive, limit=limit, now=now, owner=owner)]
+    """Lease archives to expand; one whose workers kept dying on it is given up on."""
+    expired.bury(Archive, now=now)
+    return [ArchiveClaim(archive_id=t.row_id, token=t.token, owner=owner,
+                         generation=t.generation)
+            for t in leases.lease(Archive, limit=limit, now=now, owner=owner)]
 
 
 def claim_one(archive_id: int, *, now: datetime, owner: str) -> ArchiveClaim | None:
-    found = leases.lease_one(Archive, archive_id, now=now, owner=owner)
-    if found is None:
+    taken = leases.lease_one(Archive, archive_id, now=now, owner=owner)
+    if taken is None:
         return None
-    return ArchiveClaim(archive_id=archive_id, token=found[1], owner=owner,
-                        generation=found[0])
+    return ArchiveClaim(archive_id=archive_id, token=taken.token, owner=owner,
+                        generation=taken.generation)
 
 
 def expand(claim: ArchiveClaim, *, budget_s: float | None = None) -> str:
@@ -162,21 +167,25 @@ def _record(claim: ArchiveClaim, archive: Archive, index: int, info: zipfile.Zip
             archive_id=archive.id, index=index, name=info.filename[:1024],
             size_bytes=info.file_size, status=status, activity=activity, error_code=code,
             error_message=message)
-        Archive.objects.filter(id=archive.id).update(cursor=index + 1)
+        # Progress: only this attempt counts now, so that a long archive whose workers
+        # die for other reasons is not given up on; one member that kills them is.
+        Archive.objects.filter(id=archive.id).update(cursor=index + 1, attempts=1)
 
 
 def _finish(claim: ArchiveClaim, *, done: bool, code: str = "", message: str = "",
             due_in_s: int = 0) -> None:
-    """Hand the lease back: finished (expanded or failed), or to be resumed by the sweep
-    (in `due_in_s` seconds)."""
+    """Hand the lease back: finished (expanded or failed: the attempts count restarts), or
+    to be resumed by the sweep in `due_in_s` seconds (out of time or paused: the attempt is
+    handed back too)."""
     now = clock.now()
     with transaction.atomic():
         leases.hold_row(Archive, claim.archive_id, claim.token, now=now)
         fields = {"lease_token": None, "lease_owner": "", "lease_expires_at": None,
-                  "due_at": now + timedelta(seconds=due_in_s)}
+                  "due_at": now + timedelta(seconds=due_in_s),
+                  "attempts": Greatest(F("attempts") - 1, 0)}
         if done:
             fields.update(needs_work=False, pending_since=None, expanded_at=now,
-                          error_code=code, error_message=message)
+                          error_code=code, error_message=message, attempts=0)
         Archive.objects.filter(id=claim.archive_id).update(**fields)
 
 

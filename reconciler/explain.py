@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.conf import settings
+
 from activities.models import Activity, Derived
 from activities.serialize import iso
 from core import derivers
+from reconciler import expired
 from reconciler.models import Attempt
 
 
 def why(activity: Activity, outputs: list[Derived], *, now: datetime) -> str:
     """One plain sentence: what the activity is waiting for, or why it stopped."""
+    if activity.status == Activity.Status.DEAD and activity.error_code == expired.CODE:
+        return (f"{activity.error_message} Replay it with `resync --ids {activity.id}` or "
+                "the admin's Replay dead action.")
     if activity.status == Activity.Status.DEAD:
         return (f"Gave up after {activity.attempts} failures in a row "
                 f"(last: {activity.error_message}). Replay it with "
@@ -32,6 +38,10 @@ def _pending(activity: Activity, *, now: datetime) -> str:
     if activity.lease_token and activity.lease_expires_at and activity.lease_expires_at > now:
         return (f"Leased by worker {activity.lease_owner} until "
                 f"{_clock(activity.lease_expires_at)}.")
+    if activity.lease_token and activity.attempts >= settings.CAIRN_MAX_ATTEMPTS:
+        return (f"Worker {activity.lease_owner}'s lease ran out at "
+                f"{_clock(activity.lease_expires_at)}, its attempt {activity.attempts} of "
+                f"{settings.CAIRN_MAX_ATTEMPTS}: the next sweep gives it up as dead.")
     if activity.lease_token:
         return (f"Worker {activity.lease_owner}'s lease ran out at "
                 f"{_clock(activity.lease_expires_at)}: the next sweep takes it over.")

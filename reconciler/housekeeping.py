@@ -14,16 +14,35 @@ from reconciler.models import Worker
 log = structlog.get_logger(__name__)
 
 EVERY_S = 3600.0
-_last: dict[str, float] = {}
+
+
+class Schedule:
+    """When this process last tidied (time.monotonic()), or None: not yet."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget it: the next sweep tidies at once (tests)."""
+        self.last_tidy: float | None = None
+
+    def is_due(self) -> bool:
+        """True at most once every EVERY_S (and the first time); it counts as done."""
+        if self.last_tidy is not None and time.monotonic() - self.last_tidy < EVERY_S:
+            return False
+        self.last_tidy = time.monotonic()
+        return True
+
+
+SCHEDULE = Schedule()
 
 
 def tidy(*, now: datetime) -> None:
     """Drop tallies older than two days and workers not seen for a week; delete orphaned
     stored files."""
     orphans.collect(now=now)
-    if time.monotonic() - _last.get("tidy", -EVERY_S) < EVERY_S:
+    if not SCHEDULE.is_due():
         return
-    _last["tidy"] = time.monotonic()
     old_tallies = tallies.prune(now=now)
     gone = Worker.objects.filter(last_seen__lt=now - timedelta(days=7)).delete()[0]
     if old_tallies or gone:

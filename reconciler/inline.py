@@ -1,7 +1,7 @@
 """The inline fallback: the queue is down, so a small upload is processed in the request.
 
-Same claim, same reconcile_one, bounded by a time budget; whatever happens, the request
-goes on to answer 202 and anything unfinished is left to the sweep.
+Same claim, same reconcile_one (run.run_now), bounded by a time budget; whatever happens,
+the request goes on to answer 202 and anything unfinished is left to the sweep.
 """
 
 from __future__ import annotations
@@ -12,9 +12,8 @@ import time
 import structlog
 from django.db import connection
 
-from reconciler import clock, leases, metrics, tallies, workers
+from reconciler import metrics, run, tallies
 from reconciler.models import Attempt
-from reconciler.reconcile import reconcile_one
 
 log = structlog.get_logger(__name__)
 
@@ -29,16 +28,16 @@ def process(activity_id: int, *, budget_s: float) -> str:
     deadline = time.monotonic() + budget_s
     result: list[str] = []
 
-    def run() -> None:
+    def work() -> None:
         try:
-            result.append(_reconcile(activity_id, deadline=deadline))
+            result.append(run.run_now(activity_id, Attempt.Trigger.INLINE, deadline=deadline))
         except Exception:  # anything at all: the sweep will do it, the upload stands
             log.exception("inline.failed", activity_id=activity_id)
             result.append("error")
         finally:
             connection.close()  # the thread's own connection
 
-    worker = threading.Thread(target=run, name=f"inline-{activity_id}", daemon=True)
+    worker = threading.Thread(target=work, name=f"inline-{activity_id}", daemon=True)
     worker.start()
     worker.join(budget_s)
     outcome = result[0] if result else "over_budget"
@@ -46,14 +45,3 @@ def process(activity_id: int, *, budget_s: float) -> str:
     tallies.record(tallies.INLINE_FALLBACK)
     log.info("inline.finished", activity_id=activity_id, outcome=outcome)
     return outcome
-
-
-def _reconcile(activity_id: int, *, deadline: float) -> str:
-    now = clock.now()
-    workers.beat(now=now)
-    if not workers.may_claim(now=now):
-        return "outdated"
-    claim = leases.claim_one(activity_id, now=now, owner=workers.identity())
-    if claim is None:
-        return "taken"  # a worker got there first after all
-    return reconcile_one(claim, trigger=Attempt.Trigger.INLINE, deadline=deadline)

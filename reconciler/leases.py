@@ -1,5 +1,9 @@
-"""Claims and leases: take rows that need work (activities, archives), and write only
-while the lease holds."""
+"""Claims and leases on the leased tables (activities, archives): take rows that need work,
+count the attempt, and write only while the lease holds.
+
+A row is being processed exactly while it carries a lease token: nothing else is written
+to say so (the API's `processing` is read from the lease, Activity.state).
+"""
 
 from __future__ import annotations
 
@@ -12,10 +16,21 @@ from django.db import connection
 from django.db.models import Model
 
 from activities.models import Activity, Derived
-from reconciler import workers
+from reconciler import expired, workers
 from reconciler.models import Attempt
 
-_DERIVED = Derived._meta.db_table
+
+@dataclass(frozen=True, kw_only=True)
+class Lease:
+    """One row of a leased table, leased: its token fences every write made under it."""
+
+    row_id: int
+    generation: int
+    token: str
+    expires_at: datetime
+    #: Its previous lease had expired: the holder stopped before settling it (lease_one
+    #: says; claim knows from the step that took it).
+    orphan: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -36,63 +51,81 @@ class LeaseLost(Exception):
     """The lease expired or was taken: the holder must stop and discard its results."""
 
 
-# Take up to N rows that need work and are due (fresh before backfill, oldest pending
-# first, so orphans and due retries go before newer work), skipping rows another claimer
-# has locked, and lease them in the same statement. For activities the subquery is
-# served by the partial index activity_pending (due_at is included in it), and
-# `condition` skips activities with outputs newer than this code makes.
-_CLAIM_SQL = """
+# Named statements: {table} is a leased table, {condition} narrows the rows (alias `a`),
+# {lock} is FOR UPDATE SKIP LOCKED on PostgreSQL. Every lease taken counts an attempt in
+# the same statement, so a process that dies holding it has used one all the same.
+
+#: Lease up to `limit` due rows, fresh before backfill, oldest pending first, skipping
+#: rows another claimer has locked. For activities the subquery is served by the partial
+#: index activity_pending (activity_leased for orphans).
+LEASE_DUE = """
 UPDATE {table}
-   SET lease_token = %s, lease_owner = %s, lease_expires_at = %s, due_at = %s {also}
+   SET lease_token = %(token)s, lease_owner = %(owner)s, lease_expires_at = %(expires)s,
+       due_at = %(expires)s, attempts = attempts + 1
  WHERE id IN (
        SELECT id FROM {table} AS a
-        WHERE needs_work AND due_at <= %s AND {condition}
+        WHERE needs_work AND due_at <= %(now)s AND {condition}
         ORDER BY priority, pending_since
-        LIMIT %s
+        LIMIT %(limit)s
         {lock})
 RETURNING id, generation
 """
 
-# Lease one given row if it still needs work and is due (nudge, inline, command).
-_CLAIM_ONE_SQL = """
+#: Lease one given row if it still needs work and is due (nudge, inline, command).
+LEASE_ONE = """
 UPDATE {table} AS a
-   SET lease_token = %s, lease_owner = %s, lease_expires_at = %s, due_at = %s {also}
- WHERE id = %s AND needs_work AND due_at <= %s AND {condition}
+   SET lease_token = %(token)s, lease_owner = %(owner)s, lease_expires_at = %(expires)s,
+       due_at = %(expires)s, attempts = attempts + 1
+ WHERE id = %(row_id)s AND needs_work AND due_at <= %(now)s AND {condition}
 RETURNING id, generation
 """
+
+#: The fence: renew the lease on those of the rows {ids} that the token still holds and
+#: whose lease has not expired; on PostgreSQL they stay locked until the caller commits.
+RENEW = """
+UPDATE {table}
+   SET lease_expires_at = %(expires)s, due_at = %(expires)s
+ WHERE id IN ({ids}) AND lease_token = %(token)s AND lease_expires_at > %(now)s
+RETURNING id
+"""
+
+#: Rows leased now, or orphans (an expired lease): the small index activity_leased.
+_ORPHAN = "a.lease_token IS NOT NULL"
+_UNLEASED = "a.lease_token IS NULL"
 
 
 def claim(*, limit: int, now: datetime, owner: str) -> list[Claim]:
     """Lease up to `limit` activities that need work; an empty list means nothing is due.
 
-    Orphans first (an expired lease: its holder died), from the small index
-    activity_leased, so that a rescue takes one lease period plus one sweep however
-    much new work is waiting; then the rest in the order of activity_pending.
+    1. Orphans that have used CAIRN_MAX_ATTEMPTS are dead (expired.bury), never leased.
+    2. One orphan (an expired lease: its holder died), alone, so that a file that kills
+       its worker costs nobody else a lease; it goes first, so that a rescue takes one
+       lease period plus one sweep however much new work is waiting.
+    3. Else up to `limit` unleased activities, in the order of activity_pending.
     """
+    expired.bury(Activity, now=now)
     condition, params = _not_newer()
-    rows = lease(Activity, limit=limit, now=now, owner=owner,
-                 condition=f"a.lease_token IS NOT NULL AND {condition}", params=params)
-    if len(rows) < limit:
-        rows += lease(Activity, limit=limit - len(rows), now=now, owner=owner,
-                      condition=condition, params=params)
-    return [Claim(activity_id=i, token=t, owner=owner, generation=g, expires_at=e)
-            for i, g, t, e in rows]
+    found = lease(Activity, limit=1, now=now, owner=owner,
+                  condition=f"{_ORPHAN} AND {condition}", params=params)
+    if found:
+        expired.taken_over(found[0].row_id)
+    else:
+        found = lease(Activity, limit=limit, now=now, owner=owner,
+                      condition=f"{_UNLEASED} AND {condition}", params=params)
+    return [_claim(taken, owner) for taken in found]
 
 
 def claim_one(activity_id: int, *, now: datetime, owner: str) -> Claim | None:
-    """Lease this activity if it needs work and nobody holds it; None otherwise.
-
-    The read comes first so that a duplicate nudge for an up-to-date activity writes
-    nothing at all.
-    """
+    """Lease this activity if it needs work and nobody holds it; None otherwise (an orphan
+    that has used CAIRN_MAX_ATTEMPTS is made dead instead)."""
     condition, params = _not_newer()
-    found = lease_one(Activity, activity_id, now=now, owner=owner, condition=condition,
+    taken = lease_one(Activity, activity_id, now=now, owner=owner, condition=condition,
                       params=params)
-    if found is None:
+    if taken is None:
         return None
-    generation, token, expires = found
-    return Claim(activity_id=activity_id, token=token, owner=owner, generation=generation,
-                 expires_at=expires)
+    if taken.orphan:
+        expired.taken_over(activity_id)
+    return _claim(taken, owner)
 
 
 def hold(claim: Claim, *, now: datetime) -> datetime:
@@ -104,92 +137,95 @@ def hold(claim: Claim, *, now: datetime) -> datetime:
 
 
 def hold_many(claims: list[Claim], *, now: datetime) -> set[int]:
-    """The fence for a batch: renew every lease still held, inside the caller's
-    transaction, and return the activity ids whose lease holds (their rows stay locked
-    until the caller commits, on PostgreSQL). Their attempts' `held_until` moves too."""
-    expires = now + timedelta(seconds=settings.CAIRN_LEASE_S)
+    """The fence for a batch of activities: the ids whose lease holds (renewed, and locked
+    until the caller commits on PostgreSQL); their attempts' `held_until` moves too."""
     held: set[int] = set()
     by_token: dict[str, list[int]] = {}
     for claim in claims:
         by_token.setdefault(claim.token, []).append(claim.activity_id)
     for token, ids in by_token.items():
-        with connection.cursor() as cursor:
-            cursor.execute(_HOLD_SQL.format(ids=", ".join(["%s"] * len(ids))),
-                           [expires, expires, *ids, token, now])
-            held.update(row[0] for row in cursor.fetchall())
+        held |= fence(Activity, ids, token, now=now)
     attempts = [c.attempt_id for c in claims if c.activity_id in held and c.attempt_id]
     if attempts:
-        Attempt.objects.filter(id__in=attempts).update(held_until=expires)
+        Attempt.objects.filter(id__in=attempts).update(held_until=_expiry(now))
     return held
 
 
-# Renew the leases a token still holds among these activities (the fence, for a batch).
-_HOLD_SQL = f"""
-UPDATE {Activity._meta.db_table}
-   SET lease_expires_at = %s, due_at = %s
- WHERE id IN ({{ids}}) AND lease_token = %s AND lease_expires_at > %s
-RETURNING id
-"""
+def hold_row(model: type[Model], row_id: int, token: str, *, now: datetime) -> datetime:
+    """The fence for one row of any leased table: renewed, or LeaseLost."""
+    if row_id not in fence(model, [row_id], token, now=now):
+        raise LeaseLost(f"lease {token} on {model._meta.model_name} {row_id} is gone")
+    return _expiry(now)
+
+
+def fence(model: type[Model], row_ids: list[int], token: str, *, now: datetime) -> set[int]:
+    """The one fence of every leased table: renew the lease of the rows this token still
+    holds, inside the caller's transaction, and return their ids. A writer writes only
+    the rows returned, in the same transaction (no claimer can take them meanwhile)."""
+    if not row_ids:
+        return set()
+    ids = {f"id_{n}": row_id for n, row_id in enumerate(row_ids)}
+    sql = RENEW.format(table=model._meta.db_table, ids=", ".join(f"%({k})s" for k in ids))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {**ids, "token": token, "expires": _expiry(now), "now": now})
+        return {row[0] for row in cursor.fetchall()}
 
 
 def lease(model: type[Model], *, limit: int, now: datetime, owner: str,
-          condition: str = "TRUE", params: list | None = None
-          ) -> list[tuple[int, int, str, datetime]]:
-    """Lease up to `limit` due rows of a leased table: (id, generation, token, expiry)."""
-    token, expires = _new_lease(now)
+          condition: str = "TRUE", params: dict | None = None) -> list[Lease]:
+    """Lease up to `limit` due rows of a leased table (one token for them all)."""
+    token, expires = uuid.uuid4().hex, _expiry(now)
     # SQLite has no row locks; its IMMEDIATE transactions serialise writers instead.
     lock = "FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
-    sql = _CLAIM_SQL.format(table=model._meta.db_table, also=_status_set(model),
-                            condition=condition, lock=lock)
+    sql = LEASE_DUE.format(table=model._meta.db_table, condition=condition, lock=lock)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [token, owner, expires, expires, now, *(params or []), limit])
+        cursor.execute(sql, {**(params or {}), "token": token, "owner": owner,
+                             "expires": expires, "now": now, "limit": limit})
         rows = cursor.fetchall()
-    return [(i, g, token, expires) for i, g in sorted(rows)]
+    return [Lease(row_id=i, generation=g, token=token, expires_at=expires)
+            for i, g in sorted(rows)]
 
 
 def lease_one(model: type[Model], row_id: int, *, now: datetime, owner: str,
-              condition: str = "TRUE", params: list | None = None
-              ) -> tuple[int, str, datetime] | None:
-    """Lease one row if it needs work and is due: (generation, token, expiry), or None."""
-    if not model.objects.filter(id=row_id, needs_work=True, due_at__lte=now).exists():
+              condition: str = "TRUE", params: dict | None = None) -> Lease | None:
+    """Lease one row if it needs work and is due, or None. The read comes first, so that
+    a duplicate nudge for an up-to-date row writes nothing at all; an orphan that has
+    used CAIRN_MAX_ATTEMPTS is buried instead."""
+    found = model.objects.filter(id=row_id, needs_work=True, due_at__lte=now).values_list(
+        "lease_token", "attempts").first()
+    if found is None:
         return None
-    token, expires = _new_lease(now)
-    sql = _CLAIM_ONE_SQL.format(table=model._meta.db_table, also=_status_set(model),
-                                condition=condition)
+    orphan = found[0] is not None
+    if orphan and found[1] >= settings.CAIRN_MAX_ATTEMPTS:
+        expired.bury(model, now=now, ids=[row_id])
+        return None
+    token, expires = uuid.uuid4().hex, _expiry(now)
+    sql = LEASE_ONE.format(table=model._meta.db_table, condition=condition)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [token, owner, expires, expires, row_id, now, *(params or [])])
+        cursor.execute(sql, {**(params or {}), "token": token, "owner": owner,
+                             "expires": expires, "now": now, "row_id": row_id})
         row = cursor.fetchone()
-    return None if row is None else (row[1], token, expires)
+    if row is None:
+        return None
+    return Lease(row_id=row_id, generation=row[1], token=token, expires_at=expires,
+                 orphan=orphan)
 
 
-def hold_row(model: type[Model], row_id: int, token: str, *, now: datetime) -> datetime:
-    """The fence: renew the lease if this token still holds it and it has not expired.
-
-    On PostgreSQL the UPDATE keeps the row locked until the caller commits, so no
-    claimer can take the lease between this check and the caller's writes.
-    """
-    expires = now + timedelta(seconds=settings.CAIRN_LEASE_S)
-    renewed = model.objects.filter(id=row_id, lease_token=token, lease_expires_at__gt=now
-                                   ).update(lease_expires_at=expires, due_at=expires)
-    if renewed != 1:
-        raise LeaseLost(f"lease {token} on {model._meta.model_name} {row_id} is gone")
-    return expires
+def _claim(taken: Lease, owner: str) -> Claim:
+    return Claim(activity_id=taken.row_id, token=taken.token, owner=owner,
+                 generation=taken.generation, expires_at=taken.expires_at)
 
 
-def _status_set(model: type[Model]) -> str:
-    # An activity shows that it is being processed; other leased rows have no status.
-    return ", status = 'processing'" if model is Activity else ""
-
-
-def _not_newer() -> tuple[str, list]:
+def _not_newer() -> tuple[str, dict]:
     """SQL (over alias `a`) true when no output of the activity is newer than this code
     produces: a worker on old code (a partial deploy) leaves those to newer workers."""
-    versions = workers.code_versions()
-    terms = " OR ".join(["(d.deriver = %s AND d.version > %s)"] * len(versions))
-    params = [value for item in versions.items() for value in item]
-    return (f"NOT EXISTS (SELECT 1 FROM {_DERIVED} AS d WHERE d.activity_id = a.id "
-            f"AND ({terms}))"), params
+    terms, params = [], {}
+    for n, (name, version) in enumerate(workers.code_versions().items()):
+        terms.append(f"(d.deriver = %(deriver_{n})s AND d.version > %(version_{n})s)")
+        params |= {f"deriver_{n}": name, f"version_{n}": version}
+    return (f"NOT EXISTS (SELECT 1 FROM {Derived._meta.db_table} AS d "
+            f"WHERE d.activity_id = a.id AND ({' OR '.join(terms)}))"), params
 
 
-def _new_lease(now: datetime) -> tuple[str, datetime]:
-    return uuid.uuid4().hex, now + timedelta(seconds=settings.CAIRN_LEASE_S)
+def _expiry(now: datetime) -> datetime:
+    return now + timedelta(seconds=settings.CAIRN_LEASE_S)

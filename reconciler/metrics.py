@@ -22,6 +22,9 @@ SWEEP_SECONDS = Histogram("cairn_sweep_duration_seconds", "Duration of one sweep
 CLAIMS = Counter("cairn_claims_total", "Activities leased, by trigger.", ["trigger"])
 ATTEMPTS = Counter("cairn_attempts_total", "Reconcile attempts, by trigger and outcome.",
                    ["trigger", "outcome"])
+EXPIRED_LEASES = Counter("cairn_expired_leases_total", "Expired leases found (their worker "
+                         "stopped before finishing), by what became of the row: reclaimed "
+                         "or dead.", ["outcome"])
 DERIVE_SECONDS = Histogram("cairn_derive_duration_seconds", "Time to run one deriver.",
                            ["deriver"], buckets=_SECONDS)
 RECONCILE_SECONDS = Histogram("cairn_reconcile_duration_seconds",

@@ -35,6 +35,9 @@ class Attempt(models.Model):
         #: Out of time (the inline fallback's budget): lease handed back, work left to
         #: the sweep; what was derived so far is kept.
         YIELDED = "yielded"
+        #: The worker stopped (killed, out of memory, crashed) before finishing: found
+        #: when its lease had run out; `ended_at` is when it ran out.
+        WORKER_DIED = "worker_died"
 
     activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="attempts_log")
     trigger = models.CharField(max_length=16, choices=Trigger.choices)

@@ -21,9 +21,6 @@ log = structlog.get_logger(__name__)
 
 TASK = "reconciler.tasks.nudge"
 ARCHIVE_TASK = "reconciler.tasks.expand_archive"
-ARCHIVE_TASK = "reconciler.tasks.expand_archive"
-
-_brokers: dict[int, Broker] = {}  # by pid: a forked worker must not share its parent's socket
 
 
 class _QuickRedis(Redis):
@@ -36,17 +33,31 @@ class _QuickRedis(Redis):
                                     socket_connect_timeout=timeout, retry_on_timeout=False)
 
 
+class Brokers:
+    """The broker connection of this process (by pid: a forked worker must not share its
+    parent's socket)."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the connection: the next nudge opens one with the settings then in force
+        (tests that change CAIRN_BROKER)."""
+        self.by_pid: dict[int, Broker] = {}
+
+    def get(self) -> Broker:
+        pid = os.getpid()
+        if pid not in self.by_pid:
+            self.by_pid = {pid: _QuickRedis() if settings.CAIRN_BROKER == "redis"
+                           else get_broker()}
+        return self.by_pid[pid]
+
+
+BROKERS = Brokers()
+
+
 def broker() -> Broker:
-    pid = os.getpid()
-    if pid not in _brokers:
-        _brokers.clear()
-        _brokers[pid] = _QuickRedis() if settings.CAIRN_BROKER == "redis" else get_broker()
-    return _brokers[pid]
-
-
-def reset() -> None:
-    """Forget the cached broker (after a settings change)."""
-    _brokers.clear()
+    return BROKERS.get()
 
 
 def send(activity_id: int) -> bool:

@@ -23,20 +23,35 @@ log = structlog.get_logger(__name__)
 ROOTS = ("originals", "archives")
 EVERY_S = 60.0  # a full pass over 512 folders takes about 8 hours per worker
 _CHUNK = 500  # names per "which of these are referred to" query
-_state = {"folder": 0, "last": -EVERY_S}
+
+
+class Cursor:
+    """Where this process's pass over the store's folders is, and when it last stepped
+    (time.monotonic())."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """Start the pass again, and step at the next sweep (tests)."""
+        self.folder = 0
+        self.last = -EVERY_S
+
+
+CURSOR = Cursor()
 
 
 def collect(*, now: datetime, force: bool = False) -> int:
     """At most every EVERY_S: the next folder's unreferenced files older than the grace
     period are deleted; returns how many."""
-    if not force and time.monotonic() - _state["last"] < EVERY_S:
+    if not force and time.monotonic() - CURSOR.last < EVERY_S:
         return 0
-    _state["last"] = time.monotonic()
+    CURSOR.last = time.monotonic()
     folders = [f"{root}/{name}" for root in ROOTS for name in _listdir(root)[0]]
     if not folders:
         return 0
-    folder = folders[_state["folder"] % len(folders)]
-    _state["folder"] += 1
+    folder = folders[CURSOR.folder % len(folders)]
+    CURSOR.folder += 1
     return collect_folder(folder, now=now)
 
 
@@ -71,7 +86,3 @@ def _listdir(path: str) -> tuple[list[str], list[str]]:
         return default_storage.listdir(path)
     except FileNotFoundError:
         return [], []
-
-
-def reset() -> None:
-    _state.update(folder=0, last=-EVERY_S)

@@ -16,11 +16,24 @@ from reconciler.models import Rollout
 
 log = structlog.get_logger(__name__)
 
-# Finished rollouts of this process's versions: once seen, they cost no query again.
-_finished: set[tuple[str, int]] = set()
 #: How often (per process) to look for outputs older than a finished rollout's version.
 STRAGGLERS_EVERY_S = 60.0
-_stragglers_checked: dict[str, float] = {}
+
+
+class Seen:
+    """What this process has learnt about rollouts, to spare queries: the finished ones
+    (never looked up again) and when stragglers were last looked for, by deriver."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget it all: the next sweep looks again (tests, each with a new database)."""
+        self.finished: set[tuple[str, int]] = set()
+        self.stragglers_checked: dict[str, float] = {}
+
+
+SEEN = Seen()
 
 
 def advance(*, now: datetime, batch: int) -> int:
@@ -29,13 +42,13 @@ def advance(*, now: datetime, batch: int) -> int:
     scanned = 0
     for deriver in derivers.ALL:
         key = (deriver.name, deriver.version)
-        if key not in _finished:
+        if key not in SEEN.finished:
             rollout, _ = Rollout.objects.get_or_create(
                 deriver=deriver.name, version=deriver.version, defaults={"started_at": now})
             if rollout.finished_at is None:
                 scanned += _advance_one(rollout.pk, deriver, now=now, batch=batch)
                 continue
-            _finished.add(key)
+            SEEN.finished.add(key)
         scanned += _flag_stragglers(deriver, now=now, batch=batch)
     return scanned
 
@@ -44,10 +57,10 @@ def _flag_stragglers(deriver: Deriver, *, now: datetime, batch: int) -> int:
     """Flag outputs older than the code that appeared after its rollout finished (a worker
     still on old code wrote them during a deploy). An index probe on derived_by_version:
     normally it finds nothing."""
-    last = _stragglers_checked.get(deriver.name)
+    last = SEEN.stragglers_checked.get(deriver.name)
     if last is not None and time.monotonic() - last < STRAGGLERS_EVERY_S:
         return 0
-    _stragglers_checked[deriver.name] = time.monotonic()
+    SEEN.stragglers_checked[deriver.name] = time.monotonic()
     ids = list(Derived.objects.filter(
         deriver=deriver.name, version__lt=deriver.version, activity__needs_work=False,
     ).exclude(activity__status=Activity.Status.DEAD)

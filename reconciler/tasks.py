@@ -5,9 +5,8 @@ from __future__ import annotations
 import structlog
 from django.conf import settings
 
-from reconciler import clock, expand, leases, sweep, workers
+from reconciler import clock, expand, run, sweep, workers
 from reconciler.models import Attempt
-from reconciler.reconcile import reconcile_one
 
 #: A q2 task stops expanding an archive after this long (q2's timeout is 300 s).
 EXPAND_BUDGET_S = 240.0
@@ -16,18 +15,7 @@ EXPAND_BUDGET_S = 240.0
 def nudge(activity_id: int, request_id: str | None = None) -> str:
     """Reconcile one activity now if it still needs work; a duplicate nudge is a no-op."""
     with structlog.contextvars.bound_contextvars(request_id=request_id):
-        return _nudge(activity_id)
-
-
-def _nudge(activity_id: int) -> str:
-    now = clock.now()
-    workers.beat(now=now)
-    if not workers.may_claim(now=now):
-        return "outdated code: left to newer workers"
-    claim = leases.claim_one(activity_id, now=now, owner=workers.identity())
-    if claim is None:
-        return "nothing to do"
-    return reconcile_one(claim, trigger=Attempt.Trigger.NUDGE)
+        return run.run_now(activity_id, Attempt.Trigger.NUDGE)
 
 
 def expand_archive(archive_id: int, request_id: str | None = None) -> str:

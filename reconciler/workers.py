@@ -18,8 +18,22 @@ log = structlog.get_logger(__name__)
 #: A process writes its heartbeat at most this often.
 BEAT_EVERY_S = 10.0
 
-_last_beat: dict[int, float] = {}  # pid -> monotonic time of the last heartbeat
-_started: dict[int, datetime] = {}
+
+
+class Beats:
+    """This process's heartbeats, by pid (q2 forks workers after import): when each
+    started, and when it last wrote its heartbeat (time.monotonic())."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget them: the next beat() writes at once (tests)."""
+        self.last: dict[int, float] = {}
+        self.started: dict[int, datetime] = {}
+
+
+BEATS = Beats()
 
 
 def identity() -> str:
@@ -53,17 +67,17 @@ def beat(*, now: datetime, force: bool = False, sweep: Sweep | None = None) -> N
     from reconciler.models import Worker
 
     pid = os.getpid()
-    if not force and time.monotonic() - _last_beat.get(pid, -BEAT_EVERY_S) < BEAT_EVERY_S:
+    if not force and time.monotonic() - BEATS.last.get(pid, -BEAT_EVERY_S) < BEAT_EVERY_S:
         return
-    _started.setdefault(pid, now)
+    BEATS.started.setdefault(pid, now)
     fields = {"host": socket.gethostname(), "pid": pid, "versions": code_versions(),
               "last_seen": now}
     if sweep is not None:
         fields.update(last_sweep_at=sweep.at, last_sweep_ms=sweep.ms,
                       last_sweep_claimed=sweep.claimed)
     Worker.objects.update_or_create(id=identity(), defaults=fields,
-                                    create_defaults={**fields, "started_at": _started[pid]})
-    _last_beat[pid] = time.monotonic()
+                                    create_defaults={**fields, "started_at": BEATS.started[pid]})
+    BEATS.last[pid] = time.monotonic()
 
 
 def newest_versions(*, now: datetime) -> dict[str, int]:

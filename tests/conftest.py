@@ -20,12 +20,12 @@ def _isolated(request, tmp_path_factory):
     if not request.config.pluginmanager.hasplugin("django"):
         yield
         return
-    from reconciler import nudges, rollouts, workers
+    from reconciler import housekeeping, nudges, rollouts, workers
 
-    # Each test has its own database, so no rollout is known to be finished.
-    rollouts._finished.clear()
-    rollouts._stragglers_checked.clear()
-    workers._last_beat.clear()
+    # Each test has its own database: nothing a process remembers of one holds for it.
+    rollouts.SEEN.reset()
+    workers.BEATS.reset()
+    housekeeping.SCHEDULE.reset()
     settings = request.getfixturevalue("settings")
     # Frozen time must govern every comparison, and freezegun cannot reach SQL's clock.
     settings.CAIRN_CLOCK = "local"
@@ -37,9 +37,9 @@ def _isolated(request, tmp_path_factory):
         "default": {**settings.STORAGES["default"],
                     "OPTIONS": {"location": tmp_path_factory.getbasetemp() / "files"}},
     }
-    nudges.reset()
+    nudges.BROKERS.reset()
     yield
-    nudges.reset()
+    nudges.BROKERS.reset()
 
 
 @pytest.fixture

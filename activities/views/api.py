@@ -102,16 +102,9 @@ def uploads(request: HttpRequest) -> JsonResponse:
 def accept_upload(upload_file: UploadedFile, *, owner,
                   details: ingest.Details = ingest.NO_DETAILS,
                   idempotency_key: str | None = None) -> ingest.Accepted:
-    """An uploaded file, whichever it is: a zip is streamed as an archive, an activity
-    file is read (up to the upload limit) and ingested."""
-    if zips.is_zip(upload_file):
-        return zips.accept(upload_file, owner=owner, original_name=upload_file.name or "",
-                           idempotency_key=idempotency_key or None)
-    if upload_file.size > ingest.max_upload_bytes():
-        raise ingest.Rejected(f"The file is larger than the {ingest.max_upload_bytes() // 2**20}"
-                              " MB limit.", code="TooLarge", status=413)
-    return ingest.accept(upload_file.read(), owner=owner, original_name=upload_file.name or "",
-                         details=details, idempotency_key=idempotency_key or None)
+    """An uploaded file, whichever it is (ingest.accept_file chooses)."""
+    return ingest.accept_file(upload_file, owner=owner, original_name=upload_file.name or "",
+                              details=details, idempotency_key=idempotency_key or None)
 
 
 @api_view("GET")
@@ -168,7 +161,7 @@ def activity_output(request: HttpRequest, activity_id: int, kind: str) -> HttpRe
            .exclude(status=Derived.Status.FAILED).first())
     if row is None:
         return api_error("NotReady", f"The {kind} of activity {activity_id} is not ready "
-                         f"(the activity is {activity.status}).", 404)
+                         f"(the activity is {activity.state}).", 404)
     etag = f'"{kind}-{row.version}-{row.updated_at.timestamp():.6f}"'
     if request.headers.get("If-None-Match") == etag:
         response = HttpResponse(status=304)

@@ -146,14 +146,14 @@ def activity_page(request: HttpRequest, activity_id: int) -> HttpResponse:
     units = units_of(request.user)
     summary = serialize.activity_dict(activity)
     config = {
-        "id": activity.id, "status": activity.status, "settled": activity.status in SETTLED,
+        "id": activity.id, "status": activity.state, "settled": activity.state in SETTLED,
         "units": units, "sport": summary["sport"],
         "pace": display.is_pace_sport(summary["sport"]),
     }
     return render(request, "activities/activity.html", {
         "activity": summary, "units": units, "config": config,
         "progress": summary["progress"], "facts": display.facts(summary, units),
-        "settled": config["settled"], "failed": activity.status in {"failed", "dead"},
+        "settled": config["settled"], "failed": activity.state in {"failed", "dead"},
     })
 
 

@@ -34,13 +34,15 @@ class Interval:
     worker: str
     start: datetime
     until: datetime  # when its lease ended: renewed expiry, or earlier if it finished
-    finished: bool
+    finished: bool  # settled by its own worker (not closed as worker_died)
 
 
 def lease_intervals(conn: psycopg.Connection) -> list[Interval]:
     rows = conn.execute("""
         SELECT activity_id, id, worker, started_at,
-               LEAST(COALESCE(ended_at, held_until), held_until), ended_at IS NOT NULL
+               LEAST(COALESCE(ended_at, held_until), held_until),
+               -- a killed worker's attempt is closed by whoever takes the orphan over
+               ended_at IS NOT NULL AND outcome <> 'worker_died'
           FROM reconciler_attempt ORDER BY activity_id, started_at, id""").fetchall()
     return [Interval(*row) for row in rows]
 

@@ -87,15 +87,15 @@ def test_an_old_orphan_taken_up_again_is_stored_afresh_and_kept(user):
 
 def test_the_sweep_looks_at_one_folder_a_step(user):
     ingest.accept(factories.gpx(), owner=user)
-    orphans.reset()
+    orphans.CURSOR.reset()
     try:
         later = timezone.now() + storage.ORPHAN_GRACE * 2
         orphans.collect(now=later)
-        assert orphans._state["folder"] == 1
+        assert orphans.CURSOR.folder == 1
         orphans.collect(now=later)  # within EVERY_S: nothing
-        assert orphans._state["folder"] == 1
+        assert orphans.CURSOR.folder == 1
     finally:
-        orphans.reset()
+        orphans.CURSOR.reset()
 
 
 def _stored() -> set[str]:

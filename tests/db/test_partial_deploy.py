@@ -29,7 +29,7 @@ def code(monkeypatch):
         monkeypatch.setattr(derivers, "ALL", chosen)
         monkeypatch.setattr(derivers, "BY_NAME", {d.name: d for d in chosen})
         monkeypatch.setattr(derivers, "VERSIONS", {d.name: d.version for d in chosen})
-        rollouts._finished.clear()
+        rollouts.SEEN.reset()
 
     return run
 

@@ -24,7 +24,7 @@ def bump(monkeypatch):
         monkeypatch.setattr(derivers, "ALL", bumped)
         monkeypatch.setattr(derivers, "BY_NAME", {d.name: d for d in bumped})
         monkeypatch.setattr(derivers, "VERSIONS", {d.name: d.version for d in bumped})
-        monkeypatch.setattr(rollouts, "_finished", set())
+        rollouts.SEEN.reset()
 
     return apply
 

@@ -95,7 +95,7 @@ def test_preview_bump_rebuilds_previews_alone(ready, monkeypatch):
     monkeypatch.setattr(derivers, "ALL", bumped)
     monkeypatch.setattr(derivers, "BY_NAME", {d.name: d for d in bumped})
     monkeypatch.setattr(derivers, "VERSIONS", {d.name: d.version for d in bumped})
-    rollouts._finished.clear()
+    rollouts.SEEN.reset()
     before = {r.deriver: (r.version, r.updated_at, bytes(r.data))
               for r in Derived.objects.filter(activity=ready)}
     later = NOW.replace(hour=18)

@@ -37,7 +37,7 @@ def test_dead_activity_is_listed_with_its_error_and_replayed_by_the_action(staff
     Activity.objects.filter(id=dead.id).update(
         status=Activity.Status.DEAD, error_code="StorageDown",
         error_message="The disk went away.", attempts=5)
-    listing = staff.get("/admin/activities/activity/?status__exact=dead")
+    listing = staff.get("/admin/activities/activity/?state=dead")
     assert b"StorageDown" in listing.content
     with freeze_time(NOW):
         response = staff.post("/admin/activities/activity/", {

@@ -22,7 +22,7 @@ def queue_down(settings):
     settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"  # refused
     settings.CAIRN_INLINE_FALLBACK = True
     settings.CAIRN_INLINE_BUDGET_S = 1.0
-    nudges.reset()
+    nudges.BROKERS.reset()
 
 
 def _fallbacks(outcome: str) -> float:

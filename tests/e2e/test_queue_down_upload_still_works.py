@@ -55,7 +55,7 @@ def _upload_through_broken_broker(api, settings, url, django_capture_on_commit_c
     settings.CAIRN_BROKER = "redis"
     settings.REDIS_URL = url
     settings.CAIRN_NUDGE_TIMEOUT_S = 0.3
-    nudges.reset()
+    nudges.BROKERS.reset()
     failed_before = _failed_nudges()
     started = time.monotonic()
     with django_capture_on_commit_callbacks(execute=True):
@@ -112,7 +112,7 @@ def test_working_redis_broker_receives_the_nudge(api, settings,
     except redis.ConnectionError:
         pytest.skip("Redis is not running on 127.0.0.1:6379")
     client.flushdb()
-    nudges.reset()
+    nudges.BROKERS.reset()
     with django_capture_on_commit_callbacks(execute=True):
         response = api.post("/api/v1/uploads",
                             {"file": SimpleUploadedFile("a.gpx", factories.gpx())})

@@ -68,7 +68,9 @@ def test_killed_worker_is_replaced_within_a_lease_and_nothing_overlaps(user):
 
     first, second = Attempt.objects.filter(activity=activity).order_by("started_at")
     assert first.id == started.id
-    assert first.outcome == "" and first.ended_at is None  # died mid-file
+    # Died mid-file: closed by the rescuer where its lease ran out.
+    assert first.outcome == Attempt.Outcome.WORKER_DIED
+    assert first.ended_at == first.held_until
     assert second.outcome == Attempt.Outcome.CONVERGED
     assert second.worker != first.worker
     assert second.started_at >= first.held_until  # never held at once

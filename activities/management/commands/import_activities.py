@@ -10,11 +10,10 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from activities import ingest, serialize, zips
+from activities import ingest, serialize
 from activities.models import Activity, Archive, ArchiveMember
-from reconciler import clock, expand, leases, workers
+from reconciler import clock, expand, run, workers
 from reconciler.models import Attempt
-from reconciler.reconcile import reconcile_one
 
 SETTLED = {Activity.Status.READY, Activity.Status.FAILED, Activity.Status.DEAD}
 
@@ -62,11 +61,8 @@ class Command(BaseCommand):
         # An operator's import is not held to the per-user rate limit.
         try:
             with open(path, "rb") as handle:
-                if zips.is_zip(handle):
-                    return zips.accept(handle, owner=user, original_name=Path(path).name,
-                                       limited=False), None
-                return ingest.accept(handle.read(), owner=user, original_name=Path(path).name,
-                                     limited=False), None
+                return ingest.accept_file(handle, owner=user, original_name=Path(path).name,
+                                          limited=False), None
         except ingest.Rejected as error:
             return None, str(error)
 
@@ -97,16 +93,16 @@ class Command(BaseCommand):
     def wait_for(self, ids: list[int], *, deadline: float | None) -> bool:
         """Reconcile the activities here unless a worker holds them; True when all settled."""
         while True:
-            pending = list(Activity.objects.filter(id__in=ids).exclude(status__in=SETTLED)
+            # Settled, and not leased again meanwhile (a re-sync of a ready duplicate).
+            pending = list(Activity.objects.filter(id__in=ids)
+                           .exclude(status__in=SETTLED, lease_token__isnull=True)
                            .values_list("id", flat=True))
             if not pending:
                 return True
             progressed = False
             for activity_id in pending:
-                claim = leases.claim_one(activity_id, now=clock.now(),
-                                         owner=workers.identity())
-                if claim is not None:
-                    reconcile_one(claim, trigger=Attempt.Trigger.COMMAND)
+                if run.run_now(activity_id, Attempt.Trigger.COMMAND) not in (
+                        run.OUTDATED, run.NOTHING_TO_DO):
                     progressed = True
             if deadline is not None and time.monotonic() > deadline:
                 return False
@@ -119,7 +115,7 @@ class Command(BaseCommand):
         for line in lines:
             activity = activities.get(line["activity_id"])
             if activity is not None and line["status"] not in ("skipped",):
-                line["status"] = serialize.UPLOAD_STATUS[activity.status]
+                line["status"] = serialize.UPLOAD_STATUS[activity.state]
                 line["error"] = line["error"] or activity.error_message or None
             line["summary"] = serialize.activity_dict(activity) if activity else None
             self.stdout.write(json.dumps(line))

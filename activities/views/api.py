@@ -11,7 +11,7 @@ from django.http.multipartparser import MultiPartParserError
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 
-from activities import bodylimit, ingest, openapi, serialize, tokens, zips
+from activities import bodylimit, ingest, openapi, serialize, tokens
 from activities.models import Activity, Derived, Upload
 
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}

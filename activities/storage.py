@@ -8,6 +8,17 @@ import tempfile
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, default_storage
 
+from core.errors import DeriveError
+
+
+class Unavailable(Exception):
+    """The store of originals cannot be reached or failed (an object store that is down):
+    nothing was stored or read, and trying again later may work. An upload answers 503
+    StorageUnavailable with Retry-After; a worker's read is retried with backoff."""
+
+    code = "StorageUnavailable"
+    retry_after_s = 5
+
 
 class DurableFileSystemStorage(FileSystemStorage):
     """Local files that are complete and on disk before `save` returns.
@@ -50,11 +61,23 @@ def original_name(*, sha256: str, fmt: str, gzipped: bool) -> str:
 
 
 def save_original(data: bytes, *, name: str) -> None:
-    """Store the bytes under `name` unless they are already there."""
+    """Store the bytes under `name` unless they are already there; returns once the store
+    has them (Unavailable if it cannot say so)."""
     if not default_storage.exists(name):
         default_storage.save(name, ContentFile(data))
 
 
 def read_original(name: str) -> bytes:
-    with default_storage.open(name, "rb") as handle:
-        return handle.read()
+    """The original's bytes; a missing original is a permanent failure (it was deleted
+    behind Cairn's back: only a new upload brings it back), a store that fails a transient
+    one."""
+    try:
+        with default_storage.open(name, "rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        raise DeriveError("The original file is missing from storage (it was deleted or "
+                          "lost outside Cairn); upload the file again.",
+                          code="OriginalMissing", permanent=True) from None
+    except Unavailable as error:
+        raise DeriveError(f"The original file could not be read: {error} It will be "
+                          "retried.", code="StorageUnavailable", permanent=False) from error

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from settings import logs
+from settings import logs, storage
 from settings.env import env_bool, env_choice, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -160,6 +160,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 STATIC_URL = "/static/"
 STATIC_ROOT = CAIRN_DATA_DIR / "static"
+# Where originals (and archives) live: "fs", files under CAIRN_DATA_DIR (one host), or
+# "s3", an S3-compatible object store every host reaches (README "Storage").
+CAIRN_STORAGE = env_choice("CAIRN_STORAGE", "fs", choices=("fs", "s3"))
 STORAGES = {
     "default": {
         "BACKEND": "activities.storage.DurableFileSystemStorage",
@@ -167,6 +170,9 @@ STORAGES = {
     },
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+if CAIRN_STORAGE == "s3":
+    globals().update(storage.s3_settings())
+    STORAGES["default"] = {"BACKEND": "activities.objectstore.VerifiedS3Storage"}
 # Uploads above this size spill to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 4 * 2**20
 

@@ -7,8 +7,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import time
+import zipfile
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
@@ -158,3 +160,17 @@ def test_an_original_deleted_behind_cairns_back_fails_with_a_sentence(upload, fa
     assert activity.status == Activity.Status.FAILED
     assert activity.error_code == "OriginalMissing"
     assert "missing from storage" in activity.error_message
+
+
+def test_an_archive_is_read_through_a_temporary_file_not_memory(s3_store, settings):
+    settings.AWS_S3_MAX_MEMORY_SIZE = 8 * 1024
+    settings.STORAGES = {**settings.STORAGES}  # a storage object that reads the new limit
+    members = [(f"ride-{i}.gpx", factories.gpx(points=200, seed=i)) for i in range(8)]
+    data = factories.archive(members)
+    assert len(data) > 8 * 1024
+    name = f"archives/{hashlib.sha256(data).hexdigest()}.zip"
+    default_storage.save(name, ContentFile(data))
+    with default_storage.open(name, "rb") as handle:
+        assert handle.file._rolled  # spilled to a temporary file past the limit
+        with zipfile.ZipFile(handle) as zipped:
+            assert [zipped.read(n) for n, _ in members] == [d for _, d in members]

@@ -43,7 +43,7 @@ class VerifiedS3Storage(S3Storage):
         cleaned = clean_name(name)
         key = self._normalize_name(cleaned)
         params = self._get_write_parameters(key, content)
-        size, sha256, md5 = _digests(content)
+        size, sha256, md5 = digests(content)
         checksum = base64.b64encode(sha256).decode()
         client = self.connection.meta.client
         with self._classified(key):
@@ -52,11 +52,7 @@ class VerifiedS3Storage(S3Storage):
             client.put_object(Bucket=self.bucket_name, Key=key, Body=ReadBytesWrapper(content),
                               ContentLength=size, ChecksumSHA256=checksum, **params)
             head = client.head_object(Bucket=self.bucket_name, Key=key, ChecksumMode="ENABLED")
-        stored_checksum = head.get("ChecksumSHA256")
-        confirmed = head.get("ContentLength") == size and (
-            stored_checksum == checksum if stored_checksum
-            else head.get("ETag", "").strip('"') == md5.hex())
-        if not confirmed:
+        if not _matches(head, size=size, sha256=sha256, md5=md5):
             log.error("storage.unconfirmed", key=key, size_bytes=size,
                       stored_bytes=head.get("ContentLength"))
             raise Unavailable(f"The object store did not confirm {key} as sent "
@@ -92,14 +88,17 @@ class VerifiedS3Storage(S3Storage):
         with self._classified(name):
             return super().get_modified_time(name)
 
-    def checksum(self, name: str) -> tuple[int, str | None]:
-        """The stored object's length and SHA-256 (base64, None if the store keeps none);
-        FileNotFoundError if it is not there."""
+    def holds(self, name: str, *, size: int, sha256: bytes, md5: bytes) -> bool:
+        """Whether the store has exactly these bytes under `name` (by length and SHA-256,
+        or the ETag of a single-part PUT from a store that keeps no checksums)."""
         key = self._normalize_name(clean_name(name))
-        with self._classified(name):
-            head = self.connection.meta.client.head_object(
-                Bucket=self.bucket_name, Key=key, ChecksumMode="ENABLED")
-        return head["ContentLength"], head.get("ChecksumSHA256")
+        try:
+            with self._classified(name):
+                head = self.connection.meta.client.head_object(
+                    Bucket=self.bucket_name, Key=key, ChecksumMode="ENABLED")
+        except FileNotFoundError:
+            return False
+        return _matches(head, size=size, sha256=sha256, md5=md5)
 
     @contextmanager
     def _classified(self, name: str) -> Iterator[None]:
@@ -130,6 +129,15 @@ class VerifiedS3Storage(S3Storage):
         return True
 
 
+def _matches(head: dict, *, size: int, sha256: bytes, md5: bytes) -> bool:
+    stored = head.get("ChecksumSHA256")
+    if head.get("ContentLength") != size:
+        return False
+    if stored:
+        return stored == base64.b64encode(sha256).decode()
+    return head.get("ETag", "").strip('"') == md5.hex()
+
+
 def _status(error: ClientError) -> int | None:
     return error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
 
@@ -138,7 +146,7 @@ def _code(error: ClientError) -> str:
     return error.response.get("Error", {}).get("Code", "")
 
 
-def _digests(content) -> tuple[int, bytes, bytes]:
+def digests(content) -> tuple[int, bytes, bytes]:
     """Length, SHA-256 and MD5 of a file, read in chunks; it is left at its start."""
     sha256, md5, size = hashlib.sha256(), hashlib.md5(usedforsecurity=False), 0
     content.seek(0, os.SEEK_SET)

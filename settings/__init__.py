@@ -170,8 +170,10 @@ STORAGES = {
     },
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-if CAIRN_STORAGE == "s3":
+if CAIRN_STORAGE == "s3" or env_str("AWS_STORAGE_BUCKET_NAME", ""):
+    # Read with "fs" too: `migrate_storage --to s3` copies the originals to that store.
     globals().update(storage.s3_settings())
+if CAIRN_STORAGE == "s3":
     STORAGES["default"] = {"BACKEND": "activities.objectstore.VerifiedS3Storage"}
 # Uploads above this size spill to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 4 * 2**20

@@ -174,3 +174,19 @@ def test_an_archive_is_read_through_a_temporary_file_not_memory(s3_store, settin
         assert handle.file._rolled  # spilled to a temporary file past the limit
         with zipfile.ZipFile(handle) as zipped:
             assert [zipped.read(n) for n, _ in members] == [d for _, d in members]
+
+
+def test_housekeeping_can_list_date_and_delete_stored_files(s3_store):
+    """What a clean-up of unreferenced files uses: listdir, get_modified_time, delete."""
+    names = [f"originals/ab/ab{i}.gpx" for i in range(3)]
+    for name in names:
+        default_storage.save(name, ContentFile(f"file {name}".encode()))
+    assert default_storage.listdir("originals") == (["ab"], [])
+    assert sorted(default_storage.listdir("originals/ab")[1]) == ["ab0.gpx", "ab1.gpx", "ab2.gpx"]
+    modified = default_storage.get_modified_time(names[0])
+    assert modified.tzinfo is not None
+    assert abs((timezone.now() - modified).total_seconds()) < 300
+    default_storage.delete(names[0])
+    default_storage.delete(names[0])  # already gone: not an error
+    assert not default_storage.exists(names[0])
+    assert sorted(default_storage.listdir("originals/ab")[1]) == ["ab1.gpx", "ab2.gpx"]

@@ -133,11 +133,9 @@ def store_backend(request):
 @pytest.fixture(scope="session")
 def weed(tmp_path_factory):
     """One real S3 server (SeaweedFS) for the session."""
-    from tests.seaweed import Weed
+    from tests import seaweed
 
-    server = Weed(tmp_path_factory.mktemp("weed")).start()
-    yield server
-    server.stop()
+    yield from seaweed.fixture(tmp_path_factory, "weed")
 
 
 @pytest.fixture

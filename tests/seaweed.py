@@ -12,6 +12,8 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -119,3 +121,19 @@ class Weed:
             time.sleep(0.2)
         self.stop()
         raise RuntimeError(f"weed did not become ready in {timeout_s:.0f} s ({last})")
+
+
+@contextmanager
+def running(directory: Path) -> Iterator[Weed]:
+    """A started server, killed on the way out."""
+    server = Weed(directory).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def fixture(tmp_path_factory, name: str) -> Iterator[Weed]:
+    """The body of a pytest fixture that runs a server of its own in a fresh folder."""
+    with running(tmp_path_factory.mktemp(name)) as server:
+        yield server

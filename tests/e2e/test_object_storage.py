@@ -20,9 +20,9 @@ from core.errors import DeriveError
 from reconciler import leases
 from reconciler.models import Attempt
 from reconciler.reconcile import reconcile_one
-from tests import factories
+from tests import factories, seaweed
 from tests.conftest import use_object_store
-from tests.seaweed import BUCKET, Weed
+from tests.seaweed import BUCKET
 
 pytestmark = pytest.mark.django_db
 
@@ -83,9 +83,7 @@ def test_an_upload_lands_in_the_configured_store(api, store_backend, tmp_path_fa
 
 @pytest.fixture(scope="module")
 def own_weed(tmp_path_factory):
-    server = Weed(tmp_path_factory.mktemp("weed-faults")).start()
-    yield server
-    server.stop()
+    yield from seaweed.fixture(tmp_path_factory, "weed-faults")
 
 
 @pytest.fixture

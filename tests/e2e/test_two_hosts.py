@@ -4,7 +4,7 @@ Uploads taken on A are derived on B, and neither host writes a file of its own."
 
 from __future__ import annotations
 
-import signal
+import contextlib
 import subprocess
 import sys
 from pathlib import Path
@@ -59,12 +59,11 @@ def test_uploads_taken_on_one_host_are_derived_on_another_with_no_shared_disk(
               "host B to derive every upload", timeout=90)
     finally:
         for process in processes:
-            process.send_signal(signal.SIGTERM)
+            process.terminate()
         for process in processes:
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            process.kill()  # only if it did not stop
 
     # The originals are in the object store, byte for byte.
     client = s3_store.client()

@@ -72,9 +72,12 @@ def facts(summary: dict, units: str) -> list[tuple[str, str]]:
     """The summary as (label, value) rows, leaving out what the file did not record."""
     pace_sport = is_pace_sport(summary.get("sport"))
     rate = pace if pace_sport else speed
+    parts = summary.get("parts")
     rows = [
         ("Distance", summary.get("distance_m"), lambda v: distance(v, units)),
         ("Elapsed time", summary.get("elapsed_s"), duration),
+        # Only worth saying when the elapsed time adds up parts recorded apart.
+        ("Recorded in", parts if parts and parts > 1 else None, lambda v: f"{v} parts"),
         ("Moving time", summary.get("moving_s"), duration),
         ("Ascent", summary.get("ascent_m"), lambda v: elevation(v, units)),
         ("Descent", summary.get("descent_m"), lambda v: elevation(v, units)),

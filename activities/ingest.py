@@ -103,16 +103,13 @@ def accept(data: bytes, *, owner: AbstractBaseUser, original_name: str = "",
 
 def _accept(data: bytes, *, owner: AbstractBaseUser, original_name: str, details: Details,
             idempotency_key: str | None) -> Accepted:
-    if idempotency_key is not None and (len(idempotency_key) > 255
-                                        or not idempotency_key.isprintable()):
-        raise Rejected("The Idempotency-Key must be at most 255 printable characters.",
-                       code="BadIdempotencyKey", status=400)
+    check_idempotency_key(idempotency_key)
     payload = _inspect(data)
     sha256 = payload.sha256
 
-    existing = _existing(owner, sha256=sha256, idempotency_key=idempotency_key)
-    if existing is not None:
-        return existing
+    earlier = existing(owner, sha256=sha256, idempotency_key=idempotency_key)
+    if earlier is not None:
+        return earlier
 
     try:
         with transaction.atomic():
@@ -128,10 +125,10 @@ def _accept(data: bytes, *, owner: AbstractBaseUser, original_name: str, details
             upload.save(update_fields=["activity"])
     except IntegrityError:
         # The same content (or key) committed by a concurrent request: answer with it.
-        existing = _existing(owner, sha256=sha256, idempotency_key=idempotency_key)
-        if existing is None:
+        earlier = existing(owner, sha256=sha256, idempotency_key=idempotency_key)
+        if earlier is None:
             raise
-        return existing
+        return earlier
     if settings.CAIRN_INLINE_FALLBACK:
         activity.refresh_from_db()  # the fallback may have processed it already
     log.info("upload.accepted", upload_id=upload.id, activity_id=activity.id,
@@ -206,8 +203,17 @@ def check_limits(owner: AbstractBaseUser) -> None:
                        retry_after_s=error.retry_after_s) from None
 
 
-def _existing(owner: AbstractBaseUser, *, sha256: str,
-              idempotency_key: str | None) -> Accepted | None:
+def check_idempotency_key(idempotency_key: str | None) -> None:
+    if idempotency_key is not None and (len(idempotency_key) > 255
+                                        or not idempotency_key.isprintable()):
+        raise Rejected("The Idempotency-Key must be at most 255 printable characters.",
+                       code="BadIdempotencyKey", status=400)
+
+
+def existing(owner: AbstractBaseUser, *, sha256: str,
+             idempotency_key: str | None) -> Accepted | None:
+    """The answer an earlier upload of this content or key gives (a file's or an
+    archive's), None if there is none; Rejected if the key came with other content."""
     if idempotency_key:
         keyed = _one(Upload.objects.filter(owner=owner, idempotency_key=idempotency_key))
         if keyed is not None:

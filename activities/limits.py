@@ -8,8 +8,9 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Case, F, Q, Value, When
 
-from activities.models import Activity, Upload
+from activities.models import Activity, UploadWindow
 
 WINDOW = timedelta(minutes=1)
 #: What a client is told to wait when the queue of fresh work is full.
@@ -26,33 +27,48 @@ class Limited(Exception):
 
 
 def check(owner: AbstractBaseUser, *, now: datetime) -> None:
-    """Raise Limited if this owner uploads too fast or too much work is waiting."""
-    _check_rate(owner, now=now)
+    """Raise Limited if too much work is waiting or this owner uploads too fast; when
+    not, count this upload against the owner's rate."""
     _check_pending()
+    _take_rate(owner, now=now)
 
 
-def _check_rate(owner: AbstractBaseUser, *, now: datetime) -> None:
+def _take_rate(owner: AbstractBaseUser, *, now: datetime) -> None:
+    """Count one upload in the owner's current minute, or raise Limited. The window is
+    fixed: it starts at the first upload after the last one ended. Every request that
+    passes counts, whatever comes of it (a duplicate, a refused file)."""
     limit = settings.CAIRN_UPLOADS_PER_MINUTE
     if not limit:
         return
-    # The index upload_owner_recent makes this a short range scan.
-    recent = list(Upload.objects.filter(owner=owner, created_at__gt=now - WINDOW)
-                  .order_by("-created_at").values_list("created_at", flat=True)[:limit])
-    if len(recent) < limit:
+    UploadWindow.objects.get_or_create(owner_id=owner.pk, defaults={"started_at": now})
+    ended = Q(started_at__lte=now - WINDOW)
+    # Check and count in one statement: concurrent uploads queue on the row, and each
+    # sees the count the one before left.
+    counted = (UploadWindow.objects.filter(ended | Q(count__lt=limit), owner_id=owner.pk)
+               .update(started_at=Case(When(ended, then=Value(now)), default=F("started_at")),
+                       count=Case(When(ended, then=Value(1)), default=F("count") + 1)))
+    if counted:
         return
-    frees_at = recent[-1] + WINDOW  # when the oldest counted upload leaves the window
-    wait = max(1, math.ceil((frees_at - now).total_seconds()))
+    started = UploadWindow.objects.filter(owner_id=owner.pk).values_list(
+        "started_at", flat=True).get()
+    wait = max(1, math.ceil((started + WINDOW - now).total_seconds()))
     raise Limited(f"Too many uploads: at most {limit} a minute. Try again in {wait} s.",
                   code="RateLimited", retry_after_s=wait)
 
 
-def _check_pending() -> None:
+def pending_full() -> bool:
+    """Whether CAIRN_MAX_PENDING fresh activities wait for workers."""
     limit = settings.CAIRN_MAX_PENDING
     if not limit:
-        return
+        return False
     # Fresh work only (a version backfill must not refuse uploads); counting stops at the
     # limit, so this costs at most `limit` entries of the partial index activity_pending.
     waiting = Activity.objects.filter(needs_work=True, priority=Activity.Priority.FRESH)
-    if waiting.values("id")[:limit].count() >= limit:
+    return waiting.values("id")[:limit].count() >= limit
+
+
+def _check_pending() -> None:
+    limit = settings.CAIRN_MAX_PENDING
+    if pending_full():
         raise Limited(f"Cairn has {limit} uploads waiting to be processed; try again in "
                       f"{BUSY_RETRY_S} s.", code="Busy", retry_after_s=BUSY_RETRY_S)

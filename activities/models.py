@@ -71,6 +71,9 @@ class Upload(models.Model):
         indexes = [
             # An owner's uploads in the last minute (activities.limits), newest first.
             models.Index(fields=["owner", "-created_at"], name="upload_owner_recent"),
+            # Whether a stored archive is referred to (reconciler.orphans).
+            models.Index(fields=["file_name"], name="upload_archive_file",
+                         condition=~Q(file_name="")),
         ]
 
     def __str__(self) -> str:
@@ -173,6 +176,8 @@ class Activity(Leased):
             models.Index(fields=["owner", "-created_at"], name="activity_owner_recent"),
             # The same, in the order the activities happened.
             models.Index(fields=["owner", "-start_time"], name="activity_owner_started"),
+            # Whether a stored original is referred to (reconciler.orphans).
+            models.Index(fields=["file_name"], name="activity_file"),
         ]
 
     def __str__(self) -> str:
@@ -271,3 +276,35 @@ class ArchiveMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.status})"
+
+
+class UploadWindow(models.Model):
+    """A user's uploads in the current minute, for the rate limit (activities/limits.py):
+    one conditional UPDATE of this row both checks and counts, so concurrent uploads
+    cannot all slip under the limit."""
+
+    owner = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                 primary_key=True, related_name="+")
+    started_at = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.count} uploads since {self.started_at:%H:%M:%S}"
+
+
+class LoginFailure(models.Model):
+    """A failed sign-in, kept for the throttle's window (activities/logins.py)."""
+
+    username = models.CharField(max_length=150)
+    ip = models.GenericIPAddressField(null=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            # logins.wait_s: a user's, and an address's, recent failures.
+            models.Index(fields=["username", "at"], name="loginfailure_username"),
+            models.Index(fields=["ip", "at"], name="loginfailure_ip"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username} from {self.ip} at {self.at:%H:%M:%S}"

@@ -50,6 +50,8 @@ _SUMMARY_TYPES = {
     "start_time": {"type": ["string", "null"], "format": "date-time"},
     "distance_source": {"enum": ["device", "records", "gps", None]},
     "point_count": {"type": ["integer", "null"]}, "sessions": {"type": ["integer", "null"]},
+    "parts": {"type": ["integer", "null"], "minimum": 1,
+              "description": "Recordings more than 3 hours apart; null without timestamps."},
     "bbox": {"type": ["object", "null"], "properties": {
         k: {"type": "number"} for k in ("min_lat", "min_lon", "max_lat", "max_lon")}},
 }

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import os
 import tempfile
+from datetime import timedelta
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, default_storage
+from django.utils import timezone
 
 from core.errors import DeriveError
+
+#: A stored file no row refers to is deleted by the sweep once it is this old
+#: (reconciler/orphans.py): a file is stored before its row commits.
+ORPHAN_GRACE = timedelta(hours=1)
 
 
 class Unavailable(Exception):
@@ -63,8 +69,17 @@ def original_name(*, sha256: str, fmt: str, gzipped: bool) -> str:
 def save_original(data: bytes, *, name: str) -> None:
     """Store the bytes under `name` unless they are already there; returns once the store
     has them (Unavailable if it cannot say so)."""
-    if not default_storage.exists(name):
+    if not is_recent(name):
         default_storage.save(name, ContentFile(data))
+
+
+def is_recent(name: str) -> bool:
+    """Whether `name` is stored and young enough that the sweep leaves it alone until the
+    row about to refer to it commits. An older copy (an orphan the sweep may be deleting)
+    is stored again rather than trusted: a request has half the grace period to commit."""
+    if not default_storage.exists(name):
+        return False
+    return default_storage.get_modified_time(name) > timezone.now() - ORPHAN_GRACE / 2
 
 
 def read_original(name: str) -> bytes:

@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from django.views.generic import RedirectView
 
-from activities.views import api, health, pages
+from activities.views import api, health, login, pages
 
 urlpatterns = [
     path("api/v1/uploads", api.uploads, name="api-uploads"),
@@ -21,7 +21,7 @@ urlpatterns = [
          {"kind": "preview"}, name="api-preview"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", login.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("upload/", pages.upload_page, name="upload-page"),
     path("uploads/<id:upload_id>/", pages.upload_status, name="upload-status"),

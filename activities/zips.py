@@ -15,9 +15,10 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 
-from activities import ingest
+from activities import ingest, storage
 from activities.ingest import Accepted, Rejected
 from activities.models import Archive, Upload
+from core import zipdir
 from reconciler import clock, metrics, nudges
 
 log = structlog.get_logger(__name__)
@@ -55,18 +56,21 @@ def accept(handle: IO[bytes], *, owner: AbstractBaseUser, original_name: str = "
 
 def _accept(handle: IO[bytes], *, owner: AbstractBaseUser, original_name: str,
             idempotency_key: str | None, limited: bool) -> Accepted:
+    ingest.check_idempotency_key(idempotency_key)
     if limited:
         ingest.check_limits(owner)
     size, sha256 = _measure(handle)
     if size > max_archive_bytes():
         raise Rejected(f"The archive is larger than the {settings.CAIRN_ARCHIVE_MAX_MB} MB "
                        "limit.", code="TooLarge", status=413)
-    existing = Upload.objects.filter(owner=owner, sha256=sha256).first()
-    if existing is not None:  # re-uploading an archive imports nothing twice
-        return Accepted(upload=existing, activity=None, created=False)
+    # A repeated key or content answers as the first time, a key reused with other content
+    # is refused: all before anything is stored.
+    earlier = ingest.existing(owner, sha256=sha256, idempotency_key=idempotency_key)
+    if earlier is not None:  # re-uploading an archive imports nothing twice
+        return earlier
     members = _check(handle)
     name = f"archives/{sha256[:2]}/{sha256}.zip"
-    if not default_storage.exists(name):
+    if not storage.is_recent(name):
         handle.seek(0)
         default_storage.save(name, File(handle))
     try:
@@ -79,11 +83,12 @@ def _accept(handle: IO[bytes], *, owner: AbstractBaseUser, original_name: str,
             archive = Archive.objects.create(upload=upload, members_total=members, due_at=now,
                                              pending_since=now)
             transaction.on_commit(partial(nudges.send_archive, archive.id))
-    except IntegrityError:
-        existing = Upload.objects.filter(owner=owner, sha256=sha256).first()
-        if existing is None:
+    except IntegrityError:  # the same archive or key committed meanwhile (the sweep
+        # removes the stored archive if no row ever refers to it)
+        earlier = ingest.existing(owner, sha256=sha256, idempotency_key=idempotency_key)
+        if earlier is None:
             raise
-        return Accepted(upload=existing, activity=None, created=False)
+        return earlier
     log.info("archive.accepted", upload_id=upload.id, archive_id=archive.id, members=members,
              size_bytes=size)
     return Accepted(upload=upload, activity=None, created=True)
@@ -100,15 +105,28 @@ def _measure(handle: IO[bytes]) -> tuple[int, str]:
 
 
 def _check(handle: IO[bytes]) -> int:
-    """The number of files in the archive, from its central directory alone."""
+    """The number of files in the archive, from its central directory alone. The entries
+    are counted before zipfile lists them, and an archive whose entries share bytes or
+    that inflates past CAIRN_ARCHIVE_MAX_INFLATED_MB is refused."""
+    limit = settings.CAIRN_ARCHIVE_MAX_MEMBERS
     try:
-        with zipfile.ZipFile(handle) as archive:
+        entries = zipdir.entries(handle, limit=limit)
+        with zipfile.ZipFile(handle) as archive:  # what the expander will read
             members = sum(1 for info in archive.infolist() if not info.is_dir())
-    except (zipfile.BadZipFile, OSError, ValueError) as error:
+    except zipdir.TooMany as error:
+        raise Rejected(f"The archive holds at least {error.at_least} entries; the limit is "
+                       f"{limit}.", code="TooManyFiles", status=413) from None
+    except (zipdir.Damaged, zipfile.BadZipFile, OSError, ValueError) as error:
         raise Rejected(f"This zip archive is damaged and cannot be read ({error}).",
                        code="BadArchive", status=422) from None
-    if members > settings.CAIRN_ARCHIVE_MAX_MEMBERS:
-        raise Rejected(f"The archive holds {members} files; the limit is "
-                       f"{settings.CAIRN_ARCHIVE_MAX_MEMBERS}.", code="TooManyFiles",
+    shared = zipdir.overlapping(entries)
+    if shared is not None:
+        raise Rejected(f"Two entries of this archive share bytes (at offsets "
+                       f"{shared[0].offset} and {shared[1].offset}), as zip bombs do; it is "
+                       "refused.", code="BadArchive", status=422)
+    inflated_mb = sum(entry.size for entry in entries) / 2**20
+    if inflated_mb > settings.CAIRN_ARCHIVE_MAX_INFLATED_MB:
+        raise Rejected(f"The archive's files inflate to {inflated_mb:.0f} MB; the limit is "
+                       f"{settings.CAIRN_ARCHIVE_MAX_INFLATED_MB} MB.", code="TooLarge",
                        status=413)
     return members

@@ -42,22 +42,47 @@ def step_speeds(track: Track, *, segment: slice) -> tuple[np.ndarray, np.ndarray
     return dt, np.where(np.isnan(speed), _gps_speeds(track, segment=segment), speed)
 
 
-def moving_steps(track: Track) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+#: (index of each step's first point, its duration, its speed), over all segments.
+Steps = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def moving_steps(track: Track) -> Steps:
     """(index of each step's first point, its duration, its speed) over all segments.
 
-    The speed is `step_speeds`', NaN for a step across a pause (over GAP_S) or with no
-    duration: such a step says nothing about the speed at any moment of it.
+    The speed is `step_speeds`', NaN for a step across a pause (over GAP_S), with no
+    duration, or faster than geo.MAX_SPEED_MPS: such a step says nothing about the speed
+    at any moment of it (a glitch is left out, never averaged in).
     """
     firsts, durations, speeds = [], [], []
     for segment in track.segments():
         dt, speed = step_speeds(track, segment=segment)
         firsts.append(np.arange(segment.start, segment.stop - 1))
         durations.append(dt)
-        with np.errstate(invalid="ignore"):
-            speeds.append(np.where((dt > 0) & (dt <= GAP_S), speed, np.nan))
+        speeds.append(_judged(dt, speed))
     if not firsts:
         return np.empty(0, dtype=np.int64), np.empty(0), np.empty(0)
     return np.concatenate(firsts), np.concatenate(durations), np.concatenate(speeds)
+
+
+def held_steps(track: Track, *, steps: Steps | None = None) -> Steps:
+    """`moving_steps` with each known speed replaced by the speed held around it: the
+    median of the MAX_SPEED_STEPS known steps centred on it, within its segment.
+
+    The summary's top speed is the highest of these and the charts' speed profile is
+    drawn from them, so that the chart's peak and the summary's top speed are one value.
+    `steps` is `moving_steps(track)` when the caller has it already (GPS speeds are the
+    dearest part of a summary).
+    """
+    first, dt, speed = steps if steps is not None else moving_steps(track)
+    held = np.full(len(speed), np.nan)
+    start = 0
+    for segment in track.segments():  # moving_steps' order: n - 1 steps per segment
+        stop = start + segment.stop - segment.start - 1
+        known = np.flatnonzero(np.isfinite(speed[start:stop])) + start
+        if len(known):
+            held[known] = _rolling_median(speed[known], MAX_SPEED_STEPS)
+        start = stop
+    return first, dt, held
 
 
 def recording_s(track: Track) -> np.ndarray:
@@ -81,43 +106,39 @@ def recording_s(track: Track) -> np.ndarray:
     return active
 
 
-def segment_steps(track: Track) -> list[tuple[np.ndarray, np.ndarray]]:
-    """`step_speeds` of every segment: what moving time and top speed both read, worked
-    out once (GPS speeds are the dearest part of a summary)."""
-    return [step_speeds(track, segment=segment) for segment in track.segments()]
-
-
-def moving_time_s(track: Track, *,
-                  steps: list[tuple[np.ndarray, np.ndarray]] | None = None) -> float | None:
+def moving_time_s(track: Track, *, steps: Steps | None = None) -> float | None:
     """Seconds spent moving, from the points alone; None without timestamps.
 
     A step counts when it is no longer than GAP_S and not slower than STOP_SPEED_MPS; a
-    step whose speed cannot be known counts, as the recording was running. `steps` is
-    `segment_steps(track)` when the caller has it already.
+    step whose speed cannot be known (or a glitch's) counts, as the recording was
+    running. `steps` is `moving_steps(track)` when the caller has it already.
     """
     if not track.has("time"):
         return None
-    total = 0.0
-    for dt, speed in steps if steps is not None else segment_steps(track):
-        with np.errstate(invalid="ignore"):
-            moving = (dt > 0) & (dt <= GAP_S) & ~(speed < STOP_SPEED_MPS)
-        total += float(np.sum(dt[moving]))
-    return total
+    _, dt, speed = steps if steps is not None else moving_steps(track)
+    with np.errstate(invalid="ignore"):
+        moving = (dt > 0) & (dt <= GAP_S) & ~(speed < STOP_SPEED_MPS)
+    return float(np.sum(dt[moving]))
 
 
-def max_speed_mps(track: Track, *,
-                  steps: list[tuple[np.ndarray, np.ndarray]] | None = None) -> float | None:
-    """The highest speed held for MAX_SPEED_STEPS steps; None when no speed is known."""
-    best = None
-    for _, speed in steps if steps is not None else segment_steps(track):
-        speed = speed[np.isfinite(speed) & (speed <= geo.MAX_SPEED_MPS)]
-        if len(speed) == 0:
-            continue
-        window = min(MAX_SPEED_STEPS, len(speed))
-        held = np.median(np.lib.stride_tricks.sliding_window_view(speed, window), axis=1)
-        top = float(np.max(held))
-        best = top if best is None else max(best, top)
-    return best
+def max_speed_mps(track: Track, *, steps: Steps | None = None) -> float | None:
+    """The highest speed held for MAX_SPEED_STEPS steps (`held_steps`); None when no
+    speed is known."""
+    held = held_steps(track, steps=steps)[2]
+    return float(np.nanmax(held)) if np.isfinite(held).any() else None
+
+
+def _judged(dt: np.ndarray, speed: np.ndarray) -> np.ndarray:
+    """Step speeds with those that say nothing about a moment of motion made NaN."""
+    with np.errstate(invalid="ignore"):
+        return np.where((dt > 0) & (dt <= GAP_S) & (speed <= geo.MAX_SPEED_MPS), speed, np.nan)
+
+
+def _rolling_median(values: np.ndarray, window: int) -> np.ndarray:
+    """The median of the `window` values centred on each (shifted inwards at the ends)."""
+    window = min(window, len(values))
+    medians = np.median(np.lib.stride_tricks.sliding_window_view(values, window), axis=1)
+    return medians[np.clip(np.arange(len(values)) - window // 2, 0, len(medians) - 1)]
 
 
 def monotonic(time: np.ndarray) -> np.ndarray:

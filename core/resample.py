@@ -80,6 +80,18 @@ def bin_means(x: np.ndarray, values: np.ndarray, *, edges: np.ndarray,
         return np.where(count > 0, total / count, np.nan)
 
 
+def keep_peak(means: np.ndarray, x: np.ndarray, values: np.ndarray, *,
+              edges: np.ndarray) -> None:
+    """Put the highest of `values` (at a known x inside the edges) into its bin of `means`."""
+    with np.errstate(invalid="ignore"):
+        known = np.isfinite(x) & np.isfinite(values) & (x >= edges[0]) & (x <= edges[-1])
+    if not known.any():
+        return
+    top = np.flatnonzero(known)[np.argmax(values[known])]
+    index = np.clip(np.searchsorted(edges, x[top], side="right") - 1, 0, len(means) - 1)
+    means[index] = values[top]
+
+
 def span(values: np.ndarray) -> float:
     """Largest minus smallest finite value; 0 when there are none."""
     known = values[np.isfinite(values)]

@@ -8,7 +8,7 @@ from typing import TypedDict
 
 import numpy as np
 
-from core import elevation, geo, motion
+from core import elevation, geo, motion, parts
 from core.errors import DeriveError
 from core.track import Track
 
@@ -45,35 +45,38 @@ class Summary(TypedDict):
     avg_cadence: float | None
     point_count: int
     sessions: int
+    parts: int | None  # recordings more than parts.PART_GAP_S apart; None without times
     bbox: BBox | None
 
 
 def summarize(track: Track) -> Summary:
-    """Track -> its Summary; DeriveError (NoPoints) when the track holds nothing."""
+    """Track -> its Summary; DeriveError (NoPoints) when the track holds nothing.
+
+    Rules every summary keeps (tests/unit/test_summary_rules.py): moving time is at most
+    the elapsed time; the average speed is at most the top speed; no speed is over
+    geo.MAX_SPEED_MPS; without timestamps there are no times, speeds or start time; the
+    elapsed time is the sum of the parts' spans; the top speed and heart rate are the
+    peaks of the series the charts draw.
+    """
     if track.n == 0 or not (track.sessions or any(track.has(c) for c in track.columns)):
         raise DeriveError("This activity has no recorded points.", code="NoPoints",
                           permanent=True)
-    steps = _Steps(track)
     distance_m, distance_source = _distance(track)
-    elapsed_s = _elapsed_s(track)
-    moving_s = _moving_s(track, steps)
-    if moving_s is not None and elapsed_s is not None:
-        moving_s = min(moving_s, elapsed_s)  # a device can claim more timer than wall clock
     ascent_m, descent_m = _climb(track)
-    avg_speed = distance_m / moving_s if distance_m is not None and moving_s else None
     hr_avg, hr_max = _heart_rate(track)
+    times = _times(track, distance_m) if _is_timed(track) else _UNTIMED
     return {
         "sport": track.sport,
         "sub_sport": track.sub_sport,
-        "start_time": _start_time(track),
+        "start_time": times["start_time"],
         "distance_m": _round(distance_m, 1),
         "distance_source": distance_source,
-        "elapsed_s": _round(elapsed_s, 1),
-        "moving_s": _round(moving_s, 1),
+        "elapsed_s": _round(times["elapsed_s"], 1),
+        "moving_s": _round(times["moving_s"], 1),
         "ascent_m": _round(ascent_m, 1),
         "descent_m": _round(descent_m, 1),
-        "avg_speed_mps": _round(avg_speed, 3),
-        "max_speed_mps": _round(_max_speed(track, steps), 3),
+        "avg_speed_mps": _round(times["avg_speed_mps"], 3),
+        "max_speed_mps": _round(times["max_speed_mps"], 3),
         "avg_hr_bpm": _round(hr_avg, 1),
         "max_hr_bpm": _round(hr_max, 0),
         "avg_power_w": _round(_mean(track.power), 1),
@@ -81,8 +84,37 @@ def summarize(track: Track) -> Summary:
         "avg_cadence": _round(_mean(track.cadence[track.cadence > 0]), 1),
         "point_count": track.n,
         "sessions": len(track.sessions),
+        "parts": times["parts"],
         "bbox": _bbox(track),
     }
+
+
+_UNTIMED = dict.fromkeys(("start_time", "elapsed_s", "moving_s", "avg_speed_mps",
+                          "max_speed_mps", "parts"))
+
+
+def _is_timed(track: Track) -> bool:
+    """Whether the file says when it was recorded: point timestamps or a device's times."""
+    return track.has("time") or any(s.elapsed_s is not None for s in track.sessions)
+
+
+def _times(track: Track, distance_m: float | None) -> dict:
+    """Start, elapsed and moving time, speeds and parts of a track with timestamps."""
+    spans = _parts(track)
+    elapsed_s = parts.elapsed_s(spans)
+    steps = motion.moving_steps(track)  # once: moving time and both speeds read them
+    moving_s = _moving_s(track, steps)
+    if moving_s is not None and elapsed_s is not None:
+        moving_s = min(moving_s, elapsed_s)  # a device can claim more timer than wall clock
+    avg_speed = _avg_speed(track, steps, distance_m=distance_m, moving_s=moving_s)
+    max_speed = _max_speed(track, steps)
+    if avg_speed is not None and max_speed is not None:
+        # The device's distance over its timer can beat every speed its points held for
+        # a few steps (a 14-point file, a treadmill); the top speed is what was seen.
+        avg_speed = min(avg_speed, max_speed)
+    return {"start_time": _start_time(track), "elapsed_s": elapsed_s, "moving_s": moving_s,
+            "avg_speed_mps": avg_speed, "max_speed_mps": max_speed,
+            "parts": len([s for s in spans if s[1] > s[0]]) or (1 if spans else None)}
 
 
 def gps_distance_m(track: Track) -> float | None:
@@ -119,35 +151,23 @@ def _distance(track: Track) -> tuple[float | None, str | None]:
     return None, None
 
 
-def _elapsed_s(track: Track) -> float | None:
+def _parts(track: Track) -> list[tuple[float, float]]:
+    """(start, end) of each part: the device's sessions where each has its times, else the
+    points' (core.parts). A single session's elapsed time is the device's own."""
     sessions = track.sessions
     if len(sessions) == 1 and sessions[0].elapsed_s is not None:
-        return sessions[0].elapsed_s
+        start = sessions[0].start_time or 0.0
+        return [(start, start + sessions[0].elapsed_s)]
     if len(sessions) > 1 and all(s.start_time is not None and s.elapsed_s is not None
                                  for s in sessions):
-        start = min(s.start_time for s in sessions)
-        return max(s.start_time + s.elapsed_s for s in sessions) - start
-    times = track.time[np.isfinite(track.time)]
-    return float(np.max(times) - np.min(times)) if len(times) else None
+        return parts.merged([(s.start_time, s.start_time + s.elapsed_s) for s in sessions])
+    return parts.spans(track.time)
 
 
-class _Steps:
-    """The track's step speeds, worked out on first use and only then."""
-
-    def __init__(self, track: Track) -> None:
-        self.track = track
-        self._steps: list[tuple[np.ndarray, np.ndarray]] | None = None
-
-    def get(self) -> list[tuple[np.ndarray, np.ndarray]]:
-        if self._steps is None:
-            self._steps = motion.segment_steps(self.track)
-        return self._steps
-
-
-def _moving_s(track: Track, steps: _Steps) -> float | None:
+def _moving_s(track: Track, steps: motion.Steps) -> float | None:
     if track.sessions and all(s.timer_s is not None for s in track.sessions):
         return sum(s.timer_s for s in track.sessions)
-    return motion.moving_time_s(track, steps=steps.get()) if track.has("time") else None
+    return motion.moving_time_s(track, steps=steps)
 
 
 def _climb(track: Track) -> tuple[float | None, float | None]:
@@ -161,24 +181,51 @@ def _climb(track: Track) -> tuple[float | None, float | None]:
     return sum(up for up, _ in legs), sum(down for _, down in legs)
 
 
-def _max_speed(track: Track, steps: _Steps) -> float | None:
-    if track.sessions and all(s.max_speed_mps is not None for s in track.sessions):
+def _avg_speed(track: Track, steps: motion.Steps, *, distance_m: float | None,
+               moving_s: float | None) -> float | None:
+    """Distance over moving time; for points timed only in part (a file whose times were
+    stripped from some tracks), the time-weighted mean of the timed steps' speeds, as
+    the distance also covers points no moving time was counted for."""
+    if not moving_s:
+        return None
+    if track.sessions or not _is_partly_timed(track):
+        return distance_m / moving_s if distance_m is not None else None
+    _, dt, speed = steps
+    moving = np.isfinite(speed) & (speed >= motion.STOP_SPEED_MPS)
+    if not moving.any():
+        return None
+    return float(np.sum(speed[moving] * dt[moving]) / np.sum(dt[moving]))
+
+
+def _is_partly_timed(track: Track) -> bool:
+    placed = geo.valid_positions(track.lat, track.lon)
+    return bool(np.any(placed & np.isnan(track.time)))
+
+
+def _max_speed(track: Track, steps: motion.Steps) -> float | None:
+    """The top of the speed series the charts draw; the device's only where the points
+    give no speed at all."""
+    top = motion.max_speed_mps(track, steps=steps)
+    if top is None and track.sessions and all(s.max_speed_mps is not None
+                                              for s in track.sessions):
         return max(s.max_speed_mps for s in track.sessions)
-    return motion.max_speed_mps(track, steps=steps.get())
+    return top
 
 
 def _heart_rate(track: Track) -> tuple[float | None, float | None]:
-    """Device average and maximum when every session has them, else from the samples."""
+    """The device's average when every session has one, else the samples'; the maximum is
+    the samples' (the peak the chart draws), the device's only without samples."""
     sessions = track.sessions
     # A heart rate of 0 is a strap that lost contact (or was never worn), not a reading.
+    samples = track.hr[track.hr > 0]
+    average, top = _mean(samples), _max(samples)
     if sessions and all(s.avg_hr and s.max_hr for s in sessions):
         weights = [s.timer_s or s.elapsed_s or 0.0 for s in sessions]
         if sum(weights) <= 0:
             weights = [1.0] * len(sessions)
         average = sum(s.avg_hr * w for s, w in zip(sessions, weights, strict=True)) / sum(weights)
-        return average, max(s.max_hr for s in sessions)
-    samples = track.hr[track.hr > 0]
-    return _mean(samples), _max(samples)
+        top = max(s.max_hr for s in sessions) if top is None else top
+    return average, top
 
 
 def _start_time(track: Track) -> str | None:

@@ -11,7 +11,7 @@ import time
 import zipfile
 import zlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import PurePosixPath
 
 import structlog
@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
 
-from activities import ingest
+from activities import ingest, limits, storage
 from activities.models import Archive, ArchiveMember
 from core import fitpeek, sniff
 from reconciler import clock, leases
@@ -75,8 +75,20 @@ def expand(claim: ArchiveClaim, *, budget_s: float | None = None) -> str:
                         _finish(claim, done=False)
                         bound.info("archive.yielded", cursor=index)
                         return "yielded"
+                    if limits.pending_full():
+                        # An archive's files are uploads too: while CAIRN_MAX_PENDING fresh
+                        # activities wait, expanding pauses (pending, due later) as an
+                        # upload would be refused.
+                        _finish(claim, done=False, due_in_s=limits.BUSY_RETRY_S)
+                        bound.info("archive.paused", cursor=index, reason="Busy")
+                        return "yielded"
                     _record(claim, archive, index, members[index],
                             judge(zipped, members[index]))
+        except storage.Unavailable as error:
+            # The object store is away: resume later, as when busy; never failed for it.
+            _finish(claim, done=False, due_in_s=limits.BUSY_RETRY_S)
+            bound.warning("archive.storage_unavailable", error=str(error))
+            return "yielded"
         except (zipfile.BadZipFile, FileNotFoundError) as error:
             _finish(claim, done=True, code="BadArchive",
                     message=f"The archive cannot be read ({error}).")
@@ -158,13 +170,15 @@ def _record(claim: ArchiveClaim, archive: Archive, index: int, info: zipfile.Zip
         Archive.objects.filter(id=archive.id).update(cursor=index + 1)
 
 
-def _finish(claim: ArchiveClaim, *, done: bool, code: str = "", message: str = "") -> None:
-    """Hand the lease back: finished (expanded or failed), or to be resumed by the sweep."""
+def _finish(claim: ArchiveClaim, *, done: bool, code: str = "", message: str = "",
+            due_in_s: int = 0) -> None:
+    """Hand the lease back: finished (expanded or failed), or to be resumed by the sweep
+    (in `due_in_s` seconds)."""
     now = clock.now()
     with transaction.atomic():
         leases.hold_row(Archive, claim.archive_id, claim.token, now=now)
         fields = {"lease_token": None, "lease_owner": "", "lease_expires_at": None,
-                  "due_at": now}
+                  "due_at": now + timedelta(seconds=due_in_s)}
         if done:
             fields.update(needs_work=False, pending_since=None, expanded_at=now,
                           error_code=code, error_message=message)

@@ -1,4 +1,5 @@
-"""Pruning the reconciler's own records, at most once an hour per process."""
+"""Pruning the reconciler's own records, at most once an hour per process, and stored
+files no row refers to (reconciler/orphans.py), a folder a minute."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import datetime, timedelta
 
 import structlog
 
-from reconciler import tallies
+from reconciler import orphans, tallies
 from reconciler.models import Worker
 
 log = structlog.get_logger(__name__)
@@ -17,7 +18,9 @@ _last: dict[str, float] = {}
 
 
 def tidy(*, now: datetime) -> None:
-    """Drop tallies older than two days and workers not seen for a week."""
+    """Drop tallies older than two days and workers not seen for a week; delete orphaned
+    stored files."""
+    orphans.collect(now=now)
     if time.monotonic() - _last.get("tidy", -EVERY_S) < EVERY_S:
         return
     _last["tidy"] = time.monotonic()

@@ -161,6 +161,7 @@ def _derive(claim: Claim, deriver: Deriver, result: _Round) -> None:
         started = time.monotonic()
         value = deriver.derive(*_inputs(claim, deriver, result))
         data = deriver.codec.dumps(value)
+        value = deriver.codec.loads(data)
     result.values[deriver.name] = value
     result.unstored.append(_Output(deriver, Derived.Status.READY, data, None,
                                    _ms_since(started)))

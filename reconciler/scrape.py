@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import os
 
 from django.conf import settings
@@ -44,7 +45,9 @@ class DriftCollector:
 
 def metrics(request: HttpRequest) -> HttpResponse:
     token = settings.CAIRN_METRICS_TOKEN
-    if token and request.headers.get("Authorization", "") != f"Bearer {token}":
+    # In constant time: how long a wrong guess takes says nothing about the token.
+    if token and not hmac.compare_digest(request.headers.get("Authorization", "").encode(),
+                                         f"Bearer {token}".encode()):
         return HttpResponse("metrics need the configured bearer token\n", status=401,
                             content_type="text/plain")
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

@@ -22,11 +22,13 @@ CAIRN_DATA_DIR = Path(env_str("CAIRN_DATA_DIR", str(BASE_DIR / "var"))).resolve(
 CAIRN_MAX_UPLOAD_MB = env_int("CAIRN_MAX_UPLOAD_MB", 50, minimum=1)
 # A gzipped upload may inflate to this many times the upload limit before it is refused.
 CAIRN_MAX_INFLATE_RATIO = env_int("CAIRN_MAX_INFLATE_RATIO", 10, minimum=1)
-# Zip archives (account exports): their size, how many files, and how far one file may
-# inflate (its size over its compressed size) before it is refused as a zip bomb.
+# Zip archives (account exports): their size, how many entries, how far one file may
+# inflate (its size over its compressed size) before it is refused as a zip bomb, and how
+# far all its files may inflate together.
 CAIRN_ARCHIVE_MAX_MB = env_int("CAIRN_ARCHIVE_MAX_MB", 1024, minimum=1)
 CAIRN_ARCHIVE_MAX_MEMBERS = env_int("CAIRN_ARCHIVE_MAX_MEMBERS", 100_000, minimum=1)
 CAIRN_ARCHIVE_MAX_RATIO = env_int("CAIRN_ARCHIVE_MAX_RATIO", 100, minimum=1)
+CAIRN_ARCHIVE_MAX_INFLATED_MB = env_int("CAIRN_ARCHIVE_MAX_INFLATED_MB", 10_240, minimum=1)
 CAIRN_SWEEP_INTERVAL_S = env_int("CAIRN_SWEEP_INTERVAL_S", 60, minimum=1)
 CAIRN_LEASE_S = env_int("CAIRN_LEASE_S", 120, minimum=5)
 CAIRN_MAX_ATTEMPTS = env_int("CAIRN_MAX_ATTEMPTS", 5, minimum=1)
@@ -51,6 +53,11 @@ CAIRN_NUDGE_TIMEOUT_S = env_float("CAIRN_NUDGE_TIMEOUT_S", 0.5, minimum=0.05)
 # (DESIGN.md "Time"); "local": this process's clock (one host, or tests with frozen time).
 CAIRN_CLOCK = env_choice("CAIRN_CLOCK", "database", choices=("database", "local"))
 CAIRN_WORKERS = env_int("CAIRN_WORKERS", 2, minimum=1)
+# Failed sign-ins allowed per username, and per address, in 15 minutes (0: no limit).
+CAIRN_LOGIN_FAILURES = env_int("CAIRN_LOGIN_FAILURES", 10)
+# Behind a proxy: the header it puts the client's address in (e.g. X-Forwarded-For), so
+# that failed sign-ins are counted per client, not for the proxy's one address.
+CAIRN_CLIENT_IP_HEADER = env_str("CAIRN_CLIENT_IP_HEADER", "")
 # When set, /metrics answers only requests with "Authorization: Bearer <this>".
 CAIRN_METRICS_TOKEN = env_str("CAIRN_METRICS_TOKEN", "")
 
@@ -120,6 +127,7 @@ MIDDLEWARE = [
     "activities.middleware.RequestLogMiddleware",
     "activities.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "activities.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -146,6 +154,8 @@ TEMPLATES = [
         },
     },
 ]
+
+AUTHENTICATION_BACKENDS = ["activities.logins.ThrottledBackend"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -177,6 +187,12 @@ if CAIRN_STORAGE == "s3":
     STORAGES["default"] = {"BACKEND": "activities.objectstore.VerifiedS3Storage"}
 # Uploads above this size spill to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 4 * 2**20
+# A file is stopped at its limit while the body streams in (activities/bodylimit.py).
+FILE_UPLOAD_HANDLERS = [
+    "activities.bodylimit.LimitedFiles",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
@@ -186,6 +202,17 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# Behind TLS (README "Production"): cookies only over HTTPS, and HSTS. Off by default,
+# because the embedded set-up serves plain HTTP on localhost.
+CAIRN_SECURE_COOKIES = env_bool("CAIRN_SECURE_COOKIES", False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = CAIRN_SECURE_COOKIES
+SECURE_HSTS_SECONDS = env_int("CAIRN_HSTS_SECONDS", 0, minimum=0)
+# The header a TLS-terminating proxy sets to "https" (e.g. X-Forwarded-Proto), so that
+# Django knows the request was secure. Only behind a proxy that always sets or strips it.
+_proxy_ssl_header = env_str("CAIRN_PROXY_SSL_HEADER", "")
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
+    if _proxy_ssl_header else None)
 
 # --- django-q2: a nudge and a clock, never the guarantee (DESIGN.md) ----------------------
 

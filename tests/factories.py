@@ -42,6 +42,21 @@ def gpx(*, points: int = 60, start: datetime | None = None, step_s: int = 5,
     ).encode()
 
 
+def gzipped_gpx(*, inflated_mb: int) -> bytes:
+    """A GPX of `inflated_mb` MB (one point repeated) in a gzip of a few hundred kB, made a
+    megabyte at a time so that the test never holds the inflated text."""
+    import zlib
+
+    row = b'<trkpt lat="46.1" lon="14.1"><time>2026-01-01T10:00:00Z</time></trkpt>'
+    block = row * ((1 << 20) // len(row))
+    packer = zlib.compressobj(1, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    parts = [packer.compress(b'<?xml version="1.0"?><gpx version="1.1" creator="t">'
+                             b"<trk><trkseg>")]
+    parts += [packer.compress(block) for _ in range(inflated_mb)]
+    parts += [packer.compress(b"</trkseg></trk></gpx>"), packer.flush()]
+    return b"".join(parts)
+
+
 def fit(*, points: int = 600, step_s: int = 1, seed: int | None = None) -> bytes:
     """A FIT activity (records only) heading east at about 5 m/s; distinct per call."""
     import numpy as np

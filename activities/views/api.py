@@ -6,16 +6,14 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.core.files.uploadedfile import UploadedFile
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, UnreadablePostError
 from django.http.multipartparser import MultiPartParserError
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 
-from activities import ingest, openapi, serialize, tokens, zips
+from activities import bodylimit, ingest, openapi, serialize, tokens, zips
 from activities.models import Activity, Derived, Upload
 
-# Room for the multipart envelope around a file of the largest allowed size.
-_MULTIPART_SLACK = 64 * 1024
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 _csrf = CsrfViewMiddleware(lambda request: None)
 
@@ -54,8 +52,11 @@ def _authenticate(request: HttpRequest) -> JsonResponse | None:
     the request may go on."""
     header = request.headers.get("Authorization", "")
     if not header and request.user.is_authenticated:
-        # A session travels in a cookie, so writes need the CSRF token as forms do.
-        if request.method not in _SAFE_METHODS and _csrf.process_view(request, None, (), {}):
+        # A session travels in a cookie, so writes need the CSRF token as forms do; in
+        # the header only, so that no body is read before the request is allowed.
+        if request.method not in _SAFE_METHODS and (
+                not request.headers.get("X-CSRFToken")
+                or _csrf.process_view(request, None, (), {})):
             return api_error("CsrfFailed", "Send the CSRF token in the X-CSRFToken header.",
                              403)
         return None
@@ -70,18 +71,14 @@ def _authenticate(request: HttpRequest) -> JsonResponse | None:
 
 @api_view("POST")
 def uploads(request: HttpRequest) -> JsonResponse:
-    limit = max(ingest.max_upload_bytes(), zips.max_archive_bytes())
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    if length > limit + _MULTIPART_SLACK:  # refuse before reading the body
-        return api_error("TooLarge", f"The upload is larger than the "
-                         f"{limit // 2**20} MB limit.", 413)
+    if bodylimit.declared_too_large(request):  # refused before the body is read
+        return api_error("TooLarge", bodylimit.too_large_message(), 413)
     try:
         upload_file = request.FILES.get("file")
-    except MultiPartParserError as error:
+    except (MultiPartParserError, UnreadablePostError) as error:
         return api_error("BadRequest", f"The multipart body could not be read: {error}", 400)
+    if bodylimit.stopped(request):
+        return api_error("TooLarge", bodylimit.too_large_message(), 413)
     if upload_file is None:
         return api_error("BadRequest", "Send the activity file in a multipart field "
                          "named 'file'.", 400)

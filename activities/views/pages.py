@@ -12,10 +12,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import F, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
+from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from activities import display, ingest, serialize
+from activities import bodylimit, display, ingest, serialize
 from activities.models import Activity, Derived, Profile, Upload
 from activities.views import api
 
@@ -23,6 +25,7 @@ from activities.views import api
 PAGE_SIZE = 20
 #: Statuses after which an activity only changes when someone asks (reprocess, re-sync).
 SETTLED = {"ready", "failed", "dead"}
+_csrf = CsrfViewMiddleware(lambda request: None)
 
 
 def units_of(user) -> str:
@@ -31,11 +34,17 @@ def units_of(user) -> str:
     return chosen or Profile.Units.METRIC
 
 
+@csrf_exempt  # checked below, once the body may be read (CSRF's check reads it)
 @login_required
 @require_http_methods(["GET", "POST"])
 def upload_page(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
+        refusal = _refuse_before_reading(request)
+        if refusal is not None:
+            return refusal
         files = request.FILES.getlist("file")
+        if bodylimit.stopped(request):
+            return _too_large(request)
         if not files:
             messages.error(request, "Choose a FIT or GPX file to upload.")
         else:
@@ -52,6 +61,19 @@ def upload_page(request: HttpRequest) -> HttpResponse:
         "uploads": rows, "units": units_of(request.user),
         "max_mb": ingest.max_upload_bytes() // 2**20,
     })
+
+
+def _refuse_before_reading(request: HttpRequest) -> HttpResponse | None:
+    """A body too large for any file (413), from its head alone; then the CSRF check,
+    which reads the form."""
+    if bodylimit.declared_too_large(request):
+        return _too_large(request)
+    return _csrf.process_view(request, None, (), {})
+
+
+def _too_large(request: HttpRequest) -> HttpResponse:
+    return render(request, "activities/refused.html",
+                  {"message": bodylimit.too_large_message()}, status=413)
 
 
 def _upload_name(upload: Upload) -> str:

@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, JsonResponse, UnreadablePostError
+from django.http.multipartparser import MultiPartParserError
 from django.views.decorators.csrf import csrf_exempt
 
-from activities import ingest, strava, tokens, zips
+from activities import bodylimit, ingest, strava, tokens, zips
 from activities.models import Activity, Upload
 from activities.views.api import accept_upload
 
@@ -24,7 +25,8 @@ def fault(message: str, *, resource: str, field: str, code: str, status: int) ->
 
 
 def strava_view(*methods: str) -> Callable:
-    """Token from `access_token` (query or form) or a Bearer header; Strava's faults."""
+    """Token from a Bearer header or the `access_token` query parameter, checked before
+    anything reads the body (so not from a form field); Strava's faults."""
 
     def decorate(view: Callable) -> Callable:
         @csrf_exempt  # token-authenticated: no cookies, so no cross-site forgery
@@ -35,7 +37,7 @@ def strava_view(*methods: str) -> Callable:
                              code="invalid", status=405)
             scheme, _, bearer = request.headers.get("Authorization", "").partition(" ")
             token = (bearer.strip() if scheme.lower() == "bearer" else None) or \
-                request.GET.get("access_token") or request.POST.get("access_token", "")
+                request.GET.get("access_token", "")
             user = tokens.authenticate(token)
             if user is None:
                 return fault("Authorization Error", resource="Athlete",
@@ -52,9 +54,21 @@ def _field(request: HttpRequest, name: str) -> str:
     return request.POST.get(name) or request.GET.get(name) or ""
 
 
+def _too_large() -> JsonResponse:
+    return fault("Payload Too Large", resource="Upload", field="file",
+                 code=f"too large: {bodylimit.too_large_message()}", status=413)
+
+
 @strava_view("POST")
 def uploads(request: HttpRequest) -> JsonResponse:
-    upload_file = request.FILES.get("file")
+    if bodylimit.declared_too_large(request):  # refused before the body is read
+        return _too_large()
+    try:
+        upload_file = request.FILES.get("file")
+    except (MultiPartParserError, UnreadablePostError):  # the client stopped sending
+        upload_file = None
+    if bodylimit.stopped(request):
+        return _too_large()
     if upload_file is None:
         return fault("Bad Request", resource="Upload", field="file", code="empty", status=400)
     data_type = _field(request, "data_type").lower()
@@ -72,8 +86,14 @@ def uploads(request: HttpRequest) -> JsonResponse:
     try:
         accepted = accept_upload(upload_file, owner=request.user, details=details)
     except ingest.Rejected as error:
-        return fault("Bad Request", resource="Upload", field="file",
-                     code=f"{error.code}: {error}", status=400)
+        if error.retry_after_s is None:
+            return fault("Bad Request", resource="Upload", field="file",
+                         code=f"{error.code}: {error}", status=400)
+        # Over the rate or busy: as Strava says it, and as the v1 API does.
+        response = fault("Rate Limit Exceeded", resource="Application", field="rate limit",
+                         code=f"{error.code}: {error}", status=error.status)
+        response["Retry-After"] = str(error.retry_after_s)
+        return response
     error = None
     if not accepted.created and not accepted.replayed:
         # As Strava reports a duplicate: an error naming the existing activity.

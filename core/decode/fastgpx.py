@@ -56,7 +56,7 @@ def decode(content: bytes) -> Track:
         points = Points()
         return _track(_parse(text, found.span() if found else None, points, read=True),
                       points)
-    except Unsupported:
+    except (Unsupported, MemoryError):  # the reference needs more memory, not less
         raise
     except Exception as error:  # gpxpy would refuse the file: let the reference say how
         raise Unsupported(f"{type(error).__name__}: {error}") from error

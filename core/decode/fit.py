@@ -85,6 +85,8 @@ def decode(content: bytes) -> Track:
     except FitHeaderError as error:
         raise DecodeError(f"This FIT file has a corrupt header ({error}).",
                           code="CorruptFile") from None
+    except MemoryError:
+        raise  # not the file's corruption: the track deriver says so
     except Exception as error:  # fitparse lets struct, key and value errors through too
         raise DecodeError(f"This FIT file is corrupt and cannot be read "
                           f"({type(error).__name__}: {error}).", code="CorruptFile") from None

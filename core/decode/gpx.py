@@ -74,6 +74,8 @@ def _parse(content: bytes) -> gpxpy.gpx.GPX:
     except gpxpy.gpx.GPXException as error:
         raise DecodeError(f"This GPX file holds invalid values ({error}).",
                           code="CorruptFile") from None
+    except MemoryError:
+        raise  # not the file's corruption: the track deriver says so
     except Exception as error:  # gpxpy lets ValueError and friends through on odd input
         raise DecodeError(f"This GPX file cannot be read ({type(error).__name__}: {error}).",
                           code="CorruptFile") from None

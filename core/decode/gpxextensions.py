@@ -3,9 +3,13 @@
 gpx.py takes, per column, the first finite value among a point's extension elements of
 that lower-case local name, in document order. Extension blocks repeat a few shapes (the
 same tags, values aside), so a pattern learnt from each shape reads a whole batch in one
-regex pass; a batch of too many shapes is read tag by tag. The texts are ElementTree's
-given what gpxregex has checked (no entity reference, comment, CDATA section or
-processing instruction); they must be ASCII, where float() reads bytes as it reads str.
+regex pass; a batch of too many shapes, or holding a block of too many tags, is read tag
+by tag in one linear scan. A pattern's cost grows with its groups far faster than with the
+text (a block of 16,000 tags took 4 GB to match), so no pattern is learnt from a block of
+over _SHAPE_TAGS tags: whatever a file holds, memory stays linear in its size. The texts
+are ElementTree's given what gpxregex has checked (no entity reference, comment, CDATA
+section or processing instruction); they must be ASCII, where float() reads bytes as it
+reads str.
 """
 
 from __future__ import annotations
@@ -22,9 +26,12 @@ _COLUMN_OF = {name: "ext_speed" if column == "speed" else column
               for name, column in gpx._EXTENSION_COLUMNS.items()}
 _WANTED = ("hr", "cadence", "power", "ext_speed")
 _SHAPES = 4  # shapes learnt per file before reading tag by tag
+_SHAPE_TAGS = 32  # tags of a block a shape is learnt from (Garmin's have 3 to 10)
 # A tag in a block, or the separator between two points' blocks (NUL cannot occur in
 # XML). A start tag gives its name, "/" if empty, and the text up to the next tag.
-_TAG = re.compile(rb"""<([^\s/>!?][^\s/>]*)(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*"""
+# Possessive (*+): a greedy repeat of a group keeps every iteration for backtracking
+# (about 270 bytes each), a possessive one none.
+_TAG = re.compile(rb"""<([^\s/>!?][^\s/>]*)(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*+"""
                   rb"""\s*(/?)>([^<\x00]*)|\x00""")
 _TAGS = re.compile(rb"(<[^<>]*>)")
 _TEXT = rb"[^<\x00]*"  # a text run, within one block
@@ -62,6 +69,8 @@ def _shape(block: bytes) -> tuple[bytes, dict[str, list[int]], int] | None:
     """A block -> (pattern of blocks with its tags, column -> capture numbers of its
     candidate texts in document order, number of captures)."""
     if b'"' in block or b"'" in block:  # an attribute value could hold ">": no shape
+        return None
+    if block.count(b"<") > 2 * _SHAPE_TAGS:  # a start and an end tag each
         return None
     pattern, places, group = [_TEXT], {name: [] for name in _WANTED}, 0
     for tag in _TAGS.split(block)[1::2]:
@@ -109,7 +118,8 @@ def _one_by_one(blocks: list[bytes]) -> dict[str, np.ndarray]:
     found_all: dict[str, list[float]] = {name: [] for name in _WANTED}
     columns: dict[bytes, str] = {}
     found: dict[str, float] = {}
-    for name, empty, text in _TAG.findall(b"\x00".join(blocks) + b"\x00"):
+    for match in _TAG.finditer(b"\x00".join(blocks) + b"\x00"):  # not a list of every tag
+        name, empty, text = match.groups()
         if not name:  # the end of one point's block
             for column in _WANTED:
                 found_all[column].append(found.get(column, math.nan))

@@ -32,8 +32,8 @@ from core.decode.gpxfields import POINT_11, TRKPT_10, Points, floats, lenient_fl
 _TRKPT = re.compile(
     rb'<trkpt\s+lat="([^"<&]*)"\s+lon="([^"<&]*)"\s*>\s*'
     rb"(?:<ele>([^<&]*)</ele>\s*)?(?:<time>([^<&]*)</time>\s*)?"  # the usual two leaves
-    rb"((?:<[A-Za-z_][\w.-]*>[^<&]*</[A-Za-z_][\w.-]*>\s*)*)"  # other leaves, if any
-    rb"(?:<extensions>([^<&]*(?:<(?!/?extensions[\s>/])[^<&]*)*)</extensions>\s*)?</trkpt>")
+    rb"((?:<[A-Za-z_][\w.-]*>[^<&]*</[A-Za-z_][\w.-]*>\s*)*+)"  # other leaves, if any
+    rb"(?:<extensions>([^<&]*(?:<(?!/?extensions[\s>/])[^<&]*)*+)</extensions>\s*)?</trkpt>")
 _LEAF = re.compile(r"<([A-Za-z_][\w.-]*)>([^<&]*)</")
 _DEFAULT_NAMESPACE = re.compile(rb"xmlns\s*=")
 _STUB = b"<trkpt/>"

@@ -10,7 +10,10 @@ Output (JSON):
 where <profiles> are those the track has of "elevation_m", "speed_mps" or
 "pace_s_per_km", and "hr_bpm". Each x is the middle of a bin; each value is the mean of
 the bin's readings (speed weighted by time), interpolated for an empty bin between two
-readings of one segment, null where nothing is known.
+readings of one segment, null where nothing is known; the speed is the speed held over a
+few steps (motion.held_steps), and the bin holding the highest speed or heart rate shows
+that reading itself, so that a profile's peak is the summary's maximum
+(max_speed_mps, max_hr_bpm), never above or below it.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ PACE_SPORTS = re.compile(r"run|walk|hik|trek")
 def build_charts(track: Track) -> dict:
     """Track -> the charts JSON described in the module docstring."""
     pace = bool(PACE_SPORTS.search((track.sport or "").lower()))
-    steps = motion.moving_steps(track)
+    steps = motion.held_steps(track)
     return {
         "speed_kind": "pace" if pace else "speed",
         "by_distance": _profiles(track, steps, x=distance.along_m(track),
@@ -52,12 +55,12 @@ def _profiles(track: Track, steps: tuple[np.ndarray, np.ndarray, np.ndarray], *,
     segment = resample.segment_numbers(track.segment_starts, track.n)
     first, dt, speed = steps
     speed = _binned((x[first] + x[first + 1]) / 2, speed, edges=edges,
-                    segment=segment[first], weights=dt)
+                    segment=segment[first], weights=dt, peak=True)
     # A heart rate of 0 is a strap that lost contact, not a reading.
     hr = np.where(track.hr > 0, track.hr, np.nan)
     channels = {
         "elevation_m": (_binned(x, track.ele, edges=edges, segment=segment), 1),
-        "hr_bpm": (_binned(x, hr, edges=edges, segment=segment), 0),
+        "hr_bpm": (_binned(x, hr, edges=edges, segment=segment, peak=True), 0),
     }
     if pace:
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -74,19 +77,27 @@ def _profiles(track: Track, steps: tuple[np.ndarray, np.ndarray, np.ndarray], *,
 
 
 def _binned(x: np.ndarray, values: np.ndarray, *, edges: np.ndarray, segment: np.ndarray,
-            weights: np.ndarray | None = None) -> np.ndarray:
-    """Mean per bin; an empty bin between two readings of one segment is interpolated."""
+            weights: np.ndarray | None = None, peak: bool = False) -> np.ndarray:
+    """Mean per bin; an empty bin between two readings of one segment is interpolated.
+
+    With `peak`, the bin holding the highest reading shows that reading: a mean would
+    hide the peak the summary reports as the maximum.
+    """
     means = resample.bin_means(x, values, edges=edges, weights=weights)
     empty = np.isnan(means)
     if empty.any():
         centres = (edges[:-1] + edges[1:])[empty] / 2
         means[empty] = resample.interpolate(x, values, at=centres, segment=segment)
+    if peak:
+        resample.keep_peak(means, x, values, edges=edges)
     return means
 
 
 CHARTS = Deriver(
     name="charts",
-    version=1,
+    # 2: speed held over a few steps, glitches left out, and the peaks of speed and heart
+    # rate kept, as the summary's maxima; no speed without timestamps
+    version=2,
     needs=("track",),
     derive=build_charts,
 )

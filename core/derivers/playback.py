@@ -101,7 +101,7 @@ def _point_speeds(track: Track) -> np.ndarray:
 
 PLAYBACK = Deriver(
     name="playback",
-    version=1,
+    version=2,  # 2: a step faster than geo.MAX_SPEED_MPS is a glitch: no speed, not averaged
     needs=("track",),
     derive=build_playback,
 )

@@ -5,7 +5,9 @@ from core.summarize import summarize
 
 SUMMARY = Deriver(
     name="summary",
-    version=1,
+    # 2: plausible values only; elapsed time the sum of the parts' spans, and `parts`;
+    # no times or speeds without timestamps; top speed and heart rate are the charts' peaks
+    version=2,
     needs=("track",),
     derive=summarize,
 )

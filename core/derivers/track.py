@@ -1,18 +1,30 @@
 """The `track` deriver: decode the original file once into the compact Track form."""
 
-from core import decode, sniff
+from core import decode, plausible, sniff
 from core import track as tracks
 from core.derivers.base import Codec, DeriveError, Deriver
 
 # Ingest already refused files over the upload limit; this bound only keeps a stored
 # gzip from inflating without end.
 MAX_INFLATED_BYTES = 1 << 30
+OUT_OF_MEMORY = ("Reading this file needs more memory than a worker has, so Cairn cannot "
+                 "make a track of it; it is not retried.")
 
 
 def build_track(original: bytes) -> tracks.Track:
+    """The original's points, values no recording can hold left out (core.plausible)."""
+    try:
+        return _decode(original)
+    except MemoryError:
+        pass  # leaving this block drops the traceback and the frames that hold the memory
+    # Raised out here, so that it carries no reference to them (no __context__).
+    raise DeriveError(OUT_OF_MEMORY, code="OutOfMemory", permanent=True)
+
+
+def _decode(original: bytes) -> tracks.Track:
     try:
         fmt, content = sniff.unwrap(original, max_inflated=MAX_INFLATED_BYTES)
-        return decode.decode(content, fmt)
+        return plausible.clean(decode.decode(content, fmt))
     except (sniff.UnsupportedFile, sniff.TooLarge) as error:
         raise DeriveError(str(error), code="UnsupportedFile", permanent=True) from None
     except decode.DecodeError as error:
@@ -21,7 +33,7 @@ def build_track(original: bytes) -> tracks.Track:
 
 TRACK = Deriver(
     name="track",
-    version=1,
+    version=2,  # 2: values no recording can hold are dropped (core.plausible)
     needs=(),
     derive=build_track,
     codec=Codec(dumps=tracks.encode, loads=tracks.decode),

@@ -80,12 +80,16 @@ def open_page(chromium, live_server):
         contexts.append(context)
         page = context.new_page()
         page.on("pageerror", lambda error: errors.append(str(error)))
+        # Whatever the Content-Security-Policy blocks is an error too (Chromium reports
+        # it on the console, not as a page error).
+        page.on("console", lambda message: errors.append(message.text)
+                if "Content Security Policy" in message.text else None)
         return page
 
     yield make
     for context in contexts:
         context.close()
-    assert not errors, f"script errors on the pages: {errors}"
+    assert not errors, f"script errors or blocked content on the pages: {errors}"
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ owner-only; phone width and labels."""
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
@@ -47,7 +48,7 @@ def test_activity_page_draws_the_route_and_charts_and_plays_back(open_page, expe
     assert before["elapsed"] == "0:00"
     page.get_by_label("Speed").select_option("300")
     page.get_by_role("button", name="Play").click()
-    page.wait_for_function("document.getElementById('position').valueAsNumber > 40")
+    _wait_for(page, "document.getElementById('position').valueAsNumber > 40")
     page.get_by_role("button", name="Pause").click()
     played = page.evaluate(STATE)
     assert played["playing"] == "false"
@@ -84,7 +85,7 @@ def test_playback_is_operated_from_the_keyboard(open_page, expect, user, ready_r
     assert stepped["position"] == 5 and stepped["elapsed"] == "0:10"
     page.keyboard.press(" ")
     expect(page.locator("#play")).to_have_attribute("aria-pressed", "true")
-    page.wait_for_function("document.getElementById('position').valueAsNumber > 8")
+    _wait_for(page, "document.getElementById('position').valueAsNumber > 8")
     page.keyboard.press(" ")
     expect(page.locator("#play")).to_have_attribute("aria-pressed", "false")
     # The focused control shows it (the :focus-visible outline).
@@ -151,3 +152,12 @@ def test_pages_fit_a_phone_without_sideways_scrolling_and_label_their_inputs(
     preview = page.get_by_role("img", name="Route of Morning run")
     expect(preview).to_be_visible()
     assert preview.evaluate("img => img.complete && img.naturalWidth > 0")
+
+
+def _wait_for(page, expression: str, timeout_s: float = 20) -> None:
+    """Poll an expression from outside the page: wait_for_function evaluates it inside,
+    which the pages' Content-Security-Policy (no eval) refuses."""
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"timed out waiting for {expression}"
+        page.wait_for_timeout(50)

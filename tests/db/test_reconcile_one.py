@@ -2,8 +2,10 @@
 
 import json
 from datetime import timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -12,7 +14,7 @@ from freezegun import freeze_time
 from activities.models import Activity, Derived
 from core import derivers
 from core.derivers import DeriveError
-from reconciler import drift, leases, resync, sweep, tasks
+from reconciler import drift, inline, leases, resync, sweep, tasks
 from reconciler.models import Attempt
 from reconciler.reconcile import reconcile_one
 from tests import factories
@@ -64,22 +66,56 @@ def test_second_reconcile_of_a_ready_activity_performs_no_writes(upload):
     assert Attempt.objects.filter(activity=activity).count() == 1
 
 
-def test_nudge_path_and_sweep_path_produce_identical_derived_rows(upload, user):
-    data = factories.gpx(points=200)
-    with freeze_time(NOW):
-        by_nudge = upload(data).activity
-        tasks.nudge(by_nudge.id)
-    by_sweep_owner = type(user).objects.create_user("bob")
-    with freeze_time(NOW):
-        by_sweep = upload(data, owner=by_sweep_owner).activity
-        assert sweep.sweep_once(owner="sweeper").claimed == 1
+def _finely_recorded_gpx() -> bytes:
+    """A GPX finer than a stored track keeps (nanodegrees, millimetres, tenths of a
+    millisecond): a deriver fed the freshly decoded track would differ from a rebuild."""
+    points = "".join(
+        f'<trkpt lat="{46 + i * 1.23456789e-5:.9f}" lon="{14.5 + i * 7.6543211e-5:.9f}">'
+        f"<ele>{300 + 3.3333 * (i % 17):.4f}</ele>"
+        f"<time>2026-01-10T07:{i // 60:02d}:{i % 60:02d}.{(i * 1234) % 10000:04d}Z</time>"
+        "</trkpt>" for i in range(300))
+    return ('<?xml version="1.0"?><gpx version="1.1" creator="cairn-tests" '
+            'xmlns="http://www.topografix.com/GPX/1/1"><trk><type>cycling</type><trkseg>'
+            f"{points}</trkseg></trk></gpx>").encode()
+
+
+@pytest.mark.django_db(transaction=True)  # the inline fallback reconciles in a thread
+def test_every_path_and_a_rebuild_produce_identical_derived_rows(upload, user, tmp_path):
+    """Nudge, sweep, inline fallback, `import_activities --wait`, and a forced re-sync
+    of one deriver or of all: the same bytes for every output."""
+    data = _finely_recorded_gpx()
+    owners = {name: type(user).objects.create_user(name)
+              for name in ("nudge", "sweep", "inline", "command")}
+    by_path = {}
+    by_path["nudge"] = upload(data, owner=owners["nudge"]).activity
+    tasks.nudge(by_path["nudge"].id)
+    by_path["sweep"] = upload(data, owner=owners["sweep"]).activity
+    assert sweep.sweep_once(owner="sweeper").claimed == 1
+    by_path["inline"] = upload(data, owner=owners["inline"]).activity
+    assert inline.process(by_path["inline"].id, budget_s=60) == Attempt.Outcome.CONVERGED
+    (tmp_path / "ride.gpx").write_bytes(data)
+    [line] = call_command_lines("import_activities", str(tmp_path / "ride.gpx"),
+                                "--owner", "command", "--wait")
+    by_path["command"] = Activity.objects.get(id=line["activity_id"])
 
     def rows(activity):
         return {r.deriver: (r.version, r.status, bytes(r.data))
                 for r in Derived.objects.filter(activity=activity)}
 
-    assert rows(by_nudge) == rows(by_sweep)
-    assert len(rows(by_nudge)) == len(derivers.ALL)
+    first = rows(by_path["nudge"])
+    assert len(first) == len(derivers.ALL)
+    assert {path: rows(a) == first for path, a in by_path.items()} == dict.fromkeys(by_path, True)
+    for deriver in ("summary", None):  # one deriver, then all of them
+        resync.resync(Activity.objects.filter(id=by_path["nudge"].id), now=timezone.now(),
+                      deriver=deriver)
+        assert sweep.drain() == 1
+        assert rows(by_path["nudge"]) == first, deriver
+
+
+def call_command_lines(*args) -> list[dict]:
+    out = StringIO()
+    call_command(*args, stdout=out, stderr=StringIO())
+    return [json.loads(line) for line in out.getvalue().splitlines()]
 
 
 def test_corrupt_file_fails_at_once_with_a_readable_error_and_is_not_retried(upload):

@@ -2,7 +2,11 @@
 `failed` with a readable error; never a 500, never a crashed worker, never an expansion."""
 
 import gzip
+import os
 import random
+import resource
+import subprocess
+import sys
 import tracemalloc
 import zlib
 from pathlib import Path
@@ -10,10 +14,14 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from activities.models import Activity
+from activities import ingest
+from activities.models import Activity, Derived
+from core import track as track_codec
+from core.derivers import track as track_deriver
 from reconciler import sweep
 from reconciler.models import Attempt
 from tests import factories
+from tests.conftest import subprocess_env
 from tests.corpus import corpus_dir
 
 pytestmark = pytest.mark.django_db
@@ -143,3 +151,81 @@ def test_mangled_files_never_crash_a_worker_nor_answer_500(api):
             assert len(activity.error_message) > 15
     # Nothing was retried: every failure was recognised as the file's fault at once.
     assert not Attempt.objects.filter(outcome=Attempt.Outcome.RETRYING).exists()
+
+
+# --- Files that are small on the wire and costly to read -----------------------------------
+
+REPO = Path(__file__).resolve().parents[2]
+# A worker reconciling a small file peaks near 90 MB here; gpxpy reads the files below in
+# about 50 MB more. The ceiling leaves room for a slower allocator, and the old reader
+# went to 4 GB and more (the address-space cap turns that into a MemoryError instead).
+WORKER_CEILING_MB = 300
+WORKER_ADDRESS_SPACE = 2 << 30
+
+
+def _extensions_gpx(tags: str, *, points: int = 2) -> bytes:
+    rows = "".join(f'<trkpt lat="46.{i}" lon="14.0"><time>2026-01-01T10:00:{i:02d}Z</time>'
+                   f"<extensions>{tags}</extensions></trkpt>" for i in range(points))
+    return ('<?xml version="1.0"?><gpx version="1.1" creator="t" '
+            'xmlns="http://www.topografix.com/GPX/1/1"><trk><trkseg>'
+            f"{rows}</trkseg></trk></gpx>").encode()
+
+
+def _nested(depth: int, *, leaf: str = "1") -> str:
+    return ("".join(f"<n{i % 10}>" for i in range(depth)) + leaf
+            + "".join(f"</n{i % 10}>" for i in reversed(range(depth))))
+
+
+def _run_worker(*, address_space: int) -> tuple[int, int]:
+    """Run `reconcile --once` in a child under an address-space cap; (exit status, peak RSS
+    in MB), the peak read from the kernel's accounting of that child alone."""
+    def cap():
+        resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
+
+    child = subprocess.Popen([sys.executable, "manage.py", "reconcile", "--once"], cwd=REPO,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             env=subprocess_env(CAIRN_CLOCK="local"), preexec_fn=cap)
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    return child.returncode, usage.ru_maxrss >> 10  # kB on Linux
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("tags", [
+    # The finding's file: 16,000 distinct tags side by side (a 4 GB pattern before).
+    "".join(f"<t{i}>1</t{i}>" for i in range(16_000)),
+    # 100,000 nested tags (past 22 GB before).
+    _nested(100_000),
+    # Wide and deep: 300 side by side, each 300 deep, the heart rate at the very end.
+    "".join(_nested(300) for _ in range(300)) + "<hr>150</hr>",
+], ids=["16000-flat", "100000-nested", "300-wide-300-deep"])
+def test_tag_heavy_extensions_keep_a_real_worker_small(user, tags):
+    data = _extensions_gpx(tags)
+    activity = ingest.accept(data, owner=user, original_name="heavy.gpx").activity
+    status, peak_mb = _run_worker(address_space=WORKER_ADDRESS_SPACE)
+    assert status == 0
+    assert peak_mb < WORKER_CEILING_MB, f"worker peaked at {peak_mb} MB for {len(data)} bytes"
+    activity.refresh_from_db()
+    assert activity.status == Activity.Status.READY  # as gpxpy reads it: two points
+    track = Derived.objects.get(activity=activity, deriver="track")
+    hr = track_codec.decode(bytes(track.data)).columns["hr"]
+    assert len(hr) == 2
+    if "<hr>" in tags:
+        assert list(hr) == [150.0, 150.0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_file_too_big_for_the_workers_memory_fails_at_once_with_a_sentence(user, settings):
+    # 300 MB of text under a 700 MB address space (the worker's own is about 330 MB):
+    # reading it raises MemoryError somewhere in the decoders.
+    activity = ingest.accept(factories.gzipped_gpx(inflated_mb=300), owner=user,
+                             original_name="huge.gpx.gz").activity
+    status, _ = _run_worker(address_space=700 << 20)
+    assert status == 0
+    activity.refresh_from_db()
+    assert activity.status == Activity.Status.FAILED
+    assert activity.error_code == "OutOfMemory"
+    assert activity.error_message == track_deriver.OUT_OF_MEMORY
+    assert not activity.needs_work  # failed for good, not waiting for a retry
+    outcomes = list(Attempt.objects.filter(activity=activity).values_list("outcome", flat=True))
+    assert outcomes == [Attempt.Outcome.FAILED]

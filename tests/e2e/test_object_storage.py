@@ -14,10 +14,10 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
-from activities import storage
+from activities import storage, zips
 from activities.models import Activity, Upload
 from core.errors import DeriveError
-from reconciler import leases
+from reconciler import expand, leases, orphans
 from reconciler.models import Attempt
 from reconciler.reconcile import reconcile_one
 from tests import factories, seaweed
@@ -188,3 +188,24 @@ def test_housekeeping_can_list_date_and_delete_stored_files(s3_store):
     default_storage.delete(names[0])  # already gone: not an error
     assert not default_storage.exists(names[0])
     assert sorted(default_storage.listdir("originals/ab")[1]) == ["ab1.gpx", "ab2.gpx"]
+
+
+def test_archives_and_housekeeping_wait_while_the_store_is_down(user, faulty_store, tmp_path):
+    members = [("a.gpx", factories.gpx(points=36)), ("b.gpx", factories.gpx(points=37))]
+    path = tmp_path / "export.zip"
+    path.write_bytes(factories.archive(members))
+    with open(path, "rb") as handle:
+        archive = zips.accept(handle, owner=user).upload.archive
+    faulty_store.stop()
+    assert orphans.collect(now=timezone.now(), force=True) == 0  # skipped, not raised
+    claim = expand.claim(limit=1, now=timezone.now(), owner="w-1")[0]
+    assert expand.expand(claim) == "yielded"
+    archive.refresh_from_db()
+    assert archive.needs_work and not archive.error_code
+
+    faulty_store.start()
+    archive.due_at = timezone.now()
+    archive.save(update_fields=["due_at"])
+    claim = expand.claim(limit=1, now=timezone.now(), owner="w-1")[0]
+    assert expand.expand(claim) == "expanded"
+    assert Activity.objects.filter(upload=archive.upload).count() == 2

@@ -23,13 +23,15 @@ def _post(client, data, **params):
                                            **params})
 
 
-def test_token_as_access_token_in_the_query_or_the_form(token):
+def test_token_as_access_token_in_the_query_not_in_the_body(token):
     query = Client().post(f"/api/v3/uploads?access_token={token}&data_type=gpx",
                           {"file": SimpleUploadedFile("a.gpx", factories.gpx())})
     assert query.status_code == 201
+    # The token is checked before the body is read, so a form field cannot carry it.
     form = _post(Client(), factories.gpx(), access_token=token, data_type="gpx")
-    assert form.status_code == 201
-    refused = _post(Client(), factories.gpx(), access_token="nope")
+    assert form.status_code == 401
+    refused = Client().post("/api/v3/uploads?access_token=nope",
+                            {"file": SimpleUploadedFile("a.gpx", factories.gpx())})
     assert refused.status_code == 401
     assert refused.json() == {"message": "Authorization Error", "errors": [
         {"resource": "Athlete", "field": "access_token", "code": "invalid"}]}
@@ -87,3 +89,13 @@ def test_tcx_is_refused_with_a_strava_fault(token):
 ])
 def test_sport_types(sport, sub_sport, expected):
     assert strava.sport_type(sport, sub_sport) == expected
+
+
+def test_over_the_rate_is_429_with_retry_after_as_in_v1(token, settings):
+    settings.CAIRN_UPLOADS_PER_MINUTE = 1
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert _post(client, factories.gpx()).status_code == 201
+    refused = _post(client, factories.gpx(points=61))
+    assert refused.status_code == 429
+    assert int(refused["Retry-After"]) >= 1
+    assert refused.json()["errors"][0]["code"].startswith("RateLimited")

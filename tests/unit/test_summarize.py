@@ -17,7 +17,7 @@ ONE_DEGREE_M = 2 * math.pi * 6_371_008.8 / 360
 KEYS = {"sport", "sub_sport", "start_time", "distance_m", "distance_source", "elapsed_s",
         "moving_s", "ascent_m", "descent_m", "avg_speed_mps", "max_speed_mps", "avg_hr_bpm",
         "max_hr_bpm", "avg_power_w", "max_power_w", "avg_cadence", "point_count", "sessions",
-        "bbox"}
+        "parts", "bbox"}
 
 
 def run(n: int = 101, *, fmt: str = "gpx", sessions=(), segment_starts=(0,), **columns) -> Track:
@@ -40,14 +40,28 @@ def test_summary_is_strict_json():
 def test_device_totals_win_over_the_points():
     session = Session(sport="running", start_time=T0, elapsed_s=130.0, timer_s=120.0,
                       distance_m=1234.5, ascent_m=12.0, descent_m=10.0, avg_hr=150.0,
-                      max_hr=171.0, max_speed_mps=4.5)
-    summary = summaries.summarize(run(fmt="fit", sessions=[session], hr=np.full(101, 100.0)))
+                      max_hr=171.0, max_speed_mps=12.5)
+    # Points without positions or heart rate: the maxima can only be the device's.
+    track = run(fmt="fit", sessions=[session], lat=np.full(101, np.nan),
+                lon=np.full(101, np.nan))
+    summary = summaries.summarize(track)
     assert summary["distance_m"] == 1234.5 and summary["distance_source"] == "device"
     assert (summary["elapsed_s"], summary["moving_s"]) == (130.0, 120.0)
     assert (summary["ascent_m"], summary["descent_m"]) == (12.0, 10.0)
     assert (summary["avg_hr_bpm"], summary["max_hr_bpm"]) == (150.0, 171)
-    assert summary["max_speed_mps"] == 4.5
+    assert summary["max_speed_mps"] == 12.5
     assert summary["avg_speed_mps"] == pytest.approx(1234.5 / 120.0, abs=1e-3)
+
+
+def test_maxima_are_the_points_peaks_where_the_points_have_them():
+    # The charts draw the points: their peak and the summary's maximum must be one value.
+    session = Session(start_time=T0, elapsed_s=100.0, timer_s=100.0, distance_m=1000.0,
+                      avg_hr=140.0, max_hr=171.0, max_speed_mps=30.0)
+    hr = np.full(101, 140.0)
+    hr[50] = 165.0
+    summary = summaries.summarize(run(fmt="fit", sessions=[session], hr=hr))
+    assert summary["max_hr_bpm"] == 165
+    assert summary["max_speed_mps"] == pytest.approx(ONE_DEGREE_M * 1e-4, rel=1e-3)
 
 
 def test_distance_from_the_device_column_when_sessions_lack_it():

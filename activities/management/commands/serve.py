@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 import secrets
 import shutil
@@ -10,13 +12,20 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import IO
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from activities import tokens
+from settings import webserver
+
+#: In the data folder: held (flock) by the running `serve` and its children, so a second
+#: `serve` on the same folder stops before it touches anything. The kernel releases it
+#: when the last of them dies, so a crash never blocks the next start.
+LOCK_NAME = "serve.lock"
 
 
 class Command(BaseCommand):
@@ -29,18 +38,20 @@ class Command(BaseCommand):
         parser.add_argument("--web-workers", type=int, default=2)
 
     def handle(self, *args, host, port, web_workers, **options):
+        lock = self.lock(host=host, port=port)
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         self.first_user()
         python = sys.executable
         manage = str(settings.BASE_DIR / "manage.py")
         env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": self.metrics_dir()}
+        # The children inherit the lock: while any of them runs, the folder is in use.
         children = [
-            subprocess.Popen([python, "-m", "gunicorn", "settings.wsgi", "--bind",
-                              f"{host}:{port}", "--workers", str(web_workers),
-                              "--access-logfile", "-", "--graceful-timeout", "10"],
-                             cwd=settings.BASE_DIR, env=env),
-            subprocess.Popen([python, manage, "qcluster"], cwd=settings.BASE_DIR, env=env),
+            subprocess.Popen(webserver.gunicorn_command(host=host, port=port,
+                                                        workers=web_workers),
+                             cwd=settings.BASE_DIR, env=env, pass_fds=[lock.fileno()]),
+            subprocess.Popen([python, manage, "qcluster"], cwd=settings.BASE_DIR, env=env,
+                             pass_fds=[lock.fileno()]),
         ]
         self.stdout.write(self.style.SUCCESS(
             f"Cairn is running at http://{host}:{port}/  (data in {settings.CAIRN_DATA_DIR}; "
@@ -64,6 +75,30 @@ class Command(BaseCommand):
         failed = [c for c in children if c.returncode not in (0, -signal.SIGTERM, None)]
         if failed and not stopping:
             sys.exit(1)
+
+    def lock(self, *, host: str, port: int) -> IO[str]:
+        """Take the data folder, or stop with who holds it: a second `serve` there would
+        empty the first one's metrics folder and share its database unannounced."""
+        folder = settings.CAIRN_DATA_DIR
+        folder.mkdir(parents=True, exist_ok=True)
+        handle = open(folder / LOCK_NAME, "a+")  # noqa: SIM115 (held until the process ends)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            try:
+                holder = json.loads(handle.read())
+                where = f"pid {holder['pid']}, http://{holder['host']}:{holder['port']}/"
+            except (ValueError, KeyError, TypeError):
+                where = "starting up"
+            raise CommandError(f"Cairn is already running on the data folder {folder} "
+                               f"({where}). Stop it first, or give this one another "
+                               "CAIRN_DATA_DIR.") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(json.dumps({"pid": os.getpid(), "host": host, "port": port}))
+        handle.flush()
+        return handle
 
     def metrics_dir(self) -> str:
         """Where every process writes its Prometheus counters (emptied at each start, as

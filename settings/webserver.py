@@ -1,0 +1,146 @@
+"""The web server `serve` runs: gunicorn with a threaded worker that lets no slow client
+hold a thread, and an access log that never shows a token.
+
+Why this worker (measured, README "Production"): gunicorn's sync worker gives each
+connection a whole process until the request head has arrived, so two sockets sending
+a header line now and then stopped a two-worker Cairn for the 30 s worker timeout. The
+stock gthread worker only moves the wait to a thread (and a stalled head then holds it
+for good, as its heartbeat keeps running). waitress or an ASGI server would buffer the
+head, but also the whole body before Django sees the request, so a 300 MB body would be
+read before its 401. This worker reads each request head in the event loop, without a
+thread, and hands the connection to the thread pool only once the head is complete (or
+too large, for the parser to refuse); a head that takes longer than HEAD_TIMEOUT_S is
+dropped. Bodies are read by the application, after it has checked the token and the
+size, with an idle timeout per read.
+"""
+
+from __future__ import annotations
+
+import errno
+import re
+import selectors
+import sys
+import time
+from collections import deque
+from functools import partial
+
+from gunicorn.glogging import Logger
+from gunicorn.workers.gthread import TConn, ThreadWorker
+
+#: A request head (request line and headers) must arrive whole within this long.
+HEAD_TIMEOUT_S = 10.0
+#: gunicorn refuses heads past its own limits (8 KB lines, 100 fields); this is where the
+#: loop stops buffering and lets the parser say so.
+MAX_HEAD_BYTES = 64 * 1024
+#: A body read that waits longer than this for the next bytes gives up.
+BODY_IDLE_TIMEOUT_S = 30.0
+#: Threads per web process: requests served at once (slow heads cost none).
+THREADS = 8
+
+_END_OF_HEAD = b"\r\n\r\n"
+
+
+class HeadBufferingWorker(ThreadWorker):
+    """gthread, but a connection reaches a thread only with a complete request head."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.heads: deque[TConn] = deque()  # waiting for their head, oldest first
+
+    def accept(self, listener):
+        try:
+            client_sock, client_addr = listener.accept()
+        except OSError as error:
+            if error.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
+                raise
+            return
+        self.nr_conns += 1
+        self._await_head(TConn(self.cfg, client_sock, client_addr, listener.getsockname()))
+
+    def on_client_socket_readable(self, conn, client):
+        # A kept-alive connection's next request is buffered the same way.
+        self.poller.unregister(client)
+        self.keepalived_conns.remove(conn)
+        self._await_head(conn)
+
+    def _await_head(self, conn: TConn) -> None:
+        conn.sock.setblocking(False)
+        conn.head = b""
+        conn.head_deadline = time.monotonic() + HEAD_TIMEOUT_S
+        self.heads.append(conn)
+        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._read_head, conn))
+
+    def _read_head(self, conn: TConn, client) -> None:
+        try:
+            data = client.recv(MAX_HEAD_BYTES)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        if not data:  # the client went away
+            self._drop(conn)
+            return
+        conn.head += data
+        if _END_OF_HEAD in conn.head or len(conn.head) >= MAX_HEAD_BYTES:
+            self.poller.unregister(client)
+            self.heads.remove(conn)
+            self.enqueue_req(conn)
+
+    def _drop(self, conn: TConn) -> None:
+        self.heads.remove(conn)
+        try:
+            self.poller.unregister(conn.sock)
+        except (OSError, KeyError, ValueError):
+            pass
+        self.nr_conns -= 1
+        conn.close()
+
+    def murder_pending(self):
+        super().murder_pending()
+        now = time.monotonic()
+        while self.heads and self.heads[0].head_deadline <= now:
+            self._drop(self.heads[0])
+
+    def handle(self, conn):
+        head = getattr(conn, "head", None)
+        if head is not None:
+            conn.head = None
+            conn.data_ready = True  # no wait for data in the thread: the head is here
+            conn.sock.setblocking(True)
+            conn.init()
+            conn.parser.unreader.unread(head)
+        return super().handle(conn)
+
+    def handle_request(self, req, conn):
+        # The head is parsed; what the application reads next is the body.
+        conn.sock.settimeout(BODY_IDLE_TIMEOUT_S)
+        return super().handle_request(req, conn)
+
+
+_TOKEN = re.compile(r"(access_token=)[^&\s]*", re.IGNORECASE)
+
+
+def redact(text: str) -> str:
+    """A request line or query string with any access_token's value hidden."""
+    return _TOKEN.sub(r"\1[redacted]", text)
+
+
+class RedactingLogger(Logger):
+    """gunicorn's logger, with `access_token=` (Strava clients send it in the URL)
+    hidden in the access log."""
+
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        for key in ("r", "q"):
+            if atoms.get(key):
+                atoms[key] = redact(atoms[key])
+        return atoms
+
+
+def gunicorn_command(*, host: str, port: int, workers: int) -> list[str]:
+    """The web server command of `serve` (tests start exactly this)."""
+    return [sys.executable, "-m", "gunicorn", "settings.wsgi", "--bind", f"{host}:{port}",
+            "--workers", str(workers), "--threads", str(THREADS),
+            "--worker-class", "settings.webserver.HeadBufferingWorker",
+            "--logger-class", "settings.webserver.RedactingLogger",
+            "--access-logfile", "-", "--graceful-timeout", "10"]

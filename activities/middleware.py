@@ -1,5 +1,5 @@
-"""Request ids on every log line of a request, 503 (not 500) while the database is away,
-and a Content-Security-Policy on every page."""
+"""Request ids on every log line of a request, 503 (not 500) while the database or the
+store of originals is away, and a Content-Security-Policy on every page."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import uuid
 import structlog
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
+
+from activities import storage
 
 log = structlog.get_logger("cairn.request")
 
@@ -39,7 +41,8 @@ class RequestLogMiddleware:
 
 
 class DatabaseUnavailableMiddleware:
-    """The database is down or restarting: answer 503 with Retry-After, not a 500.
+    """The database or the store of originals is down or restarting: answer 503 with
+    Retry-After, not a 500.
 
     The upload was not acknowledged, so a client that retries (with the same
     Idempotency-Key) loses nothing and duplicates nothing.
@@ -54,12 +57,21 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if not isinstance(exception, (OperationalError, InterfaceError)):
+        if isinstance(exception, storage.Unavailable):
+            # The store of originals (an object store that is down): nothing was committed.
+            log.warning("request.storage_unavailable", path=request.path,
+                        error=str(exception))
+            code = exception.code
+            message = "The file store is unavailable; try again in a few seconds."
+        elif isinstance(exception, (OperationalError, InterfaceError)):
+            log.warning("request.database_unavailable", path=request.path,
+                        error=str(exception))
+            code = "Unavailable"
+            message = "The database is unavailable; try again in a few seconds."
+        else:
             return None
-        log.warning("request.database_unavailable", path=request.path, error=str(exception))
-        message = "The database is unavailable; try again in a few seconds."
         if request.path.startswith("/api/"):
-            response = JsonResponse({"error": {"code": "Unavailable", "message": message}},
+            response = JsonResponse({"error": {"code": code, "message": message}},
                                     status=503)
         else:
             response = HttpResponse(message, status=503, content_type="text/plain")

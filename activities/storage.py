@@ -10,9 +10,20 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.utils import timezone
 
+from core.errors import DeriveError
+
 #: A stored file no row refers to is deleted by the sweep once it is this old
 #: (reconciler/orphans.py): a file is stored before its row commits.
 ORPHAN_GRACE = timedelta(hours=1)
+
+
+class Unavailable(Exception):
+    """The store of originals cannot be reached or failed (an object store that is down):
+    nothing was stored or read, and trying again later may work. An upload answers 503
+    StorageUnavailable with Retry-After; a worker's read is retried with backoff."""
+
+    code = "StorageUnavailable"
+    retry_after_s = 5
 
 
 class DurableFileSystemStorage(FileSystemStorage):
@@ -56,7 +67,8 @@ def original_name(*, sha256: str, fmt: str, gzipped: bool) -> str:
 
 
 def save_original(data: bytes, *, name: str) -> None:
-    """Store the bytes under `name` unless they are already there."""
+    """Store the bytes under `name` unless they are already there; returns once the store
+    has them (Unavailable if it cannot say so)."""
     if not is_recent(name):
         default_storage.save(name, ContentFile(data))
 
@@ -71,5 +83,16 @@ def is_recent(name: str) -> bool:
 
 
 def read_original(name: str) -> bytes:
-    with default_storage.open(name, "rb") as handle:
-        return handle.read()
+    """The original's bytes; a missing original is a permanent failure (it was deleted
+    behind Cairn's back: only a new upload brings it back), a store that fails a transient
+    one."""
+    try:
+        with default_storage.open(name, "rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        raise DeriveError("The original file is missing from storage (it was deleted or "
+                          "lost outside Cairn); upload the file again.",
+                          code="OriginalMissing", permanent=True) from None
+    except Unavailable as error:
+        raise DeriveError(f"The original file could not be read: {error} It will be "
+                          "retried.", code="StorageUnavailable", permanent=False) from error

@@ -4,20 +4,28 @@ posting ~100 KB FIT files for 30 s, each run alternating floor and upload.
 
 Production defaults otherwise: info logs, multiprocess metrics, the nudge to Redis, the
 original fsync'd before the row commits. No worker runs, so that processing does not take
-the cores from the web: this measures the acknowledgement alone."""
+the cores from the web: this measures the acknowledgement alone.
+
+Then the stores of originals side by side, at 8 clients: the filesystem (fsync'd) and an
+S3 object store (a SeaweedFS started here on loopback: a verified PUT and a HEAD per new
+file), two sites up at once, their loads alternating."""
 
 from __future__ import annotations
 
 import itertools
 import json
+import shutil
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import redis
 
 from bench.floor import TABLE_SQL
 from bench.harness import REPO, Figure, Site, percentile
 from tests.ports import free_port
+from tests.seaweed import Weed
 
 REDIS_URL = "redis://127.0.0.1:6379/7"  # a database of its own, emptied after
 
@@ -46,19 +54,62 @@ def run(*, quick: bool) -> list[Figure]:
     acknowledged = sum(len(r["latencies_ms"]) for r in [warm["upload"], *results["upload"]])
     if stored != acknowledged:  # every file is distinct: each acknowledgement is a new row
         raise RuntimeError(f"{acknowledged} uploads acknowledged but {stored} stored")
-    return _figures(results)
+    return _figures(results) + _stores(seconds=seconds, runs=runs)
+
+
+STORE_CLIENTS = 8
+
+
+def _stores(*, seconds: float, runs: int) -> list[Figure]:
+    """Upload acknowledgement with originals on the filesystem and on S3, at 8 clients."""
+    weed = Weed(Path(tempfile.mkdtemp(prefix="cairn-bench-weed-"))).start()
+    sites: dict[str, tuple[Site, int]] = {}
+    results: dict[str, list[dict]] = {"fs": [], "s3": []}
+    try:
+        for store in results:
+            env = {"CAIRN_BROKER": "redis", "REDIS_URL": REDIS_URL, "CAIRN_LOG_LEVEL": "info",
+                   **(weed.env(prefix=f"bench-{store}") if store == "s3" else {})}
+            site, port = Site(f"ack_{store}", extra_env=env), free_port()
+            sites[store] = (site, port)
+            site.web(port, workers=2)
+        for site, port in sites.values():  # warm-up, not counted
+            _load(site, port, "upload", seconds=2, clients=STORE_CLIENTS)
+        for _ in range(runs):
+            for store, (site, port) in sites.items():
+                results[store].append(_load(site, port, "upload", seconds=seconds,
+                                            clients=STORE_CLIENTS))
+        for store, (site, _) in sites.items():
+            on_disk = any((site.data_dir / "files").rglob("*.fit"))
+            if on_disk != (store == "fs"):
+                raise RuntimeError(f"{store}: originals on the local disk: {on_disk}")
+    finally:
+        for site, _ in sites.values():
+            site.stop()
+        weed.stop()
+        shutil.rmtree(weed.directory, ignore_errors=True)
+        redis.Redis.from_url(REDIS_URL).flushdb()
+    figures = []
+    for store, label in (("fs", "filesystem"), ("s3", "S3 (SeaweedFS)")):
+        for q in (50, 99):
+            figures.append(Figure(
+                f"upload ack, originals on {label}, {STORE_CLIENTS} clients: p{q}", "ms",
+                tuple(percentile(r["latencies_ms"], q) for r in results[store])))
+        figures.append(Figure(
+            f"upload ack, originals on {label}, {STORE_CLIENTS} clients: throughput",
+            "requests/s", tuple(len(r["latencies_ms"]) / r["seconds"] for r in results[store])))
+    return figures
 
 
 _loads = itertools.count()
 
 
-def _load(site: Site, port: int, name: str, *, seconds: float) -> dict:
+def _load(site: Site, port: int, name: str, *, seconds: float, clients: int = 32) -> dict:
     path, expect = {"floor": ("/bench/floor", 201), "upload": ("/api/v1/uploads", 202)}[name]
     first = next(_loads) * 10_000_000  # every load sends files no other load sent
     out = subprocess.run(
         [sys.executable, "-m", "bench.ack_client", "--port", str(port), "--path", path,
          "--token", site.token, "--expect", str(expect), "--seconds", str(seconds),
-         "--first", str(first)],
+         "--first", str(first), "--clients", str(clients)],
         cwd=REPO, env=site.env, capture_output=True, text=True, check=True).stdout
     result = json.loads(out)
     if result["wrong"]:

@@ -21,7 +21,7 @@ from django.db import transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
 
-from activities import ingest, limits
+from activities import ingest, limits, storage
 from activities.models import Archive, ArchiveMember
 from core import fitpeek, sniff
 from reconciler import clock, expired, leases
@@ -89,6 +89,11 @@ def expand(claim: ArchiveClaim, *, budget_s: float | None = None) -> str:
                         return "yielded"
                     _record(claim, archive, index, members[index],
                             judge(zipped, members[index]))
+        except storage.Unavailable as error:
+            # The object store is away: resume later, as when busy; never failed for it.
+            _finish(claim, done=False, due_in_s=limits.BUSY_RETRY_S)
+            bound.warning("archive.storage_unavailable", error=str(error))
+            return "yielded"
         except (zipfile.BadZipFile, FileNotFoundError) as error:
             _finish(claim, done=True, code="BadArchive",
                     message=f"The archive cannot be read ({error}).")

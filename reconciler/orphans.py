@@ -47,12 +47,17 @@ def collect(*, now: datetime, force: bool = False) -> int:
     if not force and time.monotonic() - CURSOR.last < EVERY_S:
         return 0
     CURSOR.last = time.monotonic()
-    folders = [f"{root}/{name}" for root in ROOTS for name in _listdir(root)[0]]
-    if not folders:
+    try:
+        folders = [f"{root}/{name}" for root in ROOTS for name in _listdir(root)[0]]
+        if not folders:
+            return 0
+        folder = folders[CURSOR.folder % len(folders)]
+        CURSOR.folder += 1
+        return collect_folder(folder, now=now)
+    except storage.Unavailable as error:
+        # The object store is away: the next pass goes on; the sweep must not stop.
+        log.warning("storage.orphans_skipped", error=str(error))
         return 0
-    folder = folders[CURSOR.folder % len(folders)]
-    CURSOR.folder += 1
-    return collect_folder(folder, now=now)
 
 
 def collect_folder(folder: str, *, now: datetime) -> int:

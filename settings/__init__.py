@@ -11,7 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from settings import logs
+from settings import logs, storage
 from settings.env import env_bool, env_choice, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -170,6 +170,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 STATIC_URL = "/static/"
 STATIC_ROOT = CAIRN_DATA_DIR / "static"
+# Where originals (and archives) live: "fs", files under CAIRN_DATA_DIR (one host), or
+# "s3", an S3-compatible object store every host reaches (README "Storage").
+CAIRN_STORAGE = env_choice("CAIRN_STORAGE", "fs", choices=("fs", "s3"))
 STORAGES = {
     "default": {
         "BACKEND": "activities.storage.DurableFileSystemStorage",
@@ -177,6 +180,11 @@ STORAGES = {
     },
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+if CAIRN_STORAGE == "s3" or env_str("AWS_STORAGE_BUCKET_NAME", ""):
+    # Read with "fs" too: `migrate_storage --to s3` copies the originals to that store.
+    globals().update(storage.s3_settings())
+if CAIRN_STORAGE == "s3":
+    STORAGES["default"] = {"BACKEND": "activities.objectstore.VerifiedS3Storage"}
 # Uploads above this size spill to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 4 * 2**20
 # A file is stopped at its limit while the body streams in (activities/bodylimit.py).

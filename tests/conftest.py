@@ -5,9 +5,14 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime
 
+import freezegun
 import pytest
 
 from tests import factories
+
+# The object store checks each request's signature date against its own clock: frozen time
+# must not reach the S3 client (it would sign in January and be refused).
+freezegun.configure(extend_ignore_list=["botocore", "boto3", "s3transfer", "urllib3"])
 
 # Django is imported inside the fixtures, so that the pure unit tests also run without it
 # (pytest -p no:django tests/unit).
@@ -32,11 +37,14 @@ def _isolated(request, tmp_path_factory):
     # Tests upload hundreds of files in a second; test_limits.py turns limits back on.
     settings.CAIRN_UPLOADS_PER_MINUTE = 0
     settings.CAIRN_MAX_PENDING = 0
+    # Originals on the filesystem, whatever CAIRN_STORAGE says; a test marked `storage`
+    # runs once more against a real object store (store_backend below).
     settings.STORAGES = {
         **settings.STORAGES,
-        "default": {**settings.STORAGES["default"],
+        "default": {"BACKEND": "activities.storage.DurableFileSystemStorage",
                     "OPTIONS": {"location": tmp_path_factory.getbasetemp() / "files"}},
     }
+    settings.CAIRN_STORAGE = "fs"
     nudges.BROKERS.reset()
     yield
     nudges.BROKERS.reset()
@@ -92,10 +100,64 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     else:
         url = f"sqlite:///{db['NAME']}"
     # The subprocess must read the originals this test stored.
-    data_dir = settings.STORAGES["default"]["OPTIONS"]["location"].parent
-    return {**os.environ, "DATABASE_URL": url, "CAIRN_DATA_DIR": str(data_dir),
+    if settings.CAIRN_STORAGE == "s3":
+        store = {name: str(getattr(settings, name) or "") for name in _S3_ENV}
+        store["CAIRN_STORAGE"] = "s3"
+    else:
+        data_dir = settings.STORAGES["default"]["OPTIONS"]["location"].parent
+        store = {"CAIRN_DATA_DIR": str(data_dir), "CAIRN_STORAGE": "fs"}
+    return {**os.environ, "DATABASE_URL": url, **store,
             # q2 signs task payloads with it: both sides must agree.
             "SECRET_KEY": settings.SECRET_KEY, "CAIRN_LOG_LEVEL": "warning", **extra}
+
+
+_S3_ENV = ("AWS_STORAGE_BUCKET_NAME", "AWS_S3_ENDPOINT_URL", "AWS_ACCESS_KEY_ID",
+           "AWS_SECRET_ACCESS_KEY", "AWS_S3_REGION_NAME", "AWS_LOCATION")
+
+
+def pytest_generate_tests(metafunc):
+    # A test marked `storage` runs on both stores of originals.
+    if metafunc.definition.get_closest_marker("storage"):
+        metafunc.fixturenames.append("store_backend")
+        metafunc.parametrize("store_backend", ["fs", "s3"], indirect=True)
+
+
+@pytest.fixture
+def store_backend(request):
+    """The store of originals this run of a `storage` test uses ("fs" or "s3")."""
+    if request.param == "s3":
+        request.getfixturevalue("s3_store")
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def weed(tmp_path_factory):
+    """One real S3 server (SeaweedFS) for the session."""
+    from tests import seaweed
+
+    yield from seaweed.fixture(tmp_path_factory, "weed")
+
+
+@pytest.fixture
+def s3_store(settings, monkeypatch, weed):
+    """Originals in the session's object store, under a key prefix of this test's own."""
+    return use_object_store(settings, monkeypatch, weed)
+
+
+def use_object_store(settings, monkeypatch, server, *, prefix: str | None = None):
+    """Point Django's default storage at `server` (a tests.seaweed.Weed)."""
+    import uuid
+
+    from settings.storage import s3_settings
+
+    for name, value in server.env(prefix=prefix or f"t{uuid.uuid4().hex[:12]}").items():
+        monkeypatch.setenv(name, value)
+    for name, value in s3_settings().items():
+        setattr(settings, name, value)
+    settings.CAIRN_STORAGE = "s3"
+    settings.STORAGES = {**settings.STORAGES,
+                         "default": {"BACKEND": "activities.objectstore.VerifiedS3Storage"}}
+    return server
 
 
 def pytest_runtest_setup(item):

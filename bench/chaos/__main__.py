@@ -1,7 +1,11 @@
-"""The chaos run: uploads through the API while workers are killed, the broker vanishes and
-PostgreSQL restarts; then wait for convergence and report what was lost (nothing).
+"""The chaos run: uploads through the API while workers are killed, the broker vanishes,
+PostgreSQL (a cluster of the run's own) and the object store restart; then wait for
+convergence and report what was lost (nothing).
 
-    ./cairn chaos [--uploads 2000] [--check] [--json results.json]
+By default two hosts that share no disk (web on one, workers on the other, originals in a
+SeaweedFS); `--storage fs` runs everything on one host with originals on its disk.
+
+    ./cairn chaos [--uploads 2000] [--storage s3|fs] [--check] [--json results.json]
 """
 
 from __future__ import annotations
@@ -21,55 +25,82 @@ import psycopg
 
 from bench.chaos import load, verdict
 from bench.chaos.fleet import Fleet, free_port
+from bench.chaos.postgres import OwnPostgres
+from tests.seaweed import Weed
 
 
 def main() -> int:
     args = _arguments()
     data_dir = Path(tempfile.mkdtemp(prefix="cairn-chaos-"))
-    db_url = f"{args.postgres}/{args.database}"
-    _recreate_database(args.postgres, args.database)
-    redis_port, web_port = free_port(), free_port()
-    env = {**os.environ, "DATABASE_URL": db_url, "CAIRN_DATA_DIR": str(data_dir),
-           "SECRET_KEY": secrets.token_urlsafe(40), "CAIRN_BROKER": "redis",
-           "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0", "CAIRN_LEASE_S": str(args.lease),
-           "CAIRN_WORKERS": str(args.q2_workers), "CAIRN_LOG_LEVEL": "warning",
-           "CAIRN_CLOCK": "database", "CAIRN_CLAIM_BATCH": "5",
-           # One client uploads thousands a minute here: limits would only slow the run.
-           "CAIRN_UPLOADS_PER_MINUTE": "0", "CAIRN_MAX_PENDING": "0"}
-    fleet = Fleet(env=env, web_port=web_port, redis_port=redis_port, sweepers=args.sweepers,
-                  log_dir=data_dir)
+    postgres = OwnPostgres(port=free_port()).start()
+    store = Weed(data_dir / "weed").start() if args.storage == "s3" else None
+    fleet = None
+    try:
+        db_url = f"{postgres.url}/{args.database}"
+        _recreate_database(postgres.url, args.database)
+        redis_port, web_port = free_port(), free_port()
+        env = {**os.environ, "DATABASE_URL": db_url, "CAIRN_DATA_DIR": str(data_dir),
+               "SECRET_KEY": secrets.token_urlsafe(40), "CAIRN_BROKER": "redis",
+               "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+               "CAIRN_LEASE_S": str(args.lease), "CAIRN_WORKERS": str(args.q2_workers),
+               "CAIRN_LOG_LEVEL": "warning", "CAIRN_CLOCK": "database",
+               "CAIRN_CLAIM_BATCH": "5",
+               # One client uploads thousands a minute here: limits would only slow the run.
+               "CAIRN_UPLOADS_PER_MINUTE": "0", "CAIRN_MAX_PENDING": "0"}
+        hosts = []
+        worker_env = None
+        if store is not None:  # two hosts that share no disk: web on A, workers on B
+            hosts = [data_dir / "host-a", data_dir / "host-b"]
+            for host in hosts:
+                host.mkdir()
+            env = {**env, **store.env(), "CAIRN_DATA_DIR": str(hosts[0])}
+            worker_env = {**env, "CAIRN_DATA_DIR": str(hosts[1])}
+        fleet = Fleet(env=env, web_port=web_port, redis_port=redis_port,
+                      sweepers=args.sweepers, log_dir=data_dir, worker_env=worker_env,
+                      postgres=postgres, store=store)
+        report = _run(fleet, args, data_dir=data_dir, db_url=db_url, web_port=web_port)
+        report["storage"] = args.storage
+        if hosts:
+            report["files_on_hosts"] = sorted(str(p.relative_to(data_dir)) for h in hosts
+                                              for p in h.rglob("*"))
+    finally:
+        if fleet is not None:
+            fleet.stop_all()
+        if store is not None:
+            store.stop()
+        postgres.stop()
+    _print(report)
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=2))
+    failed = (report["lost"] or report["overlapping"] or report["duplicates"]
+              or report["deduplicated"] or report["refused"] or report.get("files_on_hosts"))
+    return 1 if args.check and failed else 0
+
+
+def _run(fleet: Fleet, args: argparse.Namespace, *, data_dir: Path, db_url: str,
+         web_port: int) -> dict:
     fleet.manage("migrate", "-v0")
     token = fleet.manage("create_api_token", "chaos", "--create-user").stdout.strip()
     versions = json.loads(fleet.manage(
         "shell", "-c", "import json; from core import derivers; "
         "print(json.dumps(derivers.VERSIONS))").stdout.strip().splitlines()[-1])
     files = load.make_files(args.uploads, seed=args.seed)
-    print(f"chaos: {len(files)} files, logs in {data_dir}", flush=True)
-
+    print(f"chaos: {len(files)} files, storage {args.storage}, logs in {data_dir}", flush=True)
     fleet.start_all()
-    try:
-        stop = threading.Event()
-        monkey = threading.Thread(target=_monkey, args=(fleet, stop, args), daemon=True)
-        started = time.time()
-        monkey.start()
-        acks, refused = load.upload_all(files, port=web_port, token=token, clients=args.clients,
-                                        spread_s=args.duration)
-        stop.set()
-        monkey.join()
-        fleet.revive()
-        calm = time.time()
-        ids = [ack.activity_id for ack in acks]
-        converged_at = _wait_for_convergence(db_url, ids, versions, timeout=args.timeout)
-        report = _report(db_url, fleet, acks, refused, versions, started=started, calm=calm,
-                         converged_at=converged_at, uploads=len(files))
-    finally:
-        fleet.stop_all()
-    _print(report)
-    if args.json:
-        Path(args.json).write_text(json.dumps(report, indent=2))
-    failed = (report["lost"] or report["overlapping"] or report["duplicates"]
-              or report["deduplicated"] or refused)
-    return 1 if args.check and failed else 0
+    stop = threading.Event()
+    monkey = threading.Thread(target=_monkey, args=(fleet, stop, args), daemon=True)
+    started = time.time()
+    monkey.start()
+    acks, refused = load.upload_all(files, port=web_port, token=token,
+                                    clients=args.clients, spread_s=args.duration)
+    stop.set()
+    monkey.join()
+    fleet.revive()
+    calm = time.time()
+    ids = [ack.activity_id for ack in acks]
+    converged_at = _wait_for_convergence(db_url, ids, versions, timeout=args.timeout)
+    return _report(db_url, fleet, acks, refused, versions, started=started, calm=calm,
+                   converged_at=converged_at, uploads=len(files))
 
 
 def _arguments() -> argparse.Namespace:
@@ -84,9 +115,11 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=600,
                         help="seconds to wait for convergence after the chaos")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--database", default="cairn_chaos")
     parser.add_argument("--no-postgres-restart", action="store_true")
+    parser.add_argument("--storage", choices=("s3", "fs"), default="s3",
+                        help="s3 (default): two hosts with no shared disk and a SeaweedFS "
+                             "that is restarted mid-run; fs: one host, originals on its disk")
     parser.add_argument("--json", help="write the figures to this file too")
     parser.add_argument("--check", action="store_true",
                         help="exit 1 if anything was lost, duplicated or processed twice at once")
@@ -100,16 +133,23 @@ def _recreate_database(server: str, name: str) -> None:
 
 
 def _monkey(fleet: Fleet, stop: threading.Event, args: argparse.Namespace) -> None:
-    """Until the uploads are all acknowledged: a fault every 0.5 to 3 s. PostgreSQL is
-    restarted once, 40 % of the way in."""
+    """Until the uploads are all acknowledged: a fault every 0.5 to 3 s. PostgreSQL (the
+    run's own cluster) is restarted once, 40 % of the way in; the object store once, 70 %
+    of the way in."""
     rng = random.Random(args.seed)
-    restart_at = (None if args.no_postgres_restart
-                  else time.monotonic() + 0.4 * args.duration)
+    now = time.monotonic()
+    once = {}
+    if not args.no_postgres_restart:
+        once[now + 0.4 * args.duration] = ("PostgreSQL", fleet.restart_postgres)
+    if fleet.store is not None:
+        once[now + 0.7 * args.duration] = ("the object store", fleet.restart_store)
     while not stop.wait(rng.uniform(0.5, 3.0)):
-        if restart_at is not None and time.monotonic() > restart_at:
-            restart_at = None
-            print("chaos: restarting PostgreSQL", flush=True)
-            fleet.restart_postgres()
+        due = [at for at in once if time.monotonic() > at]
+        if due:
+            what, restart = once.pop(min(due))
+            print(f"chaos: restarting {what}", flush=True)
+            restart()
+            fleet.restarts.append(what)
             continue
         roll = rng.random()
         if roll < 0.6:
@@ -162,6 +202,10 @@ def _report(db_url: str, fleet: Fleet, acks: list[load.Ack], refused: list[str],
         lost = verdict.not_converged(conn, ids, versions)
         intervals = verdict.lease_intervals(conn)
         activities = conn.execute("SELECT count(*) FROM activities_activity").fetchone()[0]
+        # Reads of originals that failed while the object store was away (retried).
+        store_failures = conn.execute(
+            "SELECT count(*) FROM reconciler_attempt WHERE error_code = 'StorageUnavailable'"
+        ).fetchone()[0]
     rescues = verdict.rescues(intervals, fleet.kills)
     return {
         "uploads": uploads,
@@ -186,6 +230,8 @@ def _report(db_url: str, fleet: Fleet, acks: list[load.Ack], refused: list[str],
         "chaos_s": round(calm - started, 1),
         "converge_after_chaos_s": round(converged_at - calm, 1) if converged_at else None,
         "lease_s": int(fleet.env["CAIRN_LEASE_S"]),
+        "restarts": fleet.restarts,
+        "attempts_failed_on_storage": store_failures,
     }
 
 

@@ -1,5 +1,9 @@
-"""The processes of a chaos run (web, q2 cluster, sweepers, a private Redis) and the faults
-done to them: SIGKILL, taking the broker away, restarting PostgreSQL."""
+"""The processes of a chaos run (web, q2 cluster, sweepers, a private Redis, a PostgreSQL
+cluster and an object store of its own) and the faults done to them: SIGKILL, taking the
+broker away, restarting PostgreSQL, restarting the object store.
+
+Two hosts with no shared disk: the web tier runs with `env`, the workers (q2 cluster and
+sweepers) with `worker_env`, each naming a CAIRN_DATA_DIR of its own."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -59,10 +64,14 @@ class Fleet:
     web_workers: int = 2
     sweepers: int = 2
     log_dir: Path = Path("/tmp")
+    worker_env: dict[str, str] | None = None  # None: the workers share the web's host
+    postgres: Any = None  # bench.chaos.postgres.OwnPostgres
+    store: Any = None  # tests.seaweed.Weed, with CAIRN_STORAGE=s3
     procs: dict[str, subprocess.Popen] = field(default_factory=dict)
     kills: list[Kill] = field(default_factory=list)
     #: Every process group ever started: a killed q2 sentinel can leave children behind.
     groups: list[int] = field(default_factory=list)
+    restarts: list[str] = field(default_factory=list)  # PostgreSQL, the object store
 
     # --- starting ---------------------------------------------------------------------
 
@@ -70,9 +79,10 @@ class Fleet:
         return subprocess.run([sys.executable, "manage.py", *args], cwd=REPO, env=self.env,
                               capture_output=True, text=True, check=check)
 
-    def _spawn(self, name: str, argv: list[str]) -> subprocess.Popen:
+    def _spawn(self, name: str, argv: list[str], *, worker: bool = False) -> subprocess.Popen:
         log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 (lives as long as the child)
-        self.procs[name] = subprocess.Popen(argv, cwd=REPO, env=self.env, stdout=log,
+        env = self.worker_env if worker and self.worker_env else self.env
+        self.procs[name] = subprocess.Popen(argv, cwd=REPO, env=env, stdout=log,
                                             stderr=subprocess.STDOUT, start_new_session=True)
         self.groups.append(self.procs[name].pid)
         return self.procs[name]
@@ -89,11 +99,11 @@ class Fleet:
         _wait(lambda: _healthy(self.web_port), what="gunicorn")
 
     def start_cluster(self) -> None:
-        self._spawn("cluster", [sys.executable, "manage.py", "qcluster"])
+        self._spawn("cluster", [sys.executable, "manage.py", "qcluster"], worker=True)
 
     def start_sweeper(self, index: int) -> None:
         self._spawn(f"sweeper-{index}", [sys.executable, "manage.py", "reconcile", "--loop",
-                                         "--interval", "1"])
+                                         "--interval", "1"], worker=True)
 
     def start_all(self) -> None:
         self.start_redis()
@@ -150,11 +160,13 @@ class Fleet:
         time.sleep(seconds)
         self.start_redis()
 
-    @staticmethod
-    def restart_postgres() -> None:
-        cluster = sorted(os.listdir("/etc/postgresql"))[-1]
-        subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", cluster, "main",
-                        "restart", "-m", "fast"], check=True, capture_output=True)
+    def restart_postgres(self) -> None:
+        """The run's own cluster: nothing else on the machine notices."""
+        self.postgres.restart()
+
+    def restart_store(self) -> None:
+        """The object store killed and started again on its ports and data."""
+        self.store.restart()
 
     # --- stopping ---------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ from reconciler.reconcile import reconcile_one
 from tests import factories
 from tests.conftest import NOW
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.storage]
 
 
 def _claim(activity_id):

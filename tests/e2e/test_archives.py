@@ -18,7 +18,7 @@ from reconciler import expand, sweep
 from tests import factories, fitwriter
 from tests.conftest import NOW
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.storage]
 
 
 def export(count: int = 4, *, seed: int = 0) -> bytes:

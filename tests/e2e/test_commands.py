@@ -12,7 +12,7 @@ from activities.models import Activity
 from core import derivers
 from tests import factories
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.storage]
 
 
 def run(*args) -> str:

@@ -13,7 +13,7 @@ from reconciler import sweep
 from tests import factories
 from tests.conftest import NOW
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.storage]
 
 
 def post(client, data: bytes, name="ride.gpx", **headers):

@@ -1,0 +1,211 @@
+"""Originals in a real S3 server (SeaweedFS): verified PUTs, content stored once, and the
+store's faults provoked for real: stopped during an upload, stopped while a worker reads,
+an object deleted behind Cairn's back."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import time
+import zipfile
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.utils import timezone
+
+from activities import storage, zips
+from activities.models import Activity, Upload
+from core.errors import DeriveError
+from reconciler import expand, leases, orphans
+from reconciler.models import Attempt
+from reconciler.reconcile import reconcile_one
+from tests import factories, seaweed
+from tests.conftest import use_object_store
+from tests.seaweed import BUCKET
+
+pytestmark = pytest.mark.django_db
+
+
+def _key(name: str) -> str:
+    return f"{default_storage.location}/{name}"
+
+
+def test_an_original_is_stored_with_its_checksum_and_read_back(s3_store):
+    data = factories.gpx(points=30)
+    name = f"originals/{hashlib.sha256(data).hexdigest()}.gpx"
+    storage.save_original(data, name=name)
+    head = s3_store.client().head_object(Bucket=BUCKET, Key=_key(name), ChecksumMode="ENABLED")
+    assert head["ContentLength"] == len(data)
+    assert head["ChecksumSHA256"] == base64.b64encode(hashlib.sha256(data).digest()).decode()
+    assert storage.read_original(name) == data
+
+
+def test_the_same_content_is_stored_once(s3_store):
+    data = factories.gpx(points=31)
+    name = f"originals/{hashlib.sha256(data).hexdigest()}.gpx"
+    storage.save_original(data, name=name)
+    # Change the object behind Cairn's back: a second save that PUT again would undo it.
+    s3_store.client().put_object(Bucket=BUCKET, Key=_key(name), Body=b"marker")
+    storage.save_original(data, name=name)
+    assert storage.read_original(name) == b"marker"
+
+
+def test_a_missing_object_is_a_permanent_failure(s3_store):
+    with pytest.raises(DeriveError) as raised:
+        storage.read_original("originals/00/nothing-here.gpx")
+    assert raised.value.permanent
+    assert raised.value.code == "OriginalMissing"
+
+
+def test_a_missing_bucket_is_not_taken_for_a_missing_object(s3_store, settings):
+    settings.AWS_STORAGE_BUCKET_NAME = "no-such-bucket"
+    settings.STORAGES = {**settings.STORAGES}  # a new storage object with the new bucket
+    with pytest.raises(DeriveError) as raised:
+        storage.read_original("originals/00/nothing-here.gpx")
+    assert not raised.value.permanent
+    assert raised.value.code == "StorageUnavailable"
+
+
+@pytest.mark.storage
+def test_an_upload_lands_in_the_configured_store(api, store_backend, tmp_path_factory):
+    data = factories.gpx(points=32)
+    response = api.post("/api/v1/uploads", {"file": _named(data, "ride.gpx")})
+    assert response.status_code == 202
+    activity = Activity.objects.get()
+    assert default_storage.exists(activity.file_name)
+    on_disk = tmp_path_factory.getbasetemp() / "files" / activity.file_name
+    assert on_disk.exists() == (store_backend == "fs")
+
+
+# --- faults, on a server of their own (stopping the session's would disturb other tests) --
+
+
+@pytest.fixture(scope="module")
+def own_weed(tmp_path_factory):
+    yield from seaweed.fixture(tmp_path_factory, "weed-faults")
+
+
+@pytest.fixture
+def faulty_store(settings, monkeypatch, own_weed):
+    use_object_store(settings, monkeypatch, own_weed)
+    yield own_weed
+    if own_weed.process is None:
+        own_weed.start()  # a failed test must not leave the next one without a store
+
+
+def _named(data: bytes, name: str):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, data)
+
+
+def test_upload_while_the_store_is_down_is_refused_and_the_retry_succeeds(api, faulty_store):
+    data = factories.gpx(points=33)
+    faulty_store.stop()
+    response = api.post("/api/v1/uploads", {"file": _named(data, "ride.gpx")},
+                        HTTP_IDEMPOTENCY_KEY="key-1")
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "StorageUnavailable"
+    assert int(response["Retry-After"]) > 0
+    assert not Upload.objects.exists()
+    assert not Activity.objects.exists()
+
+    faulty_store.start()
+    first = api.post("/api/v1/uploads", {"file": _named(data, "ride.gpx")},
+                     HTTP_IDEMPOTENCY_KEY="key-1")
+    again = api.post("/api/v1/uploads", {"file": _named(data, "ride.gpx")},
+                     HTTP_IDEMPOTENCY_KEY="key-1")
+    assert (first.status_code, again.status_code) == (202, 202)
+    assert first.json()["id"] == again.json()["id"]
+    assert Upload.objects.count() == 1
+    activity = Activity.objects.get()
+    assert storage.read_original(activity.file_name) == data
+
+
+# Real time in these: S3 refuses requests signed at a frozen clock's date.
+
+
+def test_a_worker_reading_while_the_store_is_down_retries_and_then_converges(
+        upload, faulty_store, settings):
+    settings.CAIRN_BACKOFF_BASE_S = settings.CAIRN_BACKOFF_CAP_S = 1
+    activity = upload(factories.gpx(points=34)).activity
+    faulty_store.stop()
+    claim = leases.claim_one(activity.id, now=timezone.now(), owner="w-1")
+    assert reconcile_one(claim, trigger=Attempt.Trigger.SWEEP) == Attempt.Outcome.RETRYING
+    activity.refresh_from_db()
+    assert activity.status == Activity.Status.QUEUED
+    assert activity.needs_work
+    assert activity.error_code == "StorageUnavailable"
+    assert activity.attempts == 1
+
+    faulty_store.start()
+    time.sleep(1.1)  # the backoff (at most a second here) has passed
+    claim = leases.claim_one(activity.id, now=timezone.now(), owner="w-1")
+    assert claim is not None
+    assert reconcile_one(claim, trigger=Attempt.Trigger.SWEEP) == Attempt.Outcome.CONVERGED
+    activity.refresh_from_db()
+    assert activity.status == Activity.Status.READY
+    assert activity.error_code == ""
+
+
+def test_an_original_deleted_behind_cairns_back_fails_with_a_sentence(upload, faulty_store):
+    activity = upload(factories.gpx(points=35)).activity
+    faulty_store.client().delete_object(Bucket=BUCKET, Key=_key(activity.file_name))
+    claim = leases.claim_one(activity.id, now=timezone.now(), owner="w-1")
+    assert reconcile_one(claim, trigger=Attempt.Trigger.SWEEP) == Attempt.Outcome.FAILED
+    activity.refresh_from_db()
+    assert activity.status == Activity.Status.FAILED
+    assert activity.error_code == "OriginalMissing"
+    assert "missing from storage" in activity.error_message
+
+
+def test_an_archive_is_read_through_a_temporary_file_not_memory(s3_store, settings):
+    settings.AWS_S3_MAX_MEMORY_SIZE = 8 * 1024
+    settings.STORAGES = {**settings.STORAGES}  # a storage object that reads the new limit
+    members = [(f"ride-{i}.gpx", factories.gpx(points=200, seed=i)) for i in range(8)]
+    data = factories.archive(members)
+    assert len(data) > 8 * 1024
+    name = f"archives/{hashlib.sha256(data).hexdigest()}.zip"
+    default_storage.save(name, ContentFile(data))
+    with default_storage.open(name, "rb") as handle:
+        assert handle.file._rolled  # spilled to a temporary file past the limit
+        with zipfile.ZipFile(handle) as zipped:
+            assert [zipped.read(n) for n, _ in members] == [d for _, d in members]
+
+
+def test_housekeeping_can_list_date_and_delete_stored_files(s3_store):
+    """What a clean-up of unreferenced files uses: listdir, get_modified_time, delete."""
+    names = [f"originals/ab/ab{i}.gpx" for i in range(3)]
+    for name in names:
+        default_storage.save(name, ContentFile(f"file {name}".encode()))
+    assert default_storage.listdir("originals") == (["ab"], [])
+    assert sorted(default_storage.listdir("originals/ab")[1]) == ["ab0.gpx", "ab1.gpx", "ab2.gpx"]
+    modified = default_storage.get_modified_time(names[0])
+    assert modified.tzinfo is not None
+    assert abs((timezone.now() - modified).total_seconds()) < 300
+    default_storage.delete(names[0])
+    default_storage.delete(names[0])  # already gone: not an error
+    assert not default_storage.exists(names[0])
+    assert sorted(default_storage.listdir("originals/ab")[1]) == ["ab1.gpx", "ab2.gpx"]
+
+
+def test_archives_and_housekeeping_wait_while_the_store_is_down(user, faulty_store, tmp_path):
+    members = [("a.gpx", factories.gpx(points=36)), ("b.gpx", factories.gpx(points=37))]
+    path = tmp_path / "export.zip"
+    path.write_bytes(factories.archive(members))
+    with open(path, "rb") as handle:
+        archive = zips.accept(handle, owner=user).upload.archive
+    faulty_store.stop()
+    assert orphans.collect(now=timezone.now(), force=True) == 0  # skipped, not raised
+    claim = expand.claim(limit=1, now=timezone.now(), owner="w-1")[0]
+    assert expand.expand(claim) == "yielded"
+    archive.refresh_from_db()
+    assert archive.needs_work and not archive.error_code
+
+    faulty_store.start()
+    archive.due_at = timezone.now()
+    archive.save(update_fields=["due_at"])
+    claim = expand.claim(limit=1, now=timezone.now(), owner="w-1")[0]
+    assert expand.expand(claim) == "expanded"
+    assert Activity.objects.filter(upload=archive.upload).count() == 2

@@ -209,3 +209,28 @@ def test_archives_and_housekeeping_wait_while_the_store_is_down(user, faulty_sto
     claim = expand.claim(limit=1, now=timezone.now(), owner="w-1")[0]
     assert expand.expand(claim) == "expanded"
     assert Activity.objects.filter(upload=archive.upload).count() == 2
+
+
+def test_readiness_says_when_the_store_is_away(client, faulty_store):
+    assert client.get("/readyz").status_code == 200
+    faulty_store.stop()
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["reason"].startswith("storage:")
+    faulty_store.start()
+    assert client.get("/readyz").status_code == 200
+
+
+def test_an_import_while_the_store_is_down_stops_with_a_sentence(user, faulty_store, tmp_path):
+    from django.core.management import CommandError, call_command
+
+    path = tmp_path / "ride.gpx"
+    path.write_bytes(factories.gpx(points=38))
+    faulty_store.stop()
+    with pytest.raises(CommandError, match="store of originals is unavailable"):
+        call_command("import_activities", str(path), owner=user.username)
+    assert not Activity.objects.exists()
+
+    faulty_store.start()
+    call_command("import_activities", str(path), owner=user.username)
+    assert Activity.objects.count() == 1

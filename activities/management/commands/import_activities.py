@@ -10,7 +10,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from activities import ingest, serialize
+from activities import ingest, serialize, storage
 from activities.models import Activity, Archive, ArchiveMember
 from reconciler import clock, expand, run, workers
 from reconciler.models import Attempt
@@ -40,8 +40,15 @@ class Command(BaseCommand):
             raise CommandError(f"Not a file: {', '.join(missing)}")
         deadline = None if timeout is None else time.monotonic() + timeout
         lines = []
-        for path in paths:
-            accepted, error = self.ingest_one(path, user)
+        for number, path in enumerate(paths):
+            try:
+                accepted, error = self.ingest_one(path, user)
+            except storage.Unavailable as error:
+                self.emit(lines)
+                raise CommandError(
+                    f"The store of originals is unavailable ({error}); {len(paths) - number} "
+                    f"file(s) from {path} on were not imported. Run the same command again "
+                    "once it is back: what was imported is recognised as a duplicate.") from None
             if wait and accepted is not None and accepted.upload.kind == "archive":
                 self.expand(accepted.upload.archive.id, deadline=deadline)
                 lines += [self.member_line(path, m)

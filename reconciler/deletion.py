@@ -25,7 +25,7 @@ from datetime import datetime
 
 import structlog
 from django.db import transaction
-from django.db.models import Case, F, QuerySet, When
+from django.db.models import Case, F, PositiveIntegerField, QuerySet, When
 
 from activities.models import Activity, Derived, Upload
 from reconciler import clock, leases
@@ -50,7 +50,8 @@ def request(activities: QuerySet[Activity], *, now: datetime) -> list[int]:
             deleted_at=now, needs_work=True, pending_since=now,
             priority=Activity.Priority.FRESH, generation=F("generation") + 1,
             due_at=Case(When(lease_token__isnull=True, then=now), default=F("due_at")),
-            attempts=Case(When(lease_token__isnull=True, then=0), default=F("attempts")))
+            attempts=Case(When(lease_token__isnull=True, then=0), default=F("attempts"),
+                          output_field=PositiveIntegerField()))
         Upload.objects.filter(activity_id__in=ids, kind=Upload.Kind.FILE).update(
             deleted_at=now)
     for activity_id in ids:

@@ -9,6 +9,7 @@ from django.db import connection
 from activities import listing
 from activities.models import Activity
 from tests.conftest import NOW
+from tests.plans import explain
 
 SIZE = 30_000
 
@@ -36,11 +37,6 @@ def large_table(user, other_user):
         cursor.execute(f"ANALYZE {table}")
 
 
-def _plan(sql: str, params: dict) -> str:
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN " + sql, params)
-        return "\n".join(row[0] for row in cursor.fetchall())
-
 
 @pytest.mark.postgres_only(reason="the PostgreSQL planner's choice of index")
 @pytest.mark.django_db
@@ -53,7 +49,7 @@ def test_a_deep_page_is_an_index_range_scan_not_a_scan_or_a_sort(large_table, us
         "start_time").first()
     query = listing.parse({"limit": "50", **params,
                            "cursor": listing.encode_cursor(deep) if not params else ""})
-    plan = _plan(*listing.statement(user.id, query))
+    plan = explain(*listing.statement(user.id, query))
     assert "activity_owner_list" in plan, plan
     assert "Seq Scan" not in plan, plan
     assert "Sort" not in plan, plan

@@ -24,10 +24,12 @@ from collections.abc import Callable
 from datetime import datetime
 
 import structlog
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Case, F, PositiveIntegerField, QuerySet, When
 
 from activities.models import Activity, Derived, Upload
+from core import backoff
 from reconciler import clock, leases
 from reconciler.models import Attempt
 
@@ -69,8 +71,9 @@ def sweep(*, now: datetime, owner: str, limit: int = 20) -> int:
 
 def remove(lease: leases.Lease, *, steps: tuple[str, ...] | None = None) -> bool:
     """Remove a leased deleted activity, step by step under the fence; False if the lease
-    was lost (the next holder starts again from what is left). `steps` limits the run to
-    those steps (tests stop it mid-way)."""
+    was lost (the next holder starts again from what is left) or a step failed (retried
+    after backoff; a deletion is never given up on). `steps` limits the run to those steps
+    (tests stop it mid-way)."""
     for name, step in STEPS:
         if steps is not None and name not in steps:
             continue
@@ -82,9 +85,31 @@ def remove(lease: leases.Lease, *, steps: tuple[str, ...] | None = None) -> bool
             log.warning("deletion.lease_lost", activity_id=lease.row_id, step=name,
                         lease_token=lease.token)
             return False
+        except Exception as error:  # the database, a bug: the sweep goes on without it
+            log.exception("deletion.failed", activity_id=lease.row_id, step=name,
+                          error=f"{type(error).__name__}: {error}", lease_token=lease.token)
+            _retry_later(lease)
+            return False
     if steps is None:
         log.info("deletion.finished", activity_id=lease.row_id, lease_token=lease.token)
     return True
+
+
+def _retry_later(lease: leases.Lease) -> None:
+    """Hand the lease back with a backoff by the attempts counted (as a transient failure
+    of any work is retried)."""
+    try:
+        with transaction.atomic():
+            now = clock.now()
+            leases.hold_row(Activity, lease.row_id, lease.token, now=now)
+            attempts = Activity.objects.values_list("attempts", flat=True).get(id=lease.row_id)
+            Activity.objects.filter(id=lease.row_id).update(
+                lease_token=None, lease_owner="", lease_expires_at=None,
+                due_at=backoff.next_attempt_at(attempts, now=now,
+                                               base_s=settings.CAIRN_BACKOFF_BASE_S,
+                                               cap_s=settings.CAIRN_BACKOFF_CAP_S))
+    except Exception:  # still failing: the lease runs out, and that is the backoff
+        log.exception("deletion.release_failed", activity_id=lease.row_id)
 
 
 def _derived(activity_id: int) -> None:

@@ -272,3 +272,43 @@ def test_import_of_a_deleted_activitys_file_is_new(user):
         accepted = ingest.accept_file(io.BytesIO(data), owner=user, original_name="r.gpx")
     assert accepted.created and accepted.activity.id != activity.id
     assert json.loads(json.dumps(accepted.activity.id))  # a plain id
+
+
+def test_a_failing_deletion_step_is_retried_with_backoff_and_never_given_up(
+        api, user, monkeypatch, settings):
+    activity = _ready(factories.gpx(), user)
+    other = _ready(factories.gpx(), user)
+    _delete(api, activity)
+    Activity.objects.filter(id=activity.id).update(attempts=settings.CAIRN_MAX_ATTEMPTS + 3)
+
+    def database_trouble(activity_id):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(deletion, "STEPS", (("derived", database_trouble),
+                                            *deletion.STEPS[1:]))
+    with freeze_time(LATER):
+        sweep.drain()  # the failure stays with its row: the sweep goes on
+    row = Activity.objects.get(id=activity.id)
+    assert row.lease_token is None and row.needs_work
+    assert row.attempts == settings.CAIRN_MAX_ATTEMPTS + 4  # counted at the claim
+    assert row.due_at > LATER  # backoff
+    assert row.status != "dead"
+    assert Activity.objects.get(id=other.id).deleted_at is None
+    monkeypatch.undo()
+    with freeze_time(LATER + timedelta(seconds=settings.CAIRN_BACKOFF_CAP_S + 1)):
+        sweep.drain()
+    assert not Activity.objects.filter(id=activity.id).exists()
+
+
+def test_an_orphaned_deletion_past_max_attempts_is_not_buried(api, user, settings):
+    activity = _ready(factories.gpx(), user)
+    _delete(api, activity)
+    with freeze_time(LATER):
+        leases.lease(Activity, limit=1, now=LATER, owner="w-dies", condition=deletion.DELETED)
+    Activity.objects.filter(id=activity.id).update(attempts=settings.CAIRN_MAX_ATTEMPTS)
+    expired = LATER + timedelta(seconds=settings.CAIRN_LEASE_S + 1)
+    with freeze_time(expired):
+        assert leases.claim(limit=5, now=expired, owner="w-2") == []  # bury runs first
+        assert Activity.objects.get(id=activity.id).status != "dead"
+        sweep.drain()
+    assert not Activity.objects.filter(id=activity.id).exists()

@@ -99,6 +99,11 @@ def test_filters_by_sport_status_and_time(api, upload, user):
     assert set(ids("status=queued")) == {queued.id}
     assert ids("status=failed") == [failed.id]
     assert ids("status=dead") == []
+    from reconciler import leases
+
+    leases.claim_one(queued.id, now=NOW, owner="w-1")  # leased: shown as processing
+    assert ids("status=processing") == [queued.id]
+    assert ids("status=queued") == []
     after = (NOW - timedelta(days=1, hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     before = (NOW - timedelta(hours=12)).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert ids(f"after={after}&before={before}") == [run.id]

@@ -2,9 +2,7 @@
 `failed` with a readable error; never a 500, never a crashed worker, never an expansion."""
 
 import gzip
-import os
 import random
-import resource
 import subprocess
 import sys
 import tracemalloc
@@ -176,18 +174,33 @@ def _nested(depth: int, *, leaf: str = "1") -> str:
             + "".join(f"</n{i % 10}>" for i in reversed(range(depth))))
 
 
+#: Forks the worker and reports (exit status, peak RSS in MB) of it alone. A child forked
+#: from the test process starts at the test process's resident size (hundreds of MB late in
+#: a suite), which the kernel counts in the child's peak; one forked from this small
+#: launcher starts at a few MB.
+_LAUNCHER = """
+import os, resource, sys
+limit = int(sys.argv[1])
+pid = os.fork()
+if pid == 0:
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    quiet = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(quiet, 1)
+    os.dup2(quiet, 2)
+    os.execv(sys.executable, [sys.executable, "manage.py", "reconcile", "--once"])
+_, status, usage = os.wait4(pid, 0)
+print(os.waitstatus_to_exitcode(status), usage.ru_maxrss >> 10)  # kB on Linux
+"""
+
+
 def _run_worker(*, address_space: int) -> tuple[int, int]:
     """Run `reconcile --once` in a child under an address-space cap; (exit status, peak RSS
     in MB), the peak read from the kernel's accounting of that child alone."""
-    def cap():
-        resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
-
-    child = subprocess.Popen([sys.executable, "manage.py", "reconcile", "--once"], cwd=REPO,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                             env=subprocess_env(CAIRN_CLOCK="local"), preexec_fn=cap)
-    _, status, usage = os.wait4(child.pid, 0)
-    child.returncode = os.waitstatus_to_exitcode(status)
-    return child.returncode, usage.ru_maxrss >> 10  # kB on Linux
+    launched = subprocess.run([sys.executable, "-c", _LAUNCHER, str(address_space)],
+                              cwd=REPO, capture_output=True, text=True, check=True,
+                              env=subprocess_env(CAIRN_CLOCK="local"))
+    status, peak_mb = launched.stdout.split()[-2:]
+    return int(status), int(peak_mb)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -161,7 +161,7 @@ def accept_member(data: bytes, *, owner: AbstractBaseUser, upload: Upload,
     owner already has this content). Rejected as for an upload. Runs inside the
     expander's fenced transaction."""
     payload = _inspect(data)
-    existing = Activity.objects.filter(owner=owner, sha256=payload.sha256).first()
+    existing = Activity.objects.live().filter(owner=owner, sha256=payload.sha256).first()
     if existing is not None:
         return existing, False
     return _activity(data, payload, owner=owner, upload=upload,
@@ -185,7 +185,8 @@ def _activity(data: bytes, payload: sniff.Payload, *, owner: AbstractBaseUser, u
               details: Details) -> tuple[Activity, bool]:
     """The activity for this content: the owner's existing one (an archive brought it
     before), or a new one needing work, its original stored first, nudged after commit."""
-    existing = _one(Activity.objects.filter(owner=owner, sha256=payload.sha256))
+    # A deleted activity does not count: the same bytes after a delete are a new one.
+    existing = _one(Activity.objects.live().filter(owner=owner, sha256=payload.sha256))
     if existing is not None:
         return existing, False
     file_name = storage.original_name(sha256=payload.sha256, fmt=payload.format,
@@ -232,14 +233,15 @@ def existing(owner: AbstractBaseUser, *, sha256: str,
     """The answer an earlier upload of this content or key gives (a file's or an
     archive's), None if there is none; Rejected if the key came with other content."""
     if idempotency_key:
-        keyed = _one(Upload.objects.filter(owner=owner, idempotency_key=idempotency_key))
+        keyed = _one(Upload.objects.filter(owner=owner, idempotency_key=idempotency_key,
+                                           deleted_at__isnull=True))
         if keyed is not None:
             if keyed.sha256 != sha256:
                 raise Rejected("This Idempotency-Key was already used for a different file.",
                                code="IdempotencyKeyReused", status=422)
             return Accepted(upload=keyed, activity=keyed.activity, created=False,
                             replayed=True)
-    same = _one(Upload.objects.filter(owner=owner, sha256=sha256))
+    same = _one(Upload.objects.filter(owner=owner, sha256=sha256, deleted_at__isnull=True))
     if same is None:
         return None
     log.info("upload.duplicate", upload_id=same.id)

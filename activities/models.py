@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 
 
 class ApiToken(models.Model):
@@ -60,13 +61,18 @@ class Upload(models.Model):
     #: For an archive: its storage name (a file's original is stored with its activity).
     file_name = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    #: Set when the activity this file gave was deleted: the upload is gone for its owner
+    #: (the same bytes sent again make a new upload), and the deletion sweep removes it.
+    deleted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["owner", "sha256"], name="upload_owner_sha256"),
+            models.UniqueConstraint(fields=["owner", "sha256"], name="upload_owner_sha256_live",
+                                    condition=Q(deleted_at__isnull=True)),
             models.UniqueConstraint(fields=["owner", "idempotency_key"],
-                                    condition=Q(idempotency_key__isnull=False),
-                                    name="upload_owner_idempotency_key"),
+                                    condition=Q(idempotency_key__isnull=False,
+                                                deleted_at__isnull=True),
+                                    name="upload_owner_idempotency_key_live"),
         ]
         indexes = [
             # An owner's uploads in the last minute (activities.limits), newest first.
@@ -109,6 +115,12 @@ class Leased(models.Model):
 
     class Meta:
         abstract = True
+
+
+class ActivityQuerySet(models.QuerySet):
+    def live(self) -> ActivityQuerySet:
+        """What users see: every activity not deleted (a deleted one waits for the sweep)."""
+        return self.filter(deleted_at__isnull=True)
 
 
 class Activity(Leased):
@@ -155,11 +167,23 @@ class Activity(Leased):
     error_message = models.TextField(blank=True)
 
     processed_at = models.DateTimeField(null=True, blank=True)
+    #: The summary's sport (written when a round settles), for the list's filter.
+    sport = models.CharField(max_length=64, blank=True, default="", db_default="")
+    #: The sport the owner chose (PATCH): shown instead of the summary's, and never
+    #: written by a rebuild.
+    user_sport = models.CharField(max_length=64, blank=True, default="", db_default="")
+    #: Deleted by its owner: hidden from every user-facing query at once (`live()`); the
+    #: deletion sweep (reconciler/deletion.py) removes the rows.
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ActivityQuerySet.as_manager()
 
     class Meta:
         verbose_name_plural = "activities"
         constraints = [
-            models.UniqueConstraint(fields=["owner", "sha256"], name="activity_owner_sha256"),
+            # A deleted activity's content may be uploaded again at once.
+            models.UniqueConstraint(fields=["owner", "sha256"], name="activity_owner_sha256_live",
+                                    condition=Q(deleted_at__isnull=True)),
         ]
         indexes = [
             # The claim: "needs work and due; fresh before backfill, oldest first"
@@ -181,10 +205,23 @@ class Activity(Leased):
             models.Index(fields=["owner", "-start_time"], name="activity_owner_started"),
             # Whether a stored original is referred to (reconciler.orphans).
             models.Index(fields=["file_name"], name="activity_file"),
+            # The list API's keyset pages (activities/listing.py): an owner's live
+            # activities, newest start first, undated ones by upload time.
+            models.Index(F("owner"), Coalesce("start_time", "created_at").desc(),
+                         F("id").desc(), name="activity_owner_list",
+                         condition=Q(deleted_at__isnull=True)),
+            # Deletions for the sweep to finish (reconciler.deletion): normally none.
+            models.Index(fields=["due_at"], name="activity_deleting",
+                         condition=Q(deleted_at__isnull=False)),
         ]
 
     def __str__(self) -> str:
         return self.name or f"activity {self.pk}"
+
+    @property
+    def shown_sport(self) -> str | None:
+        """The owner's choice, else the summary's."""
+        return self.user_sport or self.sport or None
 
     @property
     def state(self) -> str:

@@ -7,6 +7,7 @@ run against a live server finds no 500 and no response that breaks the document.
 
 from __future__ import annotations
 
+from activities import edits, listing
 from activities.serialize import SUMMARY_FIELDS
 
 _NULLABLE_NUMBER = {"type": ["number", "null"]}
@@ -58,11 +59,12 @@ _SUMMARY_TYPES = {
 
 _ACTIVITY = {
     "type": "object",
-    "required": ["id", "upload_id", "name", "status", "error", "versions", "created_at",
-                 *SUMMARY_FIELDS],
+    "required": ["id", "upload_id", "name", "description", "status", "error", "versions",
+                 "created_at", *SUMMARY_FIELDS],
     "properties": {
         "id": {"type": "integer"}, "upload_id": {"type": "integer"},
-        "name": {"type": "string"}, "external_id": {"type": ["string", "null"]},
+        "name": {"type": "string"}, "description": {"type": "string"},
+        "external_id": {"type": ["string", "null"]},
         "format": {"enum": ["fit", "gpx"]},
         "status": {"enum": ["queued", "processing", "ready", "failed", "dead"]},
         "error": {"type": ["string", "null"]}, "error_code": {"type": ["string", "null"]},
@@ -73,6 +75,36 @@ _ACTIVITY = {
                                               "format": "date-time"},
     },
 }
+
+_ACTIVITY_LIST = {"type": "object", "required": ["activities", "next"], "properties": {
+    "activities": {"type": "array", "items": {"$ref": "#/components/schemas/Activity"}},
+    "next": {"type": ["string", "null"], "description": "The next page's URL; null on the "
+                                                      "last page."}}}
+
+_EDIT = {"type": "object", "minProperties": 1, "additionalProperties": False, "properties": {
+    "name": {"type": "string", "minLength": 1, "maxLength": edits.NAME_MAX},
+    "sport": {"enum": ["", *sorted(edits.SPORTS)],
+              "description": "Shown instead of the file's sport; \"\" shows the file's again."},
+    "description": {"type": "string", "maxLength": edits.DESCRIPTION_MAX}}}
+
+#: The query of the activity list (activities/listing.py).
+_LIST_PARAMETERS = [
+    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1,
+                                                 "maximum": 200, "default": 30}},
+    {"name": "cursor", "in": "query", "schema": {"type": "string"},
+     "description": "Opaque: from the previous page's `next`."},
+    {"name": "sport", "in": "query", "schema": {"type": "string", "maxLength": 64}},
+    {"name": "status", "in": "query", "schema": {"enum": list(listing.STATUSES)}},
+    {"name": "after", "in": "query", "schema": _TIME,
+     "description": "Started (or, undated, uploaded) at or after this time."},
+    {"name": "before", "in": "query", "schema": _TIME,
+     "description": "Started (or, undated, uploaded) before this time."},
+]
+
+#: The original as uploaded, by format; gzipped as uploaded.
+_ORIGINAL = {"content": {t: {"schema": {"type": "string", "format": "binary"}} for t in (
+    "application/vnd.ant.fit", "application/gpx+xml", "application/vnd.garmin.tcx+xml",
+    "application/gzip")}}
 
 _ROUTE = {"type": "object", "required": ["points", "polyline"], "properties": {
     "points": {"type": "array", "items": {"type": "array", "items": {"type": "number"},
@@ -130,13 +162,14 @@ _SVG = {"content": {"image/svg+xml": {"schema": {"type": "string"}}}}
 
 #: (path suffix, operationId, summary, 200 body) of the reads under an activity.
 _ACTIVITY_READS = (
-    ("", "getActivity", "An activity's summary", _json({"$ref": "#/components/schemas/Activity"})),
     ("/route", "getRoute", "The simplified route", _json({"$ref": "#/components/schemas/Route"})),
     ("/playback", "getPlayback", "Time-resampled series for replay", _OBJECT),
     ("/charts", "getCharts", "Elevation, speed and heart-rate profiles", _OBJECT),
     ("/preview.svg", "getPreview", "An SVG thumbnail of the route", _SVG),
     ("/timeline", "getTimeline", "Attempts and why the activity is where it is",
      _json({"$ref": "#/components/schemas/Timeline"})),
+    ("/original", "getOriginal", "The file exactly as uploaded (a gzipped one stays "
+     "gzipped), as an attachment", _ORIGINAL),
 )
 
 
@@ -148,7 +181,8 @@ def _links() -> dict:
         "GetUpload": {"operationId": "getUpload", "parameters": upload},
         "GetFiles": {"operationId": "getUploadFiles", "parameters": upload},
         **{f"Get{name.title()}": {"operationId": f"get{name.title()}", "parameters": activity}
-           for name in ("activity", "route", "playback", "charts", "preview", "timeline")},
+           for name in ("activity", "route", "playback", "charts", "preview", "timeline",
+                        "original")},
         "Reprocess": {"operationId": "reprocess", "parameters": activity},
     }
 
@@ -173,6 +207,7 @@ def document() -> dict:
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": {"Error": _ERROR, "Upload": _UPLOAD, "Activity": _ACTIVITY,
+                        "ActivityList": _ACTIVITY_LIST, "ActivityEdit": _EDIT,
                         "Route": _ROUTE, "Files": _FILES, "Timeline": _TIMELINE},
         },
         "paths": {
@@ -196,6 +231,23 @@ def document() -> dict:
                                    "type": "integer", "minimum": 1, "maximum": 1000}}],
                 **_get("getUploadFiles", "What became of each file of an archive",
                        _ref("Files"), extra=(400,))},
+            "/api/v1/activities": {
+                "parameters": _LIST_PARAMETERS,
+                **_get("listActivities", "The owner's activities, newest start first "
+                       "(undated ones by upload time), a page at a time",
+                       _ref("ActivityList"), extra=(400,))},
+            "/api/v1/activities/{activity_id}": {
+                "parameters": activity,
+                **_get("getActivity", "An activity's summary", _ref("Activity")),
+                "patch": {"operationId": "editActivity",
+                          "summary": "Rename, choose the sport, describe (kept by rebuilds)",
+                          "requestBody": {"required": True, **_ref("ActivityEdit")},
+                          "responses": {"200": {"description": "Edited", **_ref("Activity")},
+                                        **_errors(400, 401, 403, 404, 503)}},
+                "delete": {"operationId": "deleteActivity",
+                           "summary": "Delete: gone at once, removed by the sweep",
+                           "responses": {"204": {"description": "Deleted"},
+                                         **_errors(401, 403, 404, 503)}}},
             **{f"/api/v1/activities/{{activity_id}}{suffix}": {
                 "parameters": activity, **_get(operation_id, summary, body)}
                for suffix, operation_id, summary, body in _ACTIVITY_READS},

@@ -86,34 +86,51 @@ def archive_dict(upload: Upload, *, duplicate: bool = False) -> dict:
     }
 
 
-def member_dict(member: ArchiveMember) -> dict:
+def member_dict(member: ArchiveMember, deleted: frozenset[int] = frozenset()) -> dict:
+    """`deleted`: ids of deleted activities, shown as none (the sweep clears the link)."""
+    activity_id = None if member.activity_id in deleted else member.activity_id
     return {
         "index": member.index,
         "name": member.name,
         "status": member.status,
-        "activity_id": member.activity_id,
-        "duplicate_of": member.activity_id if member.status == "duplicate" else None,
+        "activity_id": activity_id,
+        "duplicate_of": activity_id if member.status == "duplicate" else None,
         "error": member.error_message or None,
         "error_code": member.error_code or None,
     }
 
 
 def activity_dict(activity: Activity) -> dict:
-    rows = _derived(activity)
-    summary = None
-    if "summary" in rows:
-        data = rows["summary"].data  # the deferred field, loaded on its own
-        summary = json.loads(bytes(data)) if data is not None else None
+    return activity_dicts([activity])[0]
+
+
+def activity_dicts(activities: list[Activity]) -> list[dict]:
+    """Activities as the API shows them, in two queries however many there are."""
+    ids = [a.id for a in activities]
+    rows: dict[int, dict[str, Derived]] = {i: {} for i in ids}
+    for row in Derived.objects.filter(activity_id__in=ids).defer("data"):
+        rows[row.activity_id][row.deriver] = row
+    summaries = {i: json.loads(bytes(data)) for i, data in Derived.objects.filter(
+        activity_id__in=ids, deriver="summary", data__isnull=False).values_list(
+        "activity_id", "data")}
+    return [_activity_dict(a, rows[a.id], summaries.get(a.id)) for a in activities]
+
+
+def _activity_dict(activity: Activity, rows: dict[str, Derived], summary: dict | None) -> dict:
+    fields = {key: (summary or {}).get(key) for key in SUMMARY_FIELDS}
+    # The owner's sport (PATCH) wins over the file's: a rebuild never writes it.
+    fields["sport"] = activity.user_sport or fields["sport"]
     return {
         "id": activity.id,
         "upload_id": activity.upload_id,
         "name": activity.name,
+        "description": activity.description,
         "external_id": activity.external_id or None,
         "format": activity.format,
         "status": activity.state,
         "error": activity.error_message or None,
         "error_code": activity.error_code or None,
-        **{key: (summary or {}).get(key) for key in SUMMARY_FIELDS},
+        **fields,
         "versions": {name: r.version for name, r in rows.items()},
         "progress": progress(rows),
         "created_at": iso(activity.created_at),

@@ -68,11 +68,34 @@ def upload_dict(upload: Upload, *, error: str | None = None) -> dict:
 
 def activity_dict(activity: Activity) -> dict:
     """A DetailedActivity with Strava's names for Cairn's totals."""
-    outputs = {row.deriver: row for row in Derived.objects.filter(
-        activity=activity, deriver__in=("summary", "route"), data__isnull=False)}
-    summary = json.loads(bytes(outputs["summary"].data)) if "summary" in outputs else {}
-    route = json.loads(bytes(outputs["route"].data)) if "route" in outputs else {}
-    kind = sport_type(summary.get("sport"), summary.get("sub_sport"))
+    return activity_dicts([activity], detailed=True)[0]
+
+
+def activity_dicts(activities: list[Activity], *, detailed: bool) -> list[dict]:
+    """DetailedActivity (resource_state 3) or SummaryActivity (2, as lists give them:
+    no description, the route's summary polyline only), in one query."""
+    outputs: dict[int, dict[str, dict]] = {a.id: {} for a in activities}
+    for activity_id, deriver, data in Derived.objects.filter(
+            activity__in=activities, deriver__in=("summary", "route"),
+            data__isnull=False).values_list("activity_id", "deriver", "data"):
+        outputs[activity_id][deriver] = json.loads(bytes(data))
+    shown = []
+    for activity in activities:
+        found = outputs[activity.id]
+        shown.append(_activity_dict(activity, found.get("summary", {}), found.get("route", {})))
+        if not detailed:
+            shown[-1] |= {"resource_state": 2, "map": {**shown[-1]["map"], "polyline": None,
+                                                       "resource_state": 2}}
+            del shown[-1]["description"]
+    return shown
+
+
+def _activity_dict(activity: Activity, summary: dict, route: dict) -> dict:
+    # The owner's sport (PATCH) wins over the file's.
+    sport, sub_sport = summary.get("sport"), summary.get("sub_sport")
+    if activity.user_sport:
+        sport, sub_sport = activity.user_sport, None
+    kind = sport_type(sport, sub_sport)
     points = route.get("points") or []
     return {
         "id": activity.id, "resource_state": 3,

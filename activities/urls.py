@@ -10,7 +10,10 @@ urlpatterns = [
     path("api/v1/uploads", api.uploads, name="api-uploads"),
     path("api/v1/uploads/<id:upload_id>", api.upload_detail, name="api-upload"),
     path("api/v1/uploads/<id:upload_id>/files", api.upload_files, name="api-upload-files"),
+    path("api/v1/activities", api.activity_list, name="api-activities"),
     path("api/v1/activities/<id:activity_id>", api.activity_detail, name="api-activity"),
+    path("api/v1/activities/<id:activity_id>/original", api.activity_original,
+         name="api-original"),
     path("api/v1/activities/<id:activity_id>/route", api.activity_output,
          {"kind": "route"}, name="api-route"),
     path("api/v1/activities/<id:activity_id>/playback", api.activity_output,
@@ -27,6 +30,7 @@ urlpatterns = [
     path("uploads/<id:upload_id>/", pages.upload_status, name="upload-status"),
     path("activities/", pages.activity_list, name="activities-page"),
     path("activities/<id:activity_id>/", pages.activity_page, name="activity-page"),
+    path("activities/<id:activity_id>/delete/", pages.delete_page, name="activity-delete"),
     path("settings/", pages.settings_page, name="settings-page"),
     path("", RedirectView.as_view(pattern_name="activities-page"), name="home"),
 ]

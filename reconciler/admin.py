@@ -9,7 +9,7 @@ from django.http import HttpRequest
 
 from activities.models import Activity, Derived
 from core import derivers
-from reconciler import clock, resync
+from reconciler import clock, deletion, resync
 from reconciler.models import Attempt, Rollout, Worker
 
 RECONCILE_FIELDS = ("status", "error_code", "error_message", "needs_work", "generation",
@@ -74,13 +74,24 @@ def _resync_one(deriver: str):
 @admin.register(Activity)
 class ActivityAdmin(admin.ModelAdmin):
     list_display = ("id", "name", "owner", "format", "state", "error_code", "attempts",
-                    "due_at", "created_at")
+                    "due_at", "created_at", "deleted_at")
     list_filter = (StateFilter, OldVersionFilter, "needs_work", "format")
     search_fields = ("=id", "owner__username", "sha256", "name")
     readonly_fields = ("owner", "upload", "format", "sha256", "file_name", "size_bytes",
-                       "created_at", *RECONCILE_FIELDS)
+                       "created_at", "deleted_at", *RECONCILE_FIELDS)
     inlines = [DerivedInline]
-    actions = ["force_resync", "replay_dead", *(_resync_one(d.name) for d in derivers.ALL)]
+    actions = ["force_resync", "replay_dead", "delete_for_owner",
+               *(_resync_one(d.name) for d in derivers.ALL)]
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        # One way to delete: the reconciled one (delete_for_owner), never a bare DELETE.
+        return False
+
+    @admin.action(description="Delete (hidden now; the sweep removes the rows)")
+    def delete_for_owner(self, request: HttpRequest, queryset: QuerySet[Activity]) -> None:
+        count = len(deletion.request(queryset, now=clock.now()))
+        self.message_user(request, f"Deleted {count} activit"
+                          f"{'y' if count == 1 else 'ies'}.", messages.SUCCESS)
 
     @admin.action(description="Force re-sync (rebuild every derived output)")
     def force_resync(self, request: HttpRequest, queryset: QuerySet[Activity]) -> None:

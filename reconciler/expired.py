@@ -46,6 +46,8 @@ def bury(model: type[Model], *, now: datetime, ids: list[int] | None = None) -> 
                                  attempts__gte=settings.CAIRN_MAX_ATTEMPTS)
     if ids is not None:
         spent = spent.filter(id__in=ids)
+    if model is Activity:  # a deletion is retried until done (reconciler.deletion)
+        spent = spent.filter(deleted_at__isnull=True)
     # Read first: a sweep that finds none (the rule) takes no lock and opens no write.
     if not spent.exists():
         return []

@@ -92,6 +92,8 @@ RETURNING id
 #: Rows leased now, or orphans (an expired lease): the small index activity_leased.
 _ORPHAN = "a.lease_token IS NOT NULL"
 _UNLEASED = "a.lease_token IS NULL"
+#: Deleted activities are the deletion sweep's (reconciler.deletion), never derived.
+_LIVE = "a.deleted_at IS NULL"
 
 
 def claim(*, limit: int, now: datetime, owner: str) -> list[Claim]:
@@ -106,12 +108,12 @@ def claim(*, limit: int, now: datetime, owner: str) -> list[Claim]:
     expired.bury(Activity, now=now)
     condition, params = _not_newer()
     found = lease(Activity, limit=1, now=now, owner=owner,
-                  condition=f"{_ORPHAN} AND {condition}", params=params)
+                  condition=f"{_ORPHAN} AND {_LIVE} AND {condition}", params=params)
     if found:
         expired.taken_over(found[0].row_id)
     else:
         found = lease(Activity, limit=limit, now=now, owner=owner,
-                      condition=f"{_UNLEASED} AND {condition}", params=params)
+                      condition=f"{_UNLEASED} AND {_LIVE} AND {condition}", params=params)
     return [_claim(taken, owner) for taken in found]
 
 
@@ -119,8 +121,8 @@ def claim_one(activity_id: int, *, now: datetime, owner: str) -> Claim | None:
     """Lease this activity if it needs work and nobody holds it; None otherwise (an orphan
     that has used CAIRN_MAX_ATTEMPTS is made dead instead)."""
     condition, params = _not_newer()
-    taken = lease_one(Activity, activity_id, now=now, owner=owner, condition=condition,
-                      params=params)
+    taken = lease_one(Activity, activity_id, now=now, owner=owner,
+                      condition=f"{_LIVE} AND {condition}", params=params)
     if taken is None:
         return None
     if taken.orphan:

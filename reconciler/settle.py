@@ -82,7 +82,7 @@ def settle(claims: list[Claim], rounds: dict[int, Round]) -> dict[int, str]:
 #: Every field next_state (and nothing else) writes when a round settles.
 SETTLED_FIELDS = ["lease_token", "lease_owner", "lease_expires_at", "attempts", "status",
                   "needs_work", "due_at", "processed_at", "pending_since", "error_code",
-                  "error_message", "start_time"]
+                  "error_message", "start_time", "sport"]
 
 
 def next_state(activity: Activity, claim: Claim, result: Round,
@@ -99,8 +99,16 @@ def next_state(activity: Activity, claim: Claim, result: Round,
        re-synced while we worked.
     """
     activity.lease_token, activity.lease_owner, activity.lease_expires_at = None, "", None
+    if activity.deleted_at is not None:
+        # Deleted while we worked: the deletion sweep takes it next (reconciler.deletion).
+        activity.needs_work, activity.due_at, activity.attempts = True, now, 0
+        return Outcome.YIELDED
     if "summary" in result.values:  # listed by when it happened, not when uploaded
-        activity.start_time = parse_datetime(result.values["summary"].get("start_time") or "")
+        summary = result.values["summary"]
+        activity.start_time = parse_datetime(summary.get("start_time") or "")
+        # The summary's, for the list's filter; the owner's choice is user_sport, never
+        # written here.
+        activity.sport = (summary.get("sport") or "")[:64]
     if result.out_of_time and not result.transient:
         activity.status, activity.due_at = Activity.Status.QUEUED, now
         activity.attempts = max(activity.attempts - 1, 0)

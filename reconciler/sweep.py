@@ -8,7 +8,7 @@ from datetime import datetime
 
 from django.conf import settings
 
-from reconciler import clock, expand, housekeeping, leases, metrics, rollouts, workers
+from reconciler import clock, deletion, expand, housekeeping, leases, metrics, rollouts, workers
 from reconciler.models import Attempt
 from reconciler.reconcile import reconcile_batch
 
@@ -41,6 +41,7 @@ def sweep_once(*, owner: str | None = None, limit: int | None = None,
     archives = expand.claim(limit=1, now=now, owner=owner)
     for archive in archives:
         expand.expand(archive, budget_s=ARCHIVE_BUDGET_S)
+    deleted = deletion.sweep(now=now, owner=owner)
     claims = leases.claim(limit=limit or settings.CAIRN_CLAIM_BATCH, now=now, owner=owner)
     reconcile_batch(claims, trigger=Attempt.Trigger.SWEEP)
     seconds = time.monotonic() - started
@@ -48,7 +49,7 @@ def sweep_once(*, owner: str | None = None, limit: int | None = None,
     metrics.SWEEP_SECONDS.observe(seconds)
     workers.beat(now=now, sweep=workers.Sweep(at=now, ms=round(seconds * 1000),
                                               claimed=len(claims)))
-    return Round(claimed=len(claims) + len(archives), scanned=scanned)
+    return Round(claimed=len(claims) + len(archives) + deleted, scanned=scanned)
 
 
 def drain(*, budget_s: float | None = None, owner: str | None = None,

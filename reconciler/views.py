@@ -16,7 +16,7 @@ from reconciler import clock, drift, explain, nudges, resync, tallies
 
 
 def _visible(request: HttpRequest, activity_id: int) -> Activity | None:
-    activity = Activity.objects.filter(id=activity_id).first()
+    activity = Activity.objects.live().filter(id=activity_id).first()
     if activity is None or not (activity.owner_id == request.user.id
                                 or request.user.is_staff):
         return None  # someone else's: as if it did not exist
@@ -75,7 +75,7 @@ def _reprocess(activity: Activity) -> None:
 
 @api_view("POST")
 def reprocess_api(request: HttpRequest, activity_id: int) -> JsonResponse:
-    activity = Activity.objects.filter(id=activity_id, owner=request.user).first()
+    activity = Activity.objects.live().filter(id=activity_id, owner=request.user).first()
     if activity is None:
         return api_error("NotFound", f"No activity {activity_id}.", 404)
     _reprocess(activity)
@@ -86,7 +86,7 @@ def reprocess_api(request: HttpRequest, activity_id: int) -> JsonResponse:
 @login_required
 @require_POST
 def reprocess_page(request: HttpRequest, activity_id: int) -> HttpResponse:
-    activity = Activity.objects.filter(id=activity_id, owner=request.user).first()
+    activity = Activity.objects.live().filter(id=activity_id, owner=request.user).first()
     if activity is None:
         raise Http404("No such activity.")
     _reprocess(activity)

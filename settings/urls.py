@@ -30,6 +30,8 @@ urlpatterns = [
     path("api/v3/uploads/<id:upload_id>", strava.upload_detail, name="strava-upload"),
     path("api/v3/activities/<id:activity_id>", strava.activity_detail,
          name="strava-activity"),
+    path("api/v3/athlete/activities", strava.athlete_activities,
+         name="strava-athlete-activities"),
     path("", include("activities.urls")),
 ]
 

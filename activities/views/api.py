@@ -5,14 +5,29 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
+import structlog
 from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest, HttpResponse, JsonResponse, UnreadablePostError
 from django.http.multipartparser import MultiPartParserError
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 
-from activities import bodylimit, ingest, openapi, serialize, tokens
+from activities import (
+    bodylimit,
+    downloads,
+    edits,
+    ingest,
+    listing,
+    openapi,
+    serialize,
+    storage,
+    tokens,
+)
 from activities.models import Activity, Derived, Upload
+from core.errors import DeriveError
+from reconciler import clock, deletion
+
+log = structlog.get_logger(__name__)
 
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 _csrf = CsrfViewMiddleware(lambda request: None)
@@ -109,7 +124,8 @@ def accept_upload(upload_file: UploadedFile, *, owner,
 
 @api_view("GET")
 def upload_detail(request: HttpRequest, upload_id: int) -> JsonResponse:
-    upload = Upload.objects.filter(id=upload_id, owner=request.user).first()
+    upload = Upload.objects.filter(id=upload_id, owner=request.user,
+                                   deleted_at__isnull=True).first()
     if upload is None:
         return api_error("NotFound", f"No upload {upload_id}.", 404)
     return JsonResponse(serialize.upload_dict(upload))
@@ -131,18 +147,83 @@ def upload_files(request: HttpRequest, upload_id: int) -> JsonResponse:
         return api_error("BadRequest", "offset is a whole number from 0 to 10^9, limit one "
                          "from 1 to 1000.", 400)
     members = list(upload.archive.members.order_by("index")[offset:offset + limit + 1])
+    deleted = frozenset(Activity.objects.filter(
+        id__in={m.activity_id for m in members if m.activity_id},
+        deleted_at__isnull=False).values_list("id", flat=True))
     return JsonResponse({
-        "files": [serialize.member_dict(m) for m in members[:limit]],
+        "files": [serialize.member_dict(m, deleted) for m in members[:limit]],
         "next_offset": offset + limit if len(members) > limit else None,
     })
 
 
 @api_view("GET")
-def activity_detail(request: HttpRequest, activity_id: int) -> JsonResponse:
-    activity = Activity.objects.filter(id=activity_id, owner=request.user).first()
+def activity_list(request: HttpRequest) -> JsonResponse:
+    """The owner's activities, newest start first, a keyset page at a time."""
+    try:
+        query = listing.parse(request.GET)
+    except listing.BadQuery as error:
+        return api_error("BadRequest", str(error), 400)
+    activities, cursor = listing.page(request.user.id, query)
+    following = None
+    if cursor is not None:
+        params = request.GET.copy()
+        params["cursor"] = cursor
+        following = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
+    return JsonResponse({"activities": serialize.activity_dicts(activities),
+                         "next": following})
+
+
+def owned(request: HttpRequest, activity_id: int) -> Activity | None:
+    """The request's user's live activity of this id, or None (another's, deleted or no
+    such one: all answered 404 alike)."""
+    return Activity.objects.live().filter(id=activity_id, owner=request.user).first()
+
+
+@api_view("GET", "PATCH", "DELETE")
+def activity_detail(request: HttpRequest, activity_id: int) -> HttpResponse:
+    activity = owned(request, activity_id)
     if activity is None:
         return api_error("NotFound", f"No activity {activity_id}.", 404)
+    if request.method == "DELETE":
+        deletion.request(Activity.objects.filter(id=activity.id), now=clock.now())
+        return HttpResponse(status=204)
+    if request.method == "PATCH":
+        try:
+            edits.apply(activity, edits.parse(request.body))
+        except edits.Invalid as error:
+            return api_error("BadRequest", str(error), 400)
+        log.info("activity.edited", activity_id=activity.id)
     return JsonResponse(serialize.activity_dict(activity))
+
+
+#: Content types of originals, by format (a gzipped one is application/gzip).
+ORIGINAL_TYPES = {"fit": "application/vnd.ant.fit", "gpx": "application/gpx+xml",
+                  "tcx": "application/vnd.garmin.tcx+xml"}
+
+
+@api_view("GET")
+def activity_original(request: HttpRequest, activity_id: int) -> HttpResponse:
+    """The file exactly as uploaded (a gzipped one stays gzipped)."""
+    activity = owned(request, activity_id)
+    if activity is None:
+        return api_error("NotFound", f"No activity {activity_id}.", 404)
+    try:
+        data = storage.read_original(activity.file_name)
+    except DeriveError as error:
+        if error.permanent:
+            return api_error(error.code, str(error), 404)
+        response = api_error(error.code, str(error), 503)
+        response["Retry-After"] = str(storage.Unavailable.retry_after_s)
+        return response
+    gzipped = activity.file_name.endswith(".gz")
+    content_type = "application/gzip" if gzipped else ORIGINAL_TYPES.get(
+        activity.format, "application/octet-stream")
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = downloads.attachment(
+        activity.name, fallback=f"activity-{activity.id}",
+        suffix=f".{activity.format}{'.gz' if gzipped else ''}")
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 #: Derived outputs the API serves as they are stored, and their content types.
@@ -154,7 +235,7 @@ OUTPUTS = {"route": "application/json", "playback": "application/json",
 def activity_output(request: HttpRequest, activity_id: int, kind: str) -> HttpResponse:
     """An output exactly as stored (no re-encoding), with an ETag so that lists of
     previews are not fetched twice."""
-    activity = Activity.objects.filter(id=activity_id, owner=request.user).first()
+    activity = owned(request, activity_id)
     if activity is None:
         return api_error("NotFound", f"No activity {activity_id}.", 404)
     row = (Derived.objects.filter(activity=activity, deriver=kind, data__isnull=False)

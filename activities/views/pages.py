@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods
 from activities import bodylimit, display, ingest, serialize
 from activities.models import Activity, Derived, Profile, Upload
 from activities.views import api
+from reconciler import clock, deletion
 
 #: Activities per page of the list: each brings a preview image.
 PAGE_SIZE = 20
@@ -54,7 +55,8 @@ def upload_page(request: HttpRequest) -> HttpResponse:
             if accepted:
                 messages.info(request, f"{len(accepted)} of {len(files)} files uploaded.")
             return redirect("upload-page")
-    recent = (Upload.objects.filter(owner=request.user).select_related("activity")
+    recent = (Upload.objects.filter(owner=request.user, deleted_at__isnull=True)
+              .select_related("activity")
               .order_by("-created_at")[:20])
     rows = [serialize.upload_dict(upload) | {"name": _upload_name(upload)} for upload in recent]
     return render(request, "activities/upload.html", {
@@ -97,7 +99,7 @@ def _accept(request: HttpRequest, upload_file, *, many: bool) -> ingest.Accepted
 
 @login_required
 def upload_status(request: HttpRequest, upload_id: int) -> HttpResponse:
-    upload = (Upload.objects.filter(id=upload_id, owner=request.user)
+    upload = (Upload.objects.filter(id=upload_id, owner=request.user, deleted_at__isnull=True)
               .select_related("activity").first())
     if upload is None:
         raise Http404("No such upload.")
@@ -113,7 +115,7 @@ def upload_status(request: HttpRequest, upload_id: int) -> HttpResponse:
 def activity_list(request: HttpRequest) -> HttpResponse:
     # In the order they happened, newest first (index activity_owner_started); activities
     # not yet summarised come first, by upload time.
-    activities = (Activity.objects.filter(owner=request.user)
+    activities = (Activity.objects.live().filter(owner=request.user)
                   .order_by(F("start_time").desc(nulls_first=True), "-created_at", "-id"))
     page = Paginator(activities, PAGE_SIZE).get_page(request.GET.get("page"))
     shown = list(page.object_list)
@@ -140,9 +142,7 @@ def _summaries(activities: list[Activity]) -> dict[int, dict]:
 
 @login_required
 def activity_page(request: HttpRequest, activity_id: int) -> HttpResponse:
-    activity = Activity.objects.filter(id=activity_id, owner=request.user).first()
-    if activity is None:
-        raise Http404("No such activity.")
+    activity = _owned(request, activity_id)
     units = units_of(request.user)
     summary = serialize.activity_dict(activity)
     config = {
@@ -155,6 +155,25 @@ def activity_page(request: HttpRequest, activity_id: int) -> HttpResponse:
         "progress": summary["progress"], "facts": display.facts(summary, units),
         "settled": config["settled"], "failed": activity.state in {"failed", "dead"},
     })
+
+
+def _owned(request: HttpRequest, activity_id: int) -> Activity:
+    activity = Activity.objects.live().filter(id=activity_id, owner=request.user).first()
+    if activity is None:
+        raise Http404("No such activity.")
+    return activity
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def delete_page(request: HttpRequest, activity_id: int) -> HttpResponse:
+    """GET asks for confirmation (no script needed); the POST (CSRF-checked) deletes."""
+    activity = _owned(request, activity_id)
+    if request.method == "POST":
+        deletion.request(Activity.objects.filter(id=activity.id), now=clock.now())
+        messages.info(request, f"Deleted {activity.name or 'the activity'}.")
+        return redirect("activities-page")
+    return render(request, "activities/delete.html", {"activity": activity})
 
 
 class SettingsForm(forms.ModelForm):

@@ -1,11 +1,15 @@
-"""Strava-compatible uploads (v3): POST/GET /api/v3/uploads and GET /api/v3/activities,
+"""Strava-compatible uploads (v3): POST/GET /api/v3/uploads, GET /api/v3/activities/<id> and
+GET /api/v3/athlete/activities,
 answering as Strava's documented API does, faults included."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import wraps
 
+from django.db.models import QuerySet
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, JsonResponse, UnreadablePostError
 from django.http.multipartparser import MultiPartParserError
 from django.views.decorators.csrf import csrf_exempt
@@ -105,7 +109,7 @@ def uploads(request: HttpRequest) -> JsonResponse:
 @strava_view("GET")
 def upload_detail(request: HttpRequest, upload_id: int) -> JsonResponse:
     upload = Upload.objects.filter(id=upload_id, owner=request.user,
-                                   kind=Upload.Kind.FILE).first()
+                                   kind=Upload.Kind.FILE, deleted_at__isnull=True).first()
     if upload is None:
         return fault("Record Not Found", resource="Upload", field="id", code="invalid",
                      status=404)
@@ -115,9 +119,47 @@ def upload_detail(request: HttpRequest, upload_id: int) -> JsonResponse:
 @strava_view("GET")
 def activity_detail(request: HttpRequest, activity_id: int) -> JsonResponse:
     # Strava shows an activity once it exists, that is once processing made it.
-    activity = Activity.objects.filter(id=activity_id, owner=request.user,
-                                       status=Activity.Status.READY).first()
+    activity = _shown(request).filter(id=activity_id).first()
     if activity is None:
         return fault("Record Not Found", resource="Activity", field="id", code="invalid",
                      status=404)
     return JsonResponse(strava.activity_dict(activity))
+
+
+def _shown(request: HttpRequest) -> QuerySet[Activity]:
+    """The activities Strava would show this athlete: live ones, once processing made
+    them (ready)."""
+    return Activity.objects.live().filter(owner=request.user, status=Activity.Status.READY)
+
+
+@strava_view("GET")
+def athlete_activities(request: HttpRequest) -> JsonResponse:
+    """SummaryActivity pages as Strava lists them: `before`/`after` are epoch seconds of
+    the start, `page` counts from 1 and `per_page` is at most 200 (Strava's paging by
+    page number, so an OFFSET; newest first, oldest first when only `after` is given)."""
+    try:
+        page = int(request.GET.get("page") or 1)
+        per_page = int(request.GET.get("per_page") or 30)
+        before = _epoch(request.GET.get("before"))
+        after = _epoch(request.GET.get("after"))
+    except (ValueError, OverflowError, OSError):
+        page = per_page = 0
+    if not (1 <= page <= 10**6 and 1 <= per_page <= 200):
+        return fault("Bad Request", resource="Application", field="page",
+                     code="invalid: page >= 1, 1 <= per_page <= 200, before and after in "
+                          "epoch seconds", status=400)
+    started = Coalesce("start_time", "created_at")
+    shown = _shown(request).alias(started=started)
+    if before is not None:
+        shown = shown.filter(started__lt=before)
+    if after is not None:
+        shown = shown.filter(started__gt=after)
+    order = ("started", "id") if after is not None and before is None else ("-started", "-id")
+    rows = list(shown.order_by(*order)[(page - 1) * per_page: page * per_page])
+    return JsonResponse(strava.activity_dicts(rows, detailed=False), safe=False)
+
+
+def _epoch(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    return datetime.fromtimestamp(float(value), tz=UTC)

@@ -5,6 +5,7 @@ from django.db import connection
 
 from activities.models import Activity
 from tests.conftest import NOW
+from tests.plans import explain
 
 SIZE = 50_000
 
@@ -27,17 +28,12 @@ def large_table(user):
         cursor.execute(f"ANALYZE {table}")
 
 
-def _plan(sql: str, params: list) -> str:
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN " + sql, params)
-        return "\n".join(row[0] for row in cursor.fetchall())
-
 
 @pytest.mark.postgres_only(reason="the PostgreSQL planner's choice of index")
 @pytest.mark.django_db
 def test_claim_subquery_uses_the_partial_index_not_a_scan(large_table):
     table = Activity._meta.db_table
-    plan = _plan(f"SELECT id FROM {table} WHERE needs_work AND due_at <= %s "
+    plan = explain(f"SELECT id FROM {table} WHERE needs_work AND due_at <= %s "
                  "ORDER BY priority, pending_since LIMIT 10 FOR UPDATE SKIP LOCKED", [NOW])
     assert "activity_pending" in plan, plan
     assert "Seq Scan" not in plan, plan
@@ -49,7 +45,7 @@ def test_drift_pending_counts_use_the_partial_index(large_table):
     from reconciler import drift
 
     sql, params = drift.pending().values("id").query.sql_with_params()
-    plan = _plan(sql, list(params))
+    plan = explain(sql, list(params))
     assert "activity_pending" in plan, plan
     assert "Seq Scan" not in plan, plan
     assert drift.count(now=NOW)["pending"] == 5
@@ -59,7 +55,7 @@ def test_drift_pending_counts_use_the_partial_index(large_table):
 @pytest.mark.django_db
 def test_the_orphans_step_of_a_claim_uses_the_small_leased_index(large_table):
     table = Activity._meta.db_table
-    plan = _plan(f"SELECT id FROM {table} AS a WHERE needs_work AND due_at <= %s AND "
+    plan = explain(f"SELECT id FROM {table} AS a WHERE needs_work AND due_at <= %s AND "
                  "a.lease_token IS NOT NULL ORDER BY priority, pending_since LIMIT 10 "
                  "FOR UPDATE SKIP LOCKED", [NOW])
     assert "activity_leased" in plan, plan

@@ -87,3 +87,13 @@ def test_real_responses_match_the_document(api, other_user):
            "/api/v1/uploads/{upload_id}/files")
     _check(api.post(f"/api/v1/activities/{ids['activity_id']}/reprocess"),
            "/api/v1/activities/{activity_id}/reprocess", "post")
+    _check(api.get("/api/v1/activities?limit=1"), "/api/v1/activities")
+    _check(api.get("/api/v1/activities?status=nope"), "/api/v1/activities")
+    detail = "/api/v1/activities/{activity_id}"
+    url = detail.format(**ids)
+    for body in ({"name": "Renamed", "sport": "running"}, {"sport": "nope"}):
+        _check(api.patch(url, data=body, content_type="application/json"), detail, "patch")
+    _check(api.patch(detail.format(activity_id=999999), data={"name": "x"},
+                     content_type="application/json"), detail, "patch")
+    assert api.delete(url).status_code == 204
+    _check(api.delete(url), detail, "delete")  # 404: already deleted

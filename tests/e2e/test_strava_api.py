@@ -99,3 +99,73 @@ def test_over_the_rate_is_429_with_retry_after_as_in_v1(token, settings):
     assert refused.status_code == 429
     assert int(refused["Retry-After"]) >= 1
     assert refused.json()["errors"][0]["code"].startswith("RateLimited")
+
+
+def _ready_rides(user, starts):
+    from activities import ingest
+    from activities.models import Activity
+
+    with freeze_time(NOW):
+        ids = [ingest.accept(factories.gpx(start=s), owner=user).activity.id for s in starts]
+        sweep.drain()
+    return [Activity.objects.get(id=i) for i in ids]
+
+
+def test_athlete_activities_are_summary_activities_newest_first_in_pages(user, token,
+                                                                          other_user):
+    from datetime import timedelta
+
+    from activities import ingest
+
+    rides = _ready_rides(user, [NOW - timedelta(days=d) for d in (3, 1, 2)])
+    _ready_rides(other_user, [NOW - timedelta(days=1)])
+    with freeze_time(NOW):  # not processed yet: Strava would not list it
+        ingest.accept(factories.gpx(), owner=user)
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    body = client.get("/api/v3/athlete/activities").json()
+    assert [a["id"] for a in body] == [rides[1].id, rides[2].id, rides[0].id]
+    first = body[0]
+    assert first["resource_state"] == 2 and "description" not in first
+    assert first["sport_type"] == "Ride" and first["type"] == "Ride"
+    assert first["distance"] > 0 and first["start_date"].startswith(
+        (NOW - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"))
+    assert first["map"]["summary_polyline"] and first["map"]["polyline"] is None
+    pages = [[a["id"] for a in client.get(f"/api/v3/athlete/activities?per_page=2&page={p}")
+              .json()] for p in (1, 2, 3)]
+    assert pages == [[rides[1].id, rides[2].id], [rides[0].id], []]
+
+
+def test_athlete_activities_before_and_after_are_epoch_seconds(user, token):
+    from datetime import timedelta
+
+    rides = _ready_rides(user, [NOW - timedelta(days=d) for d in (3, 2, 1)])
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    cut = int((NOW - timedelta(days=2, hours=1)).timestamp())
+
+    def ids(query):
+        return [a["id"] for a in client.get(f"/api/v3/athlete/activities?{query}").json()]
+
+    assert ids(f"before={cut}") == [rides[0].id]
+    # Strava lists oldest first when only `after` is given (what a sync from a date wants).
+    assert ids(f"after={cut}") == [rides[1].id, rides[2].id]
+    assert ids(f"after={cut}&before={int(NOW.timestamp()) - 36 * 3600}") == [rides[1].id]
+
+
+@pytest.mark.parametrize("query", ["per_page=201", "per_page=0", "page=0", "page=x",
+                                   "before=soon", "after=1e400"])
+def test_athlete_activities_refuses_bad_paging_as_strava_does(token, query):
+    response = Client(HTTP_AUTHORIZATION=f"Bearer {token}").get(
+        f"/api/v3/athlete/activities?{query}")
+    assert response.status_code == 400
+    assert response.json()["message"] == "Bad Request"
+
+
+def test_athlete_activities_show_the_owners_sport_and_name(user, token):
+    from activities.models import Activity
+
+    ride = _ready_rides(user, [NOW])[0]
+    Activity.objects.filter(id=ride.id).update(user_sport="running", name="Renamed")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    listed = client.get("/api/v3/athlete/activities").json()[0]
+    assert (listed["name"], listed["sport_type"]) == ("Renamed", "Run")
+    assert client.get(f"/api/v3/activities/{ride.id}").json()["sport_type"] == "Run"

@@ -117,3 +117,41 @@ def test_strava_faults_for_a_bad_token_and_an_unknown_activity(user, cairn_over_
         _client(server, cert, "cairn_not-a-token").get_activity(1)
     with pytest.raises(exc.ObjectNotFound):
         _client(server, cert, tokens.create(user)).get_activity(999_999)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_stravalib_get_activities_pages_through_the_athletes_activities(
+        user, other_user, cairn_over_tls):
+    from datetime import UTC, datetime, timedelta
+
+    from activities import ingest
+    from activities.models import Activity
+    from tests import factories
+
+    start = datetime(2026, 1, 10, 8, tzinfo=UTC)
+    ids = [ingest.accept(factories.gpx(start=start + timedelta(days=d)), owner=user,
+                         limited=False).activity.id for d in range(5)]
+    ingest.accept(factories.gpx(), owner=other_user, limited=False)
+    deadline = time.monotonic() + 60
+    while Activity.objects.filter(status="ready").count() < 6:  # the live sweeper's work
+        assert time.monotonic() < deadline, "the activities were not processed"
+        time.sleep(0.2)
+    server, cert = cairn_over_tls
+    client = _client(server, cert, tokens.create(user))
+
+    listed = client.get_activities()
+    listed.per_page = 2  # three pages of Strava's page/per_page, the last one short
+    activities = list(listed)
+    assert [a.id for a in activities] == ids[::-1]
+    newest = activities[0]
+    assert newest.name == Activity.objects.get(id=ids[-1]).name
+    assert newest.sport_type.root == "Ride"
+    assert newest.start_date == start + timedelta(days=4)
+    assert float(newest.distance) > 0 and newest.elapsed_time > 0
+    assert newest.map.summary_polyline
+
+    since = [a.id for a in client.get_activities(after=start + timedelta(days=2, hours=1))]
+    assert since == ids[3:]  # oldest first, as Strava answers `after` alone
+    until = [a.id for a in client.get_activities(before=start + timedelta(days=1, hours=1),
+                                                 limit=1)]
+    assert until == [ids[1]]

@@ -1,0 +1,72 @@
+"""An owner's edits of an activity (PATCH): name, sport and description, checked.
+
+They live in fields no rebuild writes: `name` and `description` (set at upload, then only
+here) and `user_sport`, which the serializers show instead of the summary's sport."""
+
+from __future__ import annotations
+
+import json
+
+from activities.models import Activity
+
+#: Sports an owner may choose: the FIT profile's names, as summaries report them.
+SPORTS = frozenset({
+    "generic", "running", "cycling", "transition", "fitness_equipment", "swimming",
+    "basketball", "soccer", "tennis", "american_football", "training", "walking",
+    "cross_country_skiing", "alpine_skiing", "snowboarding", "rowing", "mountaineering",
+    "hiking", "multisport", "paddling", "flying", "e_biking", "motorcycling", "boating",
+    "driving", "golf", "hang_gliding", "horseback_riding", "hunting", "fishing",
+    "inline_skating", "rock_climbing", "sailing", "ice_skating", "sky_diving",
+    "snowshoeing", "snowmobiling", "stand_up_paddleboarding", "surfing", "wakeboarding",
+    "water_skiing", "kayaking", "rafting", "windsurfing", "kitesurfing", "tactical",
+    "jumpmaster", "boxing", "floor_climbing", "diving", "yoga", "other",
+})
+
+NAME_MAX = 255
+DESCRIPTION_MAX = 10_000
+
+
+class Invalid(ValueError):
+    """An edit refused; the message says what to send instead."""
+
+
+def parse(body: bytes) -> dict[str, str]:
+    """The fields to change from a PATCH body, checked; Invalid otherwise."""
+    try:
+        changes = json.loads(body or b"null")
+    except (ValueError, UnicodeDecodeError):
+        raise Invalid("Send a JSON object with name, sport or description.") from None
+    if not isinstance(changes, dict) or not changes:
+        raise Invalid("Send a JSON object with name, sport or description.")
+    unknown = sorted(set(changes) - {"name", "sport", "description"})
+    if unknown:
+        raise Invalid(f"Only name, sport and description can be changed, not "
+                      f"{', '.join(unknown)}.")
+    for key, value in changes.items():
+        if not isinstance(value, str):
+            raise Invalid(f"{key} is a string.")
+        if "\x00" in value or (key != "description" and not value.isprintable()):
+            raise Invalid(f"{key} may not contain control characters.")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate (JSON's \ud800): not storable text
+            raise Invalid(f"{key} is not valid Unicode text.") from None
+    name = changes.get("name")
+    if name is not None and not 1 <= len(name.strip()) <= NAME_MAX:
+        raise Invalid(f"name is 1 to {NAME_MAX} characters (not only spaces).")
+    description = changes.get("description")
+    if description is not None and len(description) > DESCRIPTION_MAX:
+        raise Invalid(f"description is at most {DESCRIPTION_MAX} characters.")
+    sport = changes.get("sport")
+    if sport is not None and sport not in SPORTS and sport != "":
+        raise Invalid("sport is one of " + ", ".join(sorted(SPORTS)) + ", or \"\" to show "
+                      "the file's own sport again.")
+    return {key: value.strip() if key == "name" else value for key, value in changes.items()}
+
+
+def apply(activity: Activity, changes: dict[str, str]) -> None:
+    """Write the checked changes (only their fields: a concurrent settle is not undone)."""
+    fields = {"name": "name", "description": "description", "sport": "user_sport"}
+    for key, value in changes.items():
+        setattr(activity, fields[key], value)
+    activity.save(update_fields=[fields[key] for key in changes])

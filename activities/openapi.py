@@ -63,7 +63,7 @@ _ACTIVITY = {
     "properties": {
         "id": {"type": "integer"}, "upload_id": {"type": "integer"},
         "name": {"type": "string"}, "external_id": {"type": ["string", "null"]},
-        "format": {"enum": ["fit", "gpx"]},
+        "format": {"enum": ["fit", "gpx", "tcx"]},
         "status": {"enum": ["queued", "processing", "ready", "failed", "dead"]},
         "error": {"type": ["string", "null"]}, "error_code": {"type": ["string", "null"]},
         **{f: _SUMMARY_TYPES.get(f, _NULLABLE_NUMBER) for f in SUMMARY_FIELDS},
@@ -103,7 +103,7 @@ def _json(schema: dict) -> dict:
 def _errors(*statuses: int) -> dict:
     words = {400: "Bad request", 401: "No or bad token", 403: "CSRF token missing (session)",
              404: "Not found, or not yours", 405: "Method not allowed", 413: "Too large",
-             415: "Not FIT, GPX or a zip of them", 422: "Reused key or damaged archive",
+             415: "Not FIT, GPX, TCX or a zip of them", 422: "Reused key or damaged archive",
              429: "Rate limited or too much work waiting (see Retry-After)",
              503: "Database unavailable (see Retry-After)"}
     return {str(s): {"description": words[s], **_json({"$ref": "#/components/schemas/Error"})}
@@ -158,7 +158,7 @@ def document() -> dict:
     upload_form = {"multipart/form-data": {"schema": {
         "type": "object", "required": ["file"], "properties": {
             "file": {"type": "string", "format": "binary",
-                     "description": "FIT, GPX (either may be gzipped), or a zip of them"},
+                     "description": "FIT, GPX or TCX (each may be gzipped), or a zip of them"},
             "name": {"type": "string"}, "external_id": {"type": "string"},
             "description": {"type": "string"}}}}}
     activity = [_id("activity_id")]

@@ -58,7 +58,7 @@ class Session:
 class Track:
     """Normalised points of one activity, one array per column, all of length `n`."""
 
-    format: str  # "fit" or "gpx": where the points came from
+    format: str  # "fit", "gpx" or "tcx": where the points came from
     sport: str | None = None
     sub_sport: str | None = None
     columns: dict[str, np.ndarray] = field(default_factory=dict)

@@ -143,7 +143,7 @@ def _classify(data: bytes) -> Verdict:
                                     * settings.CAIRN_MAX_INFLATE_RATIO)
     except sniff.UnsupportedFile:
         return Verdict(status=Status.SKIPPED, code="NotAnActivityFile",
-                       message="Not a FIT or GPX file.")
+                       message="Not a FIT, GPX or TCX file.")
     except sniff.TooLarge as error:
         return Verdict(status=Status.FAILED, code="TooLarge", message=str(error))
     kind = fitpeek.file_type(content) if fmt == sniff.FIT else "activity"

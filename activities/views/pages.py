@@ -46,7 +46,7 @@ def upload_page(request: HttpRequest) -> HttpResponse:
         if bodylimit.stopped(request):
             return _too_large(request)
         if not files:
-            messages.error(request, "Choose a FIT or GPX file to upload.")
+            messages.error(request, "Choose a FIT, GPX or TCX file to upload.")
         else:
             accepted = [a for a in (_accept(request, f, many=len(files) > 1) for f in files) if a]
             if len(files) == 1 and accepted:

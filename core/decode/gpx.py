@@ -81,7 +81,7 @@ def _parse(content: bytes) -> gpxpy.gpx.GPX:
                           code="CorruptFile") from None
 
 
-def _text(content: bytes) -> str:
+def _text(content: bytes, *, kind: str = "GPX") -> str:
     """The document as text: UTF-8, or the encoding its XML declaration names."""
     try:
         return content.decode("utf-8")
@@ -93,8 +93,8 @@ def _text(content: bytes) -> str:
             return content.decode(codecs.lookup(declared.group(1).decode()).name)
     except (LookupError, UnicodeDecodeError):
         pass
-    raise DecodeError("This GPX file is not valid UTF-8 text, nor in the encoding its XML "
-                      "declaration names.", code="CorruptFile")
+    raise DecodeError(f"This {kind} file is not valid UTF-8 text, nor in the encoding its "
+                      "XML declaration names.", code="CorruptFile")
 
 
 def _add_point(columns: dict[str, list[float]], point: gpxpy.gpx.GPXTrackPoint) -> None:

@@ -67,7 +67,7 @@ def test_export_becomes_one_activity_per_activity_file_and_accounts_for_the_rest
         [".fit", ".fit.gz", ".gpx", ".gpx.gz"] * 2)}
     for name in ("activities.csv", "profile.json", "media/photo.jpg"):
         assert outcome[name]["status"] == "skipped"
-        assert outcome[name]["error"] == "Not a FIT or GPX file."
+        assert outcome[name]["error"] == "Not a FIT, GPX or TCX file."
     assert set(Activity.objects.values_list("status", flat=True)) == {"ready"}
     progress = api.get(f"/api/v1/uploads/{body['id']}").json()
     assert progress["status"] == "ready"

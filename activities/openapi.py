@@ -54,6 +54,10 @@ _SUMMARY_TYPES = {
               "description": "Recordings more than 3 hours apart; null without timestamps."},
     "bbox": {"type": ["object", "null"], "properties": {
         k: {"type": "number"} for k in ("min_lat", "min_lon", "max_lat", "max_lon")}},
+    "title": {"type": ["string", "null"],
+              "description": "Derived: the file's own name, else the time of day at the "
+                             "start's place and the sport (\"Morning Run\"); `name` shows it "
+                             "when no one gave the activity a name. Null until summarised."},
 }
 
 _ACTIVITY = {
@@ -62,7 +66,9 @@ _ACTIVITY = {
                  *SUMMARY_FIELDS],
     "properties": {
         "id": {"type": "integer"}, "upload_id": {"type": "integer"},
-        "name": {"type": "string"}, "external_id": {"type": ["string", "null"]},
+        "name": {"type": "string", "description": "The name given by the uploader or user, "
+                 "else `title`."},
+        "external_id": {"type": ["string", "null"]},
         "format": {"enum": ["fit", "gpx", "tcx"]},
         "status": {"enum": ["queued", "processing", "ready", "failed", "dead"]},
         "error": {"type": ["string", "null"]}, "error_code": {"type": ["string", "null"]},
@@ -159,7 +165,9 @@ def document() -> dict:
         "type": "object", "required": ["file"], "properties": {
             "file": {"type": "string", "format": "binary",
                      "description": "FIT, GPX or TCX (each may be gzipped), or a zip of them"},
-            "name": {"type": "string"}, "external_id": {"type": "string"},
+            "name": {"type": "string", "description": "The name given by the uploader or user, "
+                 "else `title`."},
+        "external_id": {"type": "string"},
             "description": {"type": "string"}}}}}
     activity = [_id("activity_id")]
     return {

@@ -15,7 +15,7 @@ SUMMARY_FIELDS = (
     "sport", "sub_sport", "start_time", "distance_m", "distance_source", "elapsed_s",
     "moving_s", "ascent_m", "descent_m", "avg_speed_mps", "max_speed_mps", "avg_hr_bpm",
     "max_hr_bpm", "avg_power_w", "max_power_w", "avg_cadence", "point_count", "sessions",
-    "parts", "bbox",
+    "parts", "bbox", "title",
 )
 
 # Uploads report four states; a dead activity is, to its uploader, a failed one.
@@ -107,7 +107,8 @@ def activity_dict(activity: Activity) -> dict:
     return {
         "id": activity.id,
         "upload_id": activity.upload_id,
-        "name": activity.name,
+        # The uploader's (or user's) name; else the derived title (the summary's).
+        "name": activity.name or (summary or {}).get("title") or "",
         "external_id": activity.external_id or None,
         "format": activity.format,
         "status": activity.state,

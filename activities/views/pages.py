@@ -119,7 +119,9 @@ def activity_list(request: HttpRequest) -> HttpResponse:
     shown = list(page.object_list)
     summaries = _summaries(shown)
     previews = set(_outputs(shown, "preview").values_list("activity_id", flat=True))
-    rows = [{"activity": a, "summary": summaries.get(a.id, {}), "preview": a.id in previews}
+    rows = [{"activity": a, "summary": summaries.get(a.id, {}), "preview": a.id in previews,
+             # The given name, else the derived title (core.titles), as the API shows it.
+             "title": a.name or summaries.get(a.id, {}).get("title") or "Activity"}
             for a in shown]
     return render(request, "activities/activity_list.html", {
         "page": page, "rows": rows, "units": units_of(request.user),

@@ -58,7 +58,8 @@ def decode(content: bytes) -> Track:
     arrays["lat"][~usable] = np.nan
     arrays["lon"][~usable] = np.nan
     return Track(format="gpx", sport=_sport(document), columns=arrays,
-                 segment_starts=tuple(starts))
+                 segment_starts=tuple(starts),
+                 name=own_name([t.name for t in document.tracks] + [document.name]))
 
 
 def _parse(content: bytes) -> gpxpy.gpx.GPX:
@@ -145,6 +146,16 @@ def _number(value: object) -> float:
     except (TypeError, ValueError):
         return math.nan
     return number if math.isfinite(number) else math.nan
+
+
+def own_name(names: list[str | None]) -> str | None:
+    """The first of the file's names (its tracks', then its own) that is not blank,
+    whitespace folded; core.titles judges whether it is a person's name."""
+    for name in names:
+        folded = " ".join(name.split()) if name else ""
+        if folded:
+            return folded[:255]
+    return None
 
 
 def _sport(document: gpxpy.gpx.GPX) -> str | None:

@@ -153,15 +153,16 @@ def _accept(data: bytes, *, owner: AbstractBaseUser, original_name: str, details
 
 
 def accept_member(data: bytes, *, owner: AbstractBaseUser, upload: Upload,
-                  name: str) -> tuple[Activity, bool]:
+                  details: Details = NO_DETAILS) -> tuple[Activity, bool]:
     """One activity file of an archive: its activity, and whether it is new (False: the
-    owner already has this content). Rejected as for an upload. Runs inside the
-    expander's fenced transaction."""
+    owner already has this content, whose details stay as they are). `details`: what the
+    export's list says of it. Rejected as for an upload. Runs inside the expander's
+    fenced transaction."""
     payload = _inspect(data)
     existing = Activity.objects.filter(owner=owner, sha256=payload.sha256).first()
     if existing is not None:
         return existing, False
-    return _activity(data, payload, owner=owner, upload=upload, details=NO_DETAILS)
+    return _activity(data, payload, owner=owner, upload=upload, details=details)
 
 
 def _inspect(data: bytes) -> sniff.Payload:

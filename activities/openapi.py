@@ -35,7 +35,8 @@ _UPLOAD = {
         "progress": {
             "description": "A file: each deriver and whether its output is current. An "
                            "archive: how many files it holds (files), how many were seen, "
-                           "and how many were imported, duplicate, failed, skipped.",
+                           "and how many were imported, duplicate, failed, skipped, and "
+                           "missing (listed by the export's activities.csv, not in it).",
             "type": "object",
             "additionalProperties": {"type": ["boolean", "integer", "null"]},
         },
@@ -89,7 +90,8 @@ _FILES = {"type": "object", "required": ["files", "next_offset"], "properties": 
     "files": {"type": "array", "items": {
         "type": "object", "required": ["index", "name", "status", "activity_id"],
         "properties": {"index": {"type": "integer"}, "name": {"type": "string"},
-                       "status": {"enum": ["imported", "duplicate", "failed", "skipped"]},
+                       "status": {"enum": ["imported", "duplicate", "failed", "skipped",
+                                           "missing"]},
                        "activity_id": {"type": ["integer", "null"]},
                        "duplicate_of": {"type": ["integer", "null"]},
                        "error": {"type": ["string", "null"]},

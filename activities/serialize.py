@@ -77,7 +77,8 @@ def archive_dict(upload: Upload, *, duplicate: bool = False) -> dict:
         "error_code": archive.error_code or None,
         "progress": {
             "files": archive.members_total,
-            "seen": sum(counts.values()),
+            # Files of the archive looked at: a missing one is named by its list only.
+            "seen": sum(n for s, n in counts.items() if s != ArchiveMember.Status.MISSING),
             **{s: counts.get(s, 0) for s in ArchiveMember.Status.values},
         },
         "duplicate": duplicate,

@@ -72,7 +72,7 @@ def test_export_becomes_one_activity_per_activity_file_and_accounts_for_the_rest
     progress = api.get(f"/api/v1/uploads/{body['id']}").json()
     assert progress["status"] == "ready"
     assert progress["progress"] == {"files": 11, "seen": 11, "imported": 8, "duplicate": 0,
-                                    "failed": 0, "skipped": 3}
+                                    "failed": 0, "skipped": 3, "missing": 0}
 
 
 def test_archive_imported_twice_creates_no_duplicates(api):

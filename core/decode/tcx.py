@@ -182,7 +182,8 @@ class _Reader:
         usable = geo.valid_positions(arrays["lat"], arrays["lon"])
         arrays["lat"][~usable] = np.nan
         arrays["lon"][~usable] = np.nan
-        starts = sorted({min(s, len(self.times) - 1) for s in self.starts} | {0})
+        # An activity without points starts no segment.
+        starts = sorted({s for s in self.starts if s < len(self.times)} | {0})
         sessions = tuple(s for s in self.sessions if s is not None)
         return Track(format="tcx", sport=next((s for s in self.sports if s), None),
                      columns=arrays, segment_starts=tuple(starts),

@@ -59,3 +59,23 @@ def test_strava_upload_with_data_type_tcx_is_processed(api):
     assert upload["error"] is None and upload["activity_id"] is not None
     activity = client.get(f"/api/v3/activities/{upload['activity_id']}").json()
     assert activity["sport_type"] == "Run" and activity["distance"] > 0
+
+
+@pytest.mark.parametrize(("hostile", "code"), [
+    # Billion laughs: refused before parsing.
+    (lambda body: body.replace(
+        b"<TrainingCenterDatabase", b'<!DOCTYPE t [<!ENTITY a "aaaaaaaaaa"><!ENTITY b '
+        b'"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><TrainingCenterDatabase', 1), "UnsafeXml"),
+    # 100,000 nested elements in one trackpoint's extensions: refused at the bound.
+    (lambda body: body.replace(
+        b"</Trackpoint>", b"<Extensions>" + b"<x>" * 100_000 + b"</x>" * 100_000
+        + b"</Extensions></Trackpoint>", 1), "CorruptFile"),
+])
+def test_hostile_tcx_fails_with_a_reason(api, hostile, code):
+    data = hostile(factories.tcx())
+    with freeze_time(NOW):
+        response = api.post("/api/v1/uploads", {"file": SimpleUploadedFile("x.tcx", data)})
+        assert response.status_code == 202
+        sweep.drain()
+    body = api.get(f"/api/v1/activities/{response.json()['activity_id']}").json()
+    assert (body["status"], body["error_code"]) == ("failed", code)

@@ -94,6 +94,7 @@ def test_each_activity_is_a_segment():
     body = (HEAD + "<Activities>"
             + "".join(f'<Activity Sport="Other"><Id>x</Id>{lap(point(s) + point(s + 1))}'
                       "</Activity>" for s in (0, 30))
+            + '<Activity Sport="Other"><Id>empty</Id></Activity>'  # starts no segment
             + "</Activities></TrainingCenterDatabase>")
     track = tcx.decode(body.encode())
     assert track.segment_starts == (0, 2) and track.sport is None

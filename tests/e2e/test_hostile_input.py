@@ -2,11 +2,11 @@
 `failed` with a readable error; never a 500, never a crashed worker, never an expansion."""
 
 import gzip
-import os
 import random
 import resource
 import subprocess
 import sys
+import tempfile
 import tracemalloc
 import zlib
 from pathlib import Path
@@ -176,18 +176,35 @@ def _nested(depth: int, *, leaf: str = "1") -> str:
             + "".join(f"</n{i % 10}>" for i in reversed(range(depth))))
 
 
+# `manage.py reconcile --once`, then the process's own peak resident memory (VmHWM) written
+# to the file named by argv[1]. Not the child's ru_maxrss: Linux carries the forking
+# process's peak into it across exec, so it measured the test runner (300 MB and more
+# late in a full run), not the worker.
+_WORKER = """
+import os, sys
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings")
+from django.core.management import execute_from_command_line
+try:
+    execute_from_command_line(["manage.py", "reconcile", "--once"])
+finally:
+    with open("/proc/self/status") as status, open(sys.argv[1], "w") as out:
+        out.write(next(l for l in status if l.startswith("VmHWM:")).split()[1])
+"""
+
+
 def _run_worker(*, address_space: int) -> tuple[int, int]:
     """Run `reconcile --once` in a child under an address-space cap; (exit status, peak RSS
-    in MB), the peak read from the kernel's accounting of that child alone."""
+    in MB of the worker itself; 0 if it died before saying)."""
     def cap():
         resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
 
-    child = subprocess.Popen([sys.executable, "manage.py", "reconcile", "--once"], cwd=REPO,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                             env=subprocess_env(CAIRN_CLOCK="local"), preexec_fn=cap)
-    _, status, usage = os.wait4(child.pid, 0)
-    child.returncode = os.waitstatus_to_exitcode(status)
-    return child.returncode, usage.ru_maxrss >> 10  # kB on Linux
+    with tempfile.NamedTemporaryFile("r") as peak:
+        child = subprocess.Popen([sys.executable, "-c", _WORKER, peak.name], cwd=REPO,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                 env=subprocess_env(CAIRN_CLOCK="local"), preexec_fn=cap)
+        child.wait()
+        written = peak.read().strip()
+    return child.returncode, int(written) >> 10 if written else 0  # kB
 
 
 @pytest.mark.django_db(transaction=True)

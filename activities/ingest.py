@@ -7,7 +7,6 @@ work before anyone is told the upload succeeded. The nudge only makes it quicker
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from functools import partial
 from typing import IO
@@ -134,8 +133,6 @@ def _accept(data: bytes, *, owner: AbstractBaseUser, original_name: str, details
                 owner=owner, sha256=sha256, size_bytes=len(data),
                 original_name=text(original_name, limit=255),
                 idempotency_key=idempotency_key or None)
-            if not details.name:
-                details = dataclasses.replace(details, name=_default_name(original_name))
             activity, created = _activity(data, payload, owner=owner, upload=upload,
                                           details=details)
             upload.activity = activity
@@ -156,16 +153,16 @@ def _accept(data: bytes, *, owner: AbstractBaseUser, original_name: str, details
 
 
 def accept_member(data: bytes, *, owner: AbstractBaseUser, upload: Upload,
-                  name: str) -> tuple[Activity, bool]:
+                  details: Details = NO_DETAILS) -> tuple[Activity, bool]:
     """One activity file of an archive: its activity, and whether it is new (False: the
-    owner already has this content). Rejected as for an upload. Runs inside the
-    expander's fenced transaction."""
+    owner already has this content, whose details stay as they are). `details`: what the
+    export's list says of it. Rejected as for an upload. Runs inside the expander's
+    fenced transaction."""
     payload = _inspect(data)
     existing = Activity.objects.live().filter(owner=owner, sha256=payload.sha256).first()
     if existing is not None:
         return existing, False
-    return _activity(data, payload, owner=owner, upload=upload,
-                     details=Details(name=_default_name(name)))
+    return _activity(data, payload, owner=owner, upload=upload, details=details)
 
 
 def _inspect(data: bytes) -> sniff.Payload:
@@ -252,10 +249,3 @@ def _one(rows: QuerySet):
     """The row a unique key finds, or None; no ORDER BY (first() adds one), so the unique
     index answers alone."""
     return next(iter(rows[:1]), None)
-
-
-def _default_name(original_name: str) -> str:
-    stem = original_name.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
-    for suffix in (".gz", ".fit", ".gpx", ".FIT", ".GPX"):
-        stem = stem.removesuffix(suffix)
-    return stem[:255]

@@ -304,6 +304,9 @@ class ArchiveMember(models.Model):
         FAILED = "failed"
         #: Not an activity file (other files of an export, nested archives, settings).
         SKIPPED = "skipped"
+        #: Named by the export's activities.csv but not in the archive (no file: `index`
+        #: counts on after the archive's own members).
+        MISSING = "missing"
 
     archive = models.ForeignKey(Archive, on_delete=models.CASCADE, related_name="members")
     index = models.PositiveIntegerField()

@@ -36,7 +36,8 @@ _UPLOAD = {
         "progress": {
             "description": "A file: each deriver and whether its output is current. An "
                            "archive: how many files it holds (files), how many were seen, "
-                           "and how many were imported, duplicate, failed, skipped.",
+                           "and how many were imported, duplicate, failed, skipped, and "
+                           "missing (listed by the export's activities.csv, not in it).",
             "type": "object",
             "additionalProperties": {"type": ["boolean", "integer", "null"]},
         },
@@ -55,6 +56,10 @@ _SUMMARY_TYPES = {
               "description": "Recordings more than 3 hours apart; null without timestamps."},
     "bbox": {"type": ["object", "null"], "properties": {
         k: {"type": "number"} for k in ("min_lat", "min_lon", "max_lat", "max_lon")}},
+    "title": {"type": ["string", "null"],
+              "description": "Derived: the file's own name, else the time of day at the "
+                             "start's place and the sport (\"Morning Run\"); `name` shows it "
+                             "when no one gave the activity a name. Null until summarised."},
 }
 
 _ACTIVITY = {
@@ -63,9 +68,11 @@ _ACTIVITY = {
                  "created_at", *SUMMARY_FIELDS],
     "properties": {
         "id": {"type": "integer"}, "upload_id": {"type": "integer"},
-        "name": {"type": "string"}, "description": {"type": "string"},
+        "name": {"type": "string", "description": "The name given by the uploader or user, "
+                 "else `title`."},
+        "description": {"type": "string"},
         "external_id": {"type": ["string", "null"]},
-        "format": {"enum": ["fit", "gpx"]},
+        "format": {"enum": ["fit", "gpx", "tcx"]},
         "status": {"enum": ["queued", "processing", "ready", "failed", "dead"]},
         "error": {"type": ["string", "null"]}, "error_code": {"type": ["string", "null"]},
         **{f: _SUMMARY_TYPES.get(f, _NULLABLE_NUMBER) for f in SUMMARY_FIELDS},
@@ -115,7 +122,8 @@ _FILES = {"type": "object", "required": ["files", "next_offset"], "properties": 
     "files": {"type": "array", "items": {
         "type": "object", "required": ["index", "name", "status", "activity_id"],
         "properties": {"index": {"type": "integer"}, "name": {"type": "string"},
-                       "status": {"enum": ["imported", "duplicate", "failed", "skipped"]},
+                       "status": {"enum": ["imported", "duplicate", "failed", "skipped",
+                                           "missing"]},
                        "activity_id": {"type": ["integer", "null"]},
                        "duplicate_of": {"type": ["integer", "null"]},
                        "error": {"type": ["string", "null"]},
@@ -135,7 +143,7 @@ def _json(schema: dict) -> dict:
 def _errors(*statuses: int) -> dict:
     words = {400: "Bad request", 401: "No or bad token", 403: "CSRF token missing (session)",
              404: "Not found, or not yours", 405: "Method not allowed", 413: "Too large",
-             415: "Not FIT, GPX or a zip of them", 422: "Reused key or damaged archive",
+             415: "Not FIT, GPX, TCX or a zip of them", 422: "Reused key or damaged archive",
              429: "Rate limited or too much work waiting (see Retry-After)",
              503: "Database unavailable (see Retry-After)"}
     return {str(s): {"description": words[s], **_json({"$ref": "#/components/schemas/Error"})}
@@ -192,8 +200,10 @@ def document() -> dict:
     upload_form = {"multipart/form-data": {"schema": {
         "type": "object", "required": ["file"], "properties": {
             "file": {"type": "string", "format": "binary",
-                     "description": "FIT, GPX (either may be gzipped), or a zip of them"},
-            "name": {"type": "string"}, "external_id": {"type": "string"},
+                     "description": "FIT, GPX or TCX (each may be gzipped), or a zip of them"},
+            "name": {"type": "string", "description": "The name given by the uploader or user, "
+                 "else `title`."},
+        "external_id": {"type": "string"},
             "description": {"type": "string"}}}}}
     activity = [_id("activity_id")]
     return {

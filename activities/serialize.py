@@ -15,7 +15,7 @@ SUMMARY_FIELDS = (
     "sport", "sub_sport", "start_time", "distance_m", "distance_source", "elapsed_s",
     "moving_s", "ascent_m", "descent_m", "avg_speed_mps", "max_speed_mps", "avg_hr_bpm",
     "max_hr_bpm", "avg_power_w", "max_power_w", "avg_cadence", "point_count", "sessions",
-    "parts", "bbox",
+    "parts", "bbox", "title",
 )
 
 # Uploads report four states; a dead activity is, to its uploader, a failed one.
@@ -77,7 +77,8 @@ def archive_dict(upload: Upload, *, duplicate: bool = False) -> dict:
         "error_code": archive.error_code or None,
         "progress": {
             "files": archive.members_total,
-            "seen": sum(counts.values()),
+            # Files of the archive looked at: a missing one is named by its list only.
+            "seen": sum(n for s, n in counts.items() if s != ArchiveMember.Status.MISSING),
             **{s: counts.get(s, 0) for s in ArchiveMember.Status.values},
         },
         "duplicate": duplicate,
@@ -123,7 +124,8 @@ def _activity_dict(activity: Activity, rows: dict[str, Derived], summary: dict |
     return {
         "id": activity.id,
         "upload_id": activity.upload_id,
-        "name": activity.name,
+        # The uploader's (or user's) name; else the derived title (the summary's).
+        "name": activity.name or (summary or {}).get("title") or "",
         "description": activity.description,
         "external_id": activity.external_id or None,
         "format": activity.format,

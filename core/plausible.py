@@ -67,7 +67,8 @@ def clean(track: Track) -> Track:
     if sessions == track.sessions and all(columns[n] is track.columns[n] for n in columns):
         return track
     return Track(format=track.format, sport=track.sport, sub_sport=track.sub_sport,
-                 columns=columns, segment_starts=track.segment_starts, sessions=sessions)
+                 columns=columns, segment_starts=track.segment_starts, sessions=sessions,
+                 name=track.name)
 
 
 def _clean_session(session: Session) -> Session:

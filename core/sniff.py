@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 FIT = "fit"
 GPX = "gpx"
+TCX = "tcx"
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -26,7 +27,7 @@ _ROOT_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)")
 
 
 class UnsupportedFile(ValueError):
-    """Not a FIT or GPX file (nor a gzipped one)."""
+    """Not a FIT, GPX or TCX file (nor a gzipped one)."""
 
 
 class TooLarge(ValueError):
@@ -38,21 +39,24 @@ class Payload:
     """What an upload holds: its format, whether it came gzipped, and its content's hash
     and size (inflated)."""
 
-    format: str  # FIT or GPX
+    format: str  # FIT, GPX or TCX
     gzipped: bool
     sha256: str
     size: int
 
 
 def detect(data: bytes) -> str | None:
-    """FIT, GPX or None, from the first bytes alone."""
+    """FIT, GPX, TCX or None, from the first bytes alone."""
     if _is_fit(data):
         return FIT
     head = data[:HEAD_BYTES]
     prologue = _XML_PROLOGUE.match(head)
     match = _ROOT_TAG.match(head, prologue.end() if prologue else 0)
-    if match and match.group(1).lower() == b"gpx":
+    root = match.group(1).lower() if match else b""
+    if root == b"gpx":
         return GPX
+    if root == b"trainingcenterdatabase":
+        return TCX
     return None
 
 
@@ -107,10 +111,10 @@ def _format(content: bytes, *, gzipped: bool) -> str:
     if fmt is not None:
         return fmt
     if content.startswith(_ZIP_MAGIC):
-        raise UnsupportedFile("Zip archives are not accepted here; upload the FIT or GPX "
-                              "files inside it.")
+        raise UnsupportedFile("Zip archives are not accepted here; upload the FIT, GPX or "
+                              "TCX files inside it.")
     what = "gzipped file" if gzipped else "file"
-    raise UnsupportedFile(f"This {what} is neither FIT nor GPX: Cairn reads FIT and GPX "
+    raise UnsupportedFile(f"This {what} is not FIT, GPX or TCX: Cairn reads FIT, GPX and TCX "
                           "files, optionally gzipped.")
 
 

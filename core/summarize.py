@@ -8,7 +8,7 @@ from typing import TypedDict
 
 import numpy as np
 
-from core import elevation, geo, motion, parts
+from core import elevation, geo, motion, parts, titles
 from core.errors import DeriveError
 from core.track import Track
 
@@ -27,6 +27,8 @@ class BBox(TypedDict):
 class Summary(TypedDict):
     """The summary as stored and served: JSON-able, None where a value cannot be known."""
 
+    #: The file's own name, else "<time of day> <sport>" (core.titles); never empty.
+    title: str
     sport: str | None
     sub_sport: str | None
     start_time: str | None  # "YYYY-MM-DDTHH:MM:SSZ"
@@ -66,6 +68,7 @@ def summarize(track: Track) -> Summary:
     hr_avg, hr_max = _heart_rate(track)
     times = _times(track, distance_m) if _is_timed(track) else _UNTIMED
     return {
+        "title": _title(track, times["start_time"]),
         "sport": track.sport,
         "sub_sport": track.sub_sport,
         "start_time": times["start_time"],
@@ -238,6 +241,15 @@ def _start_time(track: Track) -> str | None:
         return datetime.fromtimestamp(start, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     except (OverflowError, OSError, ValueError):  # a clock far outside years 1..9999
         return None
+
+
+def _title(track: Track, start_time: str | None) -> str:
+    placed = np.flatnonzero(geo.valid_positions(track.lat, track.lon))
+    lat, lon = ((float(track.lat[placed[0]]), float(track.lon[placed[0]])) if len(placed)
+                else (None, None))
+    start = (datetime.strptime(start_time, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
+             if start_time else None)
+    return titles.title(sport=track.sport, start=start, lat=lat, lon=lon, name=track.name)
 
 
 def _bbox(track: Track) -> BBox | None:

@@ -58,7 +58,7 @@ class Session:
 class Track:
     """Normalised points of one activity, one array per column, all of length `n`."""
 
-    format: str  # "fit" or "gpx": where the points came from
+    format: str  # "fit", "gpx" or "tcx": where the points came from
     sport: str | None = None
     sub_sport: str | None = None
     columns: dict[str, np.ndarray] = field(default_factory=dict)
@@ -66,6 +66,8 @@ class Track:
     #: bridge two segments. Always starts with 0 when there are points.
     segment_starts: tuple[int, ...] = (0,)
     sessions: tuple[Session, ...] = ()
+    #: The file's own name for the activity (GPX <name>), None where it has none.
+    name: str | None = None
 
     def __post_init__(self) -> None:
         n = None
@@ -115,6 +117,8 @@ def encode(track: Track) -> bytes:
         "sessions": [asdict(s) for s in track.sessions],
         "columns": {},
     }
+    if track.name is not None:  # absent otherwise: tracks without one encode as before
+        header["name"] = track.name
     payload = bytearray()
     for name, scale in COLUMNS.items():
         values = track.columns[name]
@@ -165,6 +169,7 @@ def decode(blob: bytes) -> Track:
         columns=columns if columns else {"time": np.full(n, np.nan)},
         segment_starts=tuple(header["segment_starts"]),
         sessions=tuple(Session(**s) for s in header["sessions"]),
+        name=header.get("name"),
     )
 
 

@@ -23,7 +23,7 @@ from django.db.models.functions import Greatest
 
 from activities import ingest, limits, storage
 from activities.models import Archive, ArchiveMember
-from core import fitpeek, sniff
+from core import exports, fitpeek, sniff
 from reconciler import clock, expired, leases
 
 log = structlog.get_logger(__name__)
@@ -75,6 +75,7 @@ def expand(claim: ArchiveClaim, *, budget_s: float | None = None) -> str:
             with default_storage.open(archive.upload.file_name, "rb") as handle, \
                     zipfile.ZipFile(handle) as zipped:
                 members = [info for info in zipped.infolist() if not info.is_dir()]
+                listed = _activity_list(zipped, members)
                 for index in range(archive.cursor, len(members)):
                     if deadline is not None and time.monotonic() > deadline:
                         _finish(claim, done=False)
@@ -87,8 +88,10 @@ def expand(claim: ArchiveClaim, *, budget_s: float | None = None) -> str:
                         _finish(claim, done=False, due_in_s=limits.BUSY_RETRY_S)
                         bound.info("archive.paused", cursor=index, reason="Busy")
                         return "yielded"
-                    _record(claim, archive, index, members[index],
-                            judge(zipped, members[index]))
+                    info = members[index]
+                    verdict = (_LIST if listed and exports.is_list(info.filename)
+                               else judge(zipped, info))
+                    _record(claim, archive, index, info, verdict, listed.get(info.filename))
         except storage.Unavailable as error:
             # The object store is away: resume later, as when busy; never failed for it.
             _finish(claim, done=False, due_in_s=limits.BUSY_RETRY_S)
@@ -99,12 +102,48 @@ def expand(claim: ArchiveClaim, *, budget_s: float | None = None) -> str:
                     message=f"The archive cannot be read ({error}).")
             bound.warning("archive.failed", error=str(error))
             return "failed"
-        _finish(claim, done=True)
+        _finish(claim, done=True, missing=_missing(listed, members))
     except leases.LeaseLost:
         bound.warning("lease.lost")
         return "lease_lost"
     bound.info("archive.expanded", members=len(members))
     return "expanded"
+
+
+_LIST = Verdict(status=Status.SKIPPED, code="ActivityList",
+                message="The export's list of activities: the names, descriptions and "
+                        "commute flags it gives are applied to the activities imported.")
+
+
+def _activity_list(zipped: zipfile.ZipFile, members: list[zipfile.ZipInfo]
+                   ) -> dict[str, exports.Entry]:
+    """Member name -> what Strava's activities.csv says of it ({} without a readable
+    list). Read again on each resume: it is small, and its effect must not depend on
+    where the previous worker stopped."""
+    found = [info for info in members if exports.is_list(info.filename)
+             and not _is_unsafe(info.filename)]
+    if not found:
+        return {}
+    info = min(found, key=lambda i: i.filename.count("/"))  # the export's own, not a copy
+    if info.file_size > exports.MAX_BYTES or (
+            info.file_size / max(info.compress_size, 1) > settings.CAIRN_ARCHIVE_MAX_RATIO):
+        return {}
+    try:
+        with zipped.open(info) as member:
+            data = member.read(exports.MAX_BYTES + 1)
+    except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError,
+            ValueError):
+        return {}
+    if len(data) > exports.MAX_BYTES:
+        return {}
+    return exports.entries(data, member_name=info.filename)
+
+
+def _missing(listed: dict[str, exports.Entry], members: list[zipfile.ZipInfo]
+             ) -> list[exports.Entry]:
+    """Files the export's list names that the archive does not hold, in name order."""
+    held = {info.filename for info in members}
+    return [entry for name, entry in sorted(listed.items()) if name not in held]
 
 
 def judge(zipped: zipfile.ZipFile, info: zipfile.ZipInfo) -> Verdict:
@@ -143,7 +182,7 @@ def _classify(data: bytes) -> Verdict:
                                     * settings.CAIRN_MAX_INFLATE_RATIO)
     except sniff.UnsupportedFile:
         return Verdict(status=Status.SKIPPED, code="NotAnActivityFile",
-                       message="Not a FIT or GPX file.")
+                       message="Not a FIT, GPX or TCX file.")
     except sniff.TooLarge as error:
         return Verdict(status=Status.FAILED, code="TooLarge", message=str(error))
     kind = fitpeek.file_type(content) if fmt == sniff.FIT else "activity"
@@ -154,16 +193,18 @@ def _classify(data: bytes) -> Verdict:
 
 
 def _record(claim: ArchiveClaim, archive: Archive, index: int, info: zipfile.ZipInfo,
-            verdict: Verdict) -> None:
+            verdict: Verdict, entry: exports.Entry | None = None) -> None:
     """Import (or not) one member and move the cursor, in one fenced transaction."""
     status, code, message, activity = verdict.status, verdict.code, verdict.message, None
     with transaction.atomic():
         leases.hold_row(Archive, claim.archive_id, claim.token, now=clock.now())
         if verdict.data is not None:
             try:
+                details = ingest.NO_DETAILS if entry is None else ingest.Details(
+                    name=entry.name, description=entry.description, commute=entry.commute)
                 activity, created = ingest.accept_member(
                     verdict.data, owner=archive.upload.owner, upload=archive.upload,
-                    name=info.filename)
+                    details=details)
                 status = Status.IMPORTED if created else Status.DUPLICATE
             except ingest.Rejected as error:
                 status = Status.SKIPPED if error.code == "UnsupportedFile" else Status.FAILED
@@ -178,7 +219,7 @@ def _record(claim: ArchiveClaim, archive: Archive, index: int, info: zipfile.Zip
 
 
 def _finish(claim: ArchiveClaim, *, done: bool, code: str = "", message: str = "",
-            due_in_s: int = 0) -> None:
+            due_in_s: int = 0, missing: list[exports.Entry] | None = None) -> None:
     """Hand the lease back: finished (expanded or failed: the attempts count restarts), or
     to be resumed by the sweep in `due_in_s` seconds (out of time or paused: the attempt is
     handed back too)."""
@@ -191,7 +232,22 @@ def _finish(claim: ArchiveClaim, *, done: bool, code: str = "", message: str = "
         if done:
             fields.update(needs_work=False, pending_since=None, expanded_at=now,
                           error_code=code, error_message=message, attempts=0)
+            # With the end, in one transaction: a retried finish never adds them twice.
+            after = Archive.objects.filter(id=claim.archive_id).values_list(
+                "members_total", flat=True).first() or 0
+            ArchiveMember.objects.bulk_create(
+                ArchiveMember(archive_id=claim.archive_id, index=after + k,
+                              name=entry.file_name[:1024], size_bytes=0,
+                              status=Status.MISSING, error_code="Missing",
+                              error_message=_missing_message(entry))
+                for k, entry in enumerate(missing or ()))
         Archive.objects.filter(id=claim.archive_id).update(**fields)
+
+
+def _missing_message(entry: exports.Entry) -> str:
+    named = f' "{entry.name}"' if entry.name else ""
+    return (f"The export's activities.csv lists this file (activity {entry.activity_id}"
+            f"{named}) but the archive does not hold it.")
 
 
 def _is_unsafe(name: str) -> bool:

@@ -87,3 +87,26 @@ def archive(members: list[tuple[str, bytes]], *, folders: tuple[str, ...] = ()) 
         for name, data in members:
             zipped.writestr(name, data)
     return buffer.getvalue()
+
+
+def tcx(*, points: int = 120, step_s: int = 5, seed: int | None = None,
+        lat0: float = 46.0, lon0: float = 14.5, start: datetime | None = None) -> bytes:
+    """A TCX run heading east at about 5 m/s with the device's distance and heart rate;
+    distinct per call unless `seed` or `start` pins it."""
+    import numpy as np
+
+    from core.track import Track
+    from tests import tcxwriter
+
+    n = next(_counter) if seed is None else seed
+    begin = (start or START + timedelta(minutes=n)).timestamp()
+    i = np.arange(points, dtype=np.float64)
+    track = Track(format="tcx", sport="running", columns={
+        "time": begin + i * step_s,
+        "lat": np.full(points, lat0),
+        "lon": lon0 + i * 5 * step_s / (111_320 * math.cos(math.radians(lat0))),
+        "ele": 300 + 10 * np.sin(i / 10),
+        "dist": i * 5.0 * step_s,
+        "hr": 120 + i % 30,
+    })
+    return tcxwriter.from_track(track)

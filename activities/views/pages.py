@@ -47,7 +47,7 @@ def upload_page(request: HttpRequest) -> HttpResponse:
         if bodylimit.stopped(request):
             return _too_large(request)
         if not files:
-            messages.error(request, "Choose a FIT or GPX file to upload.")
+            messages.error(request, "Choose a FIT, GPX or TCX file to upload.")
         else:
             accepted = [a for a in (_accept(request, f, many=len(files) > 1) for f in files) if a]
             if len(files) == 1 and accepted:
@@ -121,7 +121,9 @@ def activity_list(request: HttpRequest) -> HttpResponse:
     shown = list(page.object_list)
     summaries = _summaries(shown)
     previews = set(_outputs(shown, "preview").values_list("activity_id", flat=True))
-    rows = [{"activity": a, "summary": summaries.get(a.id, {}), "preview": a.id in previews}
+    rows = [{"activity": a, "summary": summaries.get(a.id, {}), "preview": a.id in previews,
+             # The given name, else the derived title (core.titles), as the API shows it.
+             "title": a.name or summaries.get(a.id, {}).get("title") or "Activity"}
             for a in shown]
     return render(request, "activities/activity_list.html", {
         "page": page, "rows": rows, "units": units_of(request.user),

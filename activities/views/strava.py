@@ -75,10 +75,7 @@ def uploads(request: HttpRequest) -> JsonResponse:
         return _too_large()
     if upload_file is None:
         return fault("Bad Request", resource="Upload", field="file", code="empty", status=400)
-    data_type = _field(request, "data_type").lower()
-    if data_type.startswith("tcx"):
-        return fault("Bad Request", resource="Upload", field="data_type",
-                     code="unsupported: Cairn reads FIT and GPX files", status=400)
+    # data_type (fit, gpx, tcx, each optionally .gz) is not needed: the bytes say it.
     if zips.is_zip(upload_file):
         return fault("Bad Request", resource="Upload", field="file",
                      code="invalid: upload the files inside the archive", status=400)

@@ -27,10 +27,13 @@ class Unsupported(Exception):
 
 
 def decode(content: bytes, fmt: str) -> Track:
-    """Inflated FIT or GPX bytes -> Track, or DecodeError with a sentence a person can read."""
+    """Inflated FIT, GPX or TCX bytes -> Track, or DecodeError with a sentence a person can
+    read."""
     # The decoders import this module's DecodeError and Unsupported.
-    from core.decode import fastfit, fastgpx, fit, gpx
+    from core.decode import fastfit, fastgpx, fit, gpx, tcx
 
+    if fmt == sniff.TCX:
+        return tcx.decode(content)  # no fast decoder: the one decoder decides
     if fmt == sniff.FIT:
         fast, reference = fastfit, fit
     elif fmt == sniff.GPX:

@@ -151,4 +151,17 @@ def _track(root, points: Points) -> Track:
         raise Unsupported("no usable coordinates: the reference says so")
     arrays["lat"][~usable] = math.nan
     arrays["lon"][~usable] = math.nan
-    return Track(format="gpx", sport=sport, columns=arrays, segment_starts=tuple(starts))
+    return Track(format="gpx", sport=sport, columns=arrays, segment_starts=tuple(starts),
+                 name=gpx.own_name(_names(root, v11=v11)))
+
+
+def _names(root, *, v11: bool) -> list[str | None]:
+    """The tracks' <name> texts, then the file's (GPX 1.1: in <metadata>), as gpxpy
+    reads them."""
+    names = [_text_of(track.find("name")) for track in root if track.tag == "trk"]
+    container = root.find("metadata") if v11 else root
+    return names + [_text_of(container.find("name")) if container is not None else None]
+
+
+def _text_of(element) -> str | None:
+    return element.text if element is not None else None

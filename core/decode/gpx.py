@@ -58,7 +58,8 @@ def decode(content: bytes) -> Track:
     arrays["lat"][~usable] = np.nan
     arrays["lon"][~usable] = np.nan
     return Track(format="gpx", sport=_sport(document), columns=arrays,
-                 segment_starts=tuple(starts))
+                 segment_starts=tuple(starts),
+                 name=own_name([t.name for t in document.tracks] + [document.name]))
 
 
 def _parse(content: bytes) -> gpxpy.gpx.GPX:
@@ -81,7 +82,7 @@ def _parse(content: bytes) -> gpxpy.gpx.GPX:
                           code="CorruptFile") from None
 
 
-def _text(content: bytes) -> str:
+def _text(content: bytes, *, kind: str = "GPX") -> str:
     """The document as text: UTF-8, or the encoding its XML declaration names."""
     try:
         return content.decode("utf-8")
@@ -93,8 +94,8 @@ def _text(content: bytes) -> str:
             return content.decode(codecs.lookup(declared.group(1).decode()).name)
     except (LookupError, UnicodeDecodeError):
         pass
-    raise DecodeError("This GPX file is not valid UTF-8 text, nor in the encoding its XML "
-                      "declaration names.", code="CorruptFile")
+    raise DecodeError(f"This {kind} file is not valid UTF-8 text, nor in the encoding its "
+                      "XML declaration names.", code="CorruptFile")
 
 
 def _add_point(columns: dict[str, list[float]], point: gpxpy.gpx.GPXTrackPoint) -> None:
@@ -145,6 +146,16 @@ def _number(value: object) -> float:
     except (TypeError, ValueError):
         return math.nan
     return number if math.isfinite(number) else math.nan
+
+
+def own_name(names: list[str | None]) -> str | None:
+    """The first of the file's names (its tracks', then its own) that is not blank,
+    whitespace folded; core.titles judges whether it is a person's name."""
+    for name in names:
+        folded = " ".join(name.split()) if name else ""
+        if folded:
+            return folded[:255]
+    return None
 
 
 def _sport(document: gpxpy.gpx.GPX) -> str | None:

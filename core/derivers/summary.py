@@ -7,7 +7,8 @@ SUMMARY = Deriver(
     name="summary",
     # 2: plausible values only; elapsed time the sum of the parts' spans, and `parts`;
     # no times or speeds without timestamps; top speed and heart rate are the charts' peaks
-    version=2,
+    # 3: `title`, the file's own name or "<time of day> <sport>" (core.titles)
+    version=3,
     needs=("track",),
     derive=summarize,
 )

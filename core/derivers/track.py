@@ -33,7 +33,9 @@ def _decode(original: bytes) -> tracks.Track:
 
 TRACK = Deriver(
     name="track",
-    version=2,  # 2: values no recording can hold are dropped (core.plausible)
+    # 2: values no recording can hold are dropped (core.plausible); 3: the file's own
+    # name (GPX <name>), which titles read (tracks of files without one are unchanged)
+    version=3,
     needs=(),
     derive=build_track,
     codec=Codec(dumps=tracks.encode, loads=tracks.decode),

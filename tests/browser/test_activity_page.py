@@ -129,7 +129,7 @@ def test_pages_fit_a_phone_without_sideways_scrolling_and_label_their_inputs(
     expect(page.get_by_label("Username")).to_be_visible()
     sign_in(page)
     checks = {  # path: (screenshot name, labels its inputs must have)
-        "/upload/": ("upload", [re.compile(r"^Choose FIT or GPX files")]),
+        "/upload/": ("upload", [re.compile(r"^Choose FIT, GPX or TCX files")]),
         "/activities/": ("activities", []),
         f"/activities/{ready_run.id}/": ("activity", ["Position", "Speed", "Distance", "Time"]),
         "/settings/": ("settings", ["Metric (km, m, km/h)", "Imperial (mi, ft, mph)"]),

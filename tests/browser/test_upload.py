@@ -51,7 +51,7 @@ def test_a_fit_file_uploads_with_progress_and_every_deriver_reaches_ready(
     page.goto("/upload/")
     page.evaluate(WATCH)
     data = corpus_file(RUN_FIT)
-    page.get_by_label("Choose FIT or GPX files").set_input_files(
+    page.get_by_label("Choose FIT, GPX or TCX files").set_input_files(
         {"name": "run.fit", "mimeType": "application/octet-stream", "buffer": data})
     row = page.locator(".upload-item")
     expect(row).to_have_attribute("data-status", "ready")
@@ -98,7 +98,7 @@ def test_a_corrupt_file_says_what_is_wrong_on_both_pages_and_offers_reprocess(
     sign_in(page)
     page.goto("/upload/")
     broken = corpus_file("gpx/gpxpy__Mojstrovka.gpx")[:300]
-    page.get_by_label("Choose FIT or GPX files").set_input_files(
+    page.get_by_label("Choose FIT, GPX or TCX files").set_input_files(
         {"name": "broken.gpx", "mimeType": "application/gpx+xml", "buffer": broken})
     row = page.locator(".upload-item")
     expect(row).to_have_attribute("data-status", "failed")

@@ -67,12 +67,12 @@ def test_export_becomes_one_activity_per_activity_file_and_accounts_for_the_rest
         [".fit", ".fit.gz", ".gpx", ".gpx.gz"] * 2)}
     for name in ("activities.csv", "profile.json", "media/photo.jpg"):
         assert outcome[name]["status"] == "skipped"
-        assert outcome[name]["error"] == "Not a FIT or GPX file."
+        assert outcome[name]["error"] == "Not a FIT, GPX or TCX file."
     assert set(Activity.objects.values_list("status", flat=True)) == {"ready"}
     progress = api.get(f"/api/v1/uploads/{body['id']}").json()
     assert progress["status"] == "ready"
     assert progress["progress"] == {"files": 11, "seen": 11, "imported": 8, "duplicate": 0,
-                                    "failed": 0, "skipped": 3}
+                                    "failed": 0, "skipped": 3, "missing": 0}
 
 
 def test_archive_imported_twice_creates_no_duplicates(api):
@@ -93,8 +93,8 @@ def test_archive_imported_twice_creates_no_duplicates(api):
         sweep.drain()
     outcome = files(api, other["id"])
     assert outcome["activities/2.gpx"]["status"] == "duplicate"
-    assert outcome["activities/2.gpx"]["duplicate_of"] == Activity.objects.get(
-        name="2").id
+    assert outcome["activities/2.gpx"]["duplicate_of"] == files(
+        api, first["id"])["activities/2.gpx"]["activity_id"]
     assert outcome["activities/new.gpx"]["status"] == "imported"
     assert Activity.objects.count() == 7
 

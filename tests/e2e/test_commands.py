@@ -49,7 +49,7 @@ def test_import_wait_prints_one_json_line_per_file(user, tmp_path):
     assert lines[2]["error"]
     assert lines[3]["status"] == "failed"
     assert lines[3]["activity_id"] is None
-    assert "neither FIT nor GPX" in lines[3]["error"]
+    assert "not FIT, GPX or TCX" in lines[3]["error"]
     assert lines[4]["duplicate_of"] == lines[0]["activity_id"]
     assert Activity.objects.count() == 3
 

@@ -37,7 +37,7 @@ def test_bad_file_through_the_form_shows_the_reason(user):
     browser.login(username="alice", password="correct-horse-9")
     response = browser.post("/upload/", {"file": SimpleUploadedFile("a.gpx", b"hello")},
                             follow=True)
-    assert b"neither FIT nor GPX" in response.content
+    assert b"not FIT, GPX or TCX" in response.content
     assert not Upload.objects.exists()
 
 

@@ -70,13 +70,6 @@ def test_failed_upload_reports_the_error_sentence(token):
     assert client.get("/api/v3/activities/1").status_code == 404
 
 
-def test_tcx_is_refused_with_a_strava_fault(token):
-    client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
-    response = _post(client, b"<TrainingCenterDatabase/>", data_type="tcx")
-    assert response.status_code == 400
-    assert response.json()["errors"][0]["field"] == "data_type"
-
-
 @pytest.mark.parametrize(("sport", "sub_sport", "expected"), [
     ("cycling", None, "Ride"),
     ("cycling", "indoor_cycling", "VirtualRide"),  # a trainer ride

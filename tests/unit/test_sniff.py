@@ -26,8 +26,17 @@ def test_gpx_with_bom_declaration_and_comments_is_detected():
     assert sniff.detect(data) == sniff.GPX
 
 
-def test_other_xml_is_not_gpx():
-    assert sniff.detect(b'<?xml version="1.0"?><TrainingCenterDatabase/>') is None
+def test_other_xml_is_neither():
+    assert sniff.detect(b'<?xml version="1.0"?><kml xmlns="x"><Document/></kml>') is None
+
+
+def test_tcx_is_recognised_by_its_root_element_whatever_the_prefix():
+    assert sniff.detect(b'<?xml version="1.0"?><TrainingCenterDatabase/>') == sniff.TCX
+    assert sniff.detect(b'\xef\xbb\xbf<!-- garmin -->\n<tcx:TrainingCenterDatabase '
+                        b'xmlns:tcx="http://www.garmin.com/xmlschemas/'
+                        b'TrainingCenterDatabase/v2"/>') == sniff.TCX
+    payload = sniff.inspect(gzip.compress(b"<TrainingCenterDatabase/>"), max_inflated=1 << 20)
+    assert (payload.format, payload.gzipped) == (sniff.TCX, True)
 
 
 def test_gzipped_file_is_hashed_and_measured_by_its_content():
@@ -61,5 +70,5 @@ def test_zip_archive_is_refused_with_advice():
 
 
 def test_unknown_bytes_are_refused():
-    with pytest.raises(sniff.UnsupportedFile, match="neither FIT nor GPX"):
+    with pytest.raises(sniff.UnsupportedFile, match="not FIT, GPX or TCX"):
         sniff.inspect(b"hello", max_inflated=1 << 20)

@@ -17,7 +17,7 @@ ONE_DEGREE_M = 2 * math.pi * 6_371_008.8 / 360
 KEYS = {"sport", "sub_sport", "start_time", "distance_m", "distance_source", "elapsed_s",
         "moving_s", "ascent_m", "descent_m", "avg_speed_mps", "max_speed_mps", "avg_hr_bpm",
         "max_hr_bpm", "avg_power_w", "max_power_w", "avg_cadence", "point_count", "sessions",
-        "parts", "bbox"}
+        "parts", "bbox", "title"}
 
 
 def run(n: int = 101, *, fmt: str = "gpx", sessions=(), segment_starts=(0,), **columns) -> Track:

@@ -19,7 +19,7 @@ SETTLED = {Activity.Status.READY, Activity.Status.FAILED, Activity.Status.DEAD}
 
 
 class Command(BaseCommand):
-    help = ("Import FIT/GPX files (optionally gzipped) or zip archives of them for a user; "
+    help = ("Import FIT/GPX/TCX files (optionally gzipped) or zip archives of them for a user; "
             "one JSON line per file or archive member.")
 
     def add_arguments(self, parser):

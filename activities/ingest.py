@@ -65,6 +65,9 @@ class Details:
     description: str = ""
     trainer: bool = False
     commute: bool = False
+    #: A sport chosen for the activity (an export's list), shown instead of the file's;
+    #: "" leaves the file's.
+    sport: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "name", text(self.name, limit=255))
@@ -193,7 +196,8 @@ def _activity(data: bytes, payload: sniff.Payload, *, owner: AbstractBaseUser, u
     activity = Activity.objects.create(
         owner=owner, upload=upload, name=details.name[:255],
         external_id=details.external_id[:255], description=details.description,
-        trainer=details.trainer, commute=details.commute, format=payload.format,
+        trainer=details.trainer, commute=details.commute, user_sport=details.sport,
+        format=payload.format,
         sha256=payload.sha256, file_name=file_name, size_bytes=payload.size, due_at=now,
         pending_since=now)
     structlog.contextvars.bind_contextvars(activity_id=activity.id)

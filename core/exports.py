@@ -36,6 +36,30 @@ class Entry:
     file_name: str  # the member's name in the archive
 
 
+#: Strava's activity types as the FIT sports Cairn's summaries and edits use; a type not
+#: here leaves the file's own sport shown.
+SPORTS = {
+    "ride": "cycling", "virtual ride": "cycling", "mountain bike ride": "cycling",
+    "gravel ride": "cycling", "velomobile": "cycling", "handcycle": "cycling",
+    "e-bike ride": "e_biking", "e-mountain bike ride": "e_biking",
+    "run": "running", "trail run": "running", "virtual run": "running",
+    "walk": "walking", "hike": "hiking", "swim": "swimming", "rowing": "rowing",
+    "virtual row": "rowing", "kayaking": "kayaking", "canoeing": "paddling",
+    "stand up paddling": "stand_up_paddleboarding", "surfing": "surfing",
+    "windsurf": "windsurfing", "kitesurf": "kitesurfing", "sail": "sailing",
+    "alpine ski": "alpine_skiing", "backcountry ski": "alpine_skiing",
+    "nordic ski": "cross_country_skiing", "snowboard": "snowboarding",
+    "snowshoe": "snowshoeing", "ice skate": "ice_skating", "inline skate": "inline_skating",
+    "rock climb": "rock_climbing", "golf": "golf", "yoga": "yoga",
+    "workout": "training", "weight training": "training",
+}
+
+
+def sport(entry: Entry) -> str:
+    """The FIT sport for the export's activity type, or "" when it names none Cairn has."""
+    return SPORTS.get(" ".join(entry.sport_type.lower().split()), "")
+
+
 def is_list(member_name: str) -> bool:
     return PurePosixPath(member_name.replace("\\", "/")).name.lower() == FILE_NAME
 

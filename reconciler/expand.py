@@ -111,8 +111,9 @@ def expand(claim: ArchiveClaim, *, budget_s: float | None = None) -> str:
 
 
 _LIST = Verdict(status=Status.SKIPPED, code="ActivityList",
-                message="The export's list of activities: the names, descriptions and "
-                        "commute flags it gives are applied to the activities imported.")
+                message="The export's list of activities: the names, descriptions, "
+                        "sports and commute flags it gives are applied to the activities "
+                        "imported.")
 
 
 def _activity_list(zipped: zipfile.ZipFile, members: list[zipfile.ZipInfo]
@@ -201,7 +202,8 @@ def _record(claim: ArchiveClaim, archive: Archive, index: int, info: zipfile.Zip
         if verdict.data is not None:
             try:
                 details = ingest.NO_DETAILS if entry is None else ingest.Details(
-                    name=entry.name, description=entry.description, commute=entry.commute)
+                    name=entry.name, description=entry.description, commute=entry.commute,
+                    sport=exports.sport(entry))
                 activity, created = ingest.accept_member(
                     verdict.data, owner=archive.upload.owner, upload=archive.upload,
                     details=details)

@@ -42,7 +42,7 @@ def activities_csv(rows: list[dict]) -> bytes:
 def export(*, root: str = "") -> bytes:
     listed = activities_csv([
         {"id": "111", "name": "Ride to work", "description": "Rain, then sun.\nCold.",
-         "commute": True, "file": "activities/111.gpx.gz"},
+         "type": "E-Bike Ride", "commute": True, "file": "activities/111.gpx.gz"},
         {"id": "222", "name": "Morning Run by the river", "type": "Run",
          "file": "activities/222.fit"},
         {"id": "333", "name": "Long TCX ride", "file": "activities/333.tcx.gz"},
@@ -81,9 +81,12 @@ def test_the_lists_names_descriptions_and_commutes_apply_and_missing_files_are_r
     run = by_name[f"{root}activities/222.fit"]
     assert (run.name, run.commute) == ("Morning Run by the river", False)
     assert by_name[f"{root}activities/333.tcx.gz"].name == "Long TCX ride"
+    # Strava's activity types become the sports shown, as an owner's edit would.
+    assert (ride.user_sport, run.user_sport) == ("e_biking", "running")
+    assert api.get(f"/api/v1/activities/{ride.id}").json()["sport"] == "e_biking"
     # Not in the list: no name given, so the API shows the derived title.
     other = by_name[f"{root}activities/999.gpx"]
-    assert other.name == ""
+    assert (other.name, other.user_sport) == ("", "")
     assert api.get(f"/api/v1/activities/{other.id}").json()["name"] == "test 9999"
     assert api.get(f"/api/v1/activities/{ride.id}").json()["name"] == "Ride to work"
     # The list names a file the archive lacks: reported, after the archive's own files.
@@ -139,3 +142,10 @@ def test_an_export_expanded_across_a_resume_applies_the_list_once(api, monkeypat
     assert [f["status"] for f in listed].count("missing") == 1
     names = set(Activity.objects.values_list("name", flat=True))
     assert {"Ride to work", "Morning Run by the river", "Long TCX ride"} <= names
+
+
+def test_every_sport_an_export_can_give_is_one_an_owner_could_choose():
+    from activities import edits
+    from core import exports
+
+    assert set(exports.SPORTS.values()) <= edits.SPORTS

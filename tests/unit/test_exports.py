@@ -32,3 +32,15 @@ def test_a_damaged_row_keeps_what_came_before():
 def test_the_list_is_found_by_its_name_in_any_folder():
     assert exports.is_list("activities.csv") and exports.is_list("export_1/Activities.csv")
     assert not exports.is_list("activities/1.csv") and not exports.is_list("activities.csv.gz")
+
+
+def test_strava_activity_types_map_to_the_sports_cairn_shows():
+    def entry(sport_type: str) -> exports.Entry:
+        return exports.Entry(activity_id="1", name="", sport_type=sport_type, description="",
+                             commute=False, file_name="a.fit")
+
+    assert exports.sport(entry("Ride")) == "cycling"
+    assert exports.sport(entry(" Virtual  Ride ")) == "cycling"
+    assert exports.sport(entry("Trail Run")) == "running"
+    assert exports.sport(entry("Nordic Ski")) == "cross_country_skiing"
+    assert exports.sport(entry("Crossfit")) == ""  # none of Cairn's: the file's stays

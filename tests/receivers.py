@@ -28,10 +28,12 @@ class Received:
 @dataclass
 class Receiver:
     """fail_first: answer 500 to that many requests; hang: never answer (until closed);
-    fail_every_other: 503 to every second request; challenge: answer hub.challenge."""
+    hang_first: hang on that many requests, then answer 200; fail_every_other: 503 to
+    every second request. A GET echoes Strava's hub.challenge."""
 
     fail_first: int = 0
     hang: bool = False
+    hang_first: int = 0
     fail_every_other: bool = False
     received: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -54,7 +56,7 @@ class Receiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with receiver.lock:
                     n = sum(1 for r in receiver.received if r.method == "POST")
-                status = None if receiver.hang else (
+                status = None if receiver.hang or n < receiver.hang_first else (
                     500 if n < receiver.fail_first else
                     503 if receiver.fail_every_other and n % 2 == 0 else 200)
                 self._note(body, status)

@@ -56,7 +56,7 @@ def stores(request, settings):
 
 def test_opens_after_n_failures_for_every_worker(stores):
     one, other = stores
-    for n in range(2):
+    for _ in range(2):
         assert one.record(DEST, ok=False, probe=False, now=NOW) == breaker.CLOSED
     assert other.allow(DEST, now=NOW).go
     assert other.record(DEST, ok=False, probe=False, now=NOW) == breaker.OPEN

@@ -82,3 +82,17 @@ def test_another_users_webhook_is_not_found(api, loopback, other_user):
 
 def test_needs_a_token(client):
     assert client.get("/api/v1/webhooks").status_code == 401
+
+
+def test_real_responses_match_the_openapi_document(api, loopback):
+    from tests.e2e.test_openapi import _check
+
+    created = _subscribe(api)
+    _check(created, "/api/v1/webhooks", "post")
+    _check(_subscribe(api, url="http://10.0.0.1/"), "/api/v1/webhooks", "post")
+    webhook = f"/api/v1/webhooks/{created.json()['id']}"
+    _check(api.get("/api/v1/webhooks"), "/api/v1/webhooks")
+    _check(api.get(webhook), "/api/v1/webhooks/{webhook_id}")
+    _check(api.get(f"{webhook}/deliveries"), "/api/v1/webhooks/{webhook_id}/deliveries")
+    assert api.delete(webhook).status_code == 204
+    _check(api.delete(webhook), "/api/v1/webhooks/{webhook_id}", "delete")  # 404

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -45,23 +45,17 @@ class Pool:
             self.executor = ThreadPoolExecutor(max(settings.CAIRN_WEBHOOK_CONCURRENCY, 1),
                                                thread_name_prefix="webhooks")
             self.busy: set[str] = set()
-            self.futures: list[Future] = []
 
     def submit(self, destination: str, jobs: list[Job]) -> None:
+        # The threads are joined when the process exits (concurrent.futures does), so
+        # `reconcile --once` posts what it leased before it ends.
         with self.lock:
             self.busy.add(destination)
-            self.futures = [f for f in self.futures if not f.done()]
-            self.futures.append(self.executor.submit(_run, destination, jobs))
+            self.executor.submit(_run, destination, jobs)
 
     def done(self, destination: str) -> None:
         with self.lock:
             self.busy.discard(destination)
-
-    def wait(self, timeout: float | None = None) -> None:
-        """Until every job submitted so far has finished (tests, `reconcile --once`)."""
-        with self.lock:
-            futures = list(getattr(self, "futures", []))
-        wait(futures, timeout=timeout)
 
 
 POOL = Pool()
@@ -71,6 +65,9 @@ def deliver(*, now: datetime, owner: str) -> int:
     """Lease due deliveries and start posting them; returns how many were leased at once
     (the posting goes on in this process's delivery threads, or here when
     CAIRN_WEBHOOK_CONCURRENCY is 0)."""
+    # Read first: a sweep that finds nothing owed takes no write lock (SQLite) at all.
+    if not Delivery.objects.filter(needs_work=True, due_at__lte=now).exists():
+        return 0
     bury(now=now)
     POOL.ensure()
     condition, params = "TRUE", {}
@@ -136,8 +133,9 @@ def post(job: Job, *, probe: bool = False) -> bool:
                                    timeout_s=settings.CAIRN_WEBHOOK_TIMEOUT_S)
     except destinations.Refused as refused:
         answer = transport.Answer(None, str(refused), b"", 0)
-    # A refused address says nothing of the receiver's health: the breaker ignores it.
-    if answer.status is not None or answer.duration_ms:
+    else:
+        # Only a try that reached out tells the breaker anything (a refused address is
+        # our rule, not the receiver's health).
         breaker.breakers().record(delivery.destination, ok=answer.ok, probe=probe,
                                   now=clock.now())
     settle(job, answer, started=started)

@@ -193,3 +193,23 @@ def test_body_is_the_standard_webhooks_shape(api, upload, receiver):
     assert set(json.loads(post.body)) == {"type", "timestamp", "data"}
     assert post.headers["webhook-signature"].startswith("v1,")
     assert post.headers["content-type"] == "application/json"
+
+
+def test_an_open_breaker_shows_in_drift_and_metrics_and_spends_no_attempts(
+        api, upload, settings):
+    from tests.ports import free_port
+
+    settings.CAIRN_WEBHOOK_BREAKER_FAILURES = 2
+    url = f"http://127.0.0.1:{free_port()}/hook"  # nothing listens: refused at once
+    _subscribe(api, url)
+    for n in range(3):
+        upload(factories.gpx(points=50 + n))
+    _sweep_until(lambda: drift.count(now=clock.now())["webhooks"]["breakers"] == {
+        url.removesuffix("/hook"): "open"})
+    for _ in range(5):
+        sweep.sweep_once()
+    tries = sum(Delivery.objects.values_list("attempts", flat=True))
+    assert tries == 2, "no attempt is spent while the breaker is open"
+    assert not Delivery.objects.filter(status="dead").exists()
+    metrics = api.get("/metrics").content.decode()
+    assert f'cairn_breaker_state{{destination="{url.removesuffix("/hook")}"}} 1.0' in metrics

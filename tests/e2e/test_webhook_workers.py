@@ -18,6 +18,7 @@ from activities import ingest
 from activities.models import Activity
 from tests import factories
 from tests.conftest import subprocess_env
+from tests.e2e.test_worker_killed import _wait_for
 from tests.receivers import Receiver
 from webhooks import events
 from webhooks.models import Breaker, Delivery, DeliveryAttempt, Subscription
@@ -43,23 +44,9 @@ def _worker(**env) -> subprocess.Popen:
 
 def _stop(*workers: subprocess.Popen) -> None:
     for worker in workers:
-        if worker.poll() is None:
-            worker.send_signal(signal.SIGTERM)
+        worker.terminate()  # SIGTERM: the loop finishes its round
     for worker in workers:
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-
-
-def _wait_for(predicate, *, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    pytest.fail(f"timed out waiting for {what}")
+        worker.wait(timeout=30)
 
 
 def _subscribe(user, url: str) -> Subscription:

@@ -94,6 +94,7 @@ def deleted(activities: QuerySet[Activity], *, now: datetime) -> int:
                                 {"activity_id": activity.id, "upload_id": activity.upload_id,
                                  "status": "deleted"}, now=now)
     Delivery.objects.bulk_create(rows)
+    Announced.objects.filter(activity_id__in=[a.id for a in found]).delete()
     return len(rows)
 
 

@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import json
 
+from django.db import transaction
+
 from activities.models import Activity
+from reconciler import clock
+from webhooks import events
 
 #: Sports an owner may choose: the FIT profile's names, as summaries report them.
 SPORTS = frozenset({
@@ -69,4 +73,6 @@ def apply(activity: Activity, changes: dict[str, str]) -> None:
     fields = {"name": "name", "description": "description", "sport": "user_sport"}
     for key, value in changes.items():
         setattr(activity, fields[key], value)
-    activity.save(update_fields=[fields[key] for key in changes])
+    with transaction.atomic():  # the edit and its event (the outbox) together
+        activity.save(update_fields=[fields[key] for key in changes])
+        events.edited(activity, changes, now=clock.now())

@@ -32,6 +32,7 @@ from activities.models import Activity, Derived, Upload
 from core import backoff
 from reconciler import clock, leases
 from reconciler.models import Attempt
+from webhooks import events
 
 log = structlog.get_logger(__name__)
 
@@ -56,6 +57,7 @@ def request(activities: QuerySet[Activity], *, now: datetime) -> list[int]:
                           output_field=PositiveIntegerField()))
         Upload.objects.filter(activity_id__in=ids, kind=Upload.Kind.FILE).update(
             deleted_at=now)
+        events.deleted(Activity.objects.filter(id__in=ids), now=now)
     for activity_id in ids:
         log.info("activity.deleted", activity_id=activity_id)
     return ids

@@ -12,6 +12,7 @@ from activities.serialize import iso
 from core import derivers
 from reconciler import workers
 from reconciler.models import Rollout, Worker
+from webhooks import drift as webhooks_drift
 
 
 def pending() -> QuerySet[Activity]:
@@ -50,6 +51,7 @@ def count(*, now: datetime) -> dict:
         "oldest_pending_age_s": round((now - oldest).total_seconds(), 1) if oldest else None,
         "rollouts": rollouts_in_progress(),
         "workers": workers_seen(now=now),
+        "webhooks": webhooks_drift.count(now=now),
     }
 
 

@@ -12,6 +12,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from reconciler import clock, drift
+from webhooks import metrics as webhooks_metrics
 
 _STATES = ("total", "pending", "missing", "stale_leases", "leased", "retrying", "forced",
            "failed", "dead")
@@ -57,5 +58,6 @@ def metrics(request: HttpRequest) -> HttpResponse:
         processes = REGISTRY
     database = CollectorRegistry()
     database.register(DriftCollector())
+    database.register(webhooks_metrics.Collector())
     body = generate_latest(processes) + generate_latest(database)
     return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)

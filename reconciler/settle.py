@@ -17,6 +17,7 @@ from core.derivers import DeriveError, Deriver
 from reconciler import clock, leases
 from reconciler.leases import Claim
 from reconciler.models import Attempt
+from webhooks import events
 
 Outcome = Attempt.Outcome
 
@@ -76,6 +77,7 @@ def settle(claims: list[Claim], rounds: dict[int, Round]) -> dict[int, str]:
         # (bulk_update would build a CASE per row and field).
         Activity.objects.bulk_create(activities, update_conflicts=True, unique_fields=["id"],
                                      update_fields=SETTLED_FIELDS)
+        events.settled(activities, rounds, now=now)  # the outbox, in the same transaction
     return outcomes
 
 

@@ -11,6 +11,7 @@ from django.conf import settings
 from reconciler import clock, deletion, expand, housekeeping, leases, metrics, rollouts, workers
 from reconciler.models import Attempt
 from reconciler.reconcile import reconcile_batch
+from webhooks import outbox
 
 #: A sweep round spends at most this long expanding an archive, so that the activities
 #: it imports (and everyone else's) are processed meanwhile; the next round resumes it.
@@ -37,6 +38,7 @@ def sweep_once(*, owner: str | None = None, limit: int | None = None,
         workers.beat(now=now)
         return Round(claimed=0, scanned=0)
     housekeeping.tidy(now=now)
+    outbox.deliver(now=now, owner=owner)  # posted on its own threads, apart from deriving
     scanned = rollouts.advance(now=now, batch=settings.CAIRN_ROLLOUT_BATCH)
     archives = expand.claim(limit=1, now=now, owner=owner)
     for archive in archives:

@@ -60,6 +60,21 @@ CAIRN_LOGIN_FAILURES = env_int("CAIRN_LOGIN_FAILURES", 10)
 CAIRN_CLIENT_IP_HEADER = env_str("CAIRN_CLIENT_IP_HEADER", "")
 # When set, /metrics answers only requests with "Authorization: Bearer <this>".
 CAIRN_METRICS_TOKEN = env_str("CAIRN_METRICS_TOKEN", "")
+# Webhooks (README "Webhooks"): tries before a delivery is dead, each POST's timeout, how
+# long one destination's job may post per sweep, delivery threads per process (0: in the
+# sweep's own thread), deliveries leased per sweep, retry backoff, the circuit breaker,
+# and the private networks receivers may be in (CIDRs; none by default).
+CAIRN_WEBHOOK_MAX_ATTEMPTS = env_int("CAIRN_WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)
+CAIRN_WEBHOOK_TIMEOUT_S = env_float("CAIRN_WEBHOOK_TIMEOUT_S", 5.0, minimum=0.05)
+CAIRN_WEBHOOK_BUDGET_S = env_float("CAIRN_WEBHOOK_BUDGET_S", 20.0, minimum=0.1)
+CAIRN_WEBHOOK_CONCURRENCY = env_int("CAIRN_WEBHOOK_CONCURRENCY", 4, minimum=0)
+CAIRN_WEBHOOK_BATCH = env_int("CAIRN_WEBHOOK_BATCH", 50, minimum=1)
+CAIRN_WEBHOOK_BACKOFF_BASE_S = env_float("CAIRN_WEBHOOK_BACKOFF_BASE_S", 10.0, minimum=0.01)
+CAIRN_WEBHOOK_BACKOFF_CAP_S = env_float("CAIRN_WEBHOOK_BACKOFF_CAP_S", 3600.0, minimum=0.01)
+CAIRN_WEBHOOK_BREAKER_FAILURES = env_int("CAIRN_WEBHOOK_BREAKER_FAILURES", 5, minimum=1)
+CAIRN_WEBHOOK_BREAKER_COOLDOWN_S = env_float("CAIRN_WEBHOOK_BREAKER_COOLDOWN_S", 60.0,
+                                             minimum=0.1)
+CAIRN_WEBHOOK_ALLOW_NETWORKS = env_list("CAIRN_WEBHOOK_ALLOW_NETWORKS", [])
 
 # --- Django -----------------------------------------------------------------------------
 
@@ -121,6 +136,7 @@ INSTALLED_APPS = [
     "django_q",
     "activities",
     "reconciler",
+    "webhooks",
 ]
 
 MIDDLEWARE = [

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import psycopg
 
-from bench.chaos import load, verdict
+from bench.chaos import load, subscriber, verdict
 from bench.chaos.fleet import Fleet, free_port
 from bench.chaos.postgres import OwnPostgres
 from tests.seaweed import Weed
@@ -46,7 +46,7 @@ def main() -> int:
                "CAIRN_LOG_LEVEL": "warning", "CAIRN_CLOCK": "database",
                "CAIRN_CLAIM_BATCH": "5",
                # One client uploads thousands a minute here: limits would only slow the run.
-               "CAIRN_UPLOADS_PER_MINUTE": "0", "CAIRN_MAX_PENDING": "0"}
+               "CAIRN_UPLOADS_PER_MINUTE": "0", "CAIRN_MAX_PENDING": "0", **subscriber.ENV}
         hosts = []
         worker_env = None
         if store is not None:  # two hosts that share no disk: web on A, workers on B
@@ -73,7 +73,8 @@ def main() -> int:
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2))
     failed = (report["lost"] or report["overlapping"] or report["duplicates"]
-              or report["deduplicated"] or report["refused"] or report.get("files_on_hosts"))
+              or report["deduplicated"] or report["refused"] or report.get("files_on_hosts")
+              or report["webhook_events_lost"])
     return 1 if args.check and failed else 0
 
 
@@ -87,6 +88,7 @@ def _run(fleet: Fleet, args: argparse.Namespace, *, data_dir: Path, db_url: str,
     files = load.make_files(args.uploads, seed=args.seed)
     print(f"chaos: {len(files)} files, storage {args.storage}, logs in {data_dir}", flush=True)
     fleet.start_all()
+    hooks = subscriber.subscribe(port=web_port, token=token)  # fails half its answers
     stop = threading.Event()
     monkey = threading.Thread(target=_monkey, args=(fleet, stop, args), daemon=True)
     started = time.time()
@@ -99,8 +101,9 @@ def _run(fleet: Fleet, args: argparse.Namespace, *, data_dir: Path, db_url: str,
     calm = time.time()
     ids = [ack.activity_id for ack in acks]
     converged_at = _wait_for_convergence(db_url, ids, versions, timeout=args.timeout)
-    return _report(db_url, fleet, acks, refused, versions, started=started, calm=calm,
-                   converged_at=converged_at, uploads=len(files))
+    report = _report(db_url, fleet, acks, refused, versions, started=started, calm=calm,
+                     converged_at=converged_at, uploads=len(files))
+    return {**report, **subscriber.wait(hooks, ids, timeout=args.timeout)}
 
 
 def _arguments() -> argparse.Namespace:

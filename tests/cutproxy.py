@@ -17,6 +17,10 @@ class CutProxy:
         self.cut_at: int | None = None  # client bytes (all connections) to let through
         self.forwarded = 0  # client bytes forwarded since armed
         self.cuts = 0
+        #: Connections refused after a cut (the network stays down a moment): a browser
+        #: retries a request on its own once, and must see the drop.
+        self.down_for = 0
+        self.refused = 0
         self.open: list[socket.socket] = []
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -24,10 +28,11 @@ class CutProxy:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def cut_after(self, count: int) -> None:
-        """Drop every connection once `count` more client bytes have gone through."""
+    def cut_after(self, count: int, *, down_for: int = 0) -> None:
+        """Drop every connection once `count` more client bytes have gone through, then
+        refuse the next `down_for` connections."""
         with self.lock:
-            self.cut_at, self.forwarded = count, 0
+            self.cut_at, self.forwarded, self.down_for = count, 0, down_for
 
     def close(self) -> None:
         self.listener.close()
@@ -39,6 +44,12 @@ class CutProxy:
                 client, _ = self.listener.accept()
             except OSError:
                 return
+            with self.lock:
+                refuse = self.cuts and self.refused < self.down_for
+                self.refused += bool(refuse)
+            if refuse:
+                _shut(client)
+                continue
             server = socket.create_connection(("127.0.0.1", self.target_port))
             with self.lock:
                 self.open += [client, server]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -62,6 +63,7 @@ def upload_page(request: HttpRequest) -> HttpResponse:
     return render(request, "activities/upload.html", {
         "uploads": rows, "units": units_of(request.user),
         "max_mb": ingest.max_upload_bytes() // 2**20,
+        "tus_threshold_bytes": settings.CAIRN_TUS_THRESHOLD_MB * 2**20,
     })
 
 

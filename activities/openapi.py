@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from activities import edits, listing
 from activities.serialize import SUMMARY_FIELDS
+from transfers import openapi as transfers_openapi
 
 _NULLABLE_NUMBER = {"type": ["number", "null"]}
 _TIME = {"type": "string", "format": "date-time"}
@@ -28,9 +29,11 @@ _UPLOAD = {
                  "duplicate", "created_at", "updated_at"],
     "properties": {
         "id": {"type": "integer"},
-        "kind": {"enum": ["file", "archive"]},
+        "kind": {"enum": ["file", "archive", "session"]},
         "activity_id": {"type": ["integer", "null"]},
-        "status": {"enum": ["queued", "processing", "ready", "failed"]},
+        "status": {"enum": ["uploading", "queued", "processing", "ready", "failed"]},
+        "session_upload_id": {"type": "integer", "description": "The session's upload "
+                              "(upload-sessions, tus) that these bytes came in as."},
         "error": {"type": ["string", "null"]},
         "error_code": {"type": ["string", "null"]},
         "progress": {
@@ -218,7 +221,8 @@ def document() -> dict:
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": {"Error": _ERROR, "Upload": _UPLOAD, "Activity": _ACTIVITY,
                         "ActivityList": _ACTIVITY_LIST, "ActivityEdit": _EDIT,
-                        "Route": _ROUTE, "Files": _FILES, "Timeline": _TIMELINE},
+                        "Route": _ROUTE, "Files": _FILES, "Timeline": _TIMELINE,
+                        "UploadSession": transfers_openapi.SESSION},
         },
         "paths": {
             "/api/v1/uploads": {"post": {
@@ -267,5 +271,6 @@ def document() -> dict:
                          "summary": "Try again: a forced re-sync of every output",
                          "responses": {"202": {"description": "Queued", **_ref("Activity")},
                                        **_errors(401, 403, 404, 503)}}},
+            **transfers_openapi.paths(),
         },
     }

@@ -14,6 +14,8 @@ import tempfile
 import urllib.request
 from pathlib import Path
 
+import requests
+
 from bench.chaos.fleet import descendants
 from bench.harness import Figure, Site, post_file
 from tests import factories
@@ -61,10 +63,11 @@ def _direct(port: int, token: str, data: bytes, *, name: str) -> None:
         headers={**auth, "Content-Type": "application/json"})
     with urllib.request.urlopen(opened, timeout=30) as answer:
         session = json.load(answer)
-    put = urllib.request.Request(session["url"], data=data, method="PUT",
-                                 headers=session["headers"])
-    with urllib.request.urlopen(put, timeout=60):
-        pass
+    # requests sends no Content-Type of its own (urllib's default one is not signed, and
+    # SeaweedFS then refuses the signature).
+    put = requests.put(session["url"], data=data, headers=session["headers"], timeout=60)
+    if put.status_code != 200:
+        raise RuntimeError(f"the store refused the PUT: {put.content[:500]!r}")
     nudge = urllib.request.Request(f"{base}/api/v1/upload-sessions/{session['id']}/complete",
                                    method="POST", headers=auth)
     with urllib.request.urlopen(nudge, timeout=30):

@@ -57,6 +57,8 @@ def upload_page(request: HttpRequest) -> HttpResponse:
                 messages.info(request, f"{len(accepted)} of {len(files)} files uploaded.")
             return redirect("upload-page")
     recent = (Upload.objects.filter(owner=request.user, deleted_at__isnull=True)
+              # A session's bytes, once in, are listed as the upload they became.
+              .exclude(kind=Upload.Kind.SESSION, session__result__isnull=False)
               .select_related("activity")
               .order_by("-created_at")[:20])
     rows = [serialize.upload_dict(upload) | {"name": _upload_name(upload)} for upload in recent]
@@ -105,6 +107,8 @@ def upload_status(request: HttpRequest, upload_id: int) -> HttpResponse:
               .select_related("activity").first())
     if upload is None:
         raise Http404("No such upload.")
+    if upload.kind == Upload.Kind.SESSION and upload.session.result_id:
+        return redirect("upload-status", upload_id=upload.session.result_id)
     return render(request, "activities/upload_status.html", {
         "upload": serialize.upload_dict(upload),
         "activity": serialize.activity_dict(upload.activity) if upload.activity else None,

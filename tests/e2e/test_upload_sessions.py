@@ -185,3 +185,46 @@ def _file(data: bytes):
     import io
 
     return io.BytesIO(data)
+
+
+def test_a_sweeper_dying_after_the_ingest_loses_nothing(api, user):
+    data = factories.gpx(points=90)
+    with freeze_time(NOW):
+        answer = open_session(api, data)
+        assert send(api, answer, data) == 200
+        sessions.nudge(answer["id"])
+        taken = leases.lease(UploadSession, limit=1, now=NOW, owner="a")
+        # The ingest commits, then the process dies before recording it: its lease runs
+        # out and the next sweeper does it again, finding the same content.
+        ingested = settle._ingest(UploadSession.objects.get(), len(data))
+    with freeze_time(NOW + timedelta(seconds=settings.CAIRN_LEASE_S + 1)):
+        assert taken and sweep.sweep_once().claimed >= 1
+        sweep.sweep_once()
+    session = UploadSession.objects.get()
+    assert session.status == "ingested" and session.result_id == ingested.upload.id
+    assert Activity.objects.filter(owner=user).count() == 1
+    assert store.stored_size(session.key) is None
+
+
+def test_deleting_the_activity_removes_the_sessions_upload_too(api, user, client):
+    data = factories.gpx(points=90)
+    with freeze_time(NOW) as clock:
+        answer = open_session(api, data)
+        assert send(api, answer, data) == 200
+        sessions.nudge(answer["id"])
+        sweep.sweep_once()
+        client.force_login(user)
+        page = client.get(f"/uploads/{answer['upload_id']}/")
+        assert page.status_code == 302  # to the upload the bytes became
+        activity_id = upload_of(api, answer)["activity_id"]
+        assert api.delete(f"/api/v1/activities/{activity_id}").status_code == 204
+        clock.tick(timedelta(seconds=1))
+    assert api.get(f"/api/v1/uploads/{answer['upload_id']}").status_code == 404
+
+
+def test_the_status_page_of_an_upload_still_coming_says_so(api, user, client):
+    answer = open_session(api, factories.gpx())
+    client.force_login(user)
+    page = client.get(f"/uploads/{answer['upload_id']}/")
+    assert b"Waiting for the file" in page.content
+    assert b"ride.gpx" in client.get("/upload/").content

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import Case, F, Value, When
 
 from activities import bodylimit, ingest
 from activities.models import Upload
@@ -71,9 +72,13 @@ def nudge(session_id: int, *, now: datetime | None = None) -> bool:
     """Make an uploading session due now (its bytes are said to be in); False if it is not
     waiting any more. The sweep still checks the store: this is only a hint."""
     now = now or clock.now()
+    # A leased session keeps its due time (it is the lease's expiry: moving it would let
+    # another sweeper take the lease); the new generation tells its holder to look again
+    # at once rather than wait for the next poll (settle._release).
     return bool(UploadSession.objects.filter(
-        id=session_id, needs_work=True, status=UploadSession.Status.UPLOADING,
-        lease_token__isnull=True).update(due_at=now))
+        id=session_id, needs_work=True, status=UploadSession.Status.UPLOADING).update(
+        generation=F("generation") + 1,
+        due_at=Case(When(lease_token__isnull=True, then=Value(now)), default=F("due_at"))))
 
 
 def is_open(session: UploadSession, *, now: datetime) -> bool:

@@ -173,9 +173,18 @@ def _record(session: UploadSession, lease: leases.Lease, **fields) -> None:
 
 def _release(session: UploadSession, lease: leases.Lease, *, due_at: datetime,
              **fields) -> None:
+    """Hand the lease back, due at `due_at`, or now if a nudge came meanwhile (the bytes
+    may have arrived after this round looked)."""
     try:
-        _record(session, lease, due_at=due_at, attempts=fields.get("attempts",
-                                                                   session.attempts))
+        with transaction.atomic():
+            now = clock.now()
+            leases.hold_row(UploadSession, session.id, lease.token, now=now)
+            nudged = UploadSession.objects.filter(id=session.id).exclude(
+                generation=lease.generation).exists()
+            UploadSession.objects.filter(id=session.id).update(
+                lease_token=None, lease_owner="", lease_expires_at=None,
+                due_at=now if nudged else due_at,
+                attempts=fields.get("attempts", session.attempts))
     except leases.LeaseLost:
         pass  # someone else has it now: theirs to settle
 

@@ -228,3 +228,20 @@ def test_the_status_page_of_an_upload_still_coming_says_so(api, user, client):
     page = client.get(f"/uploads/{answer['upload_id']}/")
     assert b"Waiting for the file" in page.content
     assert b"ride.gpx" in client.get("/upload/").content
+
+
+def test_a_nudge_while_the_sweep_looks_is_not_lost(api):
+    data = factories.gpx(points=90)
+    with freeze_time(NOW) as clock:
+        answer = open_session(api, data)
+        clock.tick(timedelta(seconds=settings.CAIRN_SESSION_POLL_S))
+        now = NOW + timedelta(seconds=settings.CAIRN_SESSION_POLL_S)
+        taken = leases.lease(UploadSession, limit=1, now=now, owner="a")
+        # A nudge comes while this round holds the session (and finds nothing): the
+        # bytes may have landed just after it looked.
+        sessions.nudge(answer["id"])
+        assert settle.settle(taken[0]) == "waiting"
+        assert UploadSession.objects.get().due_at <= now  # looked at again at once
+        assert send(api, answer, data) == 200
+        sweep.sweep_once()
+    assert upload_of(api, answer)["status"] in {"queued", "ready"}

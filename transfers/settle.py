@@ -18,6 +18,8 @@ twice is harmless: the second time finds the same content and answers with that 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import IO
 
@@ -129,21 +131,17 @@ def _ingest(session: UploadSession, size: int) -> ingest.Accepted:
             raise Failed(str(error), code=error.code) from None
 
 
-class _opened:
-    """The session's bytes as one file (closed after)."""
-
-    def __init__(self, session: UploadSession) -> None:
-        self.session = session
-
-    def __enter__(self) -> IO[bytes]:
-        if self.session.via == UploadSession.Via.PRESIGNED:
-            self.handle = default_storage.open(self.session.key, "rb")
-        else:
-            self.handle = store.assemble(self.session.key, size=self.session.size_bytes)
-        return self.handle
-
-    def __exit__(self, *exc) -> None:
-        self.handle.close()
+@contextmanager
+def _opened(session: UploadSession) -> Iterator[IO[bytes]]:
+    """The session's bytes as one file, closed after."""
+    if session.via == UploadSession.Via.PRESIGNED:
+        handle = default_storage.open(session.key, "rb")
+    else:
+        handle = store.assemble(session.key, size=session.size_bytes)
+    try:
+        yield handle
+    finally:
+        handle.close()
 
 
 def _sha256(handle: IO[bytes]) -> str:
@@ -172,7 +170,7 @@ def _record(session: UploadSession, lease: leases.Lease, **fields) -> None:
 
 
 def _release(session: UploadSession, lease: leases.Lease, *, due_at: datetime,
-             **fields) -> None:
+             attempts: int | None = None) -> None:
     """Hand the lease back, due at `due_at`, or now if a nudge came meanwhile (the bytes
     may have arrived after this round looked)."""
     try:
@@ -184,7 +182,7 @@ def _release(session: UploadSession, lease: leases.Lease, *, due_at: datetime,
             UploadSession.objects.filter(id=session.id).update(
                 lease_token=None, lease_owner="", lease_expires_at=None,
                 due_at=now if nudged else due_at,
-                attempts=fields.get("attempts", session.attempts))
+                attempts=session.attempts if attempts is None else attempts)
     except leases.LeaseLost:
         pass  # someone else has it now: theirs to settle
 

@@ -161,10 +161,10 @@ def _patch(request: HttpRequest, session: UploadSession) -> HttpResponse:
                               "with HEAD and send from there.", 409), session)
     room = session.size_bytes - received
     try:
-        length = stored = _store_chunk(request, session, offset=received, room=room)
+        stored = _store_chunk(request, session, offset=received, room=room)
     except storage.Unavailable as error:
         return _unavailable(error)
-    if length is None:
+    if stored is None:
         return _tus(api_error("TooLarge", f"The body goes past the {session.size_bytes} "
                               "bytes of Upload-Length.", 413), session)
     end = received + stored

@@ -45,6 +45,9 @@ class Upload(models.Model):
     class Kind(models.TextChoices):
         FILE = "file"
         ARCHIVE = "archive"
+        #: Bytes still coming directly to the store or resumably (transfers/): the upload
+        #: answers from its session until they are in, then as the upload they became.
+        SESSION = "session"
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                               related_name="uploads")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from activities import edits, listing
 from activities.serialize import SUMMARY_FIELDS
+from transfers import openapi as transfers_openapi
 from webhooks import openapi as webhooks_openapi
 
 _NULLABLE_NUMBER = {"type": ["number", "null"]}
@@ -29,9 +30,11 @@ _UPLOAD = {
                  "duplicate", "created_at", "updated_at"],
     "properties": {
         "id": {"type": "integer"},
-        "kind": {"enum": ["file", "archive"]},
+        "kind": {"enum": ["file", "archive", "session"]},
         "activity_id": {"type": ["integer", "null"]},
-        "status": {"enum": ["queued", "processing", "ready", "failed"]},
+        "status": {"enum": ["uploading", "queued", "processing", "ready", "failed"]},
+        "session_upload_id": {"type": "integer", "description": "The session's upload "
+                              "(upload-sessions, tus) that these bytes came in as."},
         "error": {"type": ["string", "null"]},
         "error_code": {"type": ["string", "null"]},
         "progress": {
@@ -220,6 +223,7 @@ def document() -> dict:
             "schemas": {"Error": _ERROR, "Upload": _UPLOAD, "Activity": _ACTIVITY,
                         "ActivityList": _ACTIVITY_LIST, "ActivityEdit": _EDIT,
                         "Route": _ROUTE, "Files": _FILES, "Timeline": _TIMELINE,
+                        "UploadSession": transfers_openapi.SESSION,
                         **webhooks_openapi.SCHEMAS},
         },
         "paths": {
@@ -270,5 +274,6 @@ def document() -> dict:
                          "responses": {"202": {"description": "Queued", **_ref("Activity")},
                                        **_errors(401, 403, 404, 503)}}},
             **webhooks_openapi.PATHS,
+            **transfers_openapi.paths(),
         },
     }

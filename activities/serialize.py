@@ -39,6 +39,8 @@ def upload_dict(upload: Upload, activity: Activity | None = None, *,
     """`nothing_derived`: the caller knows no output exists yet (spares a query)."""
     if upload.kind == Upload.Kind.ARCHIVE:
         return archive_dict(upload, duplicate=duplicate)
+    if upload.kind == Upload.Kind.SESSION:
+        return session_upload_dict(upload)
     activity = activity or upload.activity
     rows = {} if nothing_derived else _derived(activity)
     return {
@@ -53,6 +55,22 @@ def upload_dict(upload: Upload, activity: Activity | None = None, *,
         "created_at": iso(upload.created_at),
         "updated_at": iso(max(filter(None, [upload.created_at, activity.processed_at,
                                             *(r.updated_at for r in rows.values())]))),
+    }
+
+
+def session_upload_dict(upload: Upload) -> dict:
+    """An upload whose bytes come through a session (transfers/): `uploading` until they
+    are in, then the upload they became (its own id), or `failed` with the reason."""
+    session = upload.session
+    if session.result_id is not None:
+        return upload_dict(session.result) | {"session_upload_id": upload.id}
+    failed = session.status == "failed"
+    return {
+        "id": upload.id, "kind": upload.kind, "activity_id": None,
+        "status": "failed" if failed else "uploading",
+        "error": session.error_message or None, "error_code": session.error_code or None,
+        "progress": {"size_bytes": session.size_bytes}, "duplicate": False,
+        "created_at": iso(upload.created_at), "updated_at": iso(upload.created_at),
     }
 
 

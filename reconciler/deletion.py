@@ -58,6 +58,9 @@ def request(activities: QuerySet[Activity], *, now: datetime) -> list[int]:
         Upload.objects.filter(activity_id__in=ids, kind=Upload.Kind.FILE).update(
             deleted_at=now)
         events.deleted(Activity.objects.filter(id__in=ids), now=now)
+        # A direct or resumable upload's own id (transfers/) goes with the file it became.
+        Upload.objects.filter(kind=Upload.Kind.SESSION, session__result__activity_id__in=ids,
+                              session__result__kind=Upload.Kind.FILE).update(deleted_at=now)
     for activity_id in ids:
         log.info("activity.deleted", activity_id=activity_id)
     return ids

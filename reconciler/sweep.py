@@ -11,6 +11,7 @@ from django.conf import settings
 from reconciler import clock, deletion, expand, housekeeping, leases, metrics, rollouts, workers
 from reconciler.models import Attempt
 from reconciler.reconcile import reconcile_batch
+from transfers import settle as transfers_settle
 from webhooks import outbox
 
 #: A sweep round spends at most this long expanding an archive, so that the activities
@@ -44,6 +45,7 @@ def sweep_once(*, owner: str | None = None, limit: int | None = None,
     for archive in archives:
         expand.expand(archive, budget_s=ARCHIVE_BUDGET_S)
     deleted = deletion.sweep(now=now, owner=owner)
+    deleted += transfers_settle.sweep(now=now, owner=owner)  # upload sessions (transfers/)
     claims = leases.claim(limit=limit or settings.CAIRN_CLAIM_BATCH, now=now, owner=owner)
     reconcile_batch(claims, trigger=Attempt.Trigger.SWEEP)
     seconds = time.monotonic() - started

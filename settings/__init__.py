@@ -29,6 +29,12 @@ CAIRN_ARCHIVE_MAX_MB = env_int("CAIRN_ARCHIVE_MAX_MB", 1024, minimum=1)
 CAIRN_ARCHIVE_MAX_MEMBERS = env_int("CAIRN_ARCHIVE_MAX_MEMBERS", 100_000, minimum=1)
 CAIRN_ARCHIVE_MAX_RATIO = env_int("CAIRN_ARCHIVE_MAX_RATIO", 100, minimum=1)
 CAIRN_ARCHIVE_MAX_INFLATED_MB = env_int("CAIRN_ARCHIVE_MAX_INFLATED_MB", 10_240, minimum=1)
+# Direct and resumable uploads (transfers/): how long a session may take to receive its
+# bytes, how often the sweep looks in the store for them, and from what size the upload
+# page sends a file resumably (tus).
+CAIRN_SESSION_TTL_S = env_int("CAIRN_SESSION_TTL_S", 24 * 3600, minimum=60)
+CAIRN_SESSION_POLL_S = env_int("CAIRN_SESSION_POLL_S", 5, minimum=1)
+CAIRN_TUS_THRESHOLD_MB = env_int("CAIRN_TUS_THRESHOLD_MB", 8, minimum=1)
 CAIRN_SWEEP_INTERVAL_S = env_int("CAIRN_SWEEP_INTERVAL_S", 60, minimum=1)
 CAIRN_LEASE_S = env_int("CAIRN_LEASE_S", 120, minimum=5)
 CAIRN_MAX_ATTEMPTS = env_int("CAIRN_MAX_ATTEMPTS", 5, minimum=1)
@@ -137,6 +143,7 @@ INSTALLED_APPS = [
     "activities",
     "reconciler",
     "webhooks",
+    "transfers",
 ]
 
 MIDDLEWARE = [

@@ -33,6 +33,7 @@ urlpatterns = [
     path("api/v3/athlete/activities", strava.athlete_activities,
          name="strava-athlete-activities"),
     path("", include("webhooks.urls")),
+    path("", include("transfers.urls")),
     path("", include("activities.urls")),
 ]
 

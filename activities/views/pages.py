@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -56,12 +57,15 @@ def upload_page(request: HttpRequest) -> HttpResponse:
                 messages.info(request, f"{len(accepted)} of {len(files)} files uploaded.")
             return redirect("upload-page")
     recent = (Upload.objects.filter(owner=request.user, deleted_at__isnull=True)
+              # A session's bytes, once in, are listed as the upload they became.
+              .exclude(kind=Upload.Kind.SESSION, session__result__isnull=False)
               .select_related("activity")
               .order_by("-created_at")[:20])
     rows = [serialize.upload_dict(upload) | {"name": _upload_name(upload)} for upload in recent]
     return render(request, "activities/upload.html", {
         "uploads": rows, "units": units_of(request.user),
         "max_mb": ingest.max_upload_bytes() // 2**20,
+        "tus_threshold_bytes": settings.CAIRN_TUS_THRESHOLD_MB * 2**20,
     })
 
 
@@ -103,6 +107,8 @@ def upload_status(request: HttpRequest, upload_id: int) -> HttpResponse:
               .select_related("activity").first())
     if upload is None:
         raise Http404("No such upload.")
+    if upload.kind == Upload.Kind.SESSION and upload.session.result_id:
+        return redirect("upload-status", upload_id=upload.session.result_id)
     return render(request, "activities/upload_status.html", {
         "upload": serialize.upload_dict(upload),
         "activity": serialize.activity_dict(upload.activity) if upload.activity else None,

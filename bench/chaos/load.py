@@ -1,5 +1,7 @@
 """The chaos run's load: distinct activity files, uploaded through the HTTP API by several
-clients that retry (with the same Idempotency-Key) until Cairn acknowledges."""
+clients that retry (with the same Idempotency-Key) until Cairn acknowledges. Every
+DIRECT_EVERY-th file goes through an upload session instead (the bytes PUT to the store,
+ingested by the sweep), and counts once the sweep has made it an activity."""
 
 from __future__ import annotations
 
@@ -13,6 +15,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from tests import factories
+
+#: One file in this many is sent as a direct (presigned) upload.
+DIRECT_EVERY = 10
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,8 @@ def upload_all(files: list[tuple[str, bytes]], *, port: int, token: str, clients
     def paced(item: tuple[int, tuple[str, bytes]]) -> Ack | str:
         index, (name, data) = item
         time.sleep(max(0.0, start + index * step - time.monotonic()))
+        if index % DIRECT_EVERY == DIRECT_EVERY - 1:
+            return _direct(index, name, data, port=port, token=token)
         return _upload(index, name, data, port=port, token=token, run=run)
 
     with ThreadPoolExecutor(clients) as pool:
@@ -85,6 +92,68 @@ def _upload(index: int, name: str, data: bytes, *, port: int, token: str,
         time.sleep(pause)
         pause = min(pause * 2, 2.0)
     return f"{name}: not acknowledged after {tries} tries"
+
+
+def _direct(index: int, name: str, data: bytes, *, port: int, token: str) -> Ack | str:
+    """Open a session, PUT the bytes where it says, nudge, then wait for the sweep to make
+    the upload an activity. Each step is retried through the faults as a client would."""
+    deadline, tries = time.monotonic() + 300, 0
+    base, auth = f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {token}"}
+
+    def call(url: str, *, method: str, body: bytes | None = None, headers=None) -> dict:
+        nonlocal tries
+        while time.monotonic() < deadline:
+            tries += 1
+            request = urllib.request.Request(url, data=body, method=method,
+                                             headers={**auth, **(headers or {})})
+            try:
+                with urllib.request.urlopen(request, timeout=30) as answer:
+                    raw = answer.read()
+                    return json.loads(raw) if raw else {}
+            except urllib.error.HTTPError as error:
+                if error.code < 500 and error.code != 429:
+                    raise ValueError(f"HTTP {error.code} {error.read()[:200]!r}") from None
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.5)
+        raise TimeoutError("no answer")
+
+    try:
+        session = call(f"{base}/api/v1/upload-sessions", method="POST",
+                       body=json.dumps({"filename": name, "size": len(data)}).encode(),
+                       headers={"Content-Type": "application/json"})
+        put_headers = {k: v for k, v in session["headers"].items() if k != "Authorization"}
+        if session["url"].startswith(base):
+            call(session["url"], method="PUT", body=data, headers=put_headers)
+        else:  # the store itself: no token
+            _put_to_store(session["url"], data, put_headers, deadline)
+        call(f"{base}/api/v1/upload-sessions/{session['id']}/complete", method="POST")
+        while time.monotonic() < deadline:
+            upload = call(f"{base}/api/v1/uploads/{session['upload_id']}", method="GET")
+            if upload["status"] == "failed":
+                return f"{name}: direct upload failed: {upload['error']}"
+            if upload["activity_id"]:
+                return Ack(index=index, upload_id=upload["id"],
+                           activity_id=upload["activity_id"], at=time.time(), tries=tries)
+            time.sleep(0.5)
+    except (ValueError, TimeoutError) as error:
+        return f"{name}: direct upload: {error}"
+    return f"{name}: direct upload not ingested in time"
+
+
+def _put_to_store(url: str, data: bytes, headers: dict, deadline: float) -> None:
+    """With requests: it adds no Content-Type of its own (urllib does, unsigned, and the
+    store then refuses the signature)."""
+    import requests
+
+    while time.monotonic() < deadline:
+        try:
+            if requests.put(url, data=data, headers=headers, timeout=30).status_code == 200:
+                return
+        except requests.RequestException:
+            pass  # the store restarting
+        time.sleep(0.5)
+    raise TimeoutError("the store did not take the bytes")
 
 
 def _multipart(name: str, data: bytes) -> tuple[bytes, str]:

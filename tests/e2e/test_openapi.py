@@ -73,8 +73,14 @@ def test_real_responses_match_the_document(api, other_user):
         archive = api.post("/api/v1/uploads", {"file": SimpleUploadedFile(
             "x.zip", factories.archive([("a.gpx", factories.gpx()), ("n.txt", b"note")]))})
         _check(archive, "/api/v1/uploads", "post")
+        session = api.post("/api/v1/upload-sessions", {"filename": "c.gpx", "size": 10},
+                           content_type="application/json")
+        _check(session, "/api/v1/upload-sessions", "post")
+        _check(api.get(f"/api/v1/uploads/{session.json()['upload_id']}"),
+               "/api/v1/uploads/{upload_id}")  # uploading
         sweep.drain()
     ids = {"upload_id": upload.json()["id"], "activity_id": upload.json()["activity_id"],
+           "session_id": session.json()["id"],
            "webhook_id": 999999}  # real webhooks: tests/e2e/test_webhooks_api.py
     for path in DOCUMENT["paths"]:
         if "get" not in DOCUMENT["paths"][path]:
@@ -83,7 +89,7 @@ def test_real_responses_match_the_document(api, other_user):
         _check(api.get(url), path)
         _check(Client().get(url), path)  # 401
         _check(api.get(path.format(upload_id=999999, activity_id=999999,
-                                   webhook_id=999999)), path)  # 404
+                                   webhook_id=999999, session_id=999999)), path)  # 404
     _check(api.get(f"/api/v1/uploads/{archive.json()['id']}"), "/api/v1/uploads/{upload_id}")
     _check(api.get(f"/api/v1/uploads/{archive.json()['id']}/files"),
            "/api/v1/uploads/{upload_id}/files")

@@ -8,6 +8,10 @@ const zone = document.getElementById("drop-zone");
 const list = document.getElementById("upload-list");
 const rowTemplate = document.getElementById("upload-row");
 const csrfToken = form.querySelector("[name=csrfmiddlewaretoken]").value;
+// Files from this size on are sent resumably (tus, the vendored tus-js-client): chunk by
+// chunk, each stored before it is acknowledged, resumed where it stopped after a drop.
+const TUS_FROM = Number(form.dataset.tusThreshold) || Infinity;
+const TUS_CHUNK = 2 ** 20;
 
 // Two at a time: a folder of files should not open dozens of connections at once.
 const PARALLEL = 2;
@@ -59,6 +63,12 @@ class Row {
 
   show(upload) {
     this.node.dataset.uploadId = upload.id;
+    if (upload.kind === "session") {  // the bytes are in; the sweep has yet to take them
+      this.setStatus(upload.status, upload.status === "failed" ? "failed" : "uploaded");
+      if (upload.status === "failed") this.fail(upload.error || "The upload failed.");
+      else this.say("Received: the server is taking the file in.");
+      return;
+    }
     this.setStatus(upload.status, upload.status);
     this.say("");
     if (upload.kind === "archive") this.showArchive(upload);
@@ -127,6 +137,49 @@ function send(row, file, attempt = 0) {
   xhr.send(body);
 }
 
+// A large file, resumably: tus-js-client retries after a drop (asking the server how much
+// it has), so the bar goes on from there rather than from zero.
+function sendResumable(row, file) {
+  let uploadId = null;
+  const upload = new window.tus.Upload(file, {
+    endpoint: "/api/v1/tus",
+    chunkSize: TUS_CHUNK,
+    retryDelays: [0, 1000, 2000, 5000, 10000, 20000, 30000],
+    metadata: { filename: file.name },
+    headers: { "X-CSRFToken": csrfToken },
+    removeFingerprintOnSuccess: true,
+    onProgress: (loaded, total) => row.sent(loaded, total),
+    onAfterResponse: (request, response) => {
+      uploadId = response.getHeader("Cairn-Upload-Id") || uploadId;
+    },
+    onShouldRetry: (error) => {
+      const status = error.originalResponse ? error.originalResponse.getStatus() : 0;
+      const retry = status === 0 || status === 409 || status === 423 || status >= 500;
+      if (retry) row.say("The connection dropped: resuming where it stopped.");
+      return retry;
+    },
+    onError: (error) => {
+      const body = error.originalResponse?.getBody();
+      let message = "The upload did not reach the server: check the connection and try again.";
+      try { message = JSON.parse(body).error.message || message; } catch { /* not JSON */ }
+      row.fail(message);
+      finished();
+    },
+    onSuccess: () => {
+      row.say("");
+      fetch(`/api/v1/uploads/${uploadId}`, { headers: { Accept: "application/json" } })
+        .then((response) => response.json())
+        .then((body) => accepted(row, body))
+        .catch(() => row.say("Sent; its status could not be read yet."));
+      finished();
+    },
+  });
+  upload.findPreviousUploads().then((previous) => {
+    if (previous.length) upload.resumeFromPreviousUpload(previous[0]);
+    upload.start();
+  });
+}
+
 function accepted(row, upload) {
   row.show(upload);
   if (upload.duplicate) row.say("You had already uploaded this file: it is the same activity.");
@@ -147,7 +200,8 @@ function pump() {
     const [row, file] = waiting.shift();
     sending += 1;
     row.setStatus("uploading 0%");
-    send(row, file);
+    if (file.size >= TUS_FROM && window.tus?.isSupported) sendResumable(row, file);
+    else send(row, file);
   }
 }
 

@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import json
 
+from django.db import transaction
+
 from activities.models import Activity
+from reconciler import clock
+from records import flags as record_flags
 
 #: Sports an owner may choose: the FIT profile's names, as summaries report them.
 SPORTS = frozenset({
@@ -65,8 +69,12 @@ def parse(body: bytes) -> dict[str, str]:
 
 
 def apply(activity: Activity, changes: dict[str, str]) -> None:
-    """Write the checked changes (only their fields: a concurrent settle is not undone)."""
+    """Write the checked changes (only their fields: a concurrent settle is not undone);
+    a change of sport owes the owner's records a rebuild, in the same transaction."""
     fields = {"name": "name", "description": "description", "sport": "user_sport"}
     for key, value in changes.items():
         setattr(activity, fields[key], value)
-    activity.save(update_fields=[fields[key] for key in changes])
+    with transaction.atomic():
+        activity.save(update_fields=[fields[key] for key in changes])
+        if "sport" in changes:
+            record_flags.mark([activity.owner_id], now=clock.now())

@@ -56,8 +56,9 @@ def mercator(lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def build(routes: list[list[list[float]]]) -> Grid | None:
-    """The grid of these routes (each a list of [lat, lon]); None when none has points."""
+def build(routes: list) -> Grid | None:
+    """The grid of these routes (each [[lat, lon], ...] or an (n, 2) array); None when none
+    has points."""
     points = [np.asarray(r, dtype=float) for r in routes if len(r)]
     if not points:
         return None
@@ -74,13 +75,13 @@ def build(routes: list[list[list[float]]]) -> Grid | None:
     grid = Grid(frame=tuple(float(v) for v in frame),
                 counts=np.zeros((height, width), dtype=np.uint32))
     for route in points:
-        add(grid, route.tolist())
+        add(grid, route)
     return grid
 
 
-def fits(grid: Grid, route: list[list[float]]) -> bool:
+def fits(grid: Grid, route) -> bool:
     """Whether the route lies inside the grid's frame (then `add` is exact)."""
-    if not route:
+    if len(route) == 0:
         return True
     points = np.asarray(route, dtype=float)
     x, y = mercator(points[:, 0], points[:, 1])
@@ -88,10 +89,10 @@ def fits(grid: Grid, route: list[list[float]]) -> bool:
     return bool(x.min() >= x0 and x.max() <= x1 and y.min() >= y0 and y.max() <= y1)
 
 
-def add(grid: Grid, route: list[list[float]]) -> None:
+def add(grid: Grid, route) -> None:
     """Count the pixels one route passes through (each once), sampling every line at under
     half a pixel."""
-    if not route:
+    if len(route) == 0:
         return
     points = np.asarray(route, dtype=float)
     x, y = mercator(points[:, 0], points[:, 1])

@@ -8,7 +8,8 @@ Output (`Book`, JSON-able, stored on the user's row):
     totals    period ("week", "month", "year") -> "<period_start> <sport>" ->
               [count, distance in dm, moving time in ds, ascent in dm]: integers, so that
               sums are exact in any order (incremental and full builds agree to the bit)
-    included  "<activity id>" -> [sport, summary version, best_efforts version]: what the
+    included  "<activity id>" -> its `signature` (the sport shown and the versions of what
+              was read): what the
               book was built from, compared with what exists to tell an addition (merged)
               from anything else (a delete, an edit of sport, a rebuild: built whole)
 """
@@ -42,8 +43,8 @@ class Fact:
     start_time: datetime | None
     summary: dict
     efforts: dict
-    summary_version: int
-    efforts_version: int
+    #: The sport and the versions of the outputs read: a change in any is no addition.
+    signature: list
 
 
 @dataclass
@@ -84,8 +85,7 @@ def build(facts: list[Fact]) -> Book:
 
 def add(book: Book, fact: Fact) -> None:
     """Merge one activity that the book does not hold yet (exact: best-of and sums)."""
-    book.included[str(fact.activity_id)] = [fact.sport, fact.summary_version,
-                                            fact.efforts_version]
+    book.included[str(fact.activity_id)] = list(fact.signature)
     achieved = fact.start_time.strftime("%Y-%m-%dT%H:%M:%SZ") if fact.start_time else None
     for kind, effort in candidates(fact):
         key = f"{fact.sport} {kind}"
@@ -144,6 +144,6 @@ def _tenths(value: float | None) -> int:
 
 
 def is_addition(book: Book, wanted: dict[str, list]) -> bool:
-    """Whether `wanted` (id -> [sport, versions]) only adds activities to what the book
+    """Whether `wanted` (id -> signature) only adds activities to what the book
     holds: then merging them is exact; otherwise the book is built whole."""
     return all(wanted.get(key) == value for key, value in book.included.items())

@@ -11,6 +11,7 @@ from django.conf import settings
 from reconciler import clock, deletion, expand, housekeeping, leases, metrics, rollouts, workers
 from reconciler.models import Attempt
 from reconciler.reconcile import reconcile_batch
+from records import rebuild as records_rebuild
 
 #: A sweep round spends at most this long expanding an archive, so that the activities
 #: it imports (and everyone else's) are processed meanwhile; the next round resumes it.
@@ -44,12 +45,14 @@ def sweep_once(*, owner: str | None = None, limit: int | None = None,
     deleted = deletion.sweep(now=now, owner=owner)
     claims = leases.claim(limit=limit or settings.CAIRN_CLAIM_BATCH, now=now, owner=owner)
     reconcile_batch(claims, trigger=Attempt.Trigger.SWEEP)
+    # After the activities, on a clock read now: those settled this round are due already.
+    books = records_rebuild.sweep(now=max(now, clock.now()), owner=owner)
     seconds = time.monotonic() - started
     metrics.SWEEPS.inc()
     metrics.SWEEP_SECONDS.observe(seconds)
     workers.beat(now=now, sweep=workers.Sweep(at=now, ms=round(seconds * 1000),
                                               claimed=len(claims)))
-    return Round(claimed=len(claims) + len(archives) + deleted, scanned=scanned)
+    return Round(claimed=len(claims) + len(archives) + deleted + books, scanned=scanned)
 
 
 def drain(*, budget_s: float | None = None, owner: str | None = None,

@@ -32,6 +32,7 @@ urlpatterns = [
          name="strava-activity"),
     path("api/v3/athlete/activities", strava.athlete_activities,
          name="strava-athlete-activities"),
+    path("", include("records.urls")),
     path("", include("activities.urls")),
 ]
 

@@ -23,7 +23,7 @@ def fact(i: int, *, sport="running", day=0, distance=5000.0, moving=1500.0, asce
     return Fact(activity_id=i, sport=sport,
                 start_time=datetime(2026, 1, 5, 7, tzinfo=UTC) + timedelta(days=day),
                 summary={"distance_m": distance, "moving_s": moving, "ascent_m": ascent},
-                efforts=efforts, summary_version=3, efforts_version=1)
+                efforts=efforts, signature=[sport, 3, 1, 1])
 
 
 def test_best_of_each_kind_per_sport():
@@ -66,10 +66,10 @@ def test_totals_are_the_sums_per_iso_week_month_and_year():
 def test_only_additions_are_merged():
     book = records.build([fact(1), fact(2)])
     wanted = dict(book.included)
-    assert records.is_addition(book, wanted | {"3": ["running", 3, 1]})
+    assert records.is_addition(book, wanted | {"3": ["running", 3, 1, 1]})
     assert not records.is_addition(book, {"1": wanted["1"]})  # 2 was deleted
-    assert not records.is_addition(book, wanted | {"2": ["cycling", 3, 1]})  # sport edit
-    assert not records.is_addition(book, wanted | {"2": ["running", 3, 2]})  # a rebuild
+    assert not records.is_addition(book, wanted | {"2": ["cycling", 3, 1, 1]})  # sport edit
+    assert not records.is_addition(book, wanted | {"2": ["running", 3, 2, 1]})  # a rebuild
 
 
 def read_png(blob: bytes) -> np.ndarray:

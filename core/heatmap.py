@@ -3,7 +3,8 @@ around all of them, and that grid drawn as a PNG (the standard library's zlib, n
 package: a PNG is a few chunks around deflated rows).
 
 Routes (the `route` deriver's simplified points, never tracks) are drawn in Web Mercator
-onto a grid of at most SIZE pixels a side, framed by the routes' extent with a margin. An
+onto a grid of at most TILES x TILES tiles of TILE_PX pixels, framed by tiles around the
+routes (`build`). An
 activity counts once per pixel, however often it crossed it. Adding an activity whose
 route lies inside the frame is exact (`add`); one outside it needs a new frame (`fits`
 says so and the caller rebuilds).
@@ -19,11 +20,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-#: Pixels on the long side of the grid.
-SIZE = 512
-#: Share of the extent left around the routes, so that a ride just past the edge of
-#: everything so far still fits (and is merged rather than rebuilt).
-MARGIN = 0.15
+#: Pixels a side of one Web Mercator tile of the grid, and tiles at most each way.
+TILE_PX = 256
+TILES = 2
+#: Deepest zoom (a tile about 40 m a side at zoom 20): one short walk is not a few pixels.
+MAX_ZOOM = 20
 #: Web Mercator's latitude limit.
 MAX_LAT = 85.0511
 
@@ -58,25 +59,41 @@ def mercator(lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def build(routes: list) -> Grid | None:
     """The grid of these routes (each [[lat, lon], ...] or an (n, 2) array); None when none
-    has points."""
-    points = [np.asarray(r, dtype=float) for r in routes if len(r)]
+    has points.
+
+    The frame is made of Web Mercator tiles: at the deepest zoom where the routes span at
+    most TILES tiles each way, those tiles. It depends only on the extent, and a route
+    inside it leaves it unchanged (the deepest such zoom and its tiles stay the same), so
+    a grid merged route by route equals the grid built from all of them at once.
+    """
+    points = [np.asarray(r, dtype=float).reshape(-1, 2) for r in routes if len(r)]
     if not points:
         return None
     every = np.concatenate(points)
     x, y = mercator(every[:, 0], every[:, 1])
-    x0, x1, y0, y1 = x.min(), x.max(), y.min(), y.max()
-    # Square pixels: the short side of the extent is widened to the grid's aspect.
-    extent = max(x1 - x0, y1 - y0, 1e-6) * (1 + 2 * MARGIN)
-    width = max(1, min(SIZE, round(SIZE * (x1 - x0) * (1 + 2 * MARGIN) / extent)))
-    height = max(1, min(SIZE, round(SIZE * (y1 - y0) * (1 + 2 * MARGIN) / extent)))
-    cx, cy, pixel = (x0 + x1) / 2, (y0 + y1) / 2, extent / SIZE
-    frame = (cx - width * pixel / 2, cy - height * pixel / 2,
-             cx + width * pixel / 2, cy + height * pixel / 2)
-    grid = Grid(frame=tuple(float(v) for v in frame),
-                counts=np.zeros((height, width), dtype=np.uint32))
+    zoom, first, last = _tiles(float(x.min()), float(x.max()), float(y.min()), float(y.max()))
+    scale = 2.0 ** -zoom
+    frame = (first[0] * scale, first[1] * scale, (last[0] + 1) * scale, (last[1] + 1) * scale)
+    shape = ((last[1] - first[1] + 1) * TILE_PX, (last[0] - first[0] + 1) * TILE_PX)
+    grid = Grid(frame=frame, counts=np.zeros(shape, dtype=np.uint32))
     for route in points:
         add(grid, route)
     return grid
+
+
+def _tiles(x0: float, x1: float, y0: float, y1: float
+           ) -> tuple[int, tuple[int, int], tuple[int, int]]:
+    """(zoom, first tile (x, y), last tile) of the deepest zoom at which the extent spans
+    at most TILES tiles each way."""
+    best = (0, (0, 0), (0, 0))
+    for zoom in range(MAX_ZOOM + 1):
+        n = 2 ** zoom
+        first = (min(int(x0 * n), n - 1), min(int(y0 * n), n - 1))
+        last = (min(int(x1 * n), n - 1), min(int(y1 * n), n - 1))
+        if last[0] - first[0] >= TILES or last[1] - first[1] >= TILES:
+            break
+        best = (zoom, first, last)
+    return best
 
 
 def fits(grid: Grid, route) -> bool:

@@ -8,7 +8,15 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import (
+    Case,
+    F,
+    PositiveIntegerField,
+    PositiveSmallIntegerField,
+    Q,
+    Value,
+    When,
+)
 from django.db.models.functions import Least
 
 from records.models import Book
@@ -45,14 +53,15 @@ def mark(user_ids: Iterable[int], *, now: datetime, fresh: bool = True,
         needs_work=True, generation=F("generation") + 1,
         pending_since=Case(When(idle, then=Value(now)), default=F("pending_since")),
         priority=Case(When(idle, then=Value(priority)),
-                      default=Least(F("priority"), Value(priority))),
+                      default=Least(F("priority"), Value(priority)),
+                      output_field=PositiveSmallIntegerField()),
         # A leased row's due_at is its lease expiry: left alone (the holder goes round
         # again when it settles, seeing the new generation).
         due_at=Case(When(lease_token__isnull=False, then=F("due_at")),
                     When(idle, then=Value(due)),
                     default=Least(F("due_at"), Value(due))),
         attempts=Case(When(idle & Q(lease_token__isnull=True), then=Value(0)),
-                      default=F("attempts")),
+                      default=F("attempts"), output_field=PositiveIntegerField()),
     )
 
 

@@ -12,6 +12,8 @@ from activities.serialize import iso
 from core import derivers
 from reconciler import workers
 from reconciler.models import Rollout, Worker
+from records import drift as record_drift
+from records import rebuild as record_rebuild
 
 
 def pending() -> QuerySet[Activity]:
@@ -50,6 +52,7 @@ def count(*, now: datetime) -> dict:
         "oldest_pending_age_s": round((now - oldest).total_seconds(), 1) if oldest else None,
         "rollouts": rollouts_in_progress(),
         "workers": workers_seen(now=now),
+        "records": record_drift.count(now=now, version=record_rebuild.VERSION),
     }
 
 

@@ -34,6 +34,8 @@ class Book(Leased):
     error_code = models.CharField(max_length=64, blank=True)
     error_message = models.TextField(blank=True)
     built_at = models.DateTimeField(null=True, blank=True)
+    #: The next build is whole, whatever changed (a re-sync asked).
+    whole = models.BooleanField(default=False)
     #: core.records.Book as JSON (records, totals, what it was built from).
     data = models.JSONField(null=True, blank=True)
     #: core.heatmap.Grid (counts per pixel) and the PNG drawn from it.

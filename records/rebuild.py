@@ -105,8 +105,10 @@ def build(user_id: int) -> Built:
     """What the user's book should hold now, merged into the stored one when the change
     is only added activities (and their routes fit its heatmap's frame), else whole."""
     wanted, shown = inputs.wanted(user_id)
-    stored = Book.objects.filter(user_id=user_id).values("version", "data", "heat").first()
-    if stored and stored["version"] == VERSION and stored["data"] is not None:
+    stored = (Book.objects.filter(user_id=user_id).values("version", "data", "heat", "whole")
+              .first())
+    if (stored and stored["version"] == VERSION and stored["data"] is not None
+            and not stored["whole"]):
         book = records.Book.from_json(stored["data"])
         if records.is_addition(book, wanted):
             added = sorted(int(k) for k in wanted.keys() - book.included.keys())
@@ -142,7 +144,7 @@ def settle(claim: BookClaim, built: Built, *, started: float) -> str:
                 heatmap_png=heatmap.png(built.grid), version=VERSION,
                 status=Book.Status.READY, built_at=now, error_code="", error_message="",
                 attempts=0, lease_token=None, lease_owner="", lease_expires_at=None,
-                needs_work=changed, due_at=now,
+                needs_work=changed, due_at=now, whole=F("whole") if changed else False,
                 pending_since=F("pending_since") if changed else None)
             outcome = "converged"
         _end_attempt(claim, outcome, now=now, mode=built.mode, read=built.read,

@@ -3,11 +3,12 @@ show them, read from the stored book (core.records.Book)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TypedDict
 
 from activities.serialize import iso
 from core import efforts, records
-from records.models import Book
+from records.models import Book, BookAttempt
 
 
 class Record(TypedDict):
@@ -70,3 +71,31 @@ def state(book: Book | None) -> dict:
     if book is None:
         return {"status": "none", "built_at": None, "pending": False}
     return {"status": book.status, "built_at": iso(book.built_at), "pending": book.needs_work}
+
+
+def why(book: Book | None, *, now: datetime) -> str:
+    """One plain sentence: what the book is waiting for, or why it stopped."""
+    if book is None:
+        return "No records yet: they are built once an activity has been processed."
+    if book.status == Book.Status.DEAD:
+        return (f"Gave up after {book.attempts} failures in a row (last: "
+                f"{book.error_message}). Rebuild with `resync --deriver records --owner "
+                f"{book.user.get_username()}` or the admin's action.")
+    if book.lease_token and book.lease_expires_at and book.lease_expires_at > now:
+        return f"Being built by worker {book.lease_owner}."
+    if book.lease_token:
+        return f"Worker {book.lease_owner}'s lease ran out: the next sweep takes it over."
+    if book.needs_work and book.attempts:
+        return (f"Waiting to retry after {book.attempts} failure(s) (last: "
+                f"{book.error_message})")
+    if book.needs_work:
+        return "Activities changed: the next sweep rebuilds the records."
+    return "Ready: built from every processed activity."
+
+
+def attempt_dict(attempt: BookAttempt) -> dict:
+    return {"id": attempt.id, "worker": attempt.worker, "started_at": iso(attempt.started_at),
+            "ended_at": iso(attempt.ended_at), "outcome": attempt.outcome or None,
+            "mode": attempt.mode or None, "activities_read": attempt.activities_read,
+            "duration_ms": attempt.duration_ms, "error_code": attempt.error_code or None,
+            "error": attempt.error_message or None}

@@ -9,8 +9,9 @@ from django.shortcuts import render
 
 from activities.views.api import api_error, api_view
 from core import heatmap, records
+from reconciler import clock
 from records import charts, serialize
-from records.models import Book
+from records.models import Book, BookAttempt
 
 PERIODS = records.PERIODS
 
@@ -63,3 +64,19 @@ def totals_page(request: HttpRequest) -> HttpResponse:
     return render(request, "records/totals.html", {
         "period": period, "periods": PERIODS, "totals": totals,
         "chart": charts.bars(totals), "state": serialize.state(book)})
+
+
+def _timeline(book: Book | None) -> dict:
+    attempts = BookAttempt.objects.filter(book=book).order_by("started_at", "id") if book else []
+    return {**serialize.state(book), "why": serialize.why(book, now=clock.now()),
+            "attempts": [serialize.attempt_dict(a) for a in attempts]}
+
+
+@api_view("GET")
+def timeline_api(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(_timeline(_book(request.user)))
+
+
+@login_required
+def timeline_page(request: HttpRequest) -> HttpResponse:
+    return render(request, "records/timeline.html", _timeline(_book(request.user)))

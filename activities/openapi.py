@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from activities import edits, listing
 from activities.serialize import SUMMARY_FIELDS
+from records import openapi as records_openapi
 
 _NULLABLE_NUMBER = {"type": ["number", "null"]}
 _TIME = {"type": "string", "format": "date-time"}
@@ -218,7 +219,8 @@ def document() -> dict:
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": {"Error": _ERROR, "Upload": _UPLOAD, "Activity": _ACTIVITY,
                         "ActivityList": _ACTIVITY_LIST, "ActivityEdit": _EDIT,
-                        "Route": _ROUTE, "Files": _FILES, "Timeline": _TIMELINE},
+                        "Route": _ROUTE, "Files": _FILES, "Timeline": _TIMELINE,
+                        **records_openapi.SCHEMAS},
         },
         "paths": {
             "/api/v1/uploads": {"post": {
@@ -267,5 +269,6 @@ def document() -> dict:
                          "summary": "Try again: a forced re-sync of every output",
                          "responses": {"202": {"description": "Queued", **_ref("Activity")},
                                        **_errors(401, 403, 404, 503)}}},
+            **records_openapi.paths(_get, _ref),
         },
     }

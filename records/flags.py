@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import (
     Case,
     F,
@@ -42,6 +43,11 @@ def mark(user_ids: Iterable[int], *, now: datetime, fresh: bool = True,
     priority = Book.Priority.FRESH if fresh else Book.Priority.BACKFILL
     wait = 0 if fresh or due_now else settings.CAIRN_RECORDS_COALESCE_S
     due = now + timedelta(seconds=wait)
+    with transaction.atomic():  # the caller's, or its own (a rollout's batch)
+        _mark(ids, now=now, due=due, priority=priority)
+
+
+def _mark(ids: list[int], *, now: datetime, due: datetime, priority: int) -> None:
     Book.objects.bulk_create(
         [Book(user_id=i, due_at=due, pending_since=now, priority=priority) for i in ids],
         ignore_conflicts=True)

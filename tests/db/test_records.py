@@ -246,3 +246,15 @@ def test_leases_are_the_activities_machinery(user):
         assert rebuild.claim(limit=5, now=NOW, owner="b") == []  # held
         assert book_of(user).attempts == 1  # counted at the claim
         assert leases.fence(Book, [taken.book_id], taken.token, now=NOW) == {taken.book_id}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_books_behind_are_flagged_outside_any_transaction(user):
+    # The rollout step runs in autocommit (sweep_once holds no transaction around it).
+    with freeze_time(NOW) as clock:
+        ingest.accept(run_gpx(speed_mps=4.0), owner=user, original_name="a.gpx")
+        settle_all(clock)
+        Book.objects.all().delete()
+        outdated.SEEN.reset()
+        assert outdated.flag(now=NOW, batch=10, version=rebuild.VERSION) == 1
+    assert book_of(user).needs_work

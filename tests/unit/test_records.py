@@ -114,3 +114,26 @@ def test_heatmap_merge_equals_build_when_inside_the_frame():
 
 def test_heatmap_of_nothing_is_an_empty_image():
     assert read_png(heatmap.png(None)).shape == (1, 1, 4)
+
+
+def test_heatmap_merged_in_any_order_equals_built_whole():
+    rng = np.random.default_rng(5)
+    routes = []
+    for _ in range(12):
+        start = rng.uniform([46.0, 14.0], [46.05, 14.05])
+        routes.append((start + np.cumsum(rng.normal(0, 0.0005, (80, 2)), axis=0)).tolist())
+    whole = heatmap.build(routes)
+    grid = heatmap.build(routes[:1])
+    for done, route in enumerate(routes[1:], start=2):
+        if heatmap.fits(grid, route):
+            heatmap.add(grid, route)
+        else:  # a route outside the frame: the caller builds whole
+            grid = heatmap.build(routes[:done])
+    assert np.array_equal(grid.counts, whole.counts) and grid.frame == whole.frame
+
+
+def test_heatmap_frame_is_at_most_two_tiles_each_way():
+    grid = heatmap.build([[[46.0, 14.0], [46.3, 14.4]]])
+    height, width = grid.counts.shape
+    assert height <= 2 * heatmap.TILE_PX and width <= 2 * heatmap.TILE_PX
+    assert (grid.counts > 0).sum() > 100  # the route crosses many pixels, not a few

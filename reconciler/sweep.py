@@ -22,10 +22,11 @@ ARCHIVE_BUDGET_S = 10.0
 class Round:
     claimed: int  # activities leased and reconciled
     scanned: int  # activities looked at by version rollouts
+    books: int = 0  # users' record books leased or flagged (records.rebuild)
 
     @property
     def found_work(self) -> bool:
-        return bool(self.claimed or self.scanned)
+        return bool(self.claimed or self.scanned or self.books)
 
 
 def sweep_once(*, owner: str | None = None, limit: int | None = None,
@@ -52,7 +53,7 @@ def sweep_once(*, owner: str | None = None, limit: int | None = None,
     metrics.SWEEP_SECONDS.observe(seconds)
     workers.beat(now=now, sweep=workers.Sweep(at=now, ms=round(seconds * 1000),
                                               claimed=len(claims)))
-    return Round(claimed=len(claims) + len(archives) + deleted + books, scanned=scanned)
+    return Round(claimed=len(claims) + len(archives) + deleted, scanned=scanned, books=books)
 
 
 def drain(*, budget_s: float | None = None, owner: str | None = None,

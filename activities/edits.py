@@ -11,6 +11,7 @@ from django.db import transaction
 
 from activities.models import Activity
 from reconciler import clock
+from records import flags as record_flags
 from webhooks import events
 
 #: Sports an owner may choose: the FIT profile's names, as summaries report them.
@@ -69,10 +70,13 @@ def parse(body: bytes) -> dict[str, str]:
 
 
 def apply(activity: Activity, changes: dict[str, str]) -> None:
-    """Write the checked changes (only their fields: a concurrent settle is not undone)."""
+    """Write the checked changes (only their fields: a concurrent settle is not undone);
+    a change of sport owes the owner's records a rebuild, in the same transaction."""
     fields = {"name": "name", "description": "description", "sport": "user_sport"}
     for key, value in changes.items():
         setattr(activity, fields[key], value)
-    with transaction.atomic():  # the edit and its event (the outbox) together
+    with transaction.atomic():  # the edit, its event (the outbox) and the records' flag
         activity.save(update_fields=[fields[key] for key in changes])
         events.edited(activity, changes, now=clock.now())
+        if "sport" in changes:
+            record_flags.mark([activity.owner_id], now=clock.now())

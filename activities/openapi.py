@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from activities import edits, listing
 from activities.serialize import SUMMARY_FIELDS
+from records import openapi as records_openapi
 from transfers import openapi as transfers_openapi
 from webhooks import openapi as webhooks_openapi
 
@@ -224,7 +225,7 @@ def document() -> dict:
                         "ActivityList": _ACTIVITY_LIST, "ActivityEdit": _EDIT,
                         "Route": _ROUTE, "Files": _FILES, "Timeline": _TIMELINE,
                         "UploadSession": transfers_openapi.SESSION,
-                        **webhooks_openapi.SCHEMAS},
+                        **webhooks_openapi.SCHEMAS, **records_openapi.SCHEMAS},
         },
         "paths": {
             "/api/v1/uploads": {"post": {
@@ -275,5 +276,6 @@ def document() -> dict:
                                        **_errors(401, 403, 404, 503)}}},
             **webhooks_openapi.PATHS,
             **transfers_openapi.paths(),
+            **records_openapi.paths(_get, _ref),
         },
     }

@@ -3,7 +3,8 @@ runs, a table printed and the figures written as JSON.
 
     ./cairn bench                   every benchmark at full size (about 25 minutes)
     ./cairn bench --quick           every benchmark once at a small size (CI: does it run?)
-    ./cairn bench --only ack,sweep  some of them: ack, sweep, backfill, decode, ready, direct
+    ./cairn bench --only ack,sweep  some of them: ack, sweep, backfill, decode, ready, direct,
+                                    records
 
 Needs PostgreSQL (CAIRN_BENCH_POSTGRES, default postgres://postgres@127.0.0.1:5432) and
 Redis at 127.0.0.1:6379; each benchmark makes a database of its own (cairn_bench_*).
@@ -30,6 +31,7 @@ BENCHMARKS = {
     "decode": ("d. decoding beside fitparse and gpxpy", "bench.decoding"),
     "ready": ("e. upload to ready, one-hour FIT", "bench.upload_ready"),
     "direct": ("f. web CPU per MB, direct upload beside POST", "bench.direct_upload"),
+    "records": ("g. records, totals and heatmaps rebuilt", "bench.records"),
 }
 
 

@@ -32,6 +32,7 @@ from activities.models import Activity, Derived, Upload
 from core import backoff
 from reconciler import clock, leases
 from reconciler.models import Attempt
+from records import flags as record_flags
 from webhooks import events
 
 log = structlog.get_logger(__name__)
@@ -61,6 +62,9 @@ def request(activities: QuerySet[Activity], *, now: datetime) -> list[int]:
         # A direct or resumable upload's own id (transfers/) goes with the file it became.
         Upload.objects.filter(kind=Upload.Kind.SESSION, session__result__activity_id__in=ids,
                               session__result__kind=Upload.Kind.FILE).update(deleted_at=now)
+        # The owners' records lose these activities: owed a rebuild in this transaction.
+        record_flags.mark(Activity.objects.filter(id__in=ids).values_list("owner_id", flat=True)
+                          .distinct(), now=now)
     for activity_id in ids:
         log.info("activity.deleted", activity_id=activity_id)
     return ids

@@ -12,6 +12,8 @@ from activities.serialize import iso
 from core import derivers
 from reconciler import workers
 from reconciler.models import Rollout, Worker
+from records import drift as record_drift
+from records import rebuild as record_rebuild
 from webhooks import drift as webhooks_drift
 
 
@@ -52,6 +54,7 @@ def count(*, now: datetime) -> dict:
         "rollouts": rollouts_in_progress(),
         "workers": workers_seen(now=now),
         "webhooks": webhooks_drift.count(now=now),
+        "records": record_drift.count(now=now, version=record_rebuild.VERSION),
     }
 
 

@@ -12,6 +12,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from reconciler import clock, drift
+from records import drift as record_drift
 from webhooks import metrics as webhooks_metrics
 
 _STATES = ("total", "pending", "missing", "stale_leases", "leased", "retrying", "forced",
@@ -42,6 +43,11 @@ class DriftCollector:
         for worker in drift.worker_rows(now=now):
             seen.add_metric([worker.id, str(worker.outdated).lower()], worker.age_s)
         yield seen
+        books = GaugeMetricFamily("cairn_record_books", "Users' record books by reconcile "
+                                  "state (drift --json's records).", labels=["state"])
+        for state in record_drift.STATES:
+            books.add_metric([state], counts["records"][state])
+        yield books
 
 
 def metrics(request: HttpRequest) -> HttpResponse:

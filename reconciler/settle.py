@@ -17,6 +17,7 @@ from core.derivers import DeriveError, Deriver
 from reconciler import clock, leases
 from reconciler.leases import Claim
 from reconciler.models import Attempt
+from records import flags as record_flags
 from webhooks import events
 
 Outcome = Attempt.Outcome
@@ -78,6 +79,8 @@ def settle(claims: list[Claim], rounds: dict[int, Round]) -> dict[int, str]:
         Activity.objects.bulk_create(activities, update_conflicts=True, unique_fields=["id"],
                                      update_fields=SETTLED_FIELDS)
         events.settled(activities, rounds, now=now)  # the outbox, in the same transaction
+        # Their owners' records are owed a rebuild in the same transaction (records.flags).
+        record_flags.mark_settled(activities, rounds, now=now)
     return outcomes
 
 

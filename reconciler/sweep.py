@@ -11,6 +11,7 @@ from django.conf import settings
 from reconciler import clock, deletion, expand, housekeeping, leases, metrics, rollouts, workers
 from reconciler.models import Attempt
 from reconciler.reconcile import reconcile_batch
+from records import rebuild as records_rebuild
 from transfers import settle as transfers_settle
 from webhooks import outbox
 
@@ -23,10 +24,11 @@ ARCHIVE_BUDGET_S = 10.0
 class Round:
     claimed: int  # activities leased and reconciled
     scanned: int  # activities looked at by version rollouts
+    books: int = 0  # users' record books leased or flagged (records.rebuild)
 
     @property
     def found_work(self) -> bool:
-        return bool(self.claimed or self.scanned)
+        return bool(self.claimed or self.scanned or self.books)
 
 
 def sweep_once(*, owner: str | None = None, limit: int | None = None,
@@ -48,12 +50,14 @@ def sweep_once(*, owner: str | None = None, limit: int | None = None,
     deleted += transfers_settle.sweep(now=now, owner=owner)  # upload sessions (transfers/)
     claims = leases.claim(limit=limit or settings.CAIRN_CLAIM_BATCH, now=now, owner=owner)
     reconcile_batch(claims, trigger=Attempt.Trigger.SWEEP)
+    # After the activities, on a clock read now: those settled this round are due already.
+    books = records_rebuild.sweep(now=max(now, clock.now()), owner=owner)
     seconds = time.monotonic() - started
     metrics.SWEEPS.inc()
     metrics.SWEEP_SECONDS.observe(seconds)
     workers.beat(now=now, sweep=workers.Sweep(at=now, ms=round(seconds * 1000),
                                               claimed=len(claims)))
-    return Round(claimed=len(claims) + len(archives) + deleted, scanned=scanned)
+    return Round(claimed=len(claims) + len(archives) + deleted, scanned=scanned, books=books)
 
 
 def drain(*, budget_s: float | None = None, owner: str | None = None,

@@ -42,6 +42,11 @@ CAIRN_BACKOFF_BASE_S = env_int("CAIRN_BACKOFF_BASE_S", 30, minimum=1)
 CAIRN_BACKOFF_CAP_S = env_int("CAIRN_BACKOFF_CAP_S", 3600, minimum=1)
 CAIRN_CLAIM_BATCH = env_int("CAIRN_CLAIM_BATCH", 10, minimum=1)
 CAIRN_ROLLOUT_BATCH = env_int("CAIRN_ROLLOUT_BATCH", 1000, minimum=1)
+# Users' records (records/): books rebuilt per sweep round, and how long a rebuild caused by
+# activities being rebuilt (a rollout) waits for more of them, so that a user's thousands
+# of rebuilt activities cost a few whole builds, not thousands.
+CAIRN_RECORDS_BATCH = env_int("CAIRN_RECORDS_BATCH", 20, minimum=1)
+CAIRN_RECORDS_COALESCE_S = env_int("CAIRN_RECORDS_COALESCE_S", 60, minimum=0)
 # Back-pressure (0 turns either off): uploads a user may make per minute, and fresh
 # activities that may wait for workers before uploads are refused with 429.
 CAIRN_UPLOADS_PER_MINUTE = env_int("CAIRN_UPLOADS_PER_MINUTE", 120)
@@ -144,6 +149,7 @@ INSTALLED_APPS = [
     "reconciler",
     "webhooks",
     "transfers",
+    "records",
 ]
 
 MIDDLEWARE = [

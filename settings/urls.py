@@ -34,6 +34,7 @@ urlpatterns = [
          name="strava-athlete-activities"),
     path("", include("webhooks.urls")),
     path("", include("transfers.urls")),
+    path("", include("records.urls")),
     path("", include("activities.urls")),
 ]
 

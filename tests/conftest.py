@@ -26,9 +26,11 @@ def _isolated(request, tmp_path_factory):
         yield
         return
     from reconciler import housekeeping, nudges, rollouts, workers
+    from records import outdated as records_outdated
 
     # Each test has its own database: nothing a process remembers of one holds for it.
     rollouts.SEEN.reset()
+    records_outdated.SEEN.reset()
     workers.BEATS.reset()
     housekeeping.SCHEDULE.reset()
     settings = request.getfixturevalue("settings")

@@ -31,6 +31,8 @@ def _describe(key: str, value) -> str:
     if key == "rollouts":
         return "; ".join(f"{r['deriver']} v{r['version']} at id {r['cursor']}"
                          for r in value) or "none"
+    if key == "records":
+        return ", ".join(f"{name} {n}" for name, n in value.items())
     if key == "workers":
         return "; ".join(
             f"{w['id']} {'live' if w['live'] else 'gone'}"

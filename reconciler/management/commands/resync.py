@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from activities.models import Activity
 from core import derivers
 from reconciler import clock, resync
+from records import resync as records_resync
 
 
 class Command(BaseCommand):
@@ -21,8 +22,10 @@ class Command(BaseCommand):
         parser.add_argument("--ids", nargs="+", type=int, help="These activity ids.")
         parser.add_argument("--dead", action="store_true",
                             help="Dead activities (transient errors exhausted): replay them.")
-        parser.add_argument("--deriver", choices=sorted(derivers.BY_NAME),
-                            help="Rebuild only this deriver (and what depends on it).")
+        parser.add_argument("--deriver", choices=sorted([*derivers.BY_NAME,
+                                                         records_resync.DERIVER]),
+                            help="Rebuild only this deriver (and what depends on it); "
+                                 "`records`: the selected users' records, totals and heatmap.")
 
     def handle(self, *args, all, owner, ids, dead, deriver, **options):
         if not (all or owner or ids or dead):
@@ -35,6 +38,11 @@ class Command(BaseCommand):
             selected = selected.filter(owner=user)
         if ids:
             selected = selected.filter(id__in=ids)
+        if deriver == records_resync.DERIVER:
+            users = records_resync.users_of(selected, every=all, dead=dead)
+            count = records_resync.resync(users, now=clock.now())
+            self.stdout.write(json.dumps({"resynced": count, "deriver": deriver}))
+            return
         if dead:
             selected = selected.filter(status=Activity.Status.DEAD)
         # A handful picked by hand goes before any backfill; bulk re-syncs queue behind.

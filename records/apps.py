@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class RecordsConfig(AppConfig):
+    name = "records"
+    verbose_name = "Records, totals and heatmaps"
+    default_auto_field = "django.db.models.BigAutoField"

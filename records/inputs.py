@@ -1,0 +1,76 @@
+"""What a user's book is built from, read from the per-activity outputs (summaries, best
+efforts, routes), never from tracks: a user with 10,000 activities is a few queries."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import numpy as np
+
+from activities.models import Activity, Derived
+from core import records
+
+#: Read per query: the outputs of this many activities at a time.
+CHUNK = 1000
+DERIVERS = ("summary", "best_efforts", "route")
+
+
+def wanted(user_id: int) -> tuple[dict[str, list], dict[int, tuple]]:
+    """What the book should hold now, without the outputs' data: "<id>" -> [sport,
+    summary version, best_efforts version, route version], and id -> (sport, start)."""
+    rows = (Activity.objects.live()
+            .filter(owner_id=user_id, status=Activity.Status.READY)
+            .values_list("id", "user_sport", "sport", "start_time"))
+    shown = {i: ((user or file or records.UNKNOWN_SPORT), start)
+             for i, user, file, start in rows}
+    versions: dict[int, dict[str, int]] = {}
+    for activity_id, deriver, version in (
+            Derived.objects.filter(activity_id__in=_live(user_id), deriver__in=DERIVERS,
+                                   status=Derived.Status.READY)
+            .values_list("activity_id", "deriver", "version")):
+        versions.setdefault(activity_id, {})[deriver] = version
+    out = {}
+    for activity_id, (sport, _) in shown.items():
+        have = versions.get(activity_id, {})
+        if "summary" in have:  # a book counts what it can show figures for
+            out[str(activity_id)] = [sport, have["summary"], have.get("best_efforts", 0),
+                                     have.get("route", 0)]
+    return out, shown
+
+
+def facts(ids: list[int], shown: dict[int, tuple], wanted: dict[str, list]
+          ) -> Iterator[tuple[records.Fact, list]]:
+    """(Fact, route points) for these activities, a chunk of outputs at a time."""
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start:start + CHUNK]
+        data: dict[int, dict[str, bytes]] = {}
+        for activity_id, deriver, blob in (
+                Derived.objects.filter(activity_id__in=chunk, deriver__in=DERIVERS,
+                                       status=Derived.Status.READY)
+                .values_list("activity_id", "deriver", "data")):
+            data.setdefault(activity_id, {})[deriver] = bytes(blob)
+        for activity_id in chunk:
+            outputs = data.get(activity_id, {})
+            if "summary" not in outputs:
+                continue  # gone since `wanted` read it: the next round sees the change
+            sport, start_time = shown[activity_id]
+            signature = wanted[str(activity_id)]
+            efforts = json.loads(outputs["best_efforts"]) if "best_efforts" in outputs else {}
+            route = json.loads(outputs["route"]) if "route" in outputs else {}
+            yield records.Fact(activity_id=activity_id, sport=sport, start_time=start_time,
+                               summary=json.loads(outputs["summary"]), efforts=efforts,
+                               signature=signature), _segments(route)
+
+
+def _segments(route: dict) -> list[np.ndarray]:
+    """A route's points as one (n, 2) float32 array per recorded segment (a heatmap draws
+    no line across a gap); float32 is under a metre of error and half the memory."""
+    points = np.asarray(route.get("points") or [], dtype=np.float32).reshape(-1, 2)
+    bounds = [*(route.get("segment_starts") or [0]), len(points)]
+    return [points[a:b] for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
+
+
+def _live(user_id: int):
+    return Activity.objects.live().filter(owner_id=user_id,
+                                          status=Activity.Status.READY).values("id")

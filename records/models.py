@@ -1,0 +1,80 @@
+"""What spans a user's activities, as leased derived rows: one Book per user (records,
+totals and the heatmap), and the log of each attempt to build it."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from activities.models import Leased
+
+
+class Book(Leased):
+    """One user's records, totals and heatmap, and the state of building them.
+
+    `needs_work` is set in the same transaction as whatever changes the inputs (an
+    activity settled, an edit of sport, a delete: records.flags); the sweep claims the row
+    with the same lease, fence and attempts as an activity (records.rebuild).
+    """
+
+    class Status(models.TextChoices):
+        #: Never built yet, or waiting for a rebuild after a failure.
+        QUEUED = "queued"
+        #: Built from the activities as they were when it was last built.
+        READY = "ready"
+        #: Given up on after CAIRN_MAX_ATTEMPTS failures; `resync --deriver records` revives.
+        DEAD = "dead"
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="record_book")
+    #: records.rebuild.VERSION of the code that built it (0: never built).
+    version = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    error_code = models.CharField(max_length=64, blank=True)
+    error_message = models.TextField(blank=True)
+    built_at = models.DateTimeField(null=True, blank=True)
+    #: The next build is whole, whatever changed (a re-sync asked).
+    whole = models.BooleanField(default=False)
+    #: core.records.Book as JSON (records, totals, what it was built from).
+    data = models.JSONField(null=True, blank=True)
+    #: core.heatmap.Grid (counts per pixel) and the PNG drawn from it.
+    heat = models.BinaryField(null=True, blank=True)
+    heatmap_png = models.BinaryField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # The claim (records.rebuild.claim) and drift's pending counts: version-free.
+            models.Index(fields=["priority", "pending_since"], name="book_pending",
+                         include=["due_at"], condition=Q(needs_work=True)),
+            # Leases in flight and orphans: the claim takes expired ones first.
+            models.Index(fields=["due_at"], name="book_leased",
+                         condition=Q(needs_work=True, lease_token__isnull=False)),
+        ]
+
+    def __str__(self) -> str:
+        return f"records of user {self.user_id}"
+
+
+class BookAttempt(models.Model):
+    """One worker's go at one user's book, from claim to outcome (the timeline)."""
+
+    book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="attempts_log")
+    worker = models.CharField(max_length=255)
+    lease_token = models.CharField(max_length=32)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    #: "converged", "retrying", "dead", "lease_lost" (as reconciler.models.Attempt).
+    outcome = models.CharField(max_length=16, blank=True)
+    #: "merged" (additions only) or "whole" (a delete, an edit, a version bump).
+    mode = models.CharField(max_length=8, blank=True)
+    activities_read = models.PositiveIntegerField(default=0)
+    duration_ms = models.PositiveIntegerField(default=0)
+    error_code = models.CharField(max_length=64, blank=True)
+    error_message = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["book", "started_at"], name="book_attempt_by_book")]
+
+    def __str__(self) -> str:
+        return f"attempt {self.pk} on {self.book}"

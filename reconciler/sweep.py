@@ -44,6 +44,7 @@ def sweep_once(*, owner: str | None = None, limit: int | None = None,
     deleted = deletion.sweep(now=now, owner=owner)
     claims = leases.claim(limit=limit or settings.CAIRN_CLAIM_BATCH, now=now, owner=owner)
     reconcile_batch(claims, trigger=Attempt.Trigger.SWEEP)
+    scanned += rollouts.preview(now=now, busy=len(claims) >= (limit or settings.CAIRN_CLAIM_BATCH))
     seconds = time.monotonic() - started
     metrics.SWEEPS.inc()
     metrics.SWEEP_SECONDS.observe(seconds)

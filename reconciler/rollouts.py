@@ -82,8 +82,9 @@ def _rollout_of(deriver: Deriver, *, now: datetime) -> Rollout:
                 deriver=deriver.name, version=deriver.version, state=state,
                 keep_previous=preview, started_at=now,
                 promoted_at=None if preview else now)
-            RolloutAction.objects.create(rollout=rollout, action="start", by="deploy",
-                                         at=now, to_state=state)
+            if preview:  # one an operator must act on (others run and finish alone)
+                RolloutAction.objects.create(rollout=rollout, action="start", by="deploy",
+                                             at=now, to_state=state)
     except IntegrityError:  # another sweeper started it first
         return Rollout.objects.get(deriver=deriver.name, version=deriver.version)
     log.info("rollout.started", deriver=deriver.name, version=deriver.version, state=state)
@@ -199,8 +200,9 @@ def _complete(rollout: Rollout, deriver: Deriver, *, now: datetime, room: int | 
     rollout.state = state
     rollout.finished_at = None if rollout.keep_previous else now
     rollout.save(update_fields=["state", "finished_at"])
-    RolloutAction.objects.create(rollout=rollout, action="backfilled", by="sweep", at=now,
-                                 from_state=Rollout.State.RUNNING, to_state=state)
+    if rollout.keep_previous:
+        RolloutAction.objects.create(rollout=rollout, action="backfilled", by="sweep",
+                                     at=now, from_state=Rollout.State.RUNNING, to_state=state)
     log.info("rollout.backfilled", deriver=deriver.name, version=deriver.version,
              flagged=rollout.flagged, state=state)
     return 0

@@ -16,7 +16,7 @@ from activities.models import Activity, Derived
 from core import derivers
 from core.derivers import DeriveError
 from core.summarize import summarize
-from reconciler import (clock, leases, previews, rollback, rollout_ops, rollout_report, sweep)
+from reconciler import clock, leases, previews, rollback, rollout_ops, rollout_report, sweep
 from reconciler.models import KeptOutput, PreviewSample, Rollout, RolloutAction
 from tests import factories
 from tests.bumps import bump, longer_summary

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
 
 from activities.models import Derived
 from core import derivers
@@ -43,7 +42,7 @@ def keeping() -> dict[str, list[int]]:
     return kept
 
 
-def keep(outputs: Iterable[tuple[int, str]], *, now: datetime) -> int:
+def keep(outputs: Iterable[tuple[int, str]]) -> int:
     """Copy the stored rows about to be overwritten (activity id, deriver) that a rollout
     keeps, inside the caller's transaction; the first copy wins, so a second rebuild
     never replaces what was there before the rollout. Returns how many were copied."""

@@ -85,10 +85,26 @@ def _rollout_of(deriver: Deriver, *, now: datetime) -> Rollout:
             if preview:  # one an operator must act on (others run and finish alone)
                 RolloutAction.objects.create(rollout=rollout, action="start", by="deploy",
                                              at=now, to_state=state)
+            _supersede(rollout, now=now)
     except IntegrityError:  # another sweeper started it first
         return Rollout.objects.get(deriver=deriver.name, version=deriver.version)
     log.info("rollout.started", deriver=deriver.name, version=deriver.version, state=state)
     return rollout
+
+
+def _supersede(rollout: Rollout, *, now: datetime) -> None:
+    """An older version's rollout still unfinished when a newer one starts (a fix deployed
+    over a preview or a rollback) is over: its shadow and kept outputs go; the new
+    rollout keeps what it overwrites itself."""
+    for older in Rollout.objects.filter(deriver=rollout.deriver, finished_at=None,
+                                        version__lt=rollout.version):
+        RolloutAction.objects.create(rollout=older, action="superseded", by="deploy", at=now,
+                                     from_state=older.state, to_state=Rollout.State.FINISHED,
+                                     detail=f"by version {rollout.version}")
+        older.kept.all().delete()
+        older.samples.all().delete()
+        older.state, older.finished_at = Rollout.State.FINISHED, now
+        older.save(update_fields=["state", "finished_at"])
 
 
 def _step(rollout: Rollout, deriver: Deriver, *, now: datetime, batch: int) -> int:

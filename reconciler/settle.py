@@ -149,7 +149,7 @@ def store(rounds: dict[int, Round], *, now: datetime) -> None:
         if version > derivers.BY_NAME[name].version}
     # A rollout that may be rolled back keeps what is about to be overwritten.
     rollout_state.keep([(i, o.deriver.name) for i, o in outputs
-                        if (i, o.deriver.name) not in newer], now=now)
+                        if (i, o.deriver.name) not in newer])
     rows = [Derived(activity_id=i, deriver=o.deriver.name, version=o.deriver.version,
                     status=o.status, data=o.data, error_code=o.error.code if o.error else "",
                     error_message=str(o.error) if o.error else "",

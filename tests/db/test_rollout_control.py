@@ -459,3 +459,21 @@ def test_a_worker_killed_mid_backfill_is_taken_over(upload, monkeypatch, setting
         sweep.drain()
     assert _versions() == [4] * 5
     assert _rollout().state == State.DONE
+
+
+def test_a_newer_version_supersedes_an_unfinished_rollout(upload, monkeypatch):
+    _ready(upload, sizes=(50, 60))
+    bump(monkeypatch, "summary", longer_summary)
+    with freeze_time(LATER):
+        sweep.drain()
+        _act("promote")
+        sweep.drain()
+    older = _rollout()
+    assert older.kept.count() == 2
+    bump(monkeypatch, "summary", longer_summary)  # a fix, version 5
+    with freeze_time(LATER):
+        sweep.drain()
+    older.refresh_from_db()
+    assert older.state == State.FINISHED and not older.kept.exists()
+    assert _rollout().state == State.PREVIEW and _rollout().version == 5
+    assert RolloutAction.objects.filter(rollout=older, action="superseded").exists()

@@ -15,9 +15,11 @@ from reconciler.models import Rollout, RolloutAction
 from tests import factories
 from tests.bumps import bump, longer_summary
 from tests.conftest import NOW
+from tests.e2e import test_operator_pages
 
 pytestmark = pytest.mark.django_db
 LATER = NOW + timedelta(hours=1)
+staff = test_operator_pages.staff  # the signed-in staff client
 
 
 @pytest.fixture
@@ -30,14 +32,6 @@ def previewing(upload, monkeypatch):
     with freeze_time(LATER):
         sweep.drain()
     return ids
-
-
-@pytest.fixture
-def staff(django_user_model):
-    django_user_model.objects.create_user("root", password="admin-pass-42", is_staff=True)
-    client = Client()
-    client.login(username="root", password="admin-pass-42")
-    return client
 
 
 def _run(*args):
@@ -139,3 +133,13 @@ def test_admin_lists_rollouts_and_their_actions(previewing, staff, django_user_m
     rollout = Rollout.objects.get(deriver="summary", version=4)
     page = staff.get(f"/admin/reconciler/rollout/{rollout.id}/change/").content.decode()
     assert "deploy" in page and "preview" in page
+
+
+def test_timeline_page_lists_the_actions(previewing, user):
+    _run("promote", "--by", "ann")
+    browser = Client()
+    browser.login(username="alice", password="correct-horse-9")
+    with freeze_time(LATER):
+        page = browser.get(f"/activities/{previewing[0]}/timeline/").content.decode()
+    assert f"<title>Timeline of activity {previewing[0]} · Cairn</title>" in page
+    assert "<h3>Version rollouts</h3>" in page and "<td>ann</td>" in page

@@ -26,8 +26,11 @@ def restore(pk: int, *, now: datetime, batch: int) -> int:
        sweep goes on with what is still kept.
     """
     with transaction.atomic():
+        # Rolled back too: a worker that claimed before the rollback may settle after the
+        # last batch, and what it overwrote was kept: it goes back the round after.
         rollout = (Rollout.objects.select_for_update(skip_locked=True)
-                   .filter(pk=pk, state=Rollout.State.ROLLING_BACK).first())
+                   .filter(pk=pk, state__in=[Rollout.State.ROLLING_BACK,
+                                             Rollout.State.ROLLED_BACK]).first())
         if rollout is None:
             return 0
         kept = list(KeptOutput.objects.filter(rollout=rollout).order_by("id")[:batch])
@@ -36,7 +39,8 @@ def restore(pk: int, *, now: datetime, batch: int) -> int:
         mine = [k for k in kept if k.activity_id in free]
         _put_back(mine)
         KeptOutput.objects.filter(id__in=[k.id for k in mine]).delete()
-        if mine or KeptOutput.objects.filter(rollout=rollout).exists():
+        if (mine or rollout.state == Rollout.State.ROLLED_BACK
+                or KeptOutput.objects.filter(rollout=rollout).exists()):
             return len(mine)
         rollout.state = Rollout.State.ROLLED_BACK
         rollout.save(update_fields=["state"])

@@ -113,9 +113,9 @@ def _step(rollout: Rollout, deriver: Deriver, *, now: datetime, batch: int) -> i
         return 0
     if rollout.state == Rollout.State.RUNNING:
         return _advance_one(rollout.pk, deriver, now=now, batch=batch)
-    if rollout.state == Rollout.State.ROLLING_BACK:
+    if rollout.state in (Rollout.State.ROLLING_BACK, Rollout.State.ROLLED_BACK):
         return rollback.restore(rollout.pk, now=now, batch=batch)
-    return 0  # preview (computed after the claims), paused, rolled back, done
+    return 0  # preview (computed after the claims), paused, done
 
 
 def _flag_stragglers(deriver: Deriver, *, now: datetime, batch: int) -> int:

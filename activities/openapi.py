@@ -138,7 +138,12 @@ _FILES = {"type": "object", "required": ["files", "next_offset"], "properties": 
 _TIMELINE = {"type": "object", "required": ["activity_id", "status", "why", "outputs",
                                             "attempts"], "properties": {
     "activity_id": {"type": "integer"}, "status": {"type": "string"},
-    "why": {"type": "string"}, "outputs": {"type": "array"}, "attempts": {"type": "array"}}}
+    "why": {"type": "string"}, "outputs": {"type": "array"}, "attempts": {"type": "array"},
+    # What operators did to the rollouts of this activity's outputs since it was uploaded.
+    "rollouts": {"type": "array", "items": {"type": "object", "properties": {
+        "at": {"type": "string"}, "deriver": {"type": "string"}, "version": {"type": "integer"},
+        "action": {"type": "string"}, "by": {"type": "string"}, "from": {"type": "string"},
+        "to": {"type": "string"}, "detail": {"type": ["string", "null"]}}}}}}
 
 
 def _json(schema: dict) -> dict:

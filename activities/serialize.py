@@ -9,6 +9,7 @@ from django.db.models import Count
 
 from activities.models import Activity, ArchiveMember, Derived, Upload
 from core import derivers
+from reconciler import rollout_state
 
 #: Keys of the summary object (core.summarize); null until the summary exists.
 SUMMARY_FIELDS = (
@@ -132,10 +133,12 @@ def activity_dicts(activities: list[Activity]) -> list[dict]:
     summaries = {i: json.loads(bytes(data)) for i, data in Derived.objects.filter(
         activity_id__in=ids, deriver="summary", data__isnull=False).values_list(
         "activity_id", "data")}
-    return [_activity_dict(a, rows[a.id], summaries.get(a.id)) for a in activities]
+    held = rollout_state.held() if any(_has_old(r) for r in rows.values()) else set()
+    return [_activity_dict(a, rows[a.id], summaries.get(a.id), held) for a in activities]
 
 
-def _activity_dict(activity: Activity, rows: dict[str, Derived], summary: dict | None) -> dict:
+def _activity_dict(activity: Activity, rows: dict[str, Derived], summary: dict | None,
+                   held: set[str]) -> dict:
     fields = {key: (summary or {}).get(key) for key in SUMMARY_FIELDS}
     # The owner's sport (PATCH) wins over the file's: a rebuild never writes it.
     fields["sport"] = activity.user_sport or fields["sport"]
@@ -152,16 +155,25 @@ def _activity_dict(activity: Activity, rows: dict[str, Derived], summary: dict |
         "error_code": activity.error_code or None,
         **fields,
         "versions": {name: r.version for name, r in rows.items()},
-        "progress": progress(rows),
+        "progress": progress(rows, held),
         "created_at": iso(activity.created_at),
         "processed_at": iso(activity.processed_at),
     }
 
 
-def progress(rows: dict[str, Derived]) -> dict[str, bool]:
-    """Each deriver, and whether its output is current."""
+def progress(rows: dict[str, Derived], held: set[str] | None = None) -> dict[str, bool]:
+    """Each deriver, and whether its output is current: at the code's version, or older
+    while its rollout is held (in preview, paused, rolled back: what users keep seeing).
+    `held` is read here only if an output is older (rollout_state.held)."""
+    if held is None and _has_old(rows):
+        held = rollout_state.held()
     return {d.name: d.name in rows and rows[d.name].status == Derived.Status.READY
-            and rows[d.name].version >= d.version for d in derivers.ALL}
+            and (rows[d.name].version >= d.version or d.name in (held or ()))
+            for d in derivers.ALL}
+
+
+def _has_old(rows: dict[str, Derived]) -> bool:
+    return any(d.name in rows and rows[d.name].version < d.version for d in derivers.ALL)
 
 
 def _derived(activity: Activity) -> dict[str, Derived]:

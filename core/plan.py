@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from core.derivers.base import Deriver
@@ -20,11 +20,13 @@ class Stored:
     status: str  # READY, FAILED or STALE
 
 
-def todo(stored: Mapping[str, Stored], wanted: Sequence[Deriver]) -> list[Deriver]:
+def todo(stored: Mapping[str, Stored], wanted: Sequence[Deriver],
+         held: Collection[str] = ()) -> list[Deriver]:
     """The derivers to run, in dependency order.
 
     1. A deriver runs if its output is missing, older than the code's version, or forced
-       (STALE), or if one of its inputs runs.
+       (STALE), or if one of its inputs runs. An older output of a `held` deriver (its
+       rollout is in preview, paused or rolled back) counts as current.
     2. It does not run if an input failed permanently and will not run again, or is
        itself blocked so: it would fail the same way.
     3. An output newer than the code is left alone: this worker runs older code (a
@@ -40,7 +42,8 @@ def todo(stored: Mapping[str, Stored], wanted: Sequence[Deriver]) -> list[Derive
                for n in deriver.needs):
             blocked.add(deriver.name)
             continue
-        if (mine is None or mine.version < deriver.version or mine.status == STALE
+        old = mine is not None and mine.version < deriver.version
+        if (mine is None or (old and deriver.name not in held) or mine.status == STALE
                 or any(n in run for n in deriver.needs)):
             run.add(deriver.name)
     return [d for d in wanted if d.name in run]

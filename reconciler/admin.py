@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from activities.models import Activity, Derived
 from core import derivers
 from reconciler import clock, deletion, resync
-from reconciler.models import Attempt, Rollout, Worker
+from reconciler.models import Attempt, Rollout, RolloutAction, Worker
 
 RECONCILE_FIELDS = ("status", "error_code", "error_message", "needs_work", "generation",
                     "priority", "due_at", "pending_since", "lease_owner", "lease_token",
@@ -124,9 +124,35 @@ class AttemptAdmin(ReadOnlyAdmin):
     search_fields = ("=activity__id", "worker", "lease_token")
 
 
+class RolloutActionInline(admin.TabularInline):
+    """Who did what to the rollout, and when (rollout_ops records every action)."""
+
+    model = RolloutAction
+    fields = ("at", "action", "by", "from_state", "to_state", "detail")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Rollout)
 class RolloutAdmin(ReadOnlyAdmin):
-    list_display = ("deriver", "version", "cursor", "flagged", "started_at", "finished_at")
+    """Read-only: the state changes through `rollout` or the staff rollouts page, so that
+    every change is a recorded, conditional one."""
+
+    list_display = ("deriver", "version", "state", "throttle_per_min", "cursor", "flagged",
+                    "started_at", "promoted_at", "finished_at")
+    list_filter = ("state", "deriver")
+    inlines = [RolloutActionInline]
+
+
+@admin.register(RolloutAction)
+class RolloutActionAdmin(ReadOnlyAdmin):
+    list_display = ("at", "rollout", "action", "by", "from_state", "to_state", "detail")
+    list_filter = ("action",)
+    search_fields = ("by",)
 
 
 @admin.register(Worker)

@@ -112,6 +112,7 @@ def last_sweep(*, now: datetime) -> WorkerRow | None:
 
 def rollouts_in_progress() -> list[dict]:
     return [
-        {"deriver": r.deriver, "version": r.version, "cursor": r.cursor, "flagged": r.flagged}
+        {"deriver": r.deriver, "version": r.version, "state": r.state, "cursor": r.cursor,
+         "flagged": r.flagged}
         for r in Rollout.objects.filter(finished_at=None).order_by("id")
     ]

@@ -9,8 +9,8 @@ from django.conf import settings
 from activities.models import Activity, Derived
 from activities.serialize import iso
 from core import derivers
-from reconciler import expired
-from reconciler.models import Attempt
+from reconciler import expired, rollout_state
+from reconciler.models import Attempt, RolloutAction
 
 
 def why(activity: Activity, outputs: list[Derived], *, now: datetime) -> str:
@@ -57,6 +57,7 @@ def _pending(activity: Activity, *, now: datetime) -> str:
 
 def _behind(outputs: list[Derived]) -> str:
     stored = {o.deriver: o for o in outputs}
+    held = rollout_state.held()
     notes = []
     for deriver in derivers.ALL:
         row = stored.get(deriver.name)
@@ -64,6 +65,8 @@ def _behind(outputs: list[Derived]) -> str:
             notes.append(f"{deriver.name} is missing")
         elif row.status == Derived.Status.STALE:
             notes.append(f"a re-sync of {deriver.name} was asked")
+        elif row.version < deriver.version and deriver.name in held:
+            continue  # its rollout is held (preview, paused, rolled back): current for now
         elif row.version < deriver.version:
             notes.append(f"{deriver.name} is version {row.version}, current is "
                          f"{deriver.version}")
@@ -80,6 +83,18 @@ def timeline(activity: Activity) -> list[dict]:
          "error": a.error_message or None}
         for a in Attempt.objects.filter(activity=activity).order_by("started_at", "id")
     ]
+
+
+def rollout_actions(activity: Activity, outputs: list[Derived]) -> list[dict]:
+    """What operators did to the rollouts of outputs this activity has, since it was
+    uploaded: each one changed what it shows, or could have."""
+    names = {o.deriver for o in outputs}
+    actions = (RolloutAction.objects.filter(rollout__deriver__in=names,
+                                            at__gte=activity.created_at)
+               .select_related("rollout").order_by("at", "id"))
+    return [{"at": iso(a.at), "deriver": a.rollout.deriver, "version": a.rollout.version,
+             "action": a.action, "by": a.by, "from": a.from_state, "to": a.to_state,
+             "detail": a.detail or None} for a in actions]
 
 
 def _clock(moment: datetime | None) -> str:

@@ -18,7 +18,7 @@ from activities import storage
 from activities.models import Activity, Derived
 from core import derivers, plan
 from core.derivers import DeriveError, Deriver
-from reconciler import clock, leases, metrics, settle, workers
+from reconciler import clock, leases, metrics, rollout_state, settle, workers
 from reconciler.leases import Claim
 from reconciler.models import Attempt
 from reconciler.renewal import Renewal
@@ -84,8 +84,9 @@ def _observe(claims: list[Claim]) -> dict[int, Round]:
                                                                  "version", "status"):
         rounds[row.activity_id].stored[row.deriver] = plan.Stored(row.version, row.status)
     wanted: set[tuple[int, str]] = set()
+    held = rollout_state.held()
     for activity_id, result in rounds.items():
-        result.todo = plan.todo(result.stored, derivers.ALL)
+        result.todo = plan.todo(result.stored, derivers.ALL, held)
         names = {d.name for d in result.todo}
         wanted |= {(activity_id, need) for d in result.todo for need in d.needs
                    if need not in names}

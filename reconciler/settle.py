@@ -14,7 +14,7 @@ from django.utils.dateparse import parse_datetime
 from activities.models import Activity, Derived
 from core import backoff, derivers, plan
 from core.derivers import DeriveError, Deriver
-from reconciler import clock, leases
+from reconciler import clock, leases, rollout_state
 from reconciler.leases import Claim
 from reconciler.models import Attempt
 from records import flags as record_flags
@@ -152,6 +152,9 @@ def store(rounds: dict[int, Round], *, now: datetime) -> None:
         activity_id__in=rounds, deriver__in={o.deriver.name for _, o in outputs}
     ).values_list("activity_id", "deriver", "version")
         if version > derivers.BY_NAME[name].version}
+    # A rollout that may be rolled back keeps what is about to be overwritten.
+    rollout_state.keep([(i, o.deriver.name) for i, o in outputs
+                        if (i, o.deriver.name) not in newer])
     rows = [Derived(activity_id=i, deriver=o.deriver.name, version=o.deriver.version,
                     status=o.status, data=o.data, error_code=o.error.code if o.error else "",
                     error_message=str(o.error) if o.error else "",

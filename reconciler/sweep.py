@@ -52,6 +52,7 @@ def sweep_once(*, owner: str | None = None, limit: int | None = None,
     reconcile_batch(claims, trigger=Attempt.Trigger.SWEEP)
     # After the activities, on a clock read now: those settled this round are due already.
     books = records_rebuild.sweep(now=max(now, clock.now()), owner=owner)
+    scanned += rollouts.preview(now=now, busy=len(claims) >= (limit or settings.CAIRN_CLAIM_BATCH))
     seconds = time.monotonic() - started
     metrics.SWEEPS.inc()
     metrics.SWEEP_SECONDS.observe(seconds)

@@ -33,6 +33,7 @@ def _timeline(activity: Activity) -> dict:
                      "duration_ms": o.duration_ms, "error": o.error_message or None}
                     for o in outputs],
         "attempts": explain.timeline(activity),
+        "rollouts": explain.rollout_actions(activity, outputs),
     }
 
 

@@ -47,6 +47,13 @@ CAIRN_ROLLOUT_BATCH = env_int("CAIRN_ROLLOUT_BATCH", 1000, minimum=1)
 # of rebuilt activities cost a few whole builds, not thousands.
 CAIRN_RECORDS_BATCH = env_int("CAIRN_RECORDS_BATCH", 20, minimum=1)
 CAIRN_RECORDS_COALESCE_S = env_int("CAIRN_RECORDS_COALESCE_S", 60, minimum=0)
+# Version rollouts an operator controls (reconciler/rollout_ops.py): derivers whose new
+# versions start in preview (users read their numbers; a track change moves the summary's),
+# the preview's sample size and its share of a sweep, and the report's "changed" threshold.
+CAIRN_ROLLOUT_PREVIEW = env_list("CAIRN_ROLLOUT_PREVIEW", ["track", "summary"])
+CAIRN_PREVIEW_SAMPLE = env_int("CAIRN_PREVIEW_SAMPLE", 200, minimum=1)
+CAIRN_PREVIEW_PER_SWEEP = env_int("CAIRN_PREVIEW_PER_SWEEP", 5, minimum=1)
+CAIRN_ROLLOUT_CHANGE = env_float("CAIRN_ROLLOUT_CHANGE", 0.01)
 # Back-pressure (0 turns either off): uploads a user may make per minute, and fresh
 # activities that may wait for workers before uploads are refused with 429.
 CAIRN_UPLOADS_PER_MINUTE = env_int("CAIRN_UPLOADS_PER_MINUTE", 120)

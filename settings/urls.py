@@ -16,6 +16,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("metrics", metrics, name="metrics"),
     path("staff/drift/", reconciler_views.drift_page, name="drift-page"),
+    path("staff/rollouts/", include("reconciler.rollout_views")),
     path("activities/<id:activity_id>/timeline/", reconciler_views.timeline_page,
          name="timeline"),
     path("api/v1/activities/<id:activity_id>/timeline", reconciler_views.timeline_api,

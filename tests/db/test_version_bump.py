@@ -14,6 +14,13 @@ from tests.conftest import NOW
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _promoted_at_once(settings):
+    """These bumps roll out as previews and charts do, without a preview
+    (tests/db/test_rollout_control.py covers previews and the operator's actions)."""
+    settings.CAIRN_ROLLOUT_PREVIEW = []
+
+
 @pytest.fixture
 def bump(monkeypatch):
     """Replace a deriver by the same one at version + 1, as a deploy would."""

@@ -129,3 +129,21 @@ def test_backfill_of_one_deriver_by_hand(upload):
     assert drift()["forced"] == 3
     run("reconcile", "--once")
     assert drift()["forced"] == 0 and drift()["pending"] == 0
+
+
+@pytest.mark.django_db
+def test_a_version_bump_previewed_promoted_and_finished_with_the_commands(upload, monkeypatch):
+    from tests.bumps import bump, longer_summary
+
+    for _ in range(3):
+        upload()
+    run("reconcile", "--once")
+    bump(monkeypatch, "summary", longer_summary)
+    run("reconcile", "--once")
+    report = json.loads(run("rollout", "show", "--json"))
+    assert report["rollout"]["state"] == "preview" and report["sample"]["computed"] == 3
+    assert drift()["old_version"]["summary"] == 3
+    run("rollout", "promote", "--by", "ops")
+    run("reconcile", "--once")
+    assert drift()["old_version"]["summary"] == 0
+    assert "now finished; 3 kept previous outputs dropped" in run("rollout", "finish")

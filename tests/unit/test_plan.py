@@ -63,3 +63,16 @@ def test_output_newer_than_this_code_is_left_alone():
     # A worker still on old code (partial deploy) must not rebuild a newer summary.
     stored = {**CURRENT, "summary": Stored(4, READY)}
     assert plan.todo(stored, WANTED) == []
+
+
+def test_an_old_output_of_a_held_rollout_counts_as_current():
+    stored = {**CURRENT, "summary": Stored(2, READY)}
+    assert plan.todo(stored, WANTED, held={"summary"}) == []
+
+
+def test_a_held_output_still_rebuilds_when_forced_or_its_input_runs():
+    assert _names(plan.todo({**CURRENT, "summary": Stored(2, STALE)}, WANTED,
+                            held={"summary"})) == ["summary", "chart"]
+    stored = {**CURRENT, "summary": Stored(2, READY), "track": Stored(1, READY)}
+    assert _names(plan.todo(stored, WANTED, held={"summary"})) == [
+        "track", "summary", "preview", "chart"]

@@ -29,7 +29,7 @@ def _describe(key: str, value) -> str:
     if key == "old_version":
         return ", ".join(f"{name} {n}" for name, n in value.items())
     if key == "rollouts":
-        return "; ".join(f"{r['deriver']} v{r['version']} at id {r['cursor']}"
+        return "; ".join(f"{r['deriver']} v{r['version']} {r['state']} at id {r['cursor']}"
                          for r in value) or "none"
     if key == "records":
         return ", ".join(f"{name} {n}" for name, n in value.items())

@@ -60,6 +60,12 @@ CAIRN_LOGIN_FAILURES = env_int("CAIRN_LOGIN_FAILURES", 10)
 CAIRN_CLIENT_IP_HEADER = env_str("CAIRN_CLIENT_IP_HEADER", "")
 # When set, /metrics answers only requests with "Authorization: Bearer <this>".
 CAIRN_METRICS_TOKEN = env_str("CAIRN_METRICS_TOKEN", "")
+# Map tiles under an activity's route (a Leaflet URL template); empty: no tiles, the route
+# on a plain background, and the browser fetches nothing from elsewhere.
+CAIRN_MAP_TILES = env_str("CAIRN_MAP_TILES", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+CAIRN_MAP_ATTRIBUTION = env_str(
+    "CAIRN_MAP_ATTRIBUTION",
+    '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors')
 
 # --- Django -----------------------------------------------------------------------------
 

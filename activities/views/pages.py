@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -17,7 +18,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from activities import bodylimit, display, ingest, serialize
+from activities import bodylimit, breakdown, display, ingest, serialize
 from activities.models import Activity, Derived, Profile, Upload
 from activities.views import api
 from reconciler import clock, deletion
@@ -33,6 +34,10 @@ def units_of(user) -> str:
     """The user's units; metric until they choose (the profile is made by the settings page)."""
     chosen = Profile.objects.filter(user=user).values_list("units", flat=True).first()
     return chosen or Profile.Units.METRIC
+
+
+def max_hr_of(user) -> int | None:
+    return Profile.objects.filter(user=user).values_list("max_hr", flat=True).first()
 
 
 @csrf_exempt  # checked below, once the body may be read (CSRF's check reads it)
@@ -151,9 +156,15 @@ def activity_page(request: HttpRequest, activity_id: int) -> HttpResponse:
         "id": activity.id, "status": activity.state, "settled": activity.state in SETTLED,
         "units": units, "sport": summary["sport"],
         "pace": display.is_pace_sport(summary["sport"]),
+        "tiles": settings.CAIRN_MAP_TILES, "attribution": settings.CAIRN_MAP_ATTRIBUTION,
     }
+    output = breakdown.splits_output(activity) if activity.state in SETTLED else None
+    max_hr = max_hr_of(request.user)
     return render(request, "activities/activity.html", {
-        "activity": summary, "units": units, "config": config,
+        "activity": summary, "units": units, "config": config, "max_hr": max_hr,
+        "splits": breakdown.split_rows(output, units=units, pace=config["pace"]),
+        "zones": breakdown.zone_rows(output, max_hr),
+        "has_hr": bool(output and output.get("hr_histogram")),
         "progress": summary["progress"], "facts": display.facts(summary, units),
         "settled": config["settled"], "failed": activity.state in {"failed", "dead"},
     })

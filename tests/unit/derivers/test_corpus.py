@@ -50,7 +50,7 @@ CASES = {
     "route": (ROUTE, check_route, 16_000),
     "playback": (PLAYBACK, check_playback, 200_000),
     "preview": (PREVIEW, check_preview, 40_000),
-    "charts": (CHARTS, check_charts, 96_000),
+    "charts": (CHARTS, check_charts, 64_000),
     "splits": (SPLITS, check_splits, 64_000),
 }
 

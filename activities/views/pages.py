@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -187,24 +186,3 @@ def delete_page(request: HttpRequest, activity_id: int) -> HttpResponse:
         messages.info(request, f"Deleted {activity.name or 'the activity'}.")
         return redirect("activities-page")
     return render(request, "activities/delete.html", {"activity": activity})
-
-
-class SettingsForm(forms.ModelForm):
-    class Meta:
-        model = Profile
-        fields = ["units"]
-        widgets = {"units": forms.RadioSelect}
-        labels = {"units": "Units"}
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def settings_page(request: HttpRequest) -> HttpResponse:
-    profile, _ = Profile.objects.get_or_create(user=request.user)
-    form = SettingsForm(request.POST or None, instance=profile)
-    if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.info(request, f"Saved: {profile.get_units_display()}.")
-        return redirect("settings-page")
-    return render(request, "activities/settings.html",
-                  {"form": form, "units": profile.units})

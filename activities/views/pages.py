@@ -62,11 +62,27 @@ def upload_page(request: HttpRequest) -> HttpResponse:
     recent = (Upload.objects.filter(owner=request.user, deleted_at__isnull=True)
               .select_related("activity")
               .order_by("-created_at")[:20])
-    rows = [serialize.upload_dict(upload) | {"name": _upload_name(upload)} for upload in recent]
+    units = units_of(request.user)
+    summaries = _summaries([u.activity for u in recent if u.activity])
+    rows = [(row := serialize.upload_dict(upload)) | {
+        "name": _upload_name(upload),
+        "result": _result(row, summaries.get(upload.activity_id), units)} for upload in recent]
     return render(request, "activities/upload.html", {
-        "uploads": rows, "units": units_of(request.user),
+        "uploads": rows, "units": units,
         "max_mb": ingest.max_upload_bytes() // 2**20,
     })
+
+
+def _result(row: dict, summary: dict | None, units: str) -> str:
+    """What came of an upload, in words: the reason it failed, or the distance and time of
+    the activity it made (never the internal step names)."""
+    if row["status"] == "failed":
+        return row["error"] or "Processing failed."
+    if row["status"] != "ready" or not summary:
+        return ""
+    return " · ".join(part for part in (
+        display.distance(summary.get("distance_m"), units) if summary.get("distance_m") else "",
+        display.duration(summary.get("elapsed_s")) if summary.get("elapsed_s") else "") if part)
 
 
 def _refuse_before_reading(request: HttpRequest) -> HttpResponse | None:
@@ -161,6 +177,7 @@ def activity_page(request: HttpRequest, activity_id: int) -> HttpResponse:
     max_hr = max_hr_of(request.user)
     return render(request, "activities/activity.html", {
         "activity": summary, "units": units, "config": config, "max_hr": max_hr,
+        "map_tiles": bool(settings.CAIRN_MAP_TILES),
         "splits": breakdown.split_rows(output, units=units, pace=config["pace"]),
         "zones": breakdown.zone_rows(output, max_hr),
         "has_hr": bool(output and output.get("hr_histogram")),

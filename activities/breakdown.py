@@ -53,3 +53,20 @@ def zone_rows(output: dict | None, max_hr: int | None) -> list[dict]:
                    else f"{z['low_bpm']}–{z['high_bpm'] - 1} bpm"),
              "time": display.duration(z["seconds"]), "percent": round(100 * z["share"])}
             for z in zones.time_in_zones(output.get("hr_histogram"), max_hr)]
+
+
+def lap_rows(output: dict | None, *, units: str, pace: bool) -> list[dict]:
+    """The device's laps, formatted; empty when the file had fewer than two."""
+    rows = []
+    for lap in (output or {}).get("laps", []):
+        metres, seconds = lap["distance_m"], lap["timer_s"]
+        mps = metres / seconds if metres and seconds else None
+        rows.append({
+            "n": lap["n"],
+            "distance": display.distance(metres, units),
+            "time": display.duration(seconds),
+            "rate": display.pace(mps, units) if pace else display.speed(mps, units),
+            "ascent": display.elevation(lap["ascent_m"], units),
+            "hr": display.NONE if lap["avg_hr_bpm"] is None else f"{lap['avg_hr_bpm']} bpm",
+        })
+    return rows

@@ -72,3 +72,19 @@ def _at(along: np.ndarray, values: np.ndarray, at: list[float]) -> np.ndarray:
         return np.full(len(at), np.nan)
     order = np.argsort(along[ok], kind="stable")
     return np.interp(at, along[ok][order], values[ok][order])
+
+
+def laps(track: Track) -> list[dict]:
+    """The device's laps with their own totals: n, distance_m, timer_s, ascent_m,
+    avg_hr_bpm, max_hr_bpm (None where the file lacks one); empty when the file has fewer
+    than two (one lap is the whole activity again)."""
+    if len(track.laps) < 2:
+        return []
+    return [{
+        "n": n,
+        "distance_m": None if lap.distance_m is None else round(lap.distance_m, 1),
+        "timer_s": None if lap.timer_s is None else round(lap.timer_s, 1),
+        "ascent_m": None if lap.ascent_m is None else round(lap.ascent_m, 1),
+        "avg_hr_bpm": None if lap.avg_hr is None else round(lap.avg_hr),
+        "max_hr_bpm": None if lap.max_hr is None else round(lap.max_hr),
+    } for n, lap in enumerate(track.laps, start=1)]

@@ -179,6 +179,7 @@ def activity_page(request: HttpRequest, activity_id: int) -> HttpResponse:
         "activity": summary, "units": units, "config": config, "max_hr": max_hr,
         "map_tiles": bool(settings.CAIRN_MAP_TILES),
         "splits": breakdown.split_rows(output, units=units, pace=config["pace"]),
+        "laps": breakdown.lap_rows(output, units=units, pace=config["pace"]),
         "zones": breakdown.zone_rows(output, max_hr),
         "has_hr": bool(output and output.get("hr_histogram")),
         "progress": summary["progress"], "facts": display.facts(summary, units),

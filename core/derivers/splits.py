@@ -1,10 +1,12 @@
-"""The `splits` deriver: splits per kilometre and per mile (core.splits), and the seconds
-at each heart rate from which the page shows time in zones (core.zones).
+"""The `splits` deriver: splits per kilometre and per mile and the device's laps
+(core.splits), and the seconds at each heart rate from which the page shows time in zones
+(core.zones).
 
 Both units are stored so that a change of the user's unit setting rebuilds nothing; the
 zones come from the user's maximum heart rate when the page is shown, for the same reason.
 
-Output (JSON): {"km": [split, ...], "mile": [split, ...], "hr_histogram": {...} or null}
+Output (JSON): {"km": [split, ...], "mile": [split, ...], "hr_histogram": {...} or null,
+"laps": [lap, ...]} (the device's laps, core.splits.laps)
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ def build_splits(track: Track) -> dict:
         "km": splits.splits(track, splits.KM_M),
         "mile": splits.splits(track, splits.MILE_M),
         "hr_histogram": zones.hr_histogram(track),
+        "laps": splits.laps(track),
     }
 
 

@@ -66,6 +66,10 @@ def test_the_map_without_tiles_splits_and_heart_rate_zones(open_page, expect, us
     expect(rows).to_have_count(9)
     expect(rows.first).to_contain_text("1.00 km")
     expect(rows.first).to_contain_text("/km")
+    # The watch's own four laps, with its totals.
+    laps = page.locator("#laps tbody tr")
+    expect(laps).to_have_count(4)
+    expect(laps.first).to_contain_text("0.85 km")
     expect(page.locator("#zones tbody tr")).to_have_count(5)
     expect(page.locator("#zones")).to_contain_text("171+ bpm")
     _no_sideways_scroll(page)

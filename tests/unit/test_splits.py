@@ -68,3 +68,29 @@ def test_nothing_to_split_without_time_or_distance():
                                            "lon": np.array([14.0, 14.0])})
     assert splits.splits(untimed, splits.KM_M) == []
     assert splits.splits(northward(1), splits.KM_M) == []
+
+
+def test_the_devices_laps_with_their_own_totals():
+    from core.track import Session
+
+    laps = (Session(start_time=T0, timer_s=300.0, distance_m=1000.04, avg_hr=140.4),
+            Session(start_time=T0 + 300, timer_s=280.0, distance_m=1000.0, ascent_m=12.0))
+    track = Track(format="fit", columns=northward(10).columns, laps=laps)
+    out = splits.laps(track)
+    assert out == [
+        {"n": 1, "distance_m": 1000.0, "timer_s": 300.0, "ascent_m": None, "avg_hr_bpm": 140,
+         "max_hr_bpm": None},
+        {"n": 2, "distance_m": 1000.0, "timer_s": 280.0, "ascent_m": 12.0, "avg_hr_bpm": None,
+         "max_hr_bpm": None}]
+    # One lap is the whole activity again: nothing to show.
+    assert splits.laps(Track(format="fit", columns=track.columns, laps=laps[:1])) == []
+
+
+def test_laps_survive_the_stored_encoding():
+    from core import track as tracks
+    from core.track import Session
+
+    laps = (Session(start_time=T0, timer_s=300.0), Session(start_time=T0 + 300, timer_s=5.0))
+    track = Track(format="fit", columns=northward(10).columns, laps=laps)
+    assert tracks.decode(tracks.encode(track)).laps == laps
+    assert "laps" not in tracks.encode(northward(10)).decode("latin-1")  # unchanged without

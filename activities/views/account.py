@@ -30,9 +30,12 @@ class ProfileForm(forms.ModelForm):
 
 def _page(request: HttpRequest, profile: Profile, *, form: ProfileForm | None = None,
           password: PasswordChangeForm | None = None, status: int = 200) -> HttpResponse:
+    password = password or PasswordChangeForm(request.user)
+    # Django's form autofocuses the old password: on this page it would jump past the rest.
+    password.fields["old_password"].widget.attrs.pop("autofocus", None)
     return render(request, "activities/settings.html", {
         "form": form or ProfileForm(instance=profile),
-        "password_form": password or PasswordChangeForm(request.user),
+        "password_form": password,
         "tokens": ApiToken.objects.filter(user=request.user).order_by("-created_at"),
         # Shown on this one answer only: popped from the session as it is read.
         "new_token": request.session.pop(NEW_TOKEN, None),

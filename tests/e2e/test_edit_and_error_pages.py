@@ -90,3 +90,20 @@ def test_recent_uploads_say_what_came_of_each(user, upload):
     assert " km · " in page  # the ready one's distance and time
     assert 'class="result error"' in page  # the failed one's reason
     assert "track: done" not in page
+
+
+@pytest.mark.parametrize(("tiles", "allowed"), [
+    ("https://tile.openstreetmap.org/{z}/{x}/{y}.png", "https://tile.openstreetmap.org"),
+    ("https://{s}.tiles.example/{z}/{x}/{y}.png", "https://*.tiles.example"),
+    ("", None),
+])
+def test_the_map_tiles_origin_alone_is_allowed_by_the_pages_policy(user, upload, settings,
+                                                                   tiles, allowed):
+    settings.CAIRN_MAP_TILES = tiles
+    activity = upload().activity
+    response = _signed_in().get(f"/activities/{activity.id}/")
+    policy = response["Content-Security-Policy"]
+    img_src = next(part for part in policy.split("; ") if part.startswith("img-src"))
+    assert img_src == ("img-src 'self' data:" + (f" {allowed}" if allowed else ""))
+    assert "script-src 'self';" in policy  # nothing else loosened
+    assert f'"tiles": "{tiles}"' in response.content.decode()

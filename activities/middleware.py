@@ -6,8 +6,10 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from urllib.parse import urlsplit
 
 import structlog
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 
@@ -86,9 +88,19 @@ CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'se
                            "form-action 'self'; frame-ancestors 'none'")
 
 
+def _with_map_tiles(policy: str, tiles: str) -> str:
+    """The policy with the tile server's origin added to img-src, when there are tiles
+    ("{s}" subdomains become a wildcard)."""
+    parts = urlsplit(tiles.replace("{s}", "*"))
+    if not (parts.scheme and parts.netloc):
+        return policy
+    origin = f"{parts.scheme}://{parts.netloc}"
+    return policy.replace("img-src 'self' data:", f"img-src 'self' data: {origin}")
+
+
 class ContentSecurityPolicyMiddleware:
     """A strict CSP on HTML answers (a view that sets its own, as the preview SVG does,
-    keeps it)."""
+    keeps it). The map tiles' origin (settings.CAIRN_MAP_TILES) is the one exception."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -96,5 +108,6 @@ class ContentSecurityPolicyMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         if response.get("Content-Type", "").startswith("text/html"):
-            response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+            response.headers.setdefault("Content-Security-Policy", _with_map_tiles(
+                CONTENT_SECURITY_POLICY, settings.CAIRN_MAP_TILES))
         return response

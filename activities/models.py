@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
@@ -33,6 +34,11 @@ class Profile(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                                 related_name="profile")
     units = models.CharField(max_length=8, choices=Units.choices, default=Units.METRIC)
+    #: Heart-rate zones are fractions of this (core.zones); null until the user says.
+    max_hr = models.PositiveSmallIntegerField(
+        null=True, blank=True, verbose_name="maximum heart rate",
+        validators=[MinValueValidator(100), MaxValueValidator(240)],
+        help_text="Beats per minute; heart-rate zones are fractions of it.")
 
     def __str__(self) -> str:
         return f"profile of {self.user}"

@@ -182,7 +182,8 @@ _SVG = {"content": {"image/svg+xml": {"schema": {"type": "string"}}}}
 _ACTIVITY_READS = (
     ("/route", "getRoute", "The simplified route", _json({"$ref": "#/components/schemas/Route"})),
     ("/playback", "getPlayback", "Time-resampled series for replay", _OBJECT),
-    ("/charts", "getCharts", "Elevation, speed and heart-rate profiles", _OBJECT),
+    ("/charts", "getCharts",
+     "Elevation, speed or pace, heart-rate, cadence and power profiles", _OBJECT),
     ("/preview.svg", "getPreview", "An SVG thumbnail of the route", _SVG),
     ("/timeline", "getTimeline", "Attempts and why the activity is where it is",
      _json({"$ref": "#/components/schemas/Timeline"})),

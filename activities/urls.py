@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from django.views.generic import RedirectView
 
-from activities.views import api, health, login, pages
+from activities.views import account, api, edit, health, login, pages
 
 urlpatterns = [
     path("api/v1/uploads", api.uploads, name="api-uploads"),
@@ -31,6 +31,11 @@ urlpatterns = [
     path("activities/", pages.activity_list, name="activities-page"),
     path("activities/<id:activity_id>/", pages.activity_page, name="activity-page"),
     path("activities/<id:activity_id>/delete/", pages.delete_page, name="activity-delete"),
-    path("settings/", pages.settings_page, name="settings-page"),
+    path("activities/<id:activity_id>/edit/", edit.edit_page, name="activity-edit"),
+    path("settings/", account.settings_page, name="settings-page"),
+    path("settings/password/", account.change_password, name="settings-password"),
+    path("settings/tokens/", account.create_token, name="settings-token-create"),
+    path("settings/tokens/<id:token_id>/revoke/", account.revoke_token,
+         name="settings-token-revoke"),
     path("", RedirectView.as_view(pattern_name="activities-page"), name="home"),
 ]

@@ -14,10 +14,11 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from activities import ingest, storage
 from activities.ingest import Accepted, Rejected
-from activities.models import Archive, Upload
+from activities.models import Archive, ArchiveMember, Upload
 from core import zipdir
 from reconciler import clock, metrics, nudges
 
@@ -66,8 +67,13 @@ def _accept(handle: IO[bytes], *, owner: AbstractBaseUser, original_name: str,
     # A repeated key or content answers as the first time, a key reused with other content
     # is refused: all before anything is stored.
     earlier = ingest.existing(owner, sha256=sha256, idempotency_key=idempotency_key)
-    if earlier is not None:  # re-uploading an archive imports nothing twice
-        return earlier
+    replaced = None
+    if earlier is not None:
+        if earlier.replayed or not lost_activities(earlier.upload):
+            return earlier  # re-uploading an archive imports nothing twice
+        # The owner deleted some of its activities since: this upload brings them back as
+        # new activities (the others answer as duplicates) and takes the old one's place.
+        replaced = earlier.upload
     members = _check(handle)
     name = f"archives/{sha256[:2]}/{sha256}.zip"
     if not storage.is_recent(name):
@@ -75,6 +81,9 @@ def _accept(handle: IO[bytes], *, owner: AbstractBaseUser, original_name: str,
         default_storage.save(name, File(handle))
     try:
         with transaction.atomic():
+            if replaced is not None:  # only one live upload of some content (the constraint)
+                Upload.objects.filter(id=replaced.id, deleted_at__isnull=True).update(
+                    deleted_at=clock.now())
             upload = Upload.objects.create(
                 owner=owner, sha256=sha256, size_bytes=size, kind=Upload.Kind.ARCHIVE,
                 original_name=ingest.text(original_name, limit=255), file_name=name,
@@ -92,6 +101,16 @@ def _accept(handle: IO[bytes], *, owner: AbstractBaseUser, original_name: str,
     log.info("archive.accepted", upload_id=upload.id, archive_id=archive.id, members=members,
              size_bytes=size)
     return Accepted(upload=upload, activity=None, created=True)
+
+
+def lost_activities(upload: Upload) -> bool:
+    """Whether an archive's imported (or duplicate) files lost their activity: deleted by
+    the owner (gone, or still being removed)."""
+    return ArchiveMember.objects.filter(
+        Q(activity__isnull=True) | Q(activity__deleted_at__isnull=False),
+        archive__upload=upload,
+        status__in=[ArchiveMember.Status.IMPORTED, ArchiveMember.Status.DUPLICATE],
+    ).exists()
 
 
 def _measure(handle: IO[bytes]) -> tuple[int, str]:

@@ -64,11 +64,13 @@ def clean(track: Track) -> Track:
             outside = (values < low) | (values > high)
         columns[name] = np.where(outside, np.nan, values) if outside.any() else values
     sessions = tuple(_clean_session(s) for s in track.sessions)
-    if sessions == track.sessions and all(columns[n] is track.columns[n] for n in columns):
+    laps = tuple(_clean_session(lap) for lap in track.laps)
+    if (sessions == track.sessions and laps == track.laps
+            and all(columns[n] is track.columns[n] for n in columns)):
         return track
     return Track(format=track.format, sport=track.sport, sub_sport=track.sub_sport,
                  columns=columns, segment_starts=track.segment_starts, sessions=sessions,
-                 name=track.name)
+                 name=track.name, laps=laps)
 
 
 def _clean_session(session: Session) -> Session:

@@ -68,6 +68,8 @@ class Track:
     sessions: tuple[Session, ...] = ()
     #: The file's own name for the activity (GPX <name>), None where it has none.
     name: str | None = None
+    #: The device's laps (FIT lap messages, TCX <Lap>), each with its own totals, in order.
+    laps: tuple[Session, ...] = ()
 
     def __post_init__(self) -> None:
         n = None
@@ -119,6 +121,8 @@ def encode(track: Track) -> bytes:
     }
     if track.name is not None:  # absent otherwise: tracks without one encode as before
         header["name"] = track.name
+    if track.laps:  # likewise
+        header["laps"] = [asdict(lap) for lap in track.laps]
     payload = bytearray()
     for name, scale in COLUMNS.items():
         values = track.columns[name]
@@ -170,6 +174,7 @@ def decode(blob: bytes) -> Track:
         segment_starts=tuple(header["segment_starts"]),
         sessions=tuple(Session(**s) for s in header["sessions"]),
         name=header.get("name"),
+        laps=tuple(Session(**lap) for lap in header.get("laps", ())),
     )
 
 

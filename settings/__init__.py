@@ -93,6 +93,12 @@ CAIRN_WEBHOOK_BREAKER_FAILURES = env_int("CAIRN_WEBHOOK_BREAKER_FAILURES", 5, mi
 CAIRN_WEBHOOK_BREAKER_COOLDOWN_S = env_float("CAIRN_WEBHOOK_BREAKER_COOLDOWN_S", 60.0,
                                              minimum=0.1)
 CAIRN_WEBHOOK_ALLOW_NETWORKS = env_list("CAIRN_WEBHOOK_ALLOW_NETWORKS", [])
+# Map tiles under an activity's route (a Leaflet URL template); empty: no tiles, the route
+# on a plain background, and the browser fetches nothing from elsewhere.
+CAIRN_MAP_TILES = env_str("CAIRN_MAP_TILES", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+CAIRN_MAP_ATTRIBUTION = env_str(
+    "CAIRN_MAP_ATTRIBUTION",
+    '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors')
 
 # --- Django -----------------------------------------------------------------------------
 

@@ -47,6 +47,8 @@ def _isolated(request, tmp_path_factory):
                     "OPTIONS": {"location": tmp_path_factory.getbasetemp() / "files"}},
     }
     settings.CAIRN_STORAGE = "fs"
+    # Tests fetch nothing from outside: the map draws the route without tiles.
+    settings.CAIRN_MAP_TILES = ""
     nudges.BROKERS.reset()
     yield
     nudges.BROKERS.reset()
@@ -110,7 +112,8 @@ def subprocess_env(**extra: str) -> dict[str, str]:
         store = {"CAIRN_DATA_DIR": str(data_dir), "CAIRN_STORAGE": "fs"}
     return {**os.environ, "DATABASE_URL": url, **store,
             # q2 signs task payloads with it: both sides must agree.
-            "SECRET_KEY": settings.SECRET_KEY, "CAIRN_LOG_LEVEL": "warning", **extra}
+            "SECRET_KEY": settings.SECRET_KEY, "CAIRN_LOG_LEVEL": "warning",
+            "CAIRN_MAP_TILES": "", **extra}
 
 
 _S3_ENV = ("AWS_STORAGE_BUCKET_NAME", "AWS_S3_ENDPOINT_URL", "AWS_ACCESS_KEY_ID",

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,7 +17,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from activities import bodylimit, display, ingest, serialize
+from activities import bodylimit, breakdown, display, ingest, serialize
 from activities.models import Activity, Derived, Profile, Upload
 from activities.views import api
 from reconciler import clock, deletion
@@ -34,6 +33,10 @@ def units_of(user) -> str:
     """The user's units; metric until they choose (the profile is made by the settings page)."""
     chosen = Profile.objects.filter(user=user).values_list("units", flat=True).first()
     return chosen or Profile.Units.METRIC
+
+
+def max_hr_of(user) -> int | None:
+    return Profile.objects.filter(user=user).values_list("max_hr", flat=True).first()
 
 
 @csrf_exempt  # checked below, once the body may be read (CSRF's check reads it)
@@ -61,12 +64,28 @@ def upload_page(request: HttpRequest) -> HttpResponse:
               .exclude(kind=Upload.Kind.SESSION, session__result__isnull=False)
               .select_related("activity")
               .order_by("-created_at")[:20])
-    rows = [serialize.upload_dict(upload) | {"name": _upload_name(upload)} for upload in recent]
+    units = units_of(request.user)
+    summaries = _summaries([u.activity for u in recent if u.activity])
+    rows = [(row := serialize.upload_dict(upload)) | {
+        "name": _upload_name(upload),
+        "result": _result(row, summaries.get(upload.activity_id), units)} for upload in recent]
     return render(request, "activities/upload.html", {
-        "uploads": rows, "units": units_of(request.user),
+        "uploads": rows, "units": units,
         "max_mb": ingest.max_upload_bytes() // 2**20,
         "tus_threshold_bytes": settings.CAIRN_TUS_THRESHOLD_MB * 2**20,
     })
+
+
+def _result(row: dict, summary: dict | None, units: str) -> str:
+    """What came of an upload, in words: the reason it failed, or the distance and time of
+    the activity it made (never the internal step names)."""
+    if row["status"] == "failed":
+        return row["error"] or "Processing failed."
+    if row["status"] != "ready" or not summary:
+        return ""
+    return " · ".join(part for part in (
+        display.distance(summary.get("distance_m"), units) if summary.get("distance_m") else "",
+        display.duration(summary.get("elapsed_s")) if summary.get("elapsed_s") else "") if part)
 
 
 def _refuse_before_reading(request: HttpRequest) -> HttpResponse | None:
@@ -157,9 +176,17 @@ def activity_page(request: HttpRequest, activity_id: int) -> HttpResponse:
         "id": activity.id, "status": activity.state, "settled": activity.state in SETTLED,
         "units": units, "sport": summary["sport"],
         "pace": display.is_pace_sport(summary["sport"]),
+        "tiles": settings.CAIRN_MAP_TILES, "attribution": settings.CAIRN_MAP_ATTRIBUTION,
     }
+    output = breakdown.splits_output(activity) if activity.state in SETTLED else None
+    max_hr = max_hr_of(request.user)
     return render(request, "activities/activity.html", {
-        "activity": summary, "units": units, "config": config,
+        "activity": summary, "units": units, "config": config, "max_hr": max_hr,
+        "map_tiles": bool(settings.CAIRN_MAP_TILES),
+        "splits": breakdown.split_rows(output, units=units, pace=config["pace"]),
+        "laps": breakdown.lap_rows(output, units=units, pace=config["pace"]),
+        "zones": breakdown.zone_rows(output, max_hr),
+        "has_hr": bool(output and output.get("hr_histogram")),
         "progress": summary["progress"], "facts": display.facts(summary, units),
         "settled": config["settled"], "failed": activity.state in {"failed", "dead"},
     })
@@ -182,24 +209,3 @@ def delete_page(request: HttpRequest, activity_id: int) -> HttpResponse:
         messages.info(request, f"Deleted {activity.name or 'the activity'}.")
         return redirect("activities-page")
     return render(request, "activities/delete.html", {"activity": activity})
-
-
-class SettingsForm(forms.ModelForm):
-    class Meta:
-        model = Profile
-        fields = ["units"]
-        widgets = {"units": forms.RadioSelect}
-        labels = {"units": "Units"}
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def settings_page(request: HttpRequest) -> HttpResponse:
-    profile, _ = Profile.objects.get_or_create(user=request.user)
-    form = SettingsForm(request.POST or None, instance=profile)
-    if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.info(request, f"Saved: {profile.get_units_display()}.")
-        return redirect("settings-page")
-    return render(request, "activities/settings.html",
-                  {"form": form, "units": profile.units})

@@ -4,7 +4,7 @@ fitparse builds Python objects for every field of every message, about 40 µs a 
 This reader walks the message headers only, takes each run of consecutive records of one
 definition as a single slice, and decodes every record of a definition at once with a
 numpy structured dtype. The few messages whose content matters beyond records (file_id,
-sport, session, developer declarations) go through fitparse's own code one at a time.
+sport, session, lap, developer declarations) go through fitparse's own code one at a time.
 
 Whatever it cannot reproduce exactly raises Unsupported, and core.decode falls back to the
 reference decoder, which also decides every damaged file: a message that runs past the
@@ -43,7 +43,7 @@ def decode(content: bytes) -> Track:
     except Exception as error:  # an inconsistency: let the reference judge the file
         raise Unsupported(f"{type(error).__name__}: {error}") from error
     scan = fit._Scan(file_starts=scanner.file_starts, file_types=scanner.file_types,
-                     sessions=scanner.sessions, sports=scanner.sports)
+                     sessions=scanner.sessions, laps=scanner.laps, sports=scanner.sports)
     # fit.py's own checks and assembly, so that messages and post-processing stay one code.
     scan.columns["time"] = array("d", columns["time"][:1])
     fit._check_is_activity(scan)
@@ -63,6 +63,7 @@ class _Scanner:
         self.file_starts: list[int] = []
         self.file_types: list[object] = []
         self.sessions: list = []
+        self.laps: list = []
         self.sports: list[str] = []
         self.dev_indices: set = set()  # fitparse's DEV_TYPES keys, for its checks
         self.reader = _MessageReader()
@@ -222,6 +223,8 @@ class _Scanner:
         kind = definition.kind
         if kind == "session":
             self.sessions.append(fit._session(fit._values(message)))
+        elif kind == "lap":
+            self.laps.append(fit._session(fit._values(message)))
         elif kind == "file_id":
             self.file_types.append(message.get_value("type"))
         elif kind == "sport":

@@ -60,6 +60,7 @@ class _Scan:
     file_starts: list[int] = field(default_factory=list)  # first record of each chained file
     file_types: list[object] = field(default_factory=list)
     sessions: list[Session] = field(default_factory=list)
+    laps: list[Session] = field(default_factory=list)  # a lap's totals read as a session's
     sports: list[str] = field(default_factory=list)  # from `sport` messages
 
 
@@ -109,6 +110,8 @@ def _scan(content: bytes) -> _Scan:
             n_records += 1
         elif name == "session":
             scan.sessions.append(_session(_values(message)))
+        elif name == "lap":
+            scan.laps.append(_session(_values(message)))
         elif name == "file_id":
             scan.file_types.append(message.get_value("type"))
         elif name == "sport":
@@ -188,6 +191,7 @@ def _build(scan: _Scan) -> Track:
         columns=columns,
         segment_starts=_segment_starts(columns["time"], scan),
         sessions=tuple(scan.sessions),
+        laps=tuple(scan.laps),
     )
 
 

@@ -30,9 +30,9 @@ from core.decode import fit
 TIMESTAMP = 253  # the field number fitparse feeds the compressed-timestamp accumulator from
 RECORD = 20
 #: Messages read one by one with fitparse's own code: few per file, and what they hold
-#: (session totals, file type, sport, developer field declarations) is irregular.
-READ_BY_FITPARSE = {0: "file_id", 12: "sport", 18: "session", 206: "field_description",
-                    207: "developer_data_id"}
+#: (session and lap totals, file type, sport, developer field declarations) is irregular.
+READ_BY_FITPARSE = {0: "file_id", 12: "sport", 18: "session", 19: "lap",
+                    206: "field_description", 207: "developer_data_id"}
 #: Record field names the reference reads (core/decode/fit.py).
 WANTED = frozenset(n for names in fit._RECORD_FIELDS.values() for n in names) | {
     "fractional_cadence"}

@@ -6,8 +6,8 @@ gap); each <Trackpoint> a point: <Time>, <Position>, <AltitudeMeters>, the devic
 cumulative <DistanceMeters> (the `dist` column, used as a FIT file's record distance is),
 <HeartRateBpm>, <Cadence> and, from Garmin's ActivityExtension (ns3:TPX), Speed, Watts and
 RunCadence. An activity's laps give one Session: the device's totals summed over its laps
-(distance, timer time) as a FIT session gives them. The laps themselves are not kept:
-the Track has no place for them yet.
+(distance, timer time) as a FIT session gives them, and each lap is one of the Track's
+laps with its own totals (as FIT lap messages give them).
 
 Safety as for GPX: a DOCTYPE or entity declaration is refused before anything parses, and
 the parser keeps no more than one point's elements at a time, at most
@@ -83,6 +83,7 @@ class _Reader:
         self.starts: list[int] = []
         self.sports: list[str | None] = []
         self.sessions: list[Session] = []
+        self.all_laps: list[Session | None] = []  # every activity's laps, in order
         self.laps: list[dict[str, float]] = []
         self.stack: list[Element] = []
         self.in_point = 0  # elements in the open trackpoint, 0 outside one
@@ -151,6 +152,7 @@ class _Reader:
             self.laps[-1][parent] = _number(element.text)
         elif local == "Activity":
             self.sessions.append(_session(self.laps, self.sports[-1]))
+            self.all_laps.extend(_session([lap], self.sports[-1]) for lap in self.laps)
         if self.stack:
             self.stack[-1].remove(element)  # read: nothing keeps it
 
@@ -187,7 +189,8 @@ class _Reader:
         sessions = tuple(s for s in self.sessions if s is not None)
         return Track(format="tcx", sport=next((s for s in self.sports if s), None),
                      columns=arrays, segment_starts=tuple(starts),
-                     sessions=sessions if len(sessions) == len(self.sessions) else ())
+                     sessions=sessions if len(sessions) == len(self.sessions) else (),
+                     laps=tuple(lap for lap in self.all_laps if lap is not None))
 
 
 def _session(laps: list[dict[str, float]], sport: str | None) -> Session | None:

@@ -6,10 +6,12 @@ from core.derivers.charts import CHARTS
 from core.derivers.playback import PLAYBACK
 from core.derivers.preview import PREVIEW
 from core.derivers.route import ROUTE
+from core.derivers.splits import SPLITS
 from core.derivers.summary import SUMMARY
 from core.derivers.track import TRACK
 
-ALL: tuple[Deriver, ...] = (TRACK, SUMMARY, ROUTE, PLAYBACK, PREVIEW, CHARTS, BEST_EFFORTS)
+ALL: tuple[Deriver, ...] = (TRACK, SUMMARY, ROUTE, PLAYBACK, PREVIEW, CHARTS, SPLITS,
+                              BEST_EFFORTS)
 BY_NAME: dict[str, Deriver] = {d.name: d for d in ALL}
 VERSIONS: dict[str, int] = {d.name: d.version for d in ALL}
 

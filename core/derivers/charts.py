@@ -1,4 +1,4 @@
-"""The `charts` deriver: elevation, speed (or pace) and heart-rate profiles, against
+"""The `charts` deriver: elevation, speed (or pace), heart-rate, cadence and power profiles, against
 distance and against time, a few hundred points each.
 
 Output (JSON):
@@ -8,11 +8,11 @@ Output (JSON):
                  recording time: seconds since the start with pauses cut out
                  (motion.recording_s), so a two-day tour's chart is not half night
 where <profiles> are those the track has of "elevation_m", "speed_mps" or
-"pace_s_per_km", and "hr_bpm". Each x is the middle of a bin; each value is the mean of
-the bin's readings (speed weighted by time), interpolated for an empty bin between two
-readings of one segment, null where nothing is known; the speed is the speed held over a
-few steps (motion.held_steps), and the bin holding the highest speed or heart rate shows
-that reading itself, so that a profile's peak is the summary's maximum
+"pace_s_per_km", "hr_bpm", "cadence" and "power_w". Each x is the middle of a bin;
+each value is the mean of the bin's readings (speed weighted by time), interpolated for an
+empty bin between two readings of one segment, null where nothing is known; the speed is
+the speed held over a few steps (motion.held_steps), and the bin holding the highest speed
+or heart rate shows that reading itself, so that a profile's peak is the summary's maximum
 (max_speed_mps, max_hr_bpm), never above or below it.
 """
 
@@ -61,6 +61,9 @@ def _profiles(track: Track, steps: tuple[np.ndarray, np.ndarray, np.ndarray], *,
     channels = {
         "elevation_m": (_binned(x, track.ele, edges=edges, segment=segment), 1),
         "hr_bpm": (_binned(x, hr, edges=edges, segment=segment, peak=True), 0),
+        # Power and cadence as recorded: a 0 is coasting or standing, a real reading.
+        "cadence": (_binned(x, track.cadence, edges=edges, segment=segment), 0),
+        "power_w": (_binned(x, track.power, edges=edges, segment=segment), 0),
     }
     if pace:
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -97,7 +100,8 @@ CHARTS = Deriver(
     name="charts",
     # 2: speed held over a few steps, glitches left out, and the peaks of speed and heart
     # rate kept, as the summary's maxima; no speed without timestamps
-    version=2,
+    # 3: cadence and power profiles
+    version=3,
     needs=("track",),
     derive=build_charts,
 )

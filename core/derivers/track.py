@@ -35,7 +35,8 @@ TRACK = Deriver(
     name="track",
     # 2: values no recording can hold are dropped (core.plausible); 3: the file's own
     # name (GPX <name>), which titles read (tracks of files without one are unchanged)
-    version=3,
+    # 4: the device's laps (FIT lap messages, TCX <Lap>)
+    version=4,
     needs=(),
     derive=build_track,
     codec=Codec(dumps=tracks.encode, loads=tracks.decode),

@@ -184,3 +184,43 @@ def test_is_zip_leaves_the_stream_where_it_was():
     stream.read(10)
     assert zips.is_zip(io.BytesIO(export(1)))
     assert stream.tell() == 10
+
+
+def test_an_archive_uploaded_again_after_a_delete_brings_the_deleted_activity_back(api, user):
+    data = export(4)
+    with freeze_time(NOW):
+        first = post(api, data).json()
+        sweep.drain()
+    kept, gone = Activity.objects.order_by("id")[:2]
+    with freeze_time(NOW):
+        assert api.delete(f"/api/v1/activities/{gone.id}").status_code == 204
+        sweep.drain()  # the deletion finishes: the activity row is removed
+    assert not Activity.objects.filter(id=gone.id).exists()
+    with freeze_time(NOW):
+        again = post(api, data).json()
+        sweep.drain()
+    assert again["id"] != first["id"] and again["duplicate"] is False
+    outcome = files(api, again["id"])
+    statuses = sorted(f["status"] for n, f in outcome.items() if n.startswith("activities/"))
+    assert statuses == ["duplicate", "duplicate", "duplicate", "imported"]
+    live = Activity.objects.live().filter(owner=user)
+    assert live.count() == 4 and live.filter(id=kept.id).exists()
+    # The old upload made way (one live upload per content); a third time imports nothing.
+    assert Upload.objects.get(id=first["id"]).deleted_at is not None
+    with freeze_time(NOW):
+        third = post(api, data).json()
+    assert third["id"] == again["id"] and third["duplicate"] is True
+
+
+def test_an_archive_whose_activity_is_still_being_deleted_imports_it_again(api, user):
+    data = export(2, seed=5)
+    with freeze_time(NOW):
+        post(api, data)
+        sweep.drain()
+    gone = Activity.objects.order_by("id").first()
+    with freeze_time(NOW):
+        api.delete(f"/api/v1/activities/{gone.id}")  # no sweep: the row is still there
+        again = post(api, data).json()
+        sweep.drain()
+    assert again["duplicate"] is False
+    assert Activity.objects.live().filter(owner=user).count() == 2

@@ -4,6 +4,7 @@ import { drawCharts } from "./charts.js";
 import { makeFormat } from "./format.js";
 import { Playback } from "./playback.js";
 import { renderProgress, watch } from "./poll.js";
+import { drawMap, mapAvailable } from "./map.js";
 import { drawRoute } from "./route.js";
 
 const config = JSON.parse(document.getElementById("activity-config").textContent);
@@ -87,7 +88,12 @@ async function showActivity() {
   const [route, charts, playback] = await Promise.all(
     ["route", "charts", "playback"].map(fetchOutput));
   const name = document.querySelector("h1").textContent.trim();
-  const moveMarker = route ? drawRoute(figure, route, { label: `Route of ${name}` }) : null;
+  const label = `Route of ${name}`;
+  // The map where Leaflet loaded and there is a route to put on it; else the plain SVG.
+  const onMap = route && route.points.length && mapAvailable();
+  const moveMarker = !route ? null : onMap
+    ? drawMap(figure, route, { label, tiles: config.tiles, attribution: config.attribution })
+    : drawRoute(figure, route, { label });
   const moveCursor = showCharts(charts);
   const pace = charts ? charts.speed_kind === "pace" : config.pace;
   showPlayback(playback, {

@@ -1,4 +1,4 @@
-// Elevation, speed (or pace) and heart-rate charts from the charts JSON, as plain SVG.
+// Elevation, speed (or pace), heart-rate, cadence and power charts from the charts JSON, as plain SVG.
 // The plot stretches to any width (preserveAspectRatio="none", strokes that do not scale);
 // the labels are HTML around it, so they stay readable on a phone.
 import { svg } from "./svg.js";
@@ -25,6 +25,10 @@ function profiles(data, fmt) {
       robust: true, value: (v) => v * paceScale, label: (v) => fmt.paceOf(v) },
     { key: "hr_bpm", kind: "hr", title: "Heart rate (bpm)", value: (v) => v,
       label: (v) => `${Math.round(v)} bpm` },
+    { key: "cadence", kind: "cadence", title: "Cadence (rpm)", value: (v) => v,
+      label: (v) => `${Math.round(v)} rpm` },
+    { key: "power_w", kind: "power", title: "Power (W)", value: (v) => v, robust: true,
+      label: (v) => `${Math.round(v)} W` },
   ].filter((p) => Array.isArray(data[p.key]) && data[p.key].some(known));
 }
 

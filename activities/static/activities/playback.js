@@ -41,11 +41,14 @@ export class Playback {
       this.position = range.valueAsNumber;
       this.render();
     });
-    // Space on the slider plays or pauses, as on a media player; arrow keys stay the
-    // slider's own (one sample a press, Page Up/Down for bigger steps).
-    root.addEventListener("keydown", (event) => {
-      const control = event.target.closest("button, select");
-      if (event.key === " " && !control) {
+    // Space anywhere on the page plays or pauses, as on a video page, except where it
+    // means something else (a button presses, a field types a space, a link scrolls);
+    // arrow keys stay the slider's own (one sample a press, Page Up/Down for more).
+    document.addEventListener("keydown", (event) => {
+      const control = event.target.closest?.(
+        "button, select, a, textarea, input:not([type=range]), [contenteditable]");
+      const modified = event.ctrlKey || event.metaKey || event.altKey;
+      if (event.key === " " && !control && !modified && !root.hidden) {
         event.preventDefault();
         this.toggle();
       }

@@ -1,5 +1,6 @@
 // The upload page: drop or choose files; each is sent with XMLHttpRequest (fetch cannot
 // report upload progress), then followed deriver by deriver until ready or failed.
+import { activityResult, followRecent } from "./outcome.js";
 import { renderProgress, watch } from "./poll.js";
 
 const form = document.getElementById("upload-form");
@@ -77,7 +78,13 @@ class Row {
   }
 
   showFile(upload) {
-    renderProgress(this.derivers, upload.progress, { failed: upload.status === "failed" });
+    if (upload.status === "ready") {
+      // Done: what the activity is, not the steps it took.
+      this.derivers.hidden = true;
+      activityResult(upload.activity_id).then((text) => this.say(text));
+    } else {
+      renderProgress(this.derivers, upload.progress, { failed: upload.status === "failed" });
+    }
     this.link.href = `/activities/${upload.activity_id}/`;
     this.link.textContent = upload.status === "failed"
       ? "Open the activity to reprocess it" : "Open the activity";
@@ -232,6 +239,7 @@ zone.addEventListener("drop", (event) => {
   zone.classList.remove("dragging");
   if (event.dataTransfer?.files?.length) uploadAll(event.dataTransfer.files);
 });
+followRecent(document.getElementById("recent-uploads"));
 // A file dropped beside the zone would replace the page with the file itself.
 document.addEventListener("dragover", (event) => event.preventDefault());
 document.addEventListener("drop", (event) => event.preventDefault());

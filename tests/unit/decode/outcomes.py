@@ -28,8 +28,8 @@ def differences(got: Outcome, want: Outcome) -> list[str]:
     if not isinstance(got, Track) or not isinstance(want, Track):
         return [] if got == want else [f"{got!r} != {want!r}"]
     found = [f"{name}: {getattr(got, name)!r} != {getattr(want, name)!r}"
-             for name in ("format", "sport", "sub_sport", "segment_starts", "sessions", "n",
-                          "name")
+             for name in ("format", "sport", "sub_sport", "segment_starts", "sessions", "laps",
+                          "n", "name")
              if getattr(got, name) != getattr(want, name)]
     for name in COLUMNS:
         a, b = got.columns[name], want.columns[name]

@@ -210,3 +210,18 @@ def test_damaged_bytes_give_a_track_or_a_decode_error_only():
             fit.decode(bytes(data))
         except DecodeError as error:
             assert error.code in {"CorruptFile", "NotAnActivity", "NoPoints"}
+
+
+@pytest.mark.corpus
+def test_lap_messages_become_the_tracks_laps():
+    from core.decode import fastfit
+    from tests.corpus import require_corpus
+
+    content = (require_corpus() / "fit/fitparse__activity-small-fenix2-run.fit").read_bytes()
+    for decode in (fit.decode, fastfit.decode):
+        track = decode(content)
+        assert len(track.laps) == 4
+        (session,) = track.sessions
+        assert sum(lap.distance_m for lap in track.laps) == pytest.approx(session.distance_m)
+        starts = [lap.start_time for lap in track.laps]
+        assert starts == sorted(starts)

@@ -186,3 +186,16 @@ def test_tcx_made_from_corpus_fit_files_keeps_distance_and_elapsed_time():
             assert summary["point_count"] == fit_track.n, where
         checked += 1
     assert checked >= 40  # most of the corpus's FIT files have timed points
+
+
+def test_each_lap_keeps_its_own_totals():
+    totals = ("<TotalTimeSeconds>{t}</TotalTimeSeconds><DistanceMeters>{d}</DistanceMeters>"
+              "<AverageHeartRateBpm><Value>{a}</Value></AverageHeartRateBpm>")
+    laps = (lap(point(0, dist=0.0) + point(10, dist=40.0), totals=totals.format(t=10, d=40, a=120))
+            + lap(point(20, dist=80.0) + point(50, dist=200.0), start="2024-05-01T06:00:20Z",
+                  totals=totals.format(t=30, d=160, a=160)))
+    track = tcx.decode(document(laps))
+    assert [(lap.timer_s, lap.distance_m, lap.avg_hr) for lap in track.laps] == [
+        (10.0, 40.0, 120.0), (30.0, 160.0, 160.0)]
+    assert track.laps[1].start_time == datetime(2024, 5, 1, 6, 0, 20, tzinfo=UTC).timestamp()
+    assert tcx.decode(document(lap(point(0) + point(1)))).laps == ()  # no totals, no laps

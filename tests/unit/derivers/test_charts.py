@@ -115,3 +115,12 @@ def test_no_time_and_no_distance_gives_no_charts():
 
 def test_charts_are_strict_json():
     json.loads(CHARTS.codec.dumps(CHARTS.derive(northward(50, hr=np.full(50, np.nan)))))
+
+
+def test_power_and_cadence_profiles_where_recorded():
+    n = 600
+    track = northward(n, cadence=np.full(n, 90.0), power=np.where(np.arange(n) < 300, 200.0, 0.0))
+    profile = CHARTS.derive(track)["by_time"]
+    assert profile["cadence"][0] == 90
+    assert profile["power_w"][0] == 200 and profile["power_w"][-1] == 0  # coasting is a reading
+    assert "power_w" not in CHARTS.derive(northward(n))["by_time"]

@@ -14,6 +14,7 @@ from core.derivers.charts import CHARTS
 from core.derivers.playback import PLAYBACK
 from core.derivers.preview import PREVIEW
 from core.derivers.route import ROUTE
+from core.derivers.splits import SPLITS
 from tests.unit.derivers.test_route import decode_polyline
 
 pytestmark = pytest.mark.corpus
@@ -39,12 +40,18 @@ def check_charts(out: dict) -> None:
         assert profile is None or all(len(values) <= 400 for values in profile.values())
 
 
+def check_splits(out: dict) -> None:
+    for unit in ("km", "mile"):
+        assert [s["n"] for s in out[unit]] == list(range(1, len(out[unit]) + 1))
+
+
 #: Deriver, a check of its output, the largest stored output allowed (bytes).
 CASES = {
     "route": (ROUTE, check_route, 16_000),
     "playback": (PLAYBACK, check_playback, 200_000),
     "preview": (PREVIEW, check_preview, 40_000),
     "charts": (CHARTS, check_charts, 64_000),
+    "splits": (SPLITS, check_splits, 64_000),
 }
 
 

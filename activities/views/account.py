@@ -1,0 +1,90 @@
+"""The account page: display settings (units, maximum heart rate), the password, and API
+tokens (made here and shown once, listed by their first characters, revoked here)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from activities import tokens
+from activities.models import ApiToken, Profile
+
+#: Session key holding a token just made, until the page has shown it once.
+NEW_TOKEN = "cairn_new_token"
+
+
+class ProfileForm(forms.ModelForm):
+    class Meta:
+        model = Profile
+        fields = ["units", "max_hr"]
+        widgets = {"units": forms.RadioSelect,
+                   "max_hr": forms.NumberInput(attrs={"inputmode": "numeric"})}
+        labels = {"units": "Units", "max_hr": "Maximum heart rate (bpm)"}
+
+
+def _page(request: HttpRequest, profile: Profile, *, form: ProfileForm | None = None,
+          password: PasswordChangeForm | None = None, status: int = 200) -> HttpResponse:
+    password = password or PasswordChangeForm(request.user)
+    # Django's form autofocuses the old password: on this page it would jump past the rest.
+    password.fields["old_password"].widget.attrs.pop("autofocus", None)
+    return render(request, "activities/settings.html", {
+        "form": form or ProfileForm(instance=profile),
+        "password_form": password,
+        "tokens": ApiToken.objects.filter(user=request.user).order_by("-created_at"),
+        # Shown on this one answer only: popped from the session as it is read.
+        "new_token": request.session.pop(NEW_TOKEN, None),
+        "units": profile.units,
+    }, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def settings_page(request: HttpRequest) -> HttpResponse:
+    profile, _ = Profile.objects.get_or_create(user=request.user)
+    if request.method == "GET":
+        return _page(request, profile)
+    form = ProfileForm(request.POST, instance=profile)
+    if not form.is_valid():
+        return _page(request, profile, form=form, status=400)
+    form.save()
+    saved = profile.get_units_display()
+    if profile.max_hr:
+        saved += f", maximum heart rate {profile.max_hr} bpm"
+    messages.info(request, f"Saved: {saved}.")
+    return redirect("settings-page")
+
+
+@login_required
+@require_POST
+def change_password(request: HttpRequest) -> HttpResponse:
+    form = PasswordChangeForm(request.user, request.POST)
+    if not form.is_valid():
+        profile, _ = Profile.objects.get_or_create(user=request.user)
+        return _page(request, profile, password=form, status=400)
+    user = form.save()
+    update_session_auth_hash(request, user)  # this session stays signed in; others end
+    messages.info(request, "Your password was changed.")
+    return redirect("settings-page")
+
+
+@login_required
+@require_POST
+def create_token(request: HttpRequest) -> HttpResponse:
+    request.session[NEW_TOKEN] = tokens.create(request.user)
+    return redirect("settings-page")
+
+
+@login_required
+@require_POST
+def revoke_token(request: HttpRequest, token_id: int) -> HttpResponse:
+    deleted, _ = ApiToken.objects.filter(id=token_id, user=request.user).delete()
+    if not deleted:
+        raise Http404("No such token.")
+    messages.info(request, "The token was revoked: requests that use it are refused from now on.")
+    return redirect("settings-page")

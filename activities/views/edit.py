@@ -1,0 +1,38 @@
+"""The activity's edit page: name, sport and description, checked as the API's PATCH
+checks them (activities.edits), so the two can never disagree. No script needed."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from activities import edits, serialize
+from activities.views.pages import _owned
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def edit_page(request: HttpRequest, activity_id: int) -> HttpResponse:
+    activity = _owned(request, activity_id)
+    shown = serialize.activity_dict(activity)
+    values = {"name": shown["name"] or "", "sport": activity.user_sport or "",
+              "description": activity.description or ""}
+    error, status = None, 200
+    if request.method == "POST":
+        values = {key: request.POST.get(key, "") for key in values}
+        try:
+            edits.apply(activity, edits.parse(json.dumps(values).encode()))
+        except edits.Invalid as invalid:
+            error, status = str(invalid), 400
+        else:
+            messages.info(request, f"Saved {values['name']}.")
+            return redirect("activity-page", activity_id=activity.id)
+    return render(request, "activities/edit.html", {
+        "activity": shown, "values": values, "error": error,
+        "sports": sorted(edits.SPORTS),
+    }, status=status)

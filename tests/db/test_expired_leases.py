@@ -45,9 +45,15 @@ def _lease_runs_out(clock, settings):
 
 
 def test_the_claim_itself_counts_the_attempt(upload, user):
-    with freeze_time(NOW):
-        batch = [upload().activity.id for _ in range(2)]
+    # A second apart, so that "oldest pending first" names the batch (equal times may be
+    # claimed in any order).
+    with freeze_time(NOW - timedelta(seconds=3)) as frozen:
+        batch = []
+        for _ in range(2):
+            batch.append(upload().activity.id)
+            frozen.tick(timedelta(seconds=1))
         one = upload().activity.id
+    with freeze_time(NOW):
         claims = leases.claim(limit=2, now=NOW, owner="w-1")
         assert leases.claim_one(one, now=NOW, owner="w-2") is not None
         archive = zips.accept(io.BytesIO(factories.archive([("a.gpx", factories.gpx())])),

@@ -47,6 +47,11 @@ def test_file_stems_are_cleared_and_given_names_kept():
 
     executor.loader.build_graph()
     executor.migrate(AFTER)
+    # Then every app to its latest migration again (going back to 0013 unapplied what
+    # depends on later activities migrations: uploads sessions, records, webhooks), so the
+    # tests after this one find the schema they expect.
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
 
     from activities.models import Activity as Current
     names = dict(Current.objects.values_list("id", "name"))

@@ -75,6 +75,9 @@ class Site:
         self.env = {**os.environ, "DATABASE_URL": self.url, "CAIRN_DATA_DIR": str(self.data_dir),
                     "SECRET_KEY": secrets.token_urlsafe(40), "CAIRN_LOG_LEVEL": "warning",
                     "CAIRN_UPLOADS_PER_MINUTE": "0", "CAIRN_MAX_PENDING": "0",
+                    # The backfill and sweep benchmarks time a promoted rollout: no deriver
+                    # waits in preview for an operator's `rollout promote`.
+                    "CAIRN_ROLLOUT_PREVIEW": "",
                     "PYTHONPATH": str(REPO), **self.extra_env}
         self.manage("migrate", "-v0")
         self.token = self.manage("create_api_token", "bench", "--create-user").strip()
@@ -167,8 +170,10 @@ def fill_processed(site: Site, size: int, *, data: dict[str, bytes] | None = Non
             "%s, '', '', 0, now() FROM activities_activity",
             [deriver.name, deriver.version, data.get(deriver.name)])
         site.query(
-            "INSERT INTO reconciler_rollout (deriver, version, cursor, flagged, started_at, "
-            "finished_at) SELECT %s, %s, max(id), 0, now(), now() FROM activities_activity",
+            "INSERT INTO reconciler_rollout (deriver, version, state, keep_previous, cursor, "
+            "flagged, window_count, started_at, finished_at) "
+            "SELECT %s, %s, 'finished', false, max(id), 0, 0, now(), now() "
+            "FROM activities_activity",
             [deriver.name, deriver.version])
     site.query("VACUUM ANALYZE")
 

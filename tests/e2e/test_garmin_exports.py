@@ -257,3 +257,17 @@ def test_every_sport_garmins_list_can_give_is_one_an_owner_could_choose():
     from core import garmin_export
 
     assert set(garmin_export.SPORTS.values()) <= edits.SPORTS
+
+
+def test_each_step_handles_a_nested_file_however_long_the_copy_took(api):
+    """Copying a nested archive out may take a whole step's time: each step still
+    records one of its files, so a large Part1.zip is never stuck."""
+    with freeze_time(NOW):
+        upload = post(api, garmin_export())
+    archive = Archive.objects.get(upload_id=upload["id"])
+    for step in (1, 2):
+        with freeze_time(NOW):
+            claim = expander.claim_one(archive.id, now=NOW, owner=f"w{step}")
+            assert expander.expand(claim, budget_s=-1) == "yielded"
+        archive.refresh_from_db()
+        assert (archive.cursor, archive.inner_cursor) == (0, step)

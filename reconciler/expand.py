@@ -153,9 +153,7 @@ def _expand_nested(claim: ArchiveClaim, archive: Archive, zipped: zipfile.ZipFil
         inflated=state["inflated_bytes"] or sum(m.file_size for m in members))
     try:
         with nested.opened(zipped, info, budget=budget) as inner:
-            if not inner.members:
-                if stopped := _stop(claim, deadline, bound, index):
-                    return stopped
+            if not inner.members:  # recorded at once, as a refusal: it imports nothing
                 _record(claim, archive, index, info, _EMPTY)
                 return ""
             for at in range(start, len(inner.members)):
@@ -171,8 +169,7 @@ def _expand_nested(claim: ArchiveClaim, archive: Archive, zipped: zipfile.ZipFil
                         last=at + 1 == len(inner.members),
                         admitted=inner.admitted if at == start else None)
     except nested.Refused as refusal:
-        if stopped := _stop(claim, deadline, bound, index):
-            return stopped
+        # Recorded however long reading it took (it imports nothing): never read again.
         _record(claim, archive, index, info,
                 Verdict(status=Status.FAILED, code=refusal.code, message=str(refusal)))
         bound.warning("archive.nested_refused", index=index, code=refusal.code)

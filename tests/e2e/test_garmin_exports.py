@@ -271,3 +271,17 @@ def test_each_step_handles_a_nested_file_however_long_the_copy_took(api):
             assert expander.expand(claim, budget_s=-1) == "yielded"
         archive.refresh_from_db()
         assert (archive.cursor, archive.inner_cursor) == (0, step)
+
+
+def test_a_refused_nested_archive_is_recorded_even_out_of_time(api):
+    """Reading a hostile nested archive may use the step's time: its refusal is still
+    recorded, so it is never read again."""
+    data = factories.archive([(PART, _hostile("bomb")), ("fine.gpx", factories.gpx(seed=30))])
+    with freeze_time(NOW):
+        upload = post(api, data)
+        archive = Archive.objects.get(upload_id=upload["id"])
+        claim = expander.claim_one(archive.id, now=NOW, owner="w1")
+        assert expander.expand(claim, budget_s=-1) == "yielded"
+    archive.refresh_from_db()
+    assert archive.cursor == 1
+    assert ArchiveMember.objects.get(index=0).error_code == "ZipBomb"

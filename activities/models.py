@@ -286,6 +286,12 @@ class Archive(Leased):
     members_total = models.PositiveIntegerField(null=True, blank=True)
     #: Index (in the zip's order, directories left out) of the next member to handle.
     cursor = models.PositiveIntegerField(default=0)
+    #: Within an archive nested at `cursor` (a Garmin export's UploadedFiles_*.zip): how
+    #: many of its members are handled; 0 until it was checked and its first one handled.
+    inner_cursor = models.PositiveIntegerField(default=0)
+    #: What the archive's files inflate to, nested archives' files included once they are
+    #: expanded (CAIRN_ARCHIVE_MAX_INFLATED_MB holds for the sum); null: not counted yet.
+    inflated_bytes = models.PositiveBigIntegerField(null=True, blank=True)
     expanded_at = models.DateTimeField(null=True, blank=True)
     error_code = models.CharField(max_length=64, blank=True)
     error_message = models.TextField(blank=True)
@@ -319,6 +325,9 @@ class ArchiveMember(models.Model):
 
     archive = models.ForeignKey(Archive, on_delete=models.CASCADE, related_name="members")
     index = models.PositiveIntegerField()
+    #: 0 for a file of the archive itself; n for the n-th file of the archive nested at
+    #: `index` (whose own name then prefixes `name`).
+    within = models.PositiveIntegerField(default=0)
     name = models.CharField(max_length=1024, help_text="As in the zip; never used as a path.")
     size_bytes = models.PositiveBigIntegerField()
     status = models.CharField(max_length=16, choices=Status.choices)
@@ -326,10 +335,14 @@ class ArchiveMember(models.Model):
                                  related_name="+")
     error_code = models.CharField(max_length=64, blank=True)
     error_message = models.TextField(blank=True)
+    #: The id of the activity the export's list gives for this file ("" when it names
+    #: none): what a list matched by id or start time was applied from.
+    listed_as = models.CharField(max_length=64, blank=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["archive", "index"], name="archive_member_once"),
+            models.UniqueConstraint(fields=["archive", "index", "within"],
+                                    name="archive_member_once"),
         ]
 
     def __str__(self) -> str:

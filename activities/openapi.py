@@ -40,9 +40,11 @@ _UPLOAD = {
         "error_code": {"type": ["string", "null"]},
         "progress": {
             "description": "A file: each deriver and whether its output is current. An "
-                           "archive: how many files it holds (files), how many were seen, "
-                           "and how many were imported, duplicate, failed, skipped, and "
-                           "missing (listed by the export's activities.csv, not in it).",
+                           "archive: how many files it holds (files; a nested archive's "
+                           "count once it is opened), how many were seen, and how many "
+                           "were imported, duplicate, failed, skipped, and missing (listed "
+                           "by the export's activities.csv or summarizedActivities.json, "
+                           "not in it).",
             "type": "object",
             "additionalProperties": {"type": ["boolean", "integer", "null"]},
         },

@@ -34,6 +34,12 @@ class Entry:
     description: str
     commute: bool
     file_name: str  # the member's name in the archive
+    #: Cairn's sport for it when the list's reader knows it (Garmin's); "" for Strava's,
+    #: whose types `sport` maps.
+    sport: str = ""
+    listed_in: str = FILE_NAME  # the list's member name
+    started_at: float | None = None  # Unix seconds, where the list says (Garmin's)
+    duration_s: float = 0.0
 
 
 #: Strava's activity types as the FIT sports Cairn's summaries and edits use; a type not
@@ -57,6 +63,8 @@ SPORTS = {
 
 def sport(entry: Entry) -> str:
     """The FIT sport for the export's activity type, or "" when it names none Cairn has."""
+    if entry.sport:
+        return entry.sport
     return SPORTS.get(" ".join(entry.sport_type.lower().split()), "")
 
 
@@ -98,7 +106,8 @@ def entries(data: bytes, *, member_name: str = FILE_NAME) -> dict[str, Entry]:
                 activity_id=cell(row, "activity id"), name=cell(row, "activity name"),
                 sport_type=cell(row, "activity type"),
                 description=cell(row, "activity description"),
-                commute=cell(row, "commute").lower() in _TRUE, file_name=path)
+                commute=cell(row, "commute").lower() in _TRUE, file_name=path,
+                listed_in=member_name)
     except csv.Error:
         return found  # what was read before the damage still holds
     return found

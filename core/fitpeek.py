@@ -1,6 +1,7 @@
-"""What kind of FIT file this is (activity, settings, monitoring, ...), read from its
-first file_id message without decoding the rest: archive expansion skips non-activity
-files this way at a few microseconds each."""
+"""What kind of FIT file this is (activity, settings, monitoring, ...) and when it was
+made, read from its first file_id message without decoding the rest: archive expansion
+skips non-activity files this way at a few microseconds each, and matches a file to an
+export's list by the time it was made when its name does not say."""
 
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ FILE_TYPES = {
 
 _FILE_ID = 0  # global message number of file_id
 _TYPE_FIELD = 0  # file_id.type's field number
+_TIME_FIELD = 4  # file_id.time_created's (uint32, seconds since the FIT epoch)
+_FIT_EPOCH = 631065600  # 1989-12-31T00:00:00Z in Unix seconds
+_ABSOLUTE = 0x10000000  # date_time values below this are relative (the FIT profile)
 _MAX_MESSAGES = 16  # file_id comes first; give up soon on anything else
 
 
@@ -23,14 +27,32 @@ def file_type(content: bytes) -> str | None:
     """The file_id type's name ("activity", "settings", ...), or None when the file does
     not say (or is not FIT, or is cut short): then it is decoded like any upload."""
     try:
-        return _scan(content)
+        found = _scan(content)
     except (IndexError, KeyError, struct.error):
         return None
+    if found is None or found[0] is None:
+        return None
+    code = found[0]
+    return FILE_TYPES.get(code, f"type {code}")
 
 
-def _scan(content: bytes) -> str | None:
+def time_created(content: bytes) -> int | None:
+    """When the file says it was made (file_id.time_created, Unix seconds; a device sets
+    it as the recording starts), or None when it does not say."""
+    try:
+        found = _scan(content)
+    except (IndexError, KeyError, struct.error):
+        return None
+    if found is None or found[1] is None or not _ABSOLUTE <= found[1] < 0xFFFFFFFF:
+        return None  # absent, invalid, or counted from the device's power-on
+    return found[1] + _FIT_EPOCH
+
+
+def _scan(content: bytes) -> tuple[int | None, int | None] | None:
+    """(file_id.type, file_id.time_created) as stored, either None when absent; None
+    when no file_id comes first."""
     offset = content[0]  # the header's size
-    definitions: dict[int, tuple] = {}  # local type -> (endian, message, type at, size)
+    definitions: dict[int, tuple] = {}  # local type -> (endian, message, fields at, size)
     for _ in range(_MAX_MESSAGES):
         header = content[offset]
         offset += 1
@@ -41,12 +63,12 @@ def _scan(content: bytes) -> str | None:
             continue
         else:
             local = header & 0x0F
-        endian, global_number, type_at, size = definitions[local]
+        endian, global_number, (type_at, time_at), size = definitions[local]
         if global_number == _FILE_ID:
-            if type_at is None:
-                return None
-            code = content[offset + type_at]
-            return FILE_TYPES.get(code, f"type {code}")
+            code = None if type_at is None else content[offset + type_at]
+            created = (None if time_at is None
+                       else struct.unpack_from(endian + "I", content, offset + time_at)[0])
+            return code, created
         offset += size
     return None
 
@@ -56,11 +78,13 @@ def _define(content: bytes, offset: int, header: int, definitions: dict) -> int:
     (global_number,) = struct.unpack_from(endian + "H", content, offset + 2)
     count = content[offset + 4]
     offset += 5
-    size, type_at = 0, None
+    size, type_at, time_at = 0, None, None
     for _ in range(count):
         number, width = content[offset], content[offset + 1]
         if number == _TYPE_FIELD:
             type_at = size
+        elif number == _TIME_FIELD and width == 4:
+            time_at = size
         size += width
         offset += 3
     if header & 0x20:  # developer fields follow
@@ -68,5 +92,5 @@ def _define(content: bytes, offset: int, header: int, definitions: dict) -> int:
             size += content[offset + 2]
             offset += 3
         offset += 1
-    definitions[header & 0x0F] = (endian, global_number, type_at, size)
+    definitions[header & 0x0F] = (endian, global_number, (type_at, time_at), size)
     return offset

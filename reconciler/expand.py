@@ -24,7 +24,7 @@ from django.db.models.functions import Greatest
 from activities import ingest, limits, storage
 from activities.models import Archive, ArchiveMember
 from core import exports, fitpeek, sniff
-from reconciler import clock, expired, leases
+from reconciler import clock, expired, leases, listing, nested
 
 log = structlog.get_logger(__name__)
 Status = ArchiveMember.Status
@@ -46,6 +46,7 @@ class Verdict:
     status: str = ""
     code: str = ""
     message: str = ""
+    created_at: int | None = None  # when a FIT file says it was made (Unix seconds)
 
 
 def claim(*, limit: int, now: datetime, owner: str) -> list[ArchiveClaim]:
@@ -75,23 +76,21 @@ def expand(claim: ArchiveClaim, *, budget_s: float | None = None) -> str:
             with default_storage.open(archive.upload.file_name, "rb") as handle, \
                     zipfile.ZipFile(handle) as zipped:
                 members = [info for info in zipped.infolist() if not info.is_dir()]
-                listed = _activity_list(zipped, members)
+                listed = listing.read(zipped, members, _is_unsafe)
                 for index in range(archive.cursor, len(members)):
-                    if deadline is not None and time.monotonic() > deadline:
-                        _finish(claim, done=False)
-                        bound.info("archive.yielded", cursor=index)
-                        return "yielded"
-                    if limits.pending_full():
-                        # An archive's files are uploads too: while CAIRN_MAX_PENDING fresh
-                        # activities wait, expanding pauses (pending, due later) as an
-                        # upload would be refused.
-                        _finish(claim, done=False, due_in_s=limits.BUSY_RETRY_S)
-                        bound.info("archive.paused", cursor=index, reason="Busy")
-                        return "yielded"
                     info = members[index]
-                    verdict = (_LIST if listed and exports.is_list(info.filename)
-                               else judge(zipped, info))
-                    _record(claim, archive, index, info, verdict, listed.get(info.filename))
+                    if nested.is_nested(info.filename) and not _is_unsafe(info.filename):
+                        stopped = _expand_nested(claim, archive, zipped, members, index,
+                                                 listed, deadline, bound)
+                    else:
+                        stopped = _stop(claim, deadline, bound, index)
+                        if not stopped:
+                            verdict = _LIST if listed.is_list(info.filename) else judge(
+                                zipped, info)
+                            _record(claim, archive, index, info, verdict,
+                                    listed.entry(info.filename, verdict.created_at))
+                    if stopped:
+                        return stopped
         except storage.Unavailable as error:
             # The object store is away: resume later, as when busy; never failed for it.
             _finish(claim, done=False, due_in_s=limits.BUSY_RETRY_S)
@@ -102,7 +101,10 @@ def expand(claim: ArchiveClaim, *, budget_s: float | None = None) -> str:
                     message=f"The archive cannot be read ({error}).")
             bound.warning("archive.failed", error=str(error))
             return "failed"
-        _finish(claim, done=True, missing=_missing(listed, members))
+        matched = set(ArchiveMember.objects.filter(archive_id=archive.id).exclude(
+            listed_as="").values_list("listed_as", flat=True))
+        _finish(claim, done=True, missing=listed.missing(
+            {info.filename for info in members}, matched))
     except leases.LeaseLost:
         bound.warning("lease.lost")
         return "lease_lost"
@@ -114,48 +116,76 @@ _LIST = Verdict(status=Status.SKIPPED, code="ActivityList",
                 message="The export's list of activities: the names, descriptions, "
                         "sports and commute flags it gives are applied to the activities "
                         "imported.")
+_EMPTY = Verdict(status=Status.SKIPPED, code="EmptyArchive",
+                 message="An archive inside the archive, holding no files.")
+_TOO_DEEP = Verdict(status=Status.FAILED, code="TooDeep",
+                    message="An archive inside an archive inside the archive: only one "
+                            "level of nesting is expanded; not imported.")
 
 
-def _activity_list(zipped: zipfile.ZipFile, members: list[zipfile.ZipInfo]
-                   ) -> dict[str, exports.Entry]:
-    """Member name -> what Strava's activities.csv says of it ({} without a readable
-    list). Read again on each resume: it is small, and its effect must not depend on
-    where the previous worker stopped."""
-    found = [info for info in members if exports.is_list(info.filename)
-             and not _is_unsafe(info.filename)]
-    if not found:
-        return {}
-    info = min(found, key=lambda i: i.filename.count("/"))  # the export's own, not a copy
-    if info.file_size > exports.MAX_BYTES or (
-            info.file_size / max(info.compress_size, 1) > settings.CAIRN_ARCHIVE_MAX_RATIO):
-        return {}
+def _stop(claim: ArchiveClaim, deadline: float | None, bound, index: int) -> str:
+    """"yielded" when this step must end before the next file (out of time, or too much
+    work waiting), with the lease handed back; "" to go on."""
+    if deadline is not None and time.monotonic() > deadline:
+        _finish(claim, done=False)
+        bound.info("archive.yielded", cursor=index)
+        return "yielded"
+    if limits.pending_full():
+        # An archive's files are uploads too: while CAIRN_MAX_PENDING fresh activities
+        # wait, expanding pauses (pending, due later) as an upload would be refused.
+        _finish(claim, done=False, due_in_s=limits.BUSY_RETRY_S)
+        bound.info("archive.paused", cursor=index, reason="Busy")
+        return "yielded"
+    return ""
+
+
+def _expand_nested(claim: ArchiveClaim, archive: Archive, zipped: zipfile.ZipFile,
+                   members: list[zipfile.ZipInfo], index: int, listed: listing.Listing,
+                   deadline: float | None, bound) -> str:
+    """Expand the archive nested at `index` from its own cursor on (or record why it is
+    not): "" once done, else what `_stop` said."""
+    info = members[index]
+    state = Archive.objects.values("inner_cursor", "members_total", "inflated_bytes").get(
+        id=archive.id)
+    start = state["inner_cursor"]
+    budget = None if start else nested.Budget(
+        members=state["members_total"] or len(members),
+        inflated=state["inflated_bytes"] or sum(m.file_size for m in members))
     try:
-        with zipped.open(info) as member:
-            data = member.read(exports.MAX_BYTES + 1)
-    except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError,
-            ValueError):
-        return {}
-    if len(data) > exports.MAX_BYTES:
-        return {}
-    return exports.entries(data, member_name=info.filename)
+        with nested.opened(zipped, info, budget=budget) as inner:
+            if not inner.members:  # recorded at once, as a refusal: it imports nothing
+                _record(claim, archive, index, info, _EMPTY)
+                return ""
+            for at in range(start, len(inner.members)):
+                # The copy may have taken the step's time: one file is handled all the
+                # same, so that a step always moves on.
+                if stopped := _stop(claim, deadline if at > start else None, bound, index):
+                    return stopped
+                member = inner.members[at]
+                verdict = judge(inner.zipped, member, nested=True)
+                name = f"{info.filename}/{member.filename}"
+                _record(claim, archive, index, member, verdict,
+                        listed.entry(name, verdict.created_at), within=at + 1, name=name,
+                        last=at + 1 == len(inner.members),
+                        admitted=inner.admitted if at == start else None)
+    except nested.Refused as refusal:
+        # Recorded however long reading it took (it imports nothing): never read again.
+        _record(claim, archive, index, info,
+                Verdict(status=Status.FAILED, code=refusal.code, message=str(refusal)))
+        bound.warning("archive.nested_refused", index=index, code=refusal.code)
+    return ""
 
 
-def _missing(listed: dict[str, exports.Entry], members: list[zipfile.ZipInfo]
-             ) -> list[exports.Entry]:
-    """Files the export's list names that the archive does not hold, in name order."""
-    held = {info.filename for info in members}
-    return [entry for name, entry in sorted(listed.items()) if name not in held]
-
-
-def judge(zipped: zipfile.ZipFile, info: zipfile.ZipInfo) -> Verdict:
-    """Read one member safely and say what it is; nothing here writes anything."""
+def judge(zipped: zipfile.ZipFile, info: zipfile.ZipInfo, *, nested: bool = False
+          ) -> Verdict:
+    """Read one member safely and say what it is; nothing here writes anything.
+    `nested`: a file of an archive inside the archive, where archives go no deeper."""
     name = info.filename
     if _is_unsafe(name):
         return Verdict(status=Status.FAILED, code="UnsafeName",
                        message="The file's name points outside the archive; not imported.")
     if name.lower().endswith(".zip"):
-        return Verdict(status=Status.SKIPPED, code="NestedArchive",
-                       message="An archive inside the archive is not expanded.")
+        return _TOO_DEEP if nested else _NOT_EXPANDED
     limit = ingest.max_upload_bytes()
     if info.file_size > limit:
         return Verdict(status=Status.FAILED, code="TooLarge",
@@ -171,13 +201,17 @@ def judge(zipped: zipfile.ZipFile, info: zipfile.ZipInfo) -> Verdict:
             ValueError) as error:
         return Verdict(status=Status.FAILED, code="CorruptFile",
                        message=f"The file cannot be read from the archive ({error}).")
-    return _classify(data)
+    return _classify(data, nested=nested)
 
 
-def _classify(data: bytes) -> Verdict:
+_NOT_EXPANDED = Verdict(status=Status.SKIPPED, code="NestedArchive",
+                        message="An archive inside the archive whose name does not end in "
+                                ".zip is not expanded.")
+
+
+def _classify(data: bytes, *, nested: bool = False) -> Verdict:
     if data.startswith(b"PK\x03\x04"):
-        return Verdict(status=Status.SKIPPED, code="NestedArchive",
-                       message="An archive inside the archive is not expanded.")
+        return _TOO_DEEP if nested else _NOT_EXPANDED
     try:
         fmt, content = sniff.unwrap(data, max_inflated=ingest.max_upload_bytes()
                                     * settings.CAIRN_MAX_INFLATE_RATIO)
@@ -190,12 +224,18 @@ def _classify(data: bytes) -> Verdict:
     if kind not in ("activity", None):
         return Verdict(status=Status.SKIPPED, code="NotAnActivity",
                        message=f"A FIT {kind} file, not a recorded activity.")
-    return Verdict(data=data)
+    return Verdict(data=data, created_at=fitpeek.time_created(content)
+                   if fmt == sniff.FIT else None)
 
 
 def _record(claim: ArchiveClaim, archive: Archive, index: int, info: zipfile.ZipInfo,
-            verdict: Verdict, entry: exports.Entry | None = None) -> None:
-    """Import (or not) one member and move the cursor, in one fenced transaction."""
+            verdict: Verdict, entry: exports.Entry | None = None, *, within: int = 0,
+            name: str = "", last: bool = True, admitted: nested.Budget | None = None
+            ) -> None:
+    """Import (or not) one member and move the cursor, in one fenced transaction. For the
+    `within`-th file of the archive nested at `index`, the nested cursor moves instead,
+    and the archive's cursor with its `last` file; `admitted`: the archive's counts once
+    the nested archive stands for its files, recorded with its first file."""
     status, code, message, activity = verdict.status, verdict.code, verdict.message, None
     with transaction.atomic():
         leases.hold_row(Archive, claim.archive_id, claim.token, now=clock.now())
@@ -212,12 +252,17 @@ def _record(claim: ArchiveClaim, archive: Archive, index: int, info: zipfile.Zip
                 status = Status.SKIPPED if error.code == "UnsupportedFile" else Status.FAILED
                 code, message = error.code, str(error)
         ArchiveMember.objects.create(
-            archive_id=archive.id, index=index, name=info.filename[:1024],
-            size_bytes=info.file_size, status=status, activity=activity, error_code=code,
-            error_message=message)
+            archive_id=archive.id, index=index, within=within,
+            name=(name or info.filename)[:1024], size_bytes=info.file_size, status=status,
+            activity=activity, error_code=code, error_message=message,
+            listed_as=entry.activity_id[:64] if entry is not None else "")
         # Progress: only this attempt counts now, so that a long archive whose workers
         # die for other reasons is not given up on; one member that kills them is.
-        Archive.objects.filter(id=archive.id).update(cursor=index + 1, attempts=1)
+        moved = ({"inner_cursor": within} if within and not last
+                 else {"cursor": index + 1, "inner_cursor": 0})
+        if admitted is not None:
+            moved |= {"members_total": admitted.members, "inflated_bytes": admitted.inflated}
+        Archive.objects.filter(id=archive.id).update(attempts=1, **moved)
 
 
 def _finish(claim: ArchiveClaim, *, done: bool, code: str = "", message: str = "",
@@ -241,15 +286,9 @@ def _finish(claim: ArchiveClaim, *, done: bool, code: str = "", message: str = "
                 ArchiveMember(archive_id=claim.archive_id, index=after + k,
                               name=entry.file_name[:1024], size_bytes=0,
                               status=Status.MISSING, error_code="Missing",
-                              error_message=_missing_message(entry))
+                              error_message=listing.missing_message(entry))
                 for k, entry in enumerate(missing or ()))
         Archive.objects.filter(id=claim.archive_id).update(**fields)
-
-
-def _missing_message(entry: exports.Entry) -> str:
-    named = f' "{entry.name}"' if entry.name else ""
-    return (f"The export's activities.csv lists this file (activity {entry.activity_id}"
-            f"{named}) but the archive does not hold it.")
 
 
 def _is_unsafe(name: str) -> bool:

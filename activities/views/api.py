@@ -146,7 +146,8 @@ def upload_files(request: HttpRequest, upload_id: int) -> JsonResponse:
     if not (0 <= offset <= 10**9 and 1 <= limit <= 1000):
         return api_error("BadRequest", "offset is a whole number from 0 to 10^9, limit one "
                          "from 1 to 1000.", 400)
-    members = list(upload.archive.members.order_by("index")[offset:offset + limit + 1])
+    members = list(upload.archive.members.order_by("index", "within")[
+        offset:offset + limit + 1])
     deleted = frozenset(Activity.objects.filter(
         id__in={m.activity_id for m in members if m.activity_id},
         deleted_at__isnull=False).values_list("id", flat=True))

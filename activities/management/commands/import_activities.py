@@ -52,7 +52,7 @@ class Command(BaseCommand):
             if wait and accepted is not None and accepted.upload.kind == "archive":
                 self.expand(accepted.upload.archive.id, deadline=deadline)
                 lines += [self.member_line(path, m)
-                          for m in accepted.upload.archive.members.order_by("index")]
+                          for m in accepted.upload.archive.members.order_by("index", "within")]
             else:
                 lines.append(self.file_line(path, accepted, error))
         if wait:

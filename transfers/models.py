@@ -36,6 +36,9 @@ class UploadSession(Leased):
     via = models.CharField(max_length=12, choices=Via.choices)
     #: Storage name of the object (presigned) or of the chunks' folder (tus).
     key = models.CharField(max_length=255, unique=True)
+    #: tus on s3: the store's id of the multipart upload assembling the file (empty until
+    #: the first part). Recorded before any part is sent to it (transfers/parts.py).
+    multipart_id = models.CharField(max_length=1024, blank=True)
     original_name = models.CharField(max_length=255, blank=True)
     #: As the client declared it: the bytes must not be more.
     size_bytes = models.PositiveBigIntegerField()

@@ -50,12 +50,17 @@ class UploadSession(Leased):
     error_code = models.CharField(max_length=64, blank=True)
     error_message = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    #: When it became ingested or failed (drift counts the sessions failed lately).
+    settled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
             # Sessions to look at (transfers.sweep.claim): only those still uploading.
             models.Index(fields=["priority", "pending_since"], name="session_pending",
                          include=["due_at"], condition=Q(needs_work=True)),
+            # Failed lately (transfers.drift): the failures only, by time.
+            models.Index(fields=["settled_at"], name="session_failed",
+                         condition=Q(status="failed")),
         ]
 
     def __str__(self) -> str:

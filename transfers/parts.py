@@ -4,10 +4,10 @@ as a multipart upload, so any host can take the next PATCH or finish the file.
 The store refuses parts under 5 MiB (but the last), and a tus client picks its own chunk
 size, so every PATCH is first stored as a staging object (`<key>/<offset>-<length>`, as on
 fs): that is what makes it durable before it is acknowledged. Part n always holds bytes
-[(n-1)·PART_SIZE, n·PART_SIZE) of the file (the last part the rest), whatever the chunks
-were: once staging (and parts) hold all of a part's bytes, it is sent; once every part is
-in, CompleteMultipartUpload makes the object `<key>/whole`; staging objects whose bytes
-parts hold are deleted.
+[(n-1)·PART_SIZE, n·PART_SIZE) of the file (the last part the rest; larger parts for a
+file of more than 10 000 of them), whatever the chunks were: once staging (and parts) hold
+all of a part's bytes, it is sent; once every part is in, CompleteMultipartUpload makes
+the object `<key>/whole`; staging objects whose bytes parts hold are deleted.
 
 Nothing is remembered between requests: the offset is read back from the store (staging
 listing, then ListParts of the upload recorded in the session's row), as the end of what
@@ -39,8 +39,10 @@ from transfers.models import UploadSession
 
 log = structlog.get_logger(__name__)
 
-#: Every part but the last is this long: S3's smallest part.
+#: Every part but the last is this long (S3's smallest part), unless the file needs more
+#: than MAX_PARTS of them: a function of the declared size, so every host agrees.
 PART_SIZE = 5 * 2**20
+MAX_PARTS = 10_000
 #: The assembled file, in the session's folder.
 WHOLE = "whole"
 
@@ -49,13 +51,18 @@ def whole(session: UploadSession) -> str:
     return f"{session.key}/{WHOLE}"
 
 
+def part_size(size: int) -> int:
+    return max(PART_SIZE, -(-size // MAX_PARTS))
+
+
 def part_count(size: int) -> int:
-    return max(1, -(-size // PART_SIZE))
+    return max(1, -(-size // part_size(size)))
 
 
 def part_range(number: int, size: int) -> tuple[int, int]:
     """Bytes [start, end) of the file that part `number` holds."""
-    return (number - 1) * PART_SIZE, min(number * PART_SIZE, size)
+    length = part_size(size)
+    return (number - 1) * length, min(number * length, size)
 
 
 @dataclass(frozen=True)
@@ -183,9 +190,9 @@ def drop_staged(layout: Layout) -> None:
 def _assemble(session: UploadSession, layout: Layout) -> Layout:
     # The ETags as the store lists them (a part this request sent has none recorded).
     listed = multipart.parts(whole(session), layout.upload_id)
-    if listed is not None:
-        order = [listed[n] for n in range(1, part_count(layout.size) + 1)]
-        multipart.complete(whole(session), layout.upload_id, order)
+    numbers = range(1, part_count(layout.size) + 1)
+    if listed is not None and all(n in listed for n in numbers):
+        multipart.complete(whole(session), layout.upload_id, [listed[n] for n in numbers])
     if store.stored_size(whole(session)) != layout.size:
         raise storage.Unavailable(f"The store did not assemble {whole(session)} from its "
                                   "parts; the next request tries again.")

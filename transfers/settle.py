@@ -165,6 +165,8 @@ def _record(session: UploadSession, lease: leases.Lease, **fields) -> None:
     with transaction.atomic():
         leases.hold_row(UploadSession, session.id, lease.token, now=clock.now())
         fields.setdefault("attempts", 0)
+        if "status" in fields:
+            fields["settled_at"] = clock.now()
         UploadSession.objects.filter(id=session.id).update(
             lease_token=None, lease_owner="", lease_expires_at=None, **fields)
 

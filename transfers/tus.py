@@ -212,7 +212,7 @@ def _terminate(session: UploadSession) -> HttpResponse:
     UploadSession.objects.filter(id=session.id, status=UploadSession.Status.UPLOADING).update(
         status=UploadSession.Status.FAILED, error_code="Terminated",
         error_message="The client ended this upload before it was complete.",
-        needs_work=True, due_at=clock.now())
+        needs_work=True, due_at=clock.now(), settled_at=clock.now())
     return _tus(HttpResponse(status=204))
 
 

@@ -61,10 +61,12 @@ def arrived(session: UploadSession) -> int | None:
     layout = parts.read(session)
     if layout.offset < session.size_bytes:
         return None
-    if not layout.assembled:
+    try:
         layout = parts.flush(session, layout)
-    else:
-        parts.drop_staged(layout)
+    except FileNotFoundError as error:
+        # A staging object went while it was read: another host sent its part meanwhile.
+        raise storage.Unavailable(f"The upload's parts moved while read ({error}); "
+                                  "trying again.") from None
     return session.size_bytes if layout.assembled else None
 
 

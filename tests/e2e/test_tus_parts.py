@@ -5,22 +5,18 @@ expiry leave nothing in the store (listed on the real store)."""
 
 import hashlib
 import random
-import time
 from datetime import timedelta
 
 import pytest
 from django.core.files.storage import default_storage
 from django.test import Client
-from tusclient import client as tus_client
-from tusclient.exceptions import TusCommunicationError
 
 from activities import tokens
 from activities.models import Upload
 from reconciler import clock, sweep
 from tests import factories
-from tests.cutproxy import CutProxy
-from tests.e2e.test_tus import TUS, Counted, Named, create, patch
-from transfers import multipart, parts, sessions, store, tus_bytes
+from tests.e2e.test_tus import TUS, create, cut_and_resume, patch
+from transfers import multipart, parts, sessions, store
 from transfers.models import UploadSession
 
 MiB = 2**20
@@ -84,46 +80,14 @@ def settle_and_clean() -> None:
 @pytest.mark.django_db(transaction=True)
 def test_a_large_upload_in_small_chunks_resumes_after_a_cut(live_server, user, tmp_path,
                                                            store_backend, request):
-    from tusclient.storage.filestorage import FileStorage
-
     data = big_archive()
-    token = tokens.create(user)
-    proxy = CutProxy(int(live_server.url.rsplit(":", 1)[1]))
-    urls = FileStorage(str(tmp_path / "tus-urls.json"))
-    Counted.read_bytes = 0
-
-    def uploader():
-        client = tus_client.TusClient(f"{proxy.url}/api/v1/tus",
-                                      headers={"Authorization": f"Bearer {token}"})
-        return client.uploader(file_stream=Counted(data), chunk_size=MiB, retries=0,
-                               store_url=True, url_storage=urls, fingerprinter=Named(),
-                               metadata={"filename": "export.zip"})
-
-    first = uploader()
-    proxy.cut_after(int(5.5 * MiB))  # mid-way through the sixth chunk: after a part
-    Counted.counting = True
-    with pytest.raises((TusCommunicationError, OSError)):
-        first.upload()
-    Counted.counting = False
-    session = UploadSession.objects.get()
-    deadline = time.monotonic() + 30  # the cut body is stored as far as it came
-    while tus_bytes.offset(session) <= 5 * MiB and time.monotonic() < deadline:
-        time.sleep(0.05)
-    if store_backend == "s3":
-        session.refresh_from_db()
-        assert multipart.parts(parts.whole(session), session.multipart_id).keys() == {1}
-
-    second = uploader()
-    stored = second.offset
-    assert 5 * MiB < stored < 6 * MiB
-    Counted.counting = True
-    second.upload()
-    Counted.counting = False
-    proxy.close()
-    resent = Counted.read_bytes - len(data)
-    print(f"tus on {store_backend}: {len(data)} bytes in 1 MiB chunks, cut after {stored} "
-          f"stored, {resent} bytes re-sent")
-    assert 0 <= resent < MiB
+    # Mid-way through the sixth chunk: after part 1 (on s3) is sent.
+    resumed = cut_and_resume(live_server, user, tmp_path, data, chunk_size=MiB,
+                             cut_after=int(5.5 * MiB))
+    session = resumed.session
+    print(f"tus on {store_backend}: {len(data)} bytes in 1 MiB chunks, cut after "
+          f"{resumed.stored} stored, {resumed.resent} bytes re-sent")
+    assert 0 <= resumed.resent < MiB
 
     settle_and_clean()
     assert ingested_sha256(session) == hashlib.sha256(data).hexdigest()

@@ -124,7 +124,8 @@ def cut_and_resume(live_server, user, tmp_path, data: bytes, *, chunk_size: int,
 
 @pytest.mark.storage
 @pytest.mark.django_db(transaction=True)
-def test_archive_resumes_after_a_drop_and_every_member_is_imported(live_server, user, tmp_path):
+def test_archive_resumes_after_a_drop_and_every_member_is_imported(live_server, user, tmp_path,
+                                                                  store_backend):
     data = export()
     assert len(data) > 4 * CHUNK
     # Mid-way through the third chunk's body.
@@ -171,7 +172,7 @@ def test_options_advertises_the_protocol_and_extensions(client):
 
 
 @pytest.mark.storage
-def test_chunks_become_an_upload_and_answer_with_its_id(api, user):
+def test_chunks_become_an_upload_and_answer_with_its_id(api, user, store_backend):
     data = factories.gpx(points=200)
     with freeze_time(NOW):
         created = create(api, len(data))
@@ -214,7 +215,7 @@ def test_another_users_tus_upload_is_not_found(api, other_user):
 
 
 @pytest.mark.storage
-def test_termination_fails_the_upload_and_the_sweep_removes_its_chunks(api):
+def test_termination_fails_the_upload_and_the_sweep_removes_its_chunks(api, store_backend):
     with freeze_time(NOW) as clock:
         created = create(api, 100)
         url = created["Location"]
@@ -232,7 +233,7 @@ def test_termination_fails_the_upload_and_the_sweep_removes_its_chunks(api):
 
 
 @pytest.mark.storage
-def test_an_abandoned_upload_expires_and_its_chunks_are_removed(api):
+def test_an_abandoned_upload_expires_and_its_chunks_are_removed(api, store_backend):
     with freeze_time(NOW) as clock:
         created = create(api, 100)
         patch(api, created["Location"], b"x" * 40, 0)

@@ -207,3 +207,25 @@ def test_an_upload_created_but_not_recorded_is_adopted(api, s3_store, request):
     assert session.multipart_id == stray
     assert [u["UploadId"] for u in left_in_store(session, "s3", request)[0]] == [stray]
     assert parts.read(session).chunks == []  # part 1 holds them: staging deleted
+
+
+def test_the_offset_is_what_parts_and_staging_hold_together_from_byte_0():
+    size = 12 * MiB
+    part = multipart.Part(1, parts.PART_SIZE, "")
+    # Two PATCHes raced at 5 MiB (a cut body stored late beside its resend): the longer
+    # counts; a chunk past a gap does not.
+    chunks = [(5 * MiB, MiB, "a"), (5 * MiB, 2 * MiB, "b"), (8 * MiB, MiB, "c")]
+    layout = parts.Layout(size=size, chunks=chunks, parts={1: part})
+    assert layout.offset == 7 * MiB
+    assert layout.parts_reach == 5 * MiB
+    assert layout.missing() == []  # part 2 needs bytes up to 10 MiB
+    assert parts.Layout(size=size, chunks=chunks).offset == 0
+    assert parts.Layout(size=size, assembled=True).offset == size
+
+
+def test_parts_grow_past_the_stores_limit_of_10000():
+    assert parts.part_count(6 * MiB) == 2 and parts.part_range(2, 6 * MiB) == (5 * MiB,
+                                                                             6 * MiB)
+    huge = 60 * 2**30
+    assert parts.part_count(huge) <= parts.MAX_PARTS
+    assert parts.part_range(parts.part_count(huge), huge)[1] == huge

@@ -123,8 +123,15 @@ def read(session: UploadSession) -> Layout:
     if not upload_id:
         return layout
     listed = multipart.parts(whole(session), upload_id)
-    if listed is None:  # completed (or aborted) since the listing
-        return replace(layout, assembled=store.stored_size(whole(session)) is not None)
+    if listed is None:  # completed since the listing, or aborted
+        if store.stored_size(whole(session)) is not None:
+            return replace(layout, assembled=True)
+        # Aborted under a live session (a lifecycle rule, an operator): its parts are
+        # gone, so is the record; the next part begins a new upload.
+        UploadSession.objects.filter(id=session.id, multipart_id=upload_id).update(
+            multipart_id="")
+        log.warning("tus.multipart_lost", session_id=session.id)
+        return replace(layout, upload_id="")
     return replace(layout, parts={
         n: part for n, part in listed.items()
         if n <= part_count(session.size_bytes)

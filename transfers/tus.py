@@ -167,13 +167,12 @@ def _patch(request: HttpRequest, session: UploadSession) -> HttpResponse:
                               "with HEAD and send from there.", 409), session)
     room = session.size_bytes - received
     try:
-        stored = _store_chunk(request, session, layout, offset=received, room=room)
+        end = _store_chunk(request, session, layout, offset=received, room=room)
     except storage.Unavailable as error:
         return _unavailable(error)
-    if stored is None:
+    if end is None:
         return _tus(api_error("TooLarge", f"The body goes past the {session.size_bytes} "
                               "bytes of Upload-Length.", 413), session)
-    end = received + stored
     if end == session.size_bytes:
         sessions.nudge(session.id)  # the sweep ingests it now rather than at expiry
         log.info("tus.completed", session_id=session.id, upload_id=session.upload_id)
@@ -185,7 +184,8 @@ def _patch(request: HttpRequest, session: UploadSession) -> HttpResponse:
 def _store_chunk(request: HttpRequest, session: UploadSession,
                  layout: parts.Layout | None, *, offset: int,
                  room: int) -> int | None:
-    """How many bytes were stored (None: the body is larger than the room left)."""
+    """The offset after this body, stored as far as it came (None: the body is larger
+    than the room left)."""
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -202,8 +202,9 @@ def _store_chunk(request: HttpRequest, session: UploadSession,
             log.info("tus.cut", session_id=session.id, received_bytes=received)
         if received:
             spool.seek(0)
-            tus_bytes.append(session, layout, at=offset, handle=spool, length=received)
-        return received
+            return tus_bytes.append(session, layout, at=offset, handle=spool,
+                                    length=received)
+        return offset
 
 
 def _terminate(session: UploadSession) -> HttpResponse:

@@ -31,25 +31,27 @@ def look(session: UploadSession) -> tuple[int, parts.Layout | None]:
 
 
 def append(session: UploadSession, layout: parts.Layout | None, *, at: int,
-           handle: IO[bytes], length: int) -> None:
+           handle: IO[bytes], length: int) -> int:
     """Store `length` bytes (the file `handle`, at its start) as the chunk at offset `at`
     (the offset `look` found, with its layout): durable when this returns. On s3, then
     send what makes whole parts (and assemble the file after its last byte); that may fail
     or be cut short without losing anything acknowledged: the next PATCH or the sweep
-    does it."""
+    does it. Returns the new offset (on s3 it may be further: bytes of a PATCH cut off
+    earlier, stored beyond this one)."""
     name = store.chunk_name(session.key, offset=at, length=length)
     store.save(name, handle)
     if layout is None:
-        return
+        return at + length
+    layout = replace(layout, chunks=[*layout.chunks, (at, length, name)])
     if not UploadSession.objects.filter(id=session.id,
                                         status=UploadSession.Status.UPLOADING).exists():
         store.delete(name)  # terminated meanwhile: the sweep discards the rest
-        return
+        return at + length
     try:
-        parts.flush(session, replace(layout, chunks=[*layout.chunks, (at, length, name)]),
-                    local=(at, handle))
+        layout = parts.flush(session, layout, local=(at, handle))
     except (storage.Unavailable, FileNotFoundError) as error:
         log.warning("tus.flush_deferred", session_id=session.id, error=str(error))
+    return layout.offset
 
 
 def arrived(session: UploadSession) -> int | None:

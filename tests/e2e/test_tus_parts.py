@@ -229,3 +229,19 @@ def test_parts_grow_past_the_stores_limit_of_10000():
     huge = 60 * 2**30
     assert parts.part_count(huge) <= parts.MAX_PARTS
     assert parts.part_range(parts.part_count(huge), huge)[1] == huge
+
+
+def test_an_upload_aborted_under_a_live_session_starts_again_from_what_staging_holds(
+        api, s3_store, request):
+    data = big_archive(seed=19)
+    url = create(api, len(data))["Location"]
+    session = UploadSession.objects.get()
+    assert send_from(api, url, data[:6 * MiB], 0) == 6 * MiB
+    session.refresh_from_db()
+    # A lifecycle rule (or an operator) aborts it: part 1 is gone, its staging too.
+    multipart.abort(parts.whole(session), session.multipart_id)
+    assert int(api.head(url, **TUS)["Upload-Offset"]) == 0  # never more than is stored
+    assert send_from(api, url, data, 0) == len(data)
+    settle_and_clean()
+    assert ingested_sha256(session) == hashlib.sha256(data).hexdigest()
+    assert left_in_store(session, "s3", request) == ([], [])

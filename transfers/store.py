@@ -4,7 +4,8 @@ so local files and an object store behave alike (and every host sees the same by
 
 A tus chunk is an object named for the offset it starts at and its length, stored (fsync'd
 on fs, confirmed by the store on s3) before the PATCH is acknowledged: the offset is read
-back from the store's listing, never from a process's memory.
+back from the store's listing, never from a process's memory. On s3 these chunks are
+only the buffer below a multipart part's size (transfers/parts.py).
 """
 
 from __future__ import annotations

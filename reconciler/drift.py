@@ -14,6 +14,7 @@ from reconciler import workers
 from reconciler.models import Rollout, Worker
 from records import drift as record_drift
 from records import rebuild as record_rebuild
+from transfers import drift as transfers_drift
 from webhooks import drift as webhooks_drift
 
 
@@ -55,6 +56,7 @@ def count(*, now: datetime) -> dict:
         "workers": workers_seen(now=now),
         "webhooks": webhooks_drift.count(now=now),
         "records": record_drift.count(now=now, version=record_rebuild.VERSION),
+        "sessions": transfers_drift.count(now=now),
     }
 
 

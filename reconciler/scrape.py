@@ -13,6 +13,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 
 from reconciler import clock, drift
 from records import drift as record_drift
+from transfers import drift as transfers_drift
 from webhooks import metrics as webhooks_metrics
 
 _STATES = ("total", "pending", "missing", "stale_leases", "leased", "retrying", "forced",
@@ -48,6 +49,16 @@ class DriftCollector:
         for state in record_drift.STATES:
             books.add_metric([state], counts["records"][state])
         yield books
+        sessions = GaugeMetricFamily("cairn_upload_sessions", "Upload sessions (presigned "
+                                     "and tus) by reconcile state (drift --json's "
+                                     "sessions).", labels=["state"])
+        for state in transfers_drift.STATES:
+            sessions.add_metric([state], counts["sessions"][state])
+        yield sessions
+        yield GaugeMetricFamily("cairn_upload_session_oldest_arrived_age_seconds",
+                                "How long the longest-due upload session has waited for "
+                                "the sweep's look.",
+                                value=counts["sessions"]["oldest_arrived_age_s"] or 0)
 
 
 def metrics(request: HttpRequest) -> HttpResponse:

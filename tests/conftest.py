@@ -14,6 +14,28 @@ from tests import factories
 # must not reach the S3 client (it would sign in January and be refused).
 freezegun.configure(extend_ignore_list=["botocore", "boto3", "s3transfer", "urllib3"])
 
+
+def _real_utc_now(remove_tzinfo: bool = True):
+    now = freezegun.api.real_datetime.now(UTC)
+    return now.replace(tzinfo=None) if remove_tzinfo else now
+
+
+def _sign_with_real_time() -> None:
+    """The ignore list covers time.time(), not datetime.now() (freezegun 1.5): botocore's
+    clock, by which it signs, is made the real one in each module that imported it."""
+    import botocore.auth
+    import botocore.compat
+    import botocore.endpoint
+    import botocore.signers
+    import botocore.utils
+
+    for module in (botocore.auth, botocore.compat, botocore.endpoint, botocore.signers,
+                   botocore.utils):
+        module.get_current_datetime = _real_utc_now
+
+
+_sign_with_real_time()
+
 # Django is imported inside the fixtures, so that the pure unit tests also run without it
 # (pytest -p no:django tests/unit).
 

@@ -36,6 +36,9 @@ class UploadSession(Leased):
     via = models.CharField(max_length=12, choices=Via.choices)
     #: Storage name of the object (presigned) or of the chunks' folder (tus).
     key = models.CharField(max_length=255, unique=True)
+    #: tus on s3: the store's id of the multipart upload assembling the file (empty until
+    #: the first part). Recorded before any part is sent to it (transfers/parts.py).
+    multipart_id = models.CharField(max_length=1024, blank=True)
     original_name = models.CharField(max_length=255, blank=True)
     #: As the client declared it: the bytes must not be more.
     size_bytes = models.PositiveBigIntegerField()
@@ -47,12 +50,17 @@ class UploadSession(Leased):
     error_code = models.CharField(max_length=64, blank=True)
     error_message = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    #: When it became ingested or failed (drift counts the sessions failed lately).
+    settled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
             # Sessions to look at (transfers.sweep.claim): only those still uploading.
             models.Index(fields=["priority", "pending_since"], name="session_pending",
                          include=["due_at"], condition=Q(needs_work=True)),
+            # Failed lately (transfers.drift): the failures only, by time.
+            models.Index(fields=["settled_at"], name="session_failed",
+                         condition=Q(status="failed")),
         ]
 
     def __str__(self) -> str:

@@ -31,7 +31,7 @@ from django.db import transaction
 from activities import ingest, storage
 from core import backoff
 from reconciler import clock, leases
-from transfers import sessions, store
+from transfers import sessions, store, tus_bytes
 from transfers.models import UploadSession
 
 log = structlog.get_logger(__name__)
@@ -103,11 +103,11 @@ def _settle(session: UploadSession, lease: leases.Lease) -> str:
 
 def _arrived(session: UploadSession) -> int | None:
     """How many bytes arrived, None while the file is not (all) there. A presigned object
-    is there whole or not at all; tus chunks count once they reach the declared length."""
+    is there whole or not at all; tus bytes count once they reach the declared length
+    (assembled by the store on s3, which this finishes if the last PATCH could not)."""
     if session.via == UploadSession.Via.PRESIGNED:
         return store.stored_size(session.key)
-    received = store.offset(session.key)
-    return received if received >= session.size_bytes else None
+    return tus_bytes.arrived(session)
 
 
 def _ingest(session: UploadSession, size: int) -> ingest.Accepted:
@@ -137,7 +137,7 @@ def _opened(session: UploadSession) -> Iterator[IO[bytes]]:
     if session.via == UploadSession.Via.PRESIGNED:
         handle = default_storage.open(session.key, "rb")
     else:
-        handle = store.assemble(session.key, size=session.size_bytes)
+        handle = tus_bytes.opened(session)
     try:
         yield handle
     finally:
@@ -165,6 +165,8 @@ def _record(session: UploadSession, lease: leases.Lease, **fields) -> None:
     with transaction.atomic():
         leases.hold_row(UploadSession, session.id, lease.token, now=clock.now())
         fields.setdefault("attempts", 0)
+        if "status" in fields:
+            fields["settled_at"] = clock.now()
         UploadSession.objects.filter(id=session.id).update(
             lease_token=None, lease_owner="", lease_expires_at=None, **fields)
 
@@ -198,4 +200,4 @@ def _delete_bytes(session: UploadSession) -> None:
     if session.via == UploadSession.Via.PRESIGNED:
         store.delete(session.key)
     else:
-        store.delete_folder(session.key)
+        tus_bytes.discard(session)

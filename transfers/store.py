@@ -4,7 +4,8 @@ so local files and an object store behave alike (and every host sees the same by
 
 A tus chunk is an object named for the offset it starts at and its length, stored (fsync'd
 on fs, confirmed by the store on s3) before the PATCH is acknowledged: the offset is read
-back from the store's listing, never from a process's memory.
+back from the store's listing, never from a process's memory. On s3 these chunks are
+only the buffer below a multipart part's size (transfers/parts.py).
 """
 
 from __future__ import annotations
@@ -72,21 +73,32 @@ def chunk_name(folder: str, *, offset: int, length: int) -> str:
     return f"{folder}/{offset:015d}-{length:015d}"
 
 
+def listed(folder: str) -> list[str]:
+    """The names of the files in `folder` (chunks, and whatever else is there)."""
+    try:
+        return default_storage.listdir(folder)[1]
+    except FileNotFoundError:
+        return []
+
+
+def staged(folder: str, names: list[str]) -> list[tuple[int, int, str]]:
+    """Every chunk among these names in `folder`: (offset, length, name)."""
+    found = []
+    for name in names:
+        start, _, length = name.partition("-")
+        if start.isdigit() and length.isdigit():  # not a temporary file of a save
+            found.append((int(start), int(length), f"{folder}/{name}"))
+    return found
+
+
 def chunks(folder: str) -> list[tuple[int, int, str]]:
     """The chunks that make a contiguous run from offset 0: (offset, length, name). Two
     PATCHes racing at one offset both store bytes of the same file there, so the longer
     chunk is taken at each offset."""
-    try:
-        names = default_storage.listdir(folder)[1]
-    except FileNotFoundError:
-        return []
     by_offset: dict[int, tuple[int, str]] = {}
-    for name in names:
-        start, _, length = name.partition("-")
-        if not (start.isdigit() and length.isdigit()):
-            continue  # a temporary file of a save in progress
-        if int(length) > by_offset.get(int(start), (-1, ""))[0]:
-            by_offset[int(start)] = (int(length), f"{folder}/{name}")
+    for start, length, name in staged(folder, listed(folder)):
+        if length > by_offset.get(start, (-1, ""))[0]:
+            by_offset[start] = (length, name)
     run, position = [], 0
     while position in by_offset:
         length, name = by_offset[position]
@@ -120,8 +132,5 @@ def assemble(folder: str, *, size: int) -> IO[bytes]:
 def delete_folder(folder: str) -> None:
     for _start, _length, name in chunks(folder):
         delete(name)
-    try:
-        for name in default_storage.listdir(folder)[1]:
-            delete(f"{folder}/{name}")  # chunks past a gap, leftovers of a save
-    except FileNotFoundError:
-        pass
+    for name in listed(folder):
+        delete(f"{folder}/{name}")  # chunks past a gap, leftovers of a save

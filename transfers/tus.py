@@ -1,8 +1,9 @@
 """tus 1.0.0 (core, creation, termination, expiration) at /api/v1/tus, authenticated like
-the rest of the API. Each PATCH is stored as a chunk before it is acknowledged
-(transfers/store.py), and the offset a HEAD answers is read back from the store, so any
-web host answers any request and a crash loses nothing acknowledged. When the last byte is
-in, the session is due and the sweep ingests the file (transfers/settle.py).
+the rest of the API. Each PATCH is stored as a chunk before it is acknowledged (on s3
+then sent on as multipart parts: transfers/tus_bytes.py), and the offset a HEAD answers is
+read back from the store, so any web host answers any request and a crash loses nothing
+acknowledged. When the last byte is in, the session is due and the sweep ingests the file
+(transfers/settle.py).
 
 Every answer carries `Cairn-Upload-Id`: the upload the file becomes (poll
 GET /api/v1/uploads/<id>).
@@ -22,7 +23,7 @@ from django.views.decorators.csrf import csrf_exempt
 from activities import bodylimit, ingest, storage
 from activities.views.api import api_error, api_view
 from reconciler import clock
-from transfers import sessions, store
+from transfers import parts, sessions, tus_bytes
 from transfers.models import UploadSession
 from transfers.views import owned, refusal
 
@@ -126,13 +127,18 @@ def resource(request: HttpRequest, session_id: int) -> HttpResponse:
 def _head(session: UploadSession) -> HttpResponse:
     if session.status == UploadSession.Status.FAILED:
         return _tus(HttpResponse(status=410), session)
-    try:
-        received = store.offset(session.key)
-    except storage.Unavailable as error:
-        return _unavailable(error)
-    response = _tus(HttpResponse(status=200), session)
     if session.status == UploadSession.Status.INGESTED:
         received = session.size_bytes  # its chunks may be cleaned up already
+    else:
+        try:
+            received = tus_bytes.offset(session)
+        except storage.Unavailable as error:
+            return _unavailable(error)
+        if received == session.size_bytes:
+            # All in, but the PATCH that brought the last byte may have died before it
+            # said so: the sweep looks now rather than at expiry.
+            sessions.nudge(session.id)
+    response = _tus(HttpResponse(status=200), session)
     response["Upload-Offset"] = str(received)
     response["Upload-Length"] = str(session.size_bytes)
     response["Cache-Control"] = "no-store"
@@ -150,7 +156,7 @@ def _patch(request: HttpRequest, session: UploadSession) -> HttpResponse:
                               410), session)
     try:
         claimed = int(request.headers.get("Upload-Offset", ""))
-        received = store.offset(session.key)
+        received, layout = tus_bytes.look(session)
     except ValueError:
         return _error("BadRequest", "Send Upload-Offset, the offset the bytes start at.",
                       400)
@@ -161,13 +167,12 @@ def _patch(request: HttpRequest, session: UploadSession) -> HttpResponse:
                               "with HEAD and send from there.", 409), session)
     room = session.size_bytes - received
     try:
-        stored = _store_chunk(request, session, offset=received, room=room)
+        end = _store_chunk(request, session, layout, offset=received, room=room)
     except storage.Unavailable as error:
         return _unavailable(error)
-    if stored is None:
+    if end is None:
         return _tus(api_error("TooLarge", f"The body goes past the {session.size_bytes} "
                               "bytes of Upload-Length.", 413), session)
-    end = received + stored
     if end == session.size_bytes:
         sessions.nudge(session.id)  # the sweep ingests it now rather than at expiry
         log.info("tus.completed", session_id=session.id, upload_id=session.upload_id)
@@ -176,9 +181,11 @@ def _patch(request: HttpRequest, session: UploadSession) -> HttpResponse:
     return response
 
 
-def _store_chunk(request: HttpRequest, session: UploadSession, *, offset: int,
+def _store_chunk(request: HttpRequest, session: UploadSession,
+                 layout: parts.Layout | None, *, offset: int,
                  room: int) -> int | None:
-    """How many bytes were stored (None: the body is larger than the room left)."""
+    """The offset after this body, stored as far as it came (None: the body is larger
+    than the room left)."""
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -195,16 +202,18 @@ def _store_chunk(request: HttpRequest, session: UploadSession, *, offset: int,
             log.info("tus.cut", session_id=session.id, received_bytes=received)
         if received:
             spool.seek(0)
-            store.save(store.chunk_name(session.key, offset=offset, length=received), spool)
-        return received
+            return tus_bytes.append(session, layout, at=offset, handle=spool,
+                                    length=received)
+        return offset
 
 
 def _terminate(session: UploadSession) -> HttpResponse:
-    """termination: the session fails at once; the sweep deletes the chunks."""
+    """termination: the session fails at once; the sweep deletes the chunks (and aborts
+    the multipart upload on s3)."""
     UploadSession.objects.filter(id=session.id, status=UploadSession.Status.UPLOADING).update(
         status=UploadSession.Status.FAILED, error_code="Terminated",
         error_message="The client ended this upload before it was complete.",
-        needs_work=True, due_at=clock.now())
+        needs_work=True, due_at=clock.now(), settled_at=clock.now())
     return _tus(HttpResponse(status=204))
 
 

@@ -27,7 +27,8 @@ EXPECTED = {
     "cairn_sweep_duration_seconds", "cairn_claims", "cairn_attempts",
     "cairn_derive_duration_seconds", "cairn_reconcile_duration_seconds", "cairn_activities",
     "cairn_old_version_outputs", "cairn_oldest_pending_age_seconds",
-    "cairn_worker_last_seen_age_seconds",
+    "cairn_worker_last_seen_age_seconds", "cairn_upload_sessions",
+    "cairn_upload_session_oldest_arrived_age_seconds",
 }
 
 

@@ -5,7 +5,7 @@ import json
 import re
 import shlex
 from datetime import timedelta
-from io import StringIO
+from io import BytesIO, StringIO
 from pathlib import Path
 
 import pytest
@@ -147,3 +147,20 @@ def test_a_version_bump_previewed_promoted_and_finished_with_the_commands(upload
     run("reconcile", "--once")
     assert drift()["old_version"]["summary"] == 0
     assert "now finished; 3 kept previous outputs dropped" in run("rollout", "finish")
+
+
+@pytest.mark.django_db
+def test_uploads_stuck_uploading_show_in_drift_and_reconcile_once_ingests_them(user):
+    from tests import factories
+    from transfers import sessions, store
+    from transfers.models import UploadSession
+
+    data = factories.gpx()
+    session = sessions.open_session(owner=user, via=UploadSession.Via.TUS, filename="a.gpx",
+                                    size=len(data))
+    store.save(store.chunk_name(session.key, offset=0, length=len(data)), BytesIO(data))
+    sessions.nudge(session.id)  # the last byte is in; no sweep runs
+    assert drift()["sessions"]["arrived"] == 1
+    run("reconcile", "--once")
+    assert drift()["sessions"]["arrived"] == 0
+    assert UploadSession.objects.get().status == UploadSession.Status.INGESTED

@@ -4,6 +4,7 @@ chunks, the connection dropped mid-way, resumed by a new client from the stored 
 import io
 import json
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
@@ -21,7 +22,7 @@ from reconciler import sweep
 from tests import factories
 from tests.conftest import NOW
 from tests.cutproxy import CutProxy
-from transfers import sessions, store
+from transfers import sessions, store, tus_bytes
 from transfers.models import UploadSession
 
 CHUNK = 32 * 1024
@@ -53,31 +54,42 @@ class Counted(io.BytesIO):
         pass
 
 
+def resumable(server: str, token: str, data: bytes, urls: FileStorage, *,
+              chunk_size: int):
+    """A new tuspy uploader of `data` (read through Counted), its URL kept in `urls`."""
+    client = tus_client.TusClient(f"{server}/api/v1/tus",
+                                  headers={"Authorization": f"Bearer {token}"})
+    return client.uploader(file_stream=Counted(data), chunk_size=chunk_size, retries=0,
+                           store_url=True, url_storage=urls, fingerprinter=Named(),
+                           metadata={"filename": "export.zip"})
+
+
 def export(count: int = 12) -> bytes:
     members = [(f"activities/{n}.fit", factories.fit(points=3000, seed=500 + n))
                for n in range(count)]
     return factories.archive(members, folders=("activities/",))
 
 
-@pytest.mark.storage
-@pytest.mark.django_db(transaction=True)
-def test_archive_resumes_after_a_drop_and_every_member_is_imported(live_server, user, tmp_path):
-    data = export()
-    assert len(data) > 4 * CHUNK
+@dataclass
+class Resumed:
+    session: UploadSession
+    token: str
+    #: The offset the second client resumed from, and the bytes it read again.
+    stored: int
+    resent: int
+
+
+def cut_and_resume(live_server, user, tmp_path, data: bytes, *, chunk_size: int,
+                   cut_after: int) -> Resumed:
+    """Upload `data` with tuspy in chunks through a proxy that drops the connection after
+    `cut_after` bytes, then again with a new client from the stored URL, which resumes at
+    the offset HEAD answers."""
     token = tokens.create(user)
     proxy = CutProxy(int(live_server.url.rsplit(":", 1)[1]))
     urls = FileStorage(str(tmp_path / "tus-urls.json"))
     Counted.read_bytes = 0
-
-    def uploader():
-        client = tus_client.TusClient(f"{proxy.url}/api/v1/tus",
-                                      headers={"Authorization": f"Bearer {token}"})
-        return client.uploader(file_stream=Counted(data), chunk_size=CHUNK, retries=0,
-                               store_url=True, url_storage=urls, fingerprinter=Named(),
-                               metadata={"filename": "export.zip"})
-
-    first = uploader()
-    proxy.cut_after(int(2.5 * CHUNK))  # mid-way through the third chunk's body
+    first = resumable(proxy.url, token, data, urls, chunk_size=chunk_size)
+    proxy.cut_after(cut_after)
     Counted.counting = True
     with pytest.raises((TusCommunicationError, OSError)):
         first.upload()
@@ -87,19 +99,17 @@ def test_archive_resumes_after_a_drop_and_every_member_is_imported(live_server, 
 
     # The cut body's first bytes reached the server, which stores them as far as they
     # came; wait for that (a client resuming sooner is answered 409 and asks again).
+    whole_chunks = cut_after // chunk_size * chunk_size
     deadline = time.monotonic() + 30
-    while store.offset(session.key) <= 2 * CHUNK and time.monotonic() < deadline:
+    while tus_bytes.offset(session) <= whole_chunks and time.monotonic() < deadline:
         time.sleep(0.05)
 
-    second = uploader()  # a new client: the URL from its storage, the offset from HEAD
+    second = resumable(proxy.url, token, data, urls, chunk_size=chunk_size)
     stored = second.offset
-    assert second.url == first.url and 2 * CHUNK < stored < 3 * CHUNK
+    assert second.url == first.url and whole_chunks < stored < whole_chunks + chunk_size
     Counted.counting = True
     second.upload()
     Counted.counting = False
-    resent = Counted.read_bytes - len(data)
-    print(f"tus: {len(data)} bytes, cut after {stored} stored, {resent} bytes re-sent")
-    assert 0 <= resent < CHUNK
 
     import requests
 
@@ -108,6 +118,23 @@ def test_archive_resumes_after_a_drop_and_every_member_is_imported(live_server, 
     assert head.headers["Upload-Offset"] == str(len(data))
     assert head.headers["Cairn-Upload-Id"] == str(session.upload_id)
     proxy.close()
+    return Resumed(session=session, token=token, stored=stored,
+                   resent=Counted.read_bytes - len(data))
+
+
+@pytest.mark.storage
+@pytest.mark.django_db(transaction=True)
+def test_archive_resumes_after_a_drop_and_every_member_is_imported(live_server, user, tmp_path,
+                                                                  store_backend):
+    data = export()
+    assert len(data) > 4 * CHUNK
+    # Mid-way through the third chunk's body.
+    resumed = cut_and_resume(live_server, user, tmp_path, data, chunk_size=CHUNK,
+                             cut_after=int(2.5 * CHUNK))
+    session, token = resumed.session, resumed.token
+    print(f"tus: {len(data)} bytes, cut after {resumed.stored} stored, {resumed.resent} "
+          "bytes re-sent")
+    assert 0 <= resumed.resent < CHUNK
 
     sweep.drain(budget_s=120)
     members = ArchiveMember.objects.filter(archive__upload__owner=user)
@@ -145,7 +172,7 @@ def test_options_advertises_the_protocol_and_extensions(client):
 
 
 @pytest.mark.storage
-def test_chunks_become_an_upload_and_answer_with_its_id(api, user):
+def test_chunks_become_an_upload_and_answer_with_its_id(api, user, store_backend):
     data = factories.gpx(points=200)
     with freeze_time(NOW):
         created = create(api, len(data))
@@ -188,7 +215,7 @@ def test_another_users_tus_upload_is_not_found(api, other_user):
 
 
 @pytest.mark.storage
-def test_termination_fails_the_upload_and_the_sweep_removes_its_chunks(api):
+def test_termination_fails_the_upload_and_the_sweep_removes_its_chunks(api, store_backend):
     with freeze_time(NOW) as clock:
         created = create(api, 100)
         url = created["Location"]
@@ -206,7 +233,7 @@ def test_termination_fails_the_upload_and_the_sweep_removes_its_chunks(api):
 
 
 @pytest.mark.storage
-def test_an_abandoned_upload_expires_and_its_chunks_are_removed(api):
+def test_an_abandoned_upload_expires_and_its_chunks_are_removed(api, store_backend):
     with freeze_time(NOW) as clock:
         created = create(api, 100)
         patch(api, created["Location"], b"x" * 40, 0)

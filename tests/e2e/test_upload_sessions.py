@@ -19,7 +19,9 @@ from tests.conftest import NOW
 from transfers import sessions, settle, store
 from transfers.models import UploadSession
 
-pytestmark = [pytest.mark.django_db, pytest.mark.storage]
+# Each test on both stores (the parameter alone does not bring the fixture in).
+pytestmark = [pytest.mark.django_db, pytest.mark.storage,
+              pytest.mark.usefixtures("store_backend")]
 
 
 def open_session(api, data: bytes, *, filename="ride.gpx", size=None, sha256=None):

@@ -25,7 +25,8 @@ def _isolated(request, tmp_path_factory):
     if not request.config.pluginmanager.hasplugin("django"):
         yield
         return
-    from reconciler import housekeeping, nudges, rollouts, workers
+    from activities import tokens
+    from reconciler import clock, housekeeping, nudges, rollouts, workers
     from records import outdated as records_outdated
 
     # Each test has its own database: nothing a process remembers of one holds for it.
@@ -49,9 +50,15 @@ def _isolated(request, tmp_path_factory):
     settings.CAIRN_STORAGE = "fs"
     # Tests fetch nothing from outside: the map draws the route without tiles.
     settings.CAIRN_MAP_TILES = ""
+    # Nudges sent in the request, after the commit, so that a test sees their outcome at
+    # once; tests/e2e/test_nudge_queue.py turns the queue on.
+    settings.CAIRN_NUDGE_QUEUE = 0
     nudges.BROKERS.reset()
+    tokens.CACHE.reset()
+    clock.ESTIMATE.reset()
     yield
     nudges.BROKERS.reset()
+    tokens.CACHE.reset()
 
 
 @pytest.fixture

@@ -3,14 +3,17 @@ thread, so that an upload never waits on the broker.
 
 What this gives up is deliberate: a full queue drops the nudge (counted as
 `cairn_nudges_total{outcome="dropped"}` and logged), and a process that dies loses what
-it had queued. Both only delay the work: the sweep finds every activity that needs it.
+it had queued (one that exits normally first gives it a few seconds to leave). Both
+only delay the work: the sweep finds every activity that needs it.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 import queue
 import threading
+import time
 from collections.abc import Callable
 
 import structlog
@@ -55,6 +58,17 @@ class NudgeQueue:
         if self._queue is not None and self._pid == os.getpid():
             self._queue.join()
 
+    def flush(self, timeout_s: float = 5.0) -> None:
+        """Give what this process queued up to `timeout_s` to leave (at exit: a command
+        that imported files, a worker that gunicorn stops)."""
+        pending = self._queue
+        if pending is None or self._pid != os.getpid():
+            return  # nothing queued here (a fork's copy is its parent's)
+        deadline = time.monotonic() + timeout_s
+        with pending.all_tasks_done:
+            while pending.unfinished_tasks and (left := deadline - time.monotonic()) > 0:
+                pending.all_tasks_done.wait(left)
+
     def _started(self) -> queue.Queue[tuple[int, str | None]]:
         with self._lock:
             if self._pid != os.getpid() or self._queue is None:
@@ -84,3 +98,5 @@ class NudgeQueue:
 
 
 QUEUE = NudgeQueue()
+# At a normal exit, while the thread still runs: only a crash loses queued nudges.
+atexit.register(QUEUE.flush)

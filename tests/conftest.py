@@ -94,6 +94,27 @@ def upload(user):
     return make
 
 
+@pytest.fixture
+def redis_broker(settings):
+    """Nudges go to the real Redis (a database of the tests' own, emptied before and after);
+    yields a client of it. Skips when no Redis runs."""
+    import redis
+
+    from reconciler import nudges
+
+    settings.CAIRN_BROKER = "redis"
+    settings.REDIS_URL = "redis://127.0.0.1:6379/15"
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    try:
+        client.ping()
+    except redis.ConnectionError:
+        pytest.skip("Redis is not running on 127.0.0.1:6379")
+    client.flushdb()
+    nudges.BROKERS.reset()
+    yield client
+    client.flushdb()
+
+
 def is_postgres() -> bool:
     from django.db import connection
 

@@ -2,6 +2,8 @@
 waits on the broker, a full queue drops (counted, logged), and the sweep processes what a
 dropped nudge would have."""
 
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -10,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from activities.models import Activity
 from reconciler import metrics, nudge_queue, nudges, sweep
 from tests import factories
+from tests.conftest import subprocess_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -88,29 +91,27 @@ def test_an_upload_whose_nudge_was_dropped_is_processed_by_the_sweep(api, held):
     assert not activity.needs_work
 
 
-def test_the_queue_sends_through_the_real_broker(api, settings):
-    import redis
-
+def test_the_queue_sends_through_the_real_broker(api, settings, redis_broker):
     settings.CAIRN_NUDGE_QUEUE = 10
-    settings.CAIRN_BROKER = "redis"
-    settings.REDIS_URL = "redis://127.0.0.1:6379/15"
-    client = redis.Redis.from_url(settings.REDIS_URL)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        pytest.skip("Redis is not running on 127.0.0.1:6379")
-    client.delete("django_q:cairn:q")
-    nudges.BROKERS.reset()
     nudge_queue.QUEUE.reset()
     sent = metrics.NUDGES.labels(outcome="sent")._value.get()
     try:
         _post(api)
         nudge_queue.QUEUE.join()
         assert metrics.NUDGES.labels(outcome="sent")._value.get() - sent == 1
-        assert client.llen("django_q:cairn:q") == 1
+        assert redis_broker.llen("django_q:cairn:q") == 1
     finally:
-        client.delete("django_q:cairn:q")
         nudge_queue.QUEUE.reset()
+
+
+def test_a_command_that_exits_sends_what_it_queued_first(user, redis_broker, tmp_path):
+    ride = tmp_path / "ride.gpx"
+    ride.write_bytes(factories.gpx())
+    env = subprocess_env(CAIRN_BROKER="redis", REDIS_URL="redis://127.0.0.1:6379/15",
+                         CAIRN_NUDGE_QUEUE="10")
+    subprocess.run([sys.executable, "manage.py", "import_activities", str(ride), "--owner",
+                    user.username], env=env, check=True, capture_output=True)
+    assert redis_broker.llen("django_q:cairn:q") == 1
 
 
 def test_with_the_inline_fallback_the_nudge_is_sent_in_the_request(api, settings, held):

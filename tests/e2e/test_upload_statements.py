@@ -37,7 +37,7 @@ def _statements(queries) -> list[str]:
     out = []
     for query in queries.captured_queries:
         sql = " ".join(query["sql"].replace('"', "").split())
-        out.append(next((s for s in NEW_FILE if sql.startswith(s)), sql[:40]))
+        out.append(next((s for s in NEW_FILE if sql == s or sql.startswith(s + " ")), sql[:40]))
     return out
 
 
@@ -84,3 +84,13 @@ def test_the_named_inserts_set_every_column_that_has_no_database_default(model, 
     needed = {field.column for field in model._meta.concrete_fields
               if not field.null and not field.primary_key and not field.has_db_default()}
     assert needed <= set(columns)
+
+
+def test_the_rate_limit_adds_one_statement(api, settings):
+    settings.CAIRN_UPLOADS_PER_MINUTE = 100
+    assert _post(api, factories.gpx(seed=4)).status_code == 202  # makes the owner's window
+    with CaptureQueriesContext(connection) as queries:
+        assert _post(api, factories.gpx(seed=5)).status_code == 202
+    statements = [s for s in _statements(queries) if s not in ("BEGIN", "COMMIT")]
+    assert statements[0].startswith("UPDATE activities_uploadwindow")
+    assert statements[1:] == [s for s in NEW_FILE if s not in ("BEGIN", "COMMIT")]

@@ -1,8 +1,9 @@
 """Accepting an activity file: store it, commit the rows, nudge after commit.
 
 One path for the API, the upload page and `import_activities`. The order is the
-guarantee: the original is on disk before the row exists, and the row says it needs
-work before anyone is told the upload succeeded. The nudge only makes it quicker.
+guarantee: the original is on disk before the row commits, and the row says it needs
+work before anyone is told the upload succeeded. The nudge only makes it quicker (and is
+sent after the answer, from a queue: reconciler/nudge_queue.py).
 """
 
 from __future__ import annotations
@@ -14,14 +15,14 @@ from typing import IO
 import structlog
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from activities import limits, storage
+from activities import acceptance, limits, storage
 from activities.models import Activity, Upload
 from core import sniff
-from reconciler import clock, inline, metrics, nudges
+from reconciler import clock, inline, metrics, nudge_queue, nudges
 
 log = structlog.get_logger(__name__)
 
@@ -122,37 +123,64 @@ def accept(data: bytes, *, owner: AbstractBaseUser, original_name: str = "",
 
 def _accept(data: bytes, *, owner: AbstractBaseUser, original_name: str, details: Details,
             idempotency_key: str | None) -> Accepted:
+    """The inserts find duplicates by their conflicts (activities/acceptance.py): nothing is
+    read before them, and an upload that conflicts is answered from the one it repeats."""
     check_idempotency_key(idempotency_key)
     payload = _inspect(data)
-    sha256 = payload.sha256
+    for _ in range(2):
+        accepted = _insert(data, payload, owner=owner, original_name=original_name,
+                           details=details, idempotency_key=idempotency_key)
+        if accepted is None:  # the same content (or key) is this owner's already
+            accepted = existing(owner, sha256=payload.sha256, idempotency_key=idempotency_key)
+        if accepted is not None:
+            break
+        # What the insert met was deleted before it could be read: insert once more.
+    else:
+        raise Rejected("The same file was being deleted at the same time; send it again.",
+                       code="Conflict", status=409)
+    if accepted.created and settings.CAIRN_INLINE_FALLBACK:
+        accepted.activity.refresh_from_db()  # the fallback may have processed it already
+    return accepted
 
-    earlier = existing(owner, sha256=sha256, idempotency_key=idempotency_key)
-    if earlier is not None:
-        return earlier
 
-    try:
-        with transaction.atomic():
-            upload = Upload.objects.create(
-                owner=owner, sha256=sha256, size_bytes=len(data),
-                original_name=text(original_name, limit=255),
-                idempotency_key=idempotency_key or None)
-            activity, created = _activity(data, payload, owner=owner, upload=upload,
-                                          details=details)
-            upload.activity = activity
-            upload.save(update_fields=["activity"])
-    except IntegrityError:
-        # The same content (or key) committed by a concurrent request: answer with it.
-        earlier = existing(owner, sha256=sha256, idempotency_key=idempotency_key)
-        if earlier is None:
-            raise
-        return earlier
-    if settings.CAIRN_INLINE_FALLBACK:
-        activity.refresh_from_db()  # the fallback may have processed it already
+def _insert(data: bytes, payload: sniff.Payload, *, owner: AbstractBaseUser,
+            original_name: str, details: Details, idempotency_key: str | None
+            ) -> Accepted | None:
+    """The upload's rows and its stored original, committed; None (nothing stored) if the
+    owner has a live upload of this content or key."""
+    now = clock.estimate()  # the database's clock, without asking it each time
+    upload = Upload(owner=owner, sha256=payload.sha256, size_bytes=len(data),
+                    original_name=text(original_name, limit=255),
+                    idempotency_key=idempotency_key or None, created_at=now)
+    with transaction.atomic():
+        if not acceptance.insert_upload(upload):
+            return None
+        activity = _new_activity(payload, owner=owner, upload=upload, details=details, now=now)
+        storage.save_original(data, name=activity.file_name)
+        created = acceptance.insert_activity(activity)
+        if created:
+            _nudge_after_commit(activity.id, payload.size)
+        else:  # an archive brought this content before: the upload points at its activity
+            activity = Activity.objects.get(id=activity.id)
+    upload.activity = activity
     log.info("upload.accepted", upload_id=upload.id, activity_id=activity.id,
              format=payload.format, gzipped=payload.gzipped, size_bytes=len(data),
              duplicate=not created)
     return Accepted(upload=upload, activity=activity, created=created,
                     nothing_derived=created and not settings.CAIRN_INLINE_FALLBACK)
+
+
+def _new_activity(payload: sniff.Payload, *, owner: AbstractBaseUser, upload: Upload,
+                  details: Details, now) -> Activity:
+    """The (unsaved) activity a new file gives: needing work, due now."""
+    return Activity(
+        owner=owner, upload=upload, name=details.name[:255],
+        external_id=details.external_id[:255], description=details.description,
+        trainer=details.trainer, commute=details.commute, user_sport=details.sport,
+        format=payload.format, sha256=payload.sha256,
+        file_name=storage.original_name(sha256=payload.sha256, fmt=payload.format,
+                                        gzipped=payload.gzipped),
+        size_bytes=payload.size, created_at=now, due_at=now, pending_since=now)
 
 
 def accept_member(data: bytes, *, owner: AbstractBaseUser, upload: Upload,
@@ -189,24 +217,25 @@ def _activity(data: bytes, payload: sniff.Payload, *, owner: AbstractBaseUser, u
     existing = _one(Activity.objects.live().filter(owner=owner, sha256=payload.sha256))
     if existing is not None:
         return existing, False
-    file_name = storage.original_name(sha256=payload.sha256, fmt=payload.format,
-                                      gzipped=payload.gzipped)
-    storage.save_original(data, name=file_name)
-    now = clock.now()
-    activity = Activity.objects.create(
-        owner=owner, upload=upload, name=details.name[:255],
-        external_id=details.external_id[:255], description=details.description,
-        trainer=details.trainer, commute=details.commute, user_sport=details.sport,
-        format=payload.format,
-        sha256=payload.sha256, file_name=file_name, size_bytes=payload.size, due_at=now,
-        pending_since=now)
-    structlog.contextvars.bind_contextvars(activity_id=activity.id)
-    transaction.on_commit(partial(_after_commit, activity.id, payload.size))
+    activity = _new_activity(payload, owner=owner, upload=upload, details=details,
+                             now=clock.now())
+    storage.save_original(data, name=activity.file_name)
+    activity.save(force_insert=True)
+    _nudge_after_commit(activity.id, payload.size)
     return activity, True
 
 
+def _nudge_after_commit(activity_id: int, size_bytes: int) -> None:
+    structlog.contextvars.bind_contextvars(activity_id=activity_id)
+    transaction.on_commit(partial(_after_commit, activity_id, size_bytes))
+
+
 def _after_commit(activity_id: int, size_bytes: int) -> None:
-    """Nudge a worker; if the queue is down and the file small, process it here."""
+    """Nudge a worker: from the queue, after the answer; or, with the inline fallback (or
+    no queue), here and now, and if the broker is down and the file small, process it."""
+    if settings.CAIRN_NUDGE_QUEUE and not settings.CAIRN_INLINE_FALLBACK:
+        nudge_queue.QUEUE.put(activity_id)
+        return
     if nudges.send(activity_id):
         return
     if settings.CAIRN_INLINE_FALLBACK and size_bytes <= settings.CAIRN_INLINE_MAX_KB * 1024:

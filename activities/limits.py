@@ -40,14 +40,22 @@ def _take_rate(owner: AbstractBaseUser, *, now: datetime) -> None:
     limit = settings.CAIRN_UPLOADS_PER_MINUTE
     if not limit:
         return
-    UploadWindow.objects.get_or_create(owner_id=owner.pk, defaults={"started_at": now})
     ended = Q(started_at__lte=now - WINDOW)
-    # Check and count in one statement: concurrent uploads queue on the row, and each
-    # sees the count the one before left.
-    counted = (UploadWindow.objects.filter(ended | Q(count__lt=limit), owner_id=owner.pk)
-               .update(started_at=Case(When(ended, then=Value(now)), default=F("started_at")),
-                       count=Case(When(ended, then=Value(1)), default=F("count") + 1)))
-    if counted:
+
+    def count() -> bool:
+        # Check and count in one statement: concurrent uploads queue on the row, and each
+        # sees the count the one before left.
+        return bool(UploadWindow.objects.filter(ended | Q(count__lt=limit), owner_id=owner.pk)
+                    .update(started_at=Case(When(ended, then=Value(now)),
+                                            default=F("started_at")),
+                            count=Case(When(ended, then=Value(1)), default=F("count") + 1)))
+
+    if count():
+        return
+    # Nothing counted: over the limit, or the owner's first upload (no row yet: made here
+    # or by a concurrent first upload, then counted again).
+    UploadWindow.objects.get_or_create(owner_id=owner.pk, defaults={"started_at": now})
+    if count():
         return
     started = UploadWindow.objects.filter(owner_id=owner.pk).values_list(
         "started_at", flat=True).get()

@@ -1,8 +1,9 @@
-"""Cairn's URLs plus the floor view (benchmark a)."""
+"""Cairn's URLs plus the floor views (benchmark a)."""
 
 from django.urls import path
 
-from bench.floor import floor
+from bench.floor import durable_floor, floor
 from settings.urls import urlpatterns as cairn_urlpatterns
 
-urlpatterns = [path("bench/floor", floor), *cairn_urlpatterns]
+urlpatterns = [path("bench/floor", floor), path("bench/durable-floor", durable_floor),
+               *cairn_urlpatterns]

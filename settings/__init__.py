@@ -67,6 +67,14 @@ REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 # How long an upload may wait on the broker before the nudge is given up (the sweep
 # still processes the activity).
 CAIRN_NUDGE_TIMEOUT_S = env_float("CAIRN_NUDGE_TIMEOUT_S", 0.5, minimum=0.05)
+# Nudges waiting to be sent to the broker by each web process's background thread, after
+# the answer (reconciler/nudge_queue.py); beyond it they are dropped and counted (the sweep
+# still finds the work). 0: sent in the request, after the commit, as the fallback needs.
+CAIRN_NUDGE_QUEUE = env_int("CAIRN_NUDGE_QUEUE", 1000, minimum=0)
+# How long a web process trusts a token it looked up (activities/tokens.py): a revoked
+# token or deactivated user is refused by every process within this many seconds (at
+# once by the process that revoked it). 0: every request looks the token up.
+CAIRN_TOKEN_CACHE_S = env_float("CAIRN_TOKEN_CACHE_S", 5.0, minimum=0)
 # "database": lease and backoff times come from the database clock, which all hosts share
 # (DESIGN.md "Time"); "local": this process's clock (one host, or tests with frozen time).
 CAIRN_CLOCK = env_choice("CAIRN_CLOCK", "database", choices=("database", "local"))

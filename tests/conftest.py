@@ -47,7 +47,8 @@ def _isolated(request, tmp_path_factory):
     if not request.config.pluginmanager.hasplugin("django"):
         yield
         return
-    from reconciler import housekeeping, nudges, rollouts, workers
+    from activities import tokens
+    from reconciler import clock, housekeeping, nudges, rollouts, workers
     from records import outdated as records_outdated
 
     # Each test has its own database: nothing a process remembers of one holds for it.
@@ -71,9 +72,15 @@ def _isolated(request, tmp_path_factory):
     settings.CAIRN_STORAGE = "fs"
     # Tests fetch nothing from outside: the map draws the route without tiles.
     settings.CAIRN_MAP_TILES = ""
+    # Nudges sent in the request, after the commit, so that a test sees their outcome at
+    # once; tests/e2e/test_nudge_queue.py turns the queue on.
+    settings.CAIRN_NUDGE_QUEUE = 0
     nudges.BROKERS.reset()
+    tokens.CACHE.reset()
+    clock.ESTIMATE.reset()
     yield
     nudges.BROKERS.reset()
+    tokens.CACHE.reset()
 
 
 @pytest.fixture
@@ -107,6 +114,27 @@ def upload(user):
                              owner=owner or user, original_name="ride.gpx", **kwargs)
 
     return make
+
+
+@pytest.fixture
+def redis_broker(settings):
+    """Nudges go to the real Redis (a database of the tests' own, emptied before and after);
+    yields a client of it. Skips when no Redis runs."""
+    import redis
+
+    from reconciler import nudges
+
+    settings.CAIRN_BROKER = "redis"
+    settings.REDIS_URL = "redis://127.0.0.1:6379/15"
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    try:
+        client.ping()
+    except redis.ConnectionError:
+        pytest.skip("Redis is not running on 127.0.0.1:6379")
+    client.flushdb()
+    nudges.BROKERS.reset()
+    yield client
+    client.flushdb()
 
 
 def is_postgres() -> bool:

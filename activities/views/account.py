@@ -83,8 +83,7 @@ def create_token(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def revoke_token(request: HttpRequest, token_id: int) -> HttpResponse:
-    deleted, _ = ApiToken.objects.filter(id=token_id, user=request.user).delete()
-    if not deleted:
+    if not tokens.revoke(request.user, token_id):
         raise Http404("No such token.")
     messages.info(request, "The token was revoked: requests that use it are refused from now on.")
     return redirect("settings-page")

@@ -100,22 +100,10 @@ def test_any_other_broker_failure_is_caught_too(api, monkeypatch,
     assert Activity.objects.get().needs_work
 
 
-def test_working_redis_broker_receives_the_nudge(api, settings,
+def test_working_redis_broker_receives_the_nudge(api, redis_broker,
                                                  django_capture_on_commit_callbacks):
-    import redis
-
-    settings.CAIRN_BROKER = "redis"
-    settings.REDIS_URL = "redis://127.0.0.1:6379/15"
-    client = redis.Redis.from_url(settings.REDIS_URL)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        pytest.skip("Redis is not running on 127.0.0.1:6379")
-    client.flushdb()
-    nudges.BROKERS.reset()
     with django_capture_on_commit_callbacks(execute=True):
         response = api.post("/api/v1/uploads",
                             {"file": SimpleUploadedFile("a.gpx", factories.gpx())})
     assert response.status_code == 202
-    assert client.llen("django_q:cairn:q") == 1
-    client.flushdb()
+    assert redis_broker.llen("django_q:cairn:q") == 1

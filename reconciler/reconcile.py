@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -18,7 +19,7 @@ from activities import storage
 from activities.models import Activity, Derived
 from core import derivers, plan
 from core.derivers import DeriveError, Deriver
-from reconciler import clock, leases, metrics, rollout_state, settle, workers
+from reconciler import batched, clock, leases, metrics, rollout_state, settle, workers
 from reconciler.leases import Claim
 from reconciler.models import Attempt
 from reconciler.renewal import Renewal
@@ -58,8 +59,10 @@ def reconcile_batch(claims: list[Claim], *, trigger: str,
         for claim in claims:
             with structlog.contextvars.bound_contextvars(activity_id=claim.activity_id):
                 _derive_all(claim, rounds[claim.activity_id], renewal, deadline=deadline)
-    outcomes = settle.settle(claims, rounds)
-    _finish(claims, rounds, outcomes, trigger=trigger, seconds=time.monotonic() - started)
+    now = clock.now()  # one reading: the settle's time is when the attempts ended
+    outcomes = settle.settle(claims, rounds, now=now)
+    _finish(claims, rounds, outcomes, trigger=trigger, ended=now,
+            seconds=time.monotonic() - started)
     return outcomes
 
 
@@ -80,9 +83,9 @@ def _observe(claims: list[Claim]) -> dict[int, Round]:
     """What is stored for each activity, what to run, and the stored inputs it reads."""
     ids = [c.activity_id for c in claims]
     rounds = {i: Round(stored={}) for i in ids}
-    for row in Derived.objects.filter(activity_id__in=ids).only("activity_id", "deriver",
-                                                                 "version", "status"):
-        rounds[row.activity_id].stored[row.deriver] = plan.Stored(row.version, row.status)
+    for activity_id, name, version, status in Derived.objects.filter(
+            activity_id__in=ids).values_list("activity_id", "deriver", "version", "status"):
+        rounds[activity_id].stored[name] = plan.Stored(version, status)
     wanted: set[tuple[int, str]] = set()
     held = rollout_state.held()
     for activity_id, result in rounds.items():
@@ -173,9 +176,8 @@ def _store_at_once(claim: Claim, result: Round) -> None:
 
 
 def _finish(claims: list[Claim], rounds: dict[int, Round], outcomes: dict[int, str], *,
-            trigger: str, seconds: float) -> None:
+            trigger: str, ended: datetime, seconds: float) -> None:
     """Close every attempt in one statement, count and log each."""
-    ended = clock.now()
     attempts = []
     for claim in claims:
         result, outcome = rounds[claim.activity_id], outcomes[claim.activity_id]
@@ -192,10 +194,9 @@ def _finish(claims: list[Claim], rounds: dict[int, Round], outcomes: dict[int, s
                  derivers=result.ran, error_code=code or None, lease_token=claim.token,
                  worker=claim.owner, trigger=trigger,
                  ms=round(seconds * 1000 / len(claims), 1))
-    # An upsert on the key: only these columns change (held_until stays as renewed).
-    Attempt.objects.bulk_create(attempts, update_conflicts=True, unique_fields=["id"],
-                                update_fields=["outcome", "ended_at", "derivers_run",
-                                               "error_code", "error_message"])
+    # Only these columns change (held_until stays as renewed).
+    batched.update_by_id(Attempt, attempts, ["outcome", "ended_at", "derivers_run",
+                                             "error_code", "error_message"])
     for claim in claims:
         metrics.RECONCILE_SECONDS.labels(outcome=outcomes[claim.activity_id]).observe(
             seconds / len(claims))

@@ -69,14 +69,14 @@ def reconcile_batch(claims: list[Claim], *, trigger: str,
 def _start_attempts(claims: list[Claim], *, trigger: str) -> list[Claim]:
     now = clock.now()
     versions = workers.code_versions()
-    attempts = Attempt.objects.bulk_create([
+    ids = batched.insert(Attempt, [
         Attempt(activity_id=c.activity_id, trigger=trigger, worker=c.owner,
                 lease_token=c.token, versions=versions, started_at=now,
                 held_until=c.expires_at)
         for c in claims])
     metrics.CLAIMS.labels(trigger=trigger).inc(len(claims))
-    return [dataclasses.replace(c, attempt_id=a.id, attempt_started=now)
-            for c, a in zip(claims, attempts, strict=True)]
+    return [dataclasses.replace(c, attempt_id=i, attempt_started=now)
+            for c, i in zip(claims, ids, strict=True)]
 
 
 def _observe(claims: list[Claim]) -> dict[int, Round]:

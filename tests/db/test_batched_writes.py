@@ -74,3 +74,17 @@ def test_stored_outputs_never_overwrite_a_newer_version(upload):
                             "", 3)], now=NOW + timedelta(minutes=1))
     row = Derived.objects.get(activity=activity, deriver="summary")
     assert (row.version, bytes(row.data), row.updated_at) == (summary.version + 1, b"newer", NOW)
+
+
+def test_insert_returns_each_rows_id_in_order(upload):
+    from reconciler.models import Attempt
+
+    activities = _activities(upload, 3)
+    rows = [Attempt(activity_id=a.id, trigger="sweep", worker=f"w{n}", lease_token="t" * 32,
+                    versions={"summary": n}, started_at=NOW, held_until=NOW)
+            for n, a in enumerate(activities)]
+    ids = batched.insert(Attempt, rows)
+    stored = {a.id: (a.activity_id, a.worker, a.versions, a.derivers_run, a.ended_at)
+              for a in Attempt.objects.filter(id__in=ids)}
+    assert [stored[i] for i in ids] == [(a.id, f"w{n}", {"summary": n}, [], None)
+                                        for n, a in enumerate(activities)]

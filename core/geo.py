@@ -97,11 +97,25 @@ class Positions:
     def between(self, first, last) -> np.ndarray:
         """Great-circle metres from the points `first` to the points `last` (indices or
         slices); haversine_m's formula, in its order of operations."""
-        half_dphi = np.sin((self.phi[last] - self.phi[first]) * 0.5)
-        half_dlambda = np.sin(np.radians(np.subtract(self.lon[last], self.lon[first])) * 0.5)
-        a = (half_dphi * half_dphi
-             + self.cos_phi[first] * self.cos_phi[last] * (half_dlambda * half_dlambda))
-        return (2 * EARTH_RADIUS_M) * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+        # In place, step by step, the very operations of haversine_m (products and sums
+        # commute exactly), without a temporary array per step.
+        dphi = self.phi[last] - self.phi[first]
+        dphi *= 0.5
+        np.sin(dphi, out=dphi)
+        dphi *= dphi
+        dlambda = np.subtract(self.lon[last], self.lon[first])
+        np.radians(dlambda, out=dlambda)
+        dlambda *= 0.5
+        np.sin(dlambda, out=dlambda)
+        dlambda *= dlambda
+        a = self.cos_phi[first] * self.cos_phi[last]
+        a *= dlambda
+        a += dphi
+        np.clip(a, 0.0, 1.0, out=a)
+        np.sqrt(a, out=a)
+        np.arcsin(a, out=a)
+        a *= 2 * EARTH_RADIUS_M
+        return a
 
     def steps_m(self, keep: np.ndarray) -> np.ndarray:
         """Distance from each kept point (sorted indices) to the next kept one."""

@@ -74,6 +74,80 @@ def usable_positions(lat: np.ndarray, lon: np.ndarray, *, time: np.ndarray) -> n
     return mask
 
 
+class Positions:
+    """One segment's (or track's) positions made ready for many distances: the usable
+    mask, latitudes in radians and their cosines, each computed once per point (a summary
+    measures the same points several ways). Its distances are haversine_m's, bit for bit:
+    the same operations on the same values, only not repeated."""
+
+    def __init__(self, lat: np.ndarray, lon: np.ndarray) -> None:
+        self.lat, self.lon = lat, lon
+        self.valid = valid_positions(lat, lon)
+        self.phi = np.radians(lat)
+        self.cos_phi = np.cos(self.phi)
+
+    def part(self, segment: slice) -> Positions:
+        """The same, for the points of `segment` (views: nothing is computed again)."""
+        part = object.__new__(Positions)
+        part.lat, part.lon = self.lat[segment], self.lon[segment]
+        part.valid, part.phi = self.valid[segment], self.phi[segment]
+        part.cos_phi = self.cos_phi[segment]
+        return part
+
+    def between(self, first, last) -> np.ndarray:
+        """Great-circle metres from the points `first` to the points `last` (indices or
+        slices); haversine_m's formula, in its order of operations."""
+        # In place, step by step, the very operations of haversine_m (products and sums
+        # commute exactly), without a temporary array per step.
+        dphi = self.phi[last] - self.phi[first]
+        dphi *= 0.5
+        np.sin(dphi, out=dphi)
+        dphi *= dphi
+        dlambda = np.subtract(self.lon[last], self.lon[first])
+        np.radians(dlambda, out=dlambda)
+        dlambda *= 0.5
+        np.sin(dlambda, out=dlambda)
+        dlambda *= dlambda
+        a = self.cos_phi[first] * self.cos_phi[last]
+        a *= dlambda
+        a += dphi
+        np.clip(a, 0.0, 1.0, out=a)
+        np.sqrt(a, out=a)
+        np.arcsin(a, out=a)
+        a *= 2 * EARTH_RADIUS_M
+        return a
+
+    def steps_m(self, keep: np.ndarray) -> np.ndarray:
+        """Distance from each kept point (sorted indices) to the next kept one."""
+        if len(keep) == len(self.lat):  # every point: slices, no gathering
+            return self.between(slice(None, -1), slice(1, None))
+        return self.between(keep[:-1], keep[1:])
+
+    def usable(self, time: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """`usable_positions` as sorted indices, and the distances between them when the
+        last pass measured them (None otherwise), so that a length need not again."""
+        keep, steps = np.flatnonzero(self.valid), None
+        for _ in range(3):
+            if len(keep) < 3:
+                return keep, None
+            steps = self.steps_m(keep)
+            bad = is_impossible(steps, dt_s=np.diff(time[keep]))
+            spikes = np.flatnonzero(bad[:-1] & bad[1:]) + 1
+            if len(spikes) == 0:
+                return keep, steps
+            keep, steps = np.delete(keep, spikes), None
+        return keep, steps
+
+    def path_length_m(self, time: np.ndarray) -> float:
+        """`path_length_m` of these points: the same number, each distance measured once."""
+        keep, steps = self.usable(time)
+        if len(keep) < 2:
+            return 0.0
+        if steps is None:
+            steps = self.steps_m(keep)
+        return float(np.sum(steps[~is_impossible(steps, dt_s=np.diff(time[keep]))]))
+
+
 def path_length_m(lat: np.ndarray, lon: np.ndarray, *, time: np.ndarray) -> float:
     """Length of one segment's path in metres, leaving out GPS glitches.
 

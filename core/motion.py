@@ -20,12 +20,14 @@ GPS_WINDOW_S = 10.0
 MAX_SPEED_STEPS = 5
 
 
-def step_speeds(track: Track, *, segment: slice) -> tuple[np.ndarray, np.ndarray]:
+def step_speeds(track: Track, *, segment: slice,
+                positions: geo.Positions | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(duration, speed) of each step between consecutive points of one segment.
 
     Speed comes from the device's speed column, else its distance column, else GPS; NaN
     where none is known. A point stamped before its predecessor adds a step of 0 s; steps
-    before the first timestamp last NaN.
+    before the first timestamp last NaN. `positions` are the segment's, when the caller
+    has them already.
     """
     dt = np.diff(monotonic(track.time[segment]))
     speed = np.full(len(dt), np.nan)
@@ -39,23 +41,29 @@ def step_speeds(track: Track, *, segment: slice) -> tuple[np.ndarray, np.ndarray
         with np.errstate(invalid="ignore", divide="ignore"):
             by_distance = np.diff(distance) / np.where(dt > 0, dt, np.nan)
         speed = np.where(np.isnan(speed) & (by_distance >= 0), by_distance, speed)
-    return dt, np.where(np.isnan(speed), _gps_speeds(track, segment=segment), speed)
+    if not np.isnan(speed).any():  # the device's columns gave every step a speed
+        return dt, speed
+    positions = positions or geo.Positions(track.lat[segment], track.lon[segment])
+    return dt, np.where(np.isnan(speed), _gps_speeds(track, segment=segment,
+                                                     positions=positions), speed)
 
 
 #: (index of each step's first point, its duration, its speed), over all segments.
 Steps = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
-def moving_steps(track: Track) -> Steps:
+def moving_steps(track: Track, *, positions: geo.Positions | None = None) -> Steps:
     """(index of each step's first point, its duration, its speed) over all segments.
 
     The speed is `step_speeds`', NaN for a step across a pause (over GAP_S), with no
     duration, or faster than geo.MAX_SPEED_MPS: such a step says nothing about the speed
-    at any moment of it (a glitch is left out, never averaged in).
+    at any moment of it (a glitch is left out, never averaged in). `positions` are the
+    track's, when the caller has them already.
     """
     firsts, durations, speeds = [], [], []
     for segment in track.segments():
-        dt, speed = step_speeds(track, segment=segment)
+        dt, speed = step_speeds(track, segment=segment, positions=positions and
+                                positions.part(segment))
         firsts.append(np.arange(segment.start, segment.stop - 1))
         durations.append(dt)
         speeds.append(_judged(dt, speed))
@@ -134,10 +142,22 @@ def _judged(dt: np.ndarray, speed: np.ndarray) -> np.ndarray:
         return np.where((dt > 0) & (dt <= GAP_S) & (speed <= geo.MAX_SPEED_MPS), speed, np.nan)
 
 
+#: A sorting network for five values (nine compare-and-swaps, Knuth 5.3.4): the third
+#: output is the median, one of the five values, so exactly np.median's.
+_SORT_5 = ((0, 1), (3, 4), (2, 4), (2, 3), (0, 3), (0, 2), (1, 4), (1, 3), (1, 2))
+
+
 def _rolling_median(values: np.ndarray, window: int) -> np.ndarray:
     """The median of the `window` values centred on each (shifted inwards at the ends)."""
     window = min(window, len(values))
-    medians = np.median(np.lib.stride_tricks.sliding_window_view(values, window), axis=1)
+    if window == 5:  # MAX_SPEED_STEPS: elementwise minima and maxima, no partition per row
+        lanes = [values[k:len(values) - 4 + k] for k in range(5)]
+        for low, high in _SORT_5:
+            lanes[low], lanes[high] = (np.minimum(lanes[low], lanes[high]),
+                                       np.maximum(lanes[low], lanes[high]))
+        medians = lanes[2]
+    else:
+        medians = np.median(np.lib.stride_tricks.sliding_window_view(values, window), axis=1)
     return medians[np.clip(np.arange(len(values)) - window // 2, 0, len(medians) - 1)]
 
 
@@ -150,15 +170,15 @@ def monotonic(time: np.ndarray) -> np.ndarray:
     return np.fmax.accumulate(time) if len(time) else time
 
 
-def _gps_speeds(track: Track, *, segment: slice) -> np.ndarray:
+def _gps_speeds(track: Track, *, segment: slice, positions: geo.Positions) -> np.ndarray:
     """Speed of each step from the displacement across GPS_WINDOW_S of track around it."""
-    lat, lon, time = track.lat[segment], track.lon[segment], monotonic(track.time[segment])
-    steps = np.arange(len(lat) - 1)
+    time = monotonic(track.time[segment])
+    steps = np.arange(len(time) - 1)
     searchable = np.where(np.isnan(time), -np.inf, time)  # only leading points lack a time
     middle = (time[:-1] + time[1:]) / 2
     first = np.minimum(np.searchsorted(searchable, middle - GPS_WINDOW_S / 2, "left"), steps)
     last = np.maximum(np.searchsorted(searchable, middle + GPS_WINDOW_S / 2, "right") - 1,
                       steps + 1)
-    distance = geo.haversine_m(lat[first], lon[first], lat[last], lon[last])
+    distance = positions.between(first, last)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(time[last] > time[first], distance / (time[last] - time[first]), np.nan)

@@ -63,12 +63,15 @@ def summarize(track: Track) -> Summary:
     if track.n == 0 or not (track.sessions or any(track.has(c) for c in track.columns)):
         raise DeriveError("This activity has no recorded points.", code="NoPoints",
                           permanent=True)
-    distance_m, distance_source = _distance(track)
+    # Each point's validity, radians and cosine once: distance, speeds, title and box
+    # all read them (the per-point work is most of a summary's cost).
+    positions = geo.Positions(track.lat, track.lon)
+    distance_m, distance_source = _distance(track, positions)
     ascent_m, descent_m = _climb(track)
     hr_avg, hr_max = _heart_rate(track)
-    times = _times(track, distance_m) if _is_timed(track) else _UNTIMED
+    times = _times(track, distance_m, positions) if _is_timed(track) else _UNTIMED
     return {
-        "title": _title(track, times["start_time"]),
+        "title": _title(track, times["start_time"], positions),
         "sport": track.sport,
         "sub_sport": track.sub_sport,
         "start_time": times["start_time"],
@@ -88,7 +91,7 @@ def summarize(track: Track) -> Summary:
         "point_count": track.n,
         "sessions": len(track.sessions),
         "parts": times["parts"],
-        "bbox": _bbox(track),
+        "bbox": _bbox(track, positions),
     }
 
 
@@ -101,15 +104,17 @@ def _is_timed(track: Track) -> bool:
     return track.has("time") or any(s.elapsed_s is not None for s in track.sessions)
 
 
-def _times(track: Track, distance_m: float | None) -> dict:
+def _times(track: Track, distance_m: float | None, positions: geo.Positions) -> dict:
     """Start, elapsed and moving time, speeds and parts of a track with timestamps."""
     spans = _parts(track)
     elapsed_s = parts.elapsed_s(spans)
-    steps = motion.moving_steps(track)  # once: moving time and both speeds read them
+    # Once: moving time and both speeds read them.
+    steps = motion.moving_steps(track, positions=positions)
     moving_s = _moving_s(track, steps)
     if moving_s is not None and elapsed_s is not None:
         moving_s = min(moving_s, elapsed_s)  # a device can claim more timer than wall clock
-    avg_speed = _avg_speed(track, steps, distance_m=distance_m, moving_s=moving_s)
+    avg_speed = _avg_speed(track, steps, positions, distance_m=distance_m,
+                           moving_s=moving_s)
     max_speed = _max_speed(track, steps)
     if avg_speed is not None and max_speed is not None:
         # The device's distance over its timer can beat every speed its points held for
@@ -120,15 +125,16 @@ def _times(track: Track, distance_m: float | None) -> dict:
             "parts": len([s for s in spans if s[1] > s[0]]) or (1 if spans else None)}
 
 
-def gps_distance_m(track: Track) -> float | None:
-    """Metres along the GPS positions, segment by segment, glitches left out.
+def gps_distance_m(track: Track, positions: geo.Positions | None = None) -> float | None:
+    """Metres along the GPS positions, segment by segment, glitches left out
+    (geo.path_length_m's number); `positions` are the track's, when the caller has them.
 
     None when no segment has two usable positions. Never looks at the device's totals.
     """
-    if np.count_nonzero(geo.valid_positions(track.lat, track.lon)) < 2:
+    positions = positions or geo.Positions(track.lat, track.lon)
+    if np.count_nonzero(positions.valid) < 2:
         return None
-    return sum(geo.path_length_m(track.lat[s], track.lon[s], time=track.time[s])
-               for s in track.segments())
+    return sum(positions.part(s).path_length_m(track.time[s]) for s in track.segments())
 
 
 def record_distance_m(track: Track) -> float | None:
@@ -144,14 +150,14 @@ def record_distance_m(track: Track) -> float | None:
     return total if found else None
 
 
-def _distance(track: Track) -> tuple[float | None, str | None]:
+def _distance(track: Track, positions: geo.Positions) -> tuple[float | None, str | None]:
     if track.sessions and all(s.distance_m is not None for s in track.sessions):
         return sum(s.distance_m for s in track.sessions), "device"
-    for compute, source in ((record_distance_m, "records"), (gps_distance_m, "gps")):
-        value = compute(track)
-        if value is not None:
-            return value, source
-    return None, None
+    value = record_distance_m(track)
+    if value is not None:
+        return value, "records"
+    value = gps_distance_m(track, positions)
+    return (value, "gps") if value is not None else (None, None)
 
 
 def _parts(track: Track) -> list[tuple[float, float]]:
@@ -184,14 +190,14 @@ def _climb(track: Track) -> tuple[float | None, float | None]:
     return sum(up for up, _ in legs), sum(down for _, down in legs)
 
 
-def _avg_speed(track: Track, steps: motion.Steps, *, distance_m: float | None,
-               moving_s: float | None) -> float | None:
+def _avg_speed(track: Track, steps: motion.Steps, positions: geo.Positions, *,
+               distance_m: float | None, moving_s: float | None) -> float | None:
     """Distance over moving time; for points timed only in part (a file whose times were
     stripped from some tracks), the time-weighted mean of the timed steps' speeds, as
     the distance also covers points no moving time was counted for."""
     if not moving_s:
         return None
-    if track.sessions or not _is_partly_timed(track):
+    if track.sessions or not _is_partly_timed(track, positions):
         return distance_m / moving_s if distance_m is not None else None
     _, dt, speed = steps
     moving = np.isfinite(speed) & (speed >= motion.STOP_SPEED_MPS)
@@ -200,9 +206,8 @@ def _avg_speed(track: Track, steps: motion.Steps, *, distance_m: float | None,
     return float(np.sum(speed[moving] * dt[moving]) / np.sum(dt[moving]))
 
 
-def _is_partly_timed(track: Track) -> bool:
-    placed = geo.valid_positions(track.lat, track.lon)
-    return bool(np.any(placed & np.isnan(track.time)))
+def _is_partly_timed(track: Track, positions: geo.Positions) -> bool:
+    return bool(np.any(positions.valid & np.isnan(track.time)))
 
 
 def _max_speed(track: Track, steps: motion.Steps) -> float | None:
@@ -243,8 +248,8 @@ def _start_time(track: Track) -> str | None:
         return None
 
 
-def _title(track: Track, start_time: str | None) -> str:
-    placed = np.flatnonzero(geo.valid_positions(track.lat, track.lon))
+def _title(track: Track, start_time: str | None, positions: geo.Positions) -> str:
+    placed = np.flatnonzero(positions.valid)
     lat, lon = ((float(track.lat[placed[0]]), float(track.lon[placed[0]])) if len(placed)
                 else (None, None))
     start = (datetime.strptime(start_time, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
@@ -252,9 +257,13 @@ def _title(track: Track, start_time: str | None) -> str:
     return titles.title(sport=track.sport, start=start, lat=lat, lon=lon, name=track.name)
 
 
-def _bbox(track: Track) -> BBox | None:
-    box = geo.bbox(track.lat, track.lon)
-    return None if box is None else BBox(**{key: round(value, 6) for key, value in box.items()})
+def _bbox(track: Track, positions: geo.Positions) -> BBox | None:
+    """geo.bbox of the track, from the validity already known."""
+    if not positions.valid.any():
+        return None
+    lat, lon = track.lat[positions.valid], track.lon[positions.valid]
+    return BBox(min_lat=round(float(np.min(lat)), 6), min_lon=round(float(np.min(lon)), 6),
+                max_lat=round(float(np.max(lat)), 6), max_lon=round(float(np.max(lon)), 6))
 
 
 def _mean(values: np.ndarray) -> float | None:

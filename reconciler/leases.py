@@ -82,10 +82,12 @@ RETURNING id, generation
 
 #: The fence: renew the lease on those of the rows {ids} that the token still holds and
 #: whose lease has not expired; on PostgreSQL they stay locked until the caller commits.
+#: {ids} is one array parameter on PostgreSQL (one statement text for any batch, which
+#: psycopg converts once and PostgreSQL keeps prepared), a list of them on SQLite.
 RENEW = """
 UPDATE {table}
    SET lease_expires_at = %(expires)s, due_at = %(expires)s
- WHERE id IN ({ids}) AND lease_token = %(token)s AND lease_expires_at > %(now)s
+ WHERE {ids} AND lease_token = %(token)s AND lease_expires_at > %(now)s
 RETURNING id
 """
 
@@ -166,8 +168,12 @@ def fence(model: type[Model], row_ids: list[int], token: str, *, now: datetime) 
     the rows returned, in the same transaction (no claimer can take them meanwhile)."""
     if not row_ids:
         return set()
-    ids = {f"id_{n}": row_id for n, row_id in enumerate(row_ids)}
-    sql = RENEW.format(table=model._meta.db_table, ids=", ".join(f"%({k})s" for k in ids))
+    if connection.vendor == "postgresql":
+        ids, match = {"ids": list(row_ids)}, "id = ANY(%(ids)s::bigint[])"
+    else:
+        ids = {f"id_{n}": row_id for n, row_id in enumerate(row_ids)}
+        match = f"id IN ({', '.join(f'%({k})s' for k in ids)})"
+    sql = RENEW.format(table=model._meta.db_table, ids=match)
     with connection.cursor() as cursor:
         cursor.execute(sql, {**ids, "token": token, "expires": _expiry(now), "now": now})
         return {row[0] for row in cursor.fetchall()}

@@ -52,12 +52,14 @@ def keep(outputs: Iterable[tuple[int, str]]) -> int:
         return 0
     rows = Derived.objects.filter(activity_id__in={i for i, _ in wanted},
                                   deriver__in={name for _, name in wanted})
+    # An output newer than this code is never overwritten (a partial deploy): not kept.
     copies = [KeptOutput(rollout_id=rollout_id, activity_id=row.activity_id,
                          deriver=row.deriver, version=row.version, status=row.status,
                          data=row.data, error_code=row.error_code,
                          error_message=row.error_message, duration_ms=row.duration_ms,
                          updated_at=row.updated_at)
               for row in rows if (row.activity_id, row.deriver) in wanted
+              and row.version <= derivers.VERSIONS.get(row.deriver, row.version)
               for rollout_id in kept[row.deriver]]
     KeptOutput.objects.bulk_create(copies, ignore_conflicts=True)
     return len(copies)

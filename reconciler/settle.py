@@ -14,7 +14,7 @@ from django.utils.dateparse import parse_datetime
 from activities.models import Activity, Derived
 from core import backoff, derivers, plan
 from core.derivers import DeriveError, Deriver
-from reconciler import clock, leases, rollout_state
+from reconciler import batched, clock, leases, rollout_state
 from reconciler.leases import Claim
 from reconciler.models import Attempt
 from records import flags as record_flags
@@ -58,26 +58,26 @@ class Round:
         return "", ""
 
 
-def settle(claims: list[Claim], rounds: dict[int, Round]) -> dict[int, str]:
+def settle(claims: list[Claim], rounds: dict[int, Round], *,
+           now: datetime | None = None) -> dict[int, str]:
     """Store the outputs and record every activity's new state: one writer, one
     transaction, under the fence. Returns the Attempt outcome by activity id."""
-    now = clock.now()
+    now = now or clock.now()
     by_id = {c.activity_id: c for c in claims}
     with transaction.atomic():
         alive = [c for c in claims if not rounds[c.activity_id].lost]
         held = leases.hold_many(alive, now=now) if alive else set()
         outcomes = {i: Outcome.LEASE_LOST for i in by_id if i not in held}
         store({i: rounds[i] for i in held}, now=now)
-        failures = _stored_failures(held)
+        failures = _stored_failures({i for i in held if _has_failed(rounds[i])})
         activities = list(Activity.objects.select_for_update().filter(id__in=held))
         for activity in activities:
             outcomes[activity.id] = next_state(activity, by_id[activity.id],
                                                rounds[activity.id],
                                                failures.get(activity.id), now=now)
-        # The rows are whole in memory: an upsert on the key writes them in one statement
-        # (bulk_update would build a CASE per row and field).
-        Activity.objects.bulk_create(activities, update_conflicts=True, unique_fields=["id"],
-                                     update_fields=SETTLED_FIELDS)
+        # One statement for the batch, with only the fields settled (bulk_update would
+        # build a CASE per row and field, an upsert would send every column).
+        batched.update_by_id(Activity, activities, SETTLED_FIELDS)
         events.settled(activities, rounds, now=now)  # the outbox, in the same transaction
         # Their owners' records are owed a rebuild in the same transaction (records.flags).
         record_flags.mark_settled(activities, rounds, now=now)
@@ -148,30 +148,28 @@ def store(rounds: dict[int, Round], *, now: datetime) -> None:
     outputs = [(i, o) for i, r in rounds.items() for o in r.unstored]
     if not outputs:
         return
-    newer = {(i, name) for i, name, version in Derived.objects.filter(
-        activity_id__in=rounds, deriver__in={o.deriver.name for _, o in outputs}
-    ).values_list("activity_id", "deriver", "version")
-        if version > derivers.BY_NAME[name].version}
-    # A rollout that may be rolled back keeps what is about to be overwritten.
-    rollout_state.keep([(i, o.deriver.name) for i, o in outputs
-                        if (i, o.deriver.name) not in newer])
-    rows = [Derived(activity_id=i, deriver=o.deriver.name, version=o.deriver.version,
-                    status=o.status, data=o.data, error_code=o.error.code if o.error else "",
-                    error_message=str(o.error) if o.error else "",
-                    duration_ms=o.duration_ms, updated_at=now)
-            for i, o in outputs if (i, o.deriver.name) not in newer]
+    # A rollout that may be rolled back keeps what is about to be overwritten (never a
+    # newer output: the statement below leaves those alone).
+    rollout_state.keep([(i, o.deriver.name) for i, o in outputs])
     # One INSERT … ON CONFLICT DO UPDATE for new and rebuilt outputs alike.
-    Derived.objects.bulk_create(rows, update_conflicts=True,
-                                unique_fields=["activity", "deriver"],
-                                update_fields=["version", "status", "data", "error_code",
-                                               "error_message", "duration_ms", "updated_at"])
+    batched.store_outputs([(i, o.deriver.name, o.deriver.version, o.status, o.data,
+                            o.error.code if o.error else "", str(o.error) if o.error else "",
+                            o.duration_ms) for i, o in outputs], now=now)
     for result in rounds.values():
         result.unstored.clear()
+
+
+def _has_failed(result: Round) -> bool:
+    """Whether an earlier round stored a permanent failure for the activity (read before
+    this round, under the lease: nobody else writes its outputs meanwhile)."""
+    return any(stored.status == Derived.Status.FAILED for stored in result.stored.values())
 
 
 def _stored_failures(ids: set[int]) -> dict[int, tuple[str, str]]:
     """Permanent failures stored by earlier rounds at the current version, the first in
     dependency order, by activity."""
+    if not ids:
+        return {}
     order = {d.name: index for index, d in enumerate(derivers.ALL)}
     found: dict[int, tuple[int, str, str]] = {}
     rows = Derived.objects.filter(activity_id__in=ids, status=Derived.Status.FAILED).only(

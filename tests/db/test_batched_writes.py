@@ -1,0 +1,90 @@
+"""The settle's batched statements (reconciler/batched.py): each row gets its own values,
+NULLs and times survive on both databases, and a newer output is never overwritten."""
+
+from datetime import timedelta
+
+import pytest
+
+from activities.models import Activity, Derived
+from core import derivers
+from reconciler import batched
+from tests.conftest import NOW
+
+pytestmark = pytest.mark.django_db
+
+
+def _activities(upload, count: int) -> list[Activity]:
+    return [upload().activity for _ in range(count)]
+
+
+def test_update_by_id_writes_each_row_its_own_values(upload):
+    first, second = _activities(upload, 2)
+    first.status, first.error_code, first.due_at = Activity.Status.FAILED, "CorruptFile", NOW
+    second.status, second.error_code = Activity.Status.READY, ""
+    second.due_at = NOW + timedelta(hours=1)
+    batched.update_by_id(Activity, [first, second], ["status", "error_code", "due_at"])
+    stored = {a.id: (a.status, a.error_code, a.due_at) for a in Activity.objects.all()}
+    assert stored == {first.id: ("failed", "CorruptFile", NOW),
+                      second.id: ("ready", "", NOW + timedelta(hours=1))}
+
+
+def test_update_by_id_writes_a_column_of_nulls_only(upload):
+    # On PostgreSQL a VALUES column of NULLs alone is text: the cast makes it a time.
+    activities = _activities(upload, 3)
+    for activity in activities:
+        activity.lease_token, activity.lease_expires_at, activity.pending_since = (
+            None, None, None)
+    batched.update_by_id(Activity, activities, ["lease_token", "lease_expires_at",
+                                                "pending_since"])
+    assert set(Activity.objects.values_list("lease_token", "lease_expires_at",
+                                            "pending_since")) == {(None, None, None)}
+
+
+def test_update_by_id_leaves_other_columns_and_rows_alone(upload):
+    changed, untouched = _activities(upload, 2)
+    name = Activity.objects.get(id=changed.id).name
+    changed.status, changed.name = Activity.Status.DEAD, "not written"
+    batched.update_by_id(Activity, [changed], ["status"])
+    changed.refresh_from_db()
+    assert (changed.status, changed.name) == (Activity.Status.DEAD, name)
+    assert Activity.objects.get(id=untouched.id).status != Activity.Status.DEAD
+
+
+def test_stored_outputs_replace_older_and_insert_new(upload):
+    activity = upload().activity
+    summary = derivers.BY_NAME["summary"]
+    Derived.objects.create(activity=activity, deriver="summary", version=summary.version - 1,
+                           status="ready", data=b"old", updated_at=NOW)
+    batched.store_outputs([(activity.id, "summary", summary.version, "ready", b"new", "", "", 3),
+                           (activity.id, "route", 1, "failed", None, "NoRoute", "None.", 1)],
+                          now=NOW)
+    rows = {r.deriver: (r.version, r.status, r.data and bytes(r.data), r.error_code,
+                        r.updated_at) for r in Derived.objects.filter(activity=activity)}
+    assert rows == {"summary": (summary.version, "ready", b"new", "", NOW),
+                    "route": (1, "failed", None, "NoRoute", NOW)}
+
+
+def test_stored_outputs_never_overwrite_a_newer_version(upload):
+    # Newer code (a partial deploy) wrote it: older code's output is dropped in the statement.
+    activity = upload().activity
+    summary = derivers.BY_NAME["summary"]
+    Derived.objects.create(activity=activity, deriver="summary", version=summary.version + 1,
+                           status="ready", data=b"newer", updated_at=NOW)
+    batched.store_outputs([(activity.id, "summary", summary.version, "ready", b"older", "",
+                            "", 3)], now=NOW + timedelta(minutes=1))
+    row = Derived.objects.get(activity=activity, deriver="summary")
+    assert (row.version, bytes(row.data), row.updated_at) == (summary.version + 1, b"newer", NOW)
+
+
+def test_insert_returns_each_rows_id_in_order(upload):
+    from reconciler.models import Attempt
+
+    activities = _activities(upload, 3)
+    rows = [Attempt(activity_id=a.id, trigger="sweep", worker=f"w{n}", lease_token="t" * 32,
+                    versions={"summary": n}, started_at=NOW, held_until=NOW)
+            for n, a in enumerate(activities)]
+    ids = batched.insert(Attempt, rows)
+    stored = {a.id: (a.activity_id, a.worker, a.versions, a.derivers_run, a.ended_at)
+              for a in Attempt.objects.filter(id__in=ids)}
+    assert [stored[i] for i in ids] == [(a.id, f"w{n}", {"summary": n}, [], None)
+                                        for n, a in enumerate(activities)]

@@ -15,9 +15,13 @@ pytestmark = pytest.mark.django_db
 
 
 def test_claim_leases_due_activities_up_to_the_limit(upload):
-    with freeze_time(NOW):
-        ids = [upload().activity.id for _ in range(3)]
-        claims = leases.claim(limit=2, now=NOW, owner="w-1")
+    with freeze_time(NOW) as clock:
+        ids = []
+        for _ in range(3):
+            ids.append(upload().activity.id)
+            # One upload a second: the claim orders by arrival, and equal times have no order.
+            clock.tick(timedelta(seconds=1))
+        claims = leases.claim(limit=2, now=NOW + timedelta(seconds=3), owner="w-1")
     assert [c.activity_id for c in claims] == ids[:2]
     leased = Activity.objects.get(id=ids[0])
     assert leased.lease_owner == "w-1"

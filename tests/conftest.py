@@ -70,6 +70,11 @@ def _isolated(request, tmp_path_factory):
                     "OPTIONS": {"location": tmp_path_factory.getbasetemp() / "files"}},
     }
     settings.CAIRN_STORAGE = "fs"
+    # A test parametrized on the store must run on it whether or not it names store_backend:
+    # pytest does not set up a fixture that pytest_generate_tests merely appends to the
+    # test's fixture names, so the [s3] variant of such a test would have run on fs.
+    if "store_backend" in _store_params(request.node):
+        request.getfixturevalue("store_backend")
     # Tests fetch nothing from outside: the map draws the route without tiles.
     settings.CAIRN_MAP_TILES = ""
     # Nudges sent in the request, after the commit, so that a test sees their outcome at
@@ -183,6 +188,23 @@ def store_backend(request):
     if request.param == "s3":
         request.getfixturevalue("s3_store")
     return request.param
+
+
+def _store_params(item) -> dict:
+    callspec = getattr(item, "callspec", None)
+    return callspec.params if callspec else {}
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    # The guard: the test body of a run parametrized on a store starts on that store.
+    store = _store_params(item).get("store_backend")
+    if store is not None:
+        from django.conf import settings
+
+        assert settings.CAIRN_STORAGE == store, (
+            f"{item.nodeid} runs on {settings.CAIRN_STORAGE!r}, not on its store {store!r}")
+    return (yield)
 
 
 @pytest.fixture(scope="session")

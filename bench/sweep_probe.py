@@ -185,6 +185,10 @@ def main() -> None:
     out["plans"]["claim after the bump"] = claim_plan()
     out["plans"]["claim after the bump, orphans first"] = claim_plan(orphans=True)
     out["plans"] |= statements.plans()
+    with connection.cursor() as cursor:  # what a sequential scan of each table reads
+        cursor.execute("SELECT relname, relpages FROM pg_class WHERE relkind = 'r' AND "
+                       "relnamespace = 'public'::regnamespace")
+        out["pages"] = dict(cursor.fetchall())
     print(json.dumps(out))
 
 

@@ -26,7 +26,7 @@ from bench.harness import REPO, Figure
 
 BENCHMARKS = {
     "ack": ("a. upload acknowledgement beside the floor", "bench.upload_ack"),
-    "sweep": ("b. sweep cost on a million activities", "bench.sweep_cost"),
+    "sweep": ("b. sweep cost from 100,000 to 10,000,000 activities", "bench.sweep_cost"),
     "backfill": ("c. backfill after a summary bump", "bench.backfill"),
     "decode": ("d. decoding beside fitparse and gpxpy", "bench.decoding"),
     "ready": ("e. upload to ready, one-hour FIT", "bench.upload_ready"),

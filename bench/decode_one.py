@@ -1,5 +1,7 @@
 """Decode one file with one decoder, in a process of its own: prints the seconds per run,
-the points, and the peak memory (VmHWM, this process only)."""
+the points, and the peak memory (VmHWM, this process only). `paired` times Cairn's decoder
+and the reference back to back in each run, in this one process, so that whatever else
+the machine runs meanwhile weighs on both sides of each run's ratio."""
 
 from __future__ import annotations
 
@@ -39,11 +41,13 @@ def _peak_mb() -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("decoder", choices=["cairn", "fitparse", "gpxpy"])
+    parser.add_argument("decoder", choices=["cairn", "fitparse", "gpxpy", "paired"])
     parser.add_argument("path", type=Path)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    decode = {"cairn": cairn, "fitparse": fitparse, "gpxpy": gpxpy}[args.decoder]
+    reference = fitparse if args.path.suffix == ".fit" else gpxpy
+    decode = {"cairn": cairn, "fitparse": fitparse, "gpxpy": gpxpy,
+              "paired": reference}[args.decoder]
     # Import and warm up outside the timing: a process decodes many files, not one. The
     # references take seconds per file, so for them importing is warm-up enough.
     import importlib
@@ -51,14 +55,27 @@ def main() -> None:
     for module in ("fitparse", "gpxpy", "core.decode"):
         importlib.import_module(module)
 
-    if args.decoder == "cairn":
-        decode(args.path)
+    if args.decoder in ("cairn", "paired"):
+        cairn(args.path)
+    if args.decoder == "paired":
+        ours, theirs = [], []
+        for _ in range(args.runs):
+            ours.append(_timed(cairn, args.path)[0])
+            seconds, points = _timed(decode, args.path)
+            theirs.append(seconds)
+        print(json.dumps({"cairn": ours, "reference": theirs, "points": points}))
+        return
     seconds, points = [], 0
     for _ in range(args.runs):
-        started = time.perf_counter()
-        points = decode(args.path)
-        seconds.append(time.perf_counter() - started)
+        took, points = _timed(decode, args.path)
+        seconds.append(took)
     print(json.dumps({"seconds": seconds, "points": points, "peak_mb": _peak_mb()}))
+
+
+def _timed(decode, path: Path) -> tuple[float, int]:
+    started = time.perf_counter()
+    points = decode(path)
+    return time.perf_counter() - started, points
 
 
 if __name__ == "__main__":

@@ -141,6 +141,13 @@ def _old_outputs(deriver: Deriver, *, limit: int) -> list[int]:
                 .values_list("activity_id", flat=True)[:limit])
 
 
+def _backfill_pending() -> bool:
+    """Whether any activity waits at backfill priority (an index probe on
+    activity_pending, whatever the table's size)."""
+    return Activity.objects.filter(needs_work=True,
+                                   priority=Activity.Priority.BACKFILL).exists()
+
+
 def _old(deriver: Deriver):
     """Outputs of `deriver` older than the code's, of live activities a rebuild can reach
     (a dead one waits for a replay; a failed one's failed input would block it again)."""
@@ -202,7 +209,14 @@ def _complete(rollout: Rollout, deriver: Deriver, *, now: datetime, room: int | 
     """The cursor is past the last activity: flag what is still old (activities cleared
     while the rollout was paused, or by old code) and, once nothing is, end the
     backfill: finished, or done and waiting for an operator's `finish` while previous
-    outputs are kept. Inside the caller's transaction, the row locked."""
+    outputs are kept. Inside the caller's transaction, the row locked.
+
+    While activities flagged for backfill are still pending, it waits: the old outputs
+    are then mostly theirs, and looking for the few not pending among them would read
+    every one of them each round (millions, for hours, after a bump of a large table).
+    Once the backfill has drained, what is still old is what needs flagging again."""
+    if _backfill_pending():
+        return 0
     ids = _old_outputs(deriver, limit=batch if room is None else room)
     if ids:
         flagged = flags.flag(ids, now=now, priority=Activity.Priority.BACKFILL)

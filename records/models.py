@@ -50,6 +50,10 @@ class Book(Leased):
             # Leases in flight and orphans: the claim takes expired ones first.
             models.Index(fields=["due_at"], name="book_leased",
                          condition=Q(needs_work=True, lease_token__isnull=False)),
+            # Books behind the code (records.outdated: "version < V AND NOT needs_work"),
+            # looked for every minute by each sweeper: a probe that normally finds none,
+            # not a read of every user's book.
+            models.Index(fields=["version"], name="book_by_version"),
         ]
 
     def __str__(self) -> str:

@@ -19,15 +19,23 @@ from records.models import Book
 #: deploy, so after the first empty look the answer rarely changes.
 LOOK_EVERY_S = 60.0
 
+#: Users looked at per look for a missing book: a window of user ids that moves on at
+#: each look and wraps around, so that a look is a few index ranges whatever the number
+#: of users (looking at them all is a read of every user and every book).
+USERS_PER_LOOK = 1000
+
 
 class Seen:
-    """When this process last found nothing to flag (tests reset it)."""
+    """When this process last found nothing to flag, and where its look for missing
+    books has got to (tests reset it)."""
 
     def __init__(self) -> None:
         self.reset()
 
     def reset(self) -> None:
         self.idle_since: float | None = None
+        self.after = 0  # the next window of users starts after this id
+        self.quiet = True  # nothing found since the windows last wrapped around
 
 
 SEEN = Seen()
@@ -35,18 +43,43 @@ SEEN = Seen()
 
 def flag(*, now: datetime, batch: int, version: int) -> int:
     """Flag up to `batch` books behind `version` and create up to `batch` missing ones
-    (backfill priority); returns how many. Skipped for LOOK_EVERY_S after an empty look."""
+    (backfill priority) among the next window of users; returns how many. Skipped for
+    LOOK_EVERY_S once every window has been looked at and nothing was found."""
     if SEEN.idle_since is not None and time.monotonic() - SEEN.idle_since < LOOK_EVERY_S:
         return 0
     behind = list(Book.objects.filter(version__lt=version, needs_work=False)
                   .exclude(status=Book.Status.DEAD)
                   .values_list("user_id", flat=True)[:batch])
-    has_ready = Activity.objects.live().filter(owner=OuterRef("pk"),
-                                               status=Activity.Status.READY)
-    missing = list(get_user_model().objects
-                   .filter(Exists(has_ready), ~Exists(Book.objects.filter(user=OuterRef("pk"))))
-                   .values_list("pk", flat=True)[:batch])
+    missing, wrapped = _missing(batch)
     found = behind + missing
     flags.mark(found, now=now, fresh=False, due_now=True)
-    SEEN.idle_since = None if found else time.monotonic()
+    SEEN.quiet = SEEN.quiet and not found
+    SEEN.idle_since = None
+    if wrapped:  # a whole cycle of windows looked at
+        if SEEN.quiet:
+            SEEN.idle_since = time.monotonic()
+        SEEN.quiet = True
     return len(found)
+
+
+def _missing(batch: int) -> tuple[list[int], bool]:
+    """Users of the next window who have ready activities and no book (up to `batch`),
+    and whether the windows wrapped around after it. The window bounds the book side
+    too, so that the planner reads a range of both indexes, not all of either."""
+    start = SEEN.after
+    end = start + USERS_PER_LOOK
+    has_ready = Activity.objects.live().filter(owner=OuterRef("pk"),
+                                               status=Activity.Status.READY)
+    has_book = Book.objects.filter(user=OuterRef("pk"), user__gt=start, user__lte=end)
+    missing = list(get_user_model().objects.filter(pk__gt=start, pk__lte=end)
+                   .filter(Exists(has_ready), ~Exists(has_book))
+                   .order_by("pk").values_list("pk", flat=True)[:batch])
+    if len(missing) == batch:  # more may follow in this window: go on from the last
+        SEEN.after = missing[-1]
+        return missing, False
+    last = get_user_model().objects.order_by("-pk").values_list("pk", flat=True).first()
+    if last is None or end >= last:
+        SEEN.after = 0
+        return missing, True
+    SEEN.after = end
+    return missing, False

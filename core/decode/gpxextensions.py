@@ -34,7 +34,8 @@ _SHAPE_TAGS = 32  # tags of a block a shape is learnt from (Garmin's have 3 to 1
 _TAG = re.compile(rb"""<([^\s/>!?][^\s/>]*)(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*+"""
                   rb"""\s*(/?)>([^<\x00]*)|\x00""")
 _TAGS = re.compile(rb"(<[^<>]*>)")
-_TEXT = rb"[^<\x00]*"  # a text run, within one block
+#: A text run, within one block; possessive, as what follows it is a "<" or the end.
+_TEXT = rb"[^<\x00]*+"
 
 
 def values(blocks: list[bytes | None], shapes: list) -> dict[str, np.ndarray] | None:

@@ -37,7 +37,7 @@ _TRKPT = re.compile(
 _LEAF = re.compile(r"<([A-Za-z_][\w.-]*)>([^<&]*)</")
 _DEFAULT_NAMESPACE = re.compile(rb"xmlns\s*=")
 _STUB = b"<trkpt/>"
-_BATCH = 4096
+_PARTS = 7  # what _TRKPT.split gives per point: the text before it, its 6 groups
 _CHUNK = 1 << 20
 
 
@@ -51,22 +51,47 @@ def read(content: bytes, skip: tuple[int, int] | None) -> Points | None:
     declaration gpxpy deletes."""
     if b"<!" in content or not _is_plain_xml(content, skip):
         return None
-    reader = _Reader(content, skip)
+    segments = [(0, skip[0]), (skip[1], len(content))] if skip else [(0, len(content))]
+    if skip and _joins_oddly(content, *skip):
+        return None
+    reader = _Reader()
+    view = memoryview(content)
+    trkpts = 0
     try:
-        skeleton = _TRKPT.sub(reader.take, content)
-        reader.flush()
+        for start, stop in segments:
+            trkpts += content.count(b"<trkpt", start, stop)
+            for at, end in _chunks(content, start, stop):
+                reader.read(view[at:end])
     except _Decline:
         return None
-    if sum(reader.counts) != content.count(b"<trkpt"):
+    finally:
+        view.release()
+    if sum(reader.counts) != trkpts:
         return None  # a point of another shape (or an element named trkpt...)
-    if skip is not None:
-        at = skip[0] - reader.shrunk
-        skeleton = skeleton[:at] + skeleton[at + skip[1] - skip[0]:]
+    skeleton = b"".join(reader.skeleton)
     if _DEFAULT_NAMESPACE.search(skeleton):
         return None
     reader.points.skeleton = skeleton.decode()
     reader.points.counts = reader.counts
     return reader.points
+
+
+def _joins_oddly(content: bytes, start: int, stop: int) -> bool:
+    """Whether deleting content[start:stop] makes a "<trkpt" or a "<!" of its two sides,
+    which the segments either side of it would not see."""
+    return (b"<trkpt" in content[max(0, start - 5): start] + content[stop: stop + 5]
+            or content[start - 1: start] + content[stop: stop + 1] == b"<!")
+
+
+def _chunks(content: bytes, start: int, stop: int):
+    """content[start:stop] in spans of about _CHUNK bytes, each cut just before a
+    "<trkpt": every point the whole text holds lies within one span (a match never holds
+    a "<trkpt" but its own once the counts agree), and a chunk's pieces stay small."""
+    while start < stop:
+        cut = content.find(b"<trkpt", start + _CHUNK, stop)
+        end = stop if cut < 0 else cut
+        yield start, end
+        start = end
 
 
 def _is_plain_xml(content: bytes, skip: tuple[int, int] | None) -> bool:
@@ -90,41 +115,43 @@ def _is_plain_xml(content: bytes, skip: tuple[int, int] | None) -> bool:
 
 
 class _Reader:
-    """The callback of one pass of _TRKPT.sub: values out, one stub per run of points."""
+    """Chunk by chunk, one _TRKPT.split each (the matching and the cutting in C, nothing
+    called back per point): values out, the skeleton with one stub per run of points."""
 
-    def __init__(self, content: bytes, skip: tuple[int, int] | None) -> None:
-        self.content = content
+    def __init__(self) -> None:
         self.points = Points()
-        self.batch: list[tuple] = []
         self.counts: list[int] = []  # points in each run (one stub each)
-        self.end = -1  # where the previous match ended
-        self.skip_start, self.skip_end = skip or (-1, -1)
-        self.shrunk = 0  # how much shorter the skeleton is before skip_start
+        self.skeleton: list[bytes] = []
+        self.tag_since = True  # a tag since the previous point (none yet: a new run)
         self.shapes: list = []  # extension block shapes seen (gpxextensions)
 
-    def take(self, match: re.Match) -> bytes:
-        start, end = match.span()
-        if start < self.skip_end and end > self.skip_start:
-            raise _Decline  # gpxpy's deleted span lies in a point
-        if self.end >= 0 and self.content.find(b"<", self.end, start) < 0:
-            stub = b""  # only text since the previous point: a sibling, in the same run
-            self.counts[-1] += 1
-        else:
-            stub = _STUB
-            self.counts.append(1)
-        if end <= self.skip_start:
-            self.shrunk += end - start - len(stub)
-        self.end = end
-        self.batch.append(match.groups())
-        if len(self.batch) == _BATCH:
-            self.flush()
-        return stub
-
-    def flush(self) -> None:
-        if not self.batch:
+    def read(self, chunk: memoryview) -> None:
+        parts = _TRKPT.split(chunk)  # text, 6 groups, text, 6 groups, ..., text
+        between = parts[0::_PARTS]
+        if len(between) == 1:
+            self.skeleton.append(between[0])
+            self.tag_since = self.tag_since or b"<" in between[0]
             return
-        lat, lon, ele, time, rest, blocks = (list(f) for f in zip(*self.batch, strict=True))
-        self.batch = []
+        # A point after a tag starts a run (a stub); after text alone it is a sibling.
+        n = len(between) - 1
+        if b"<" in b"".join(between[1:-1]):
+            runs = [b"<" in text for text in between[:-1]]
+        else:  # the rule: points one after another, whitespace between them
+            runs = [False] * n
+        runs[0] = self.tag_since or b"<" in between[0]
+        self.tag_since = b"<" in between[-1]
+        starts = np.flatnonzero(runs)
+        if not runs[0]:
+            self.counts[-1] += int(starts[0]) if len(starts) else n
+        self.counts += np.diff(starts, append=n).tolist()
+        pieces = [b""] * (2 * n + 1)  # text, stub or nothing, text, ..., text
+        pieces[0::2] = between
+        pieces[1::2] = [_STUB if run else b"" for run in runs]
+        self.skeleton.append(b"".join(pieces))
+        self._values(*(parts[k::_PARTS] for k in range(1, _PARTS)))
+
+    def _values(self, lat: list, lon: list, ele: list, time: list, rest: list,
+                blocks: list) -> None:
         speed = [None] * len(lat)
         for i, leaves in enumerate(rest):
             if leaves:

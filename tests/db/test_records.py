@@ -258,3 +258,33 @@ def test_books_behind_are_flagged_outside_any_transaction(user):
         outdated.SEEN.reset()
         assert outdated.flag(now=NOW, batch=10, version=rebuild.VERSION) == 1
     assert book_of(user).needs_work
+
+
+def test_users_without_a_book_are_found_window_by_window(user, django_user_model,
+                                                           monkeypatch):
+    """The look for missing books reads a window of users per look (the look over every
+    user read both tables whole each minute): users in every window are found, and it
+    rests only after a whole cycle of windows found nothing."""
+    monkeypatch.setattr(outdated, "USERS_PER_LOOK", 2)
+    people = [user] + [django_user_model.objects.create_user(f"runner{n}") for n in range(4)]
+    with freeze_time(NOW) as clock:
+        for person in people:
+            upload_run(person, speed_mps=4.0, points=60)
+        settle_all(clock)
+        Book.objects.all().delete()  # as before records existed
+        outdated.SEEN.reset()
+        found = []
+        while sum(found) < len(people) and len(found) < 10_000:
+            found.append(outdated.flag(now=NOW, batch=10, version=rebuild.VERSION))
+        assert sum(found) == len(people)
+        assert max(found) <= 2  # a window at a time
+        assert set(Book.objects.values_list("user_id", flat=True)) == {p.id for p in people}
+        settle_all(clock)
+        outdated.SEEN.reset()  # a new process
+        looks = 0
+        while outdated.SEEN.idle_since is None:  # a quiet cycle, then it rests
+            assert outdated.flag(now=NOW, batch=10, version=rebuild.VERSION) == 0
+            looks += 1
+        assert looks >= 2
+        assert outdated.flag(now=NOW, batch=10, version=rebuild.VERSION) == 0
+    assert {book_of(p).status for p in people} == {Book.Status.READY}

@@ -94,3 +94,27 @@ def test_rollout_batches_stay_bounded(upload, bump, settings):
         scanned = rollouts.advance(now=NOW.replace(hour=13), batch=2)
     assert scanned == 2
     assert Activity.objects.filter(needs_work=True).count() == 2
+
+
+def test_at_the_end_of_its_pass_a_rollout_waits_for_the_backfill_without_reading_outputs(
+        upload, bump):
+    """Once every activity is flagged, the rollout's step reads no stored output while the
+    backfill is pending (each round would read every old one), then finishes after it."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _ready(upload, 4)
+    bump("summary")
+    later = NOW.replace(hour=13)
+    with freeze_time(later):
+        assert rollouts.advance(now=later, batch=1000) == 4  # the whole pass, all flagged
+        with CaptureQueriesContext(connection) as queries:
+            assert rollouts.advance(now=later, batch=1000) == 0
+        assert not [q for q in queries.captured_queries if "activities_derived" in q["sql"]]
+        rollout = Rollout.objects.get(deriver="summary",
+                                      version=derivers.VERSIONS["summary"])
+        assert rollout.finished_at is None
+        sweep.drain()
+    rollout.refresh_from_db()
+    assert rollout.state == Rollout.State.FINISHED
+    assert set(drift.old_versions().values()) == {0}

@@ -12,7 +12,7 @@ import pytest
 from gpxpy.gpxfield import TIME_TYPE
 
 from core import decode
-from core.decode import Unsupported, fastgpx, gpx, gpxextensions, gpxtime
+from core.decode import Unsupported, fastgpx, gpx, gpxextensions, gpxregex, gpxtime
 from tests import factories
 from tests.unit.decode.outcomes import differences, outcome
 
@@ -125,6 +125,26 @@ def test_documents_decode_as_the_reference_decodes_them(case):
                                   "non-ascii name", "latin-1"])
 def test_the_fast_path_reads_common_variations_itself(case):
     fastgpx.decode(CASES[case])  # no Unsupported
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_documents_read_in_small_chunks_decode_as_the_reference_decodes_them(case,
+                                                                            monkeypatch):
+    """gpxregex reads a file in spans of about _CHUNK bytes, each cut before a "<trkpt":
+    spans of a few dozen bytes put a cut at every point and across the declaration gpxpy
+    deletes, and nothing may change."""
+    monkeypatch.setattr(gpxregex, "_CHUNK", 37)
+    assert not same_as_reference(CASES[case])
+
+
+@pytest.mark.parametrize("case", ["plain", "other leaves", "extension shapes", "non-ascii name"])
+def test_the_fast_path_reads_small_chunks_itself(case, monkeypatch):
+    whole = fastgpx.decode(CASES[case])
+    monkeypatch.setattr(gpxregex, "_CHUNK", 37)
+    content = CASES[case]
+    assert gpxregex.read(content, fastgpx.default_namespace(content)) is not None
+    assert not differences(outcome(fastgpx.decode, CASES[case]),
+                           outcome(lambda _: whole, CASES[case]))
 
 
 def test_the_namespace_declaration_gpxpy_deletes_is_found_in_utf8_bytes_too():

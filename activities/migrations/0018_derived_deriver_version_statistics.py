@@ -28,6 +28,6 @@ def drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("activities", "0016_profile_max_hr")]
+    dependencies = [("activities", "0017_archive_nested_members")]
 
     operations = [migrations.RunPython(create, drop)]

@@ -11,7 +11,7 @@ from django.core.files.storage import default_storage
 from django.db import OperationalError
 from django.utils import timezone
 
-from activities import ingest, storage, zips
+from activities import acceptance, ingest, storage, zips
 from activities.models import Activity, Archive, Upload
 from reconciler import orphans
 from tests import factories
@@ -19,11 +19,15 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 
-def _fail_the_commit(monkeypatch, model) -> None:
-    def database_gone(*args, **kwargs):
-        raise OperationalError("server closed the connection unexpectedly")
+def _database_gone(*args, **kwargs):
+    raise OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr(model.objects, "create", database_gone)
+
+def _fail_the_commit(monkeypatch) -> None:
+    """The database goes away after the original is stored: at the activity's insert (a
+    file, activities/acceptance.py) or at the archive's row (an archive)."""
+    monkeypatch.setattr(acceptance, "insert_activity", _database_gone)
+    monkeypatch.setattr(Archive.objects, "create", _database_gone)
 
 
 def _sweep_every_folder(*, now) -> int:
@@ -45,8 +49,7 @@ def test_files_stored_without_their_row_are_deleted_after_the_grace_period(user,
                                owner=user).upload
     lost_file, lost_archive = factories.gpx(), factories.archive([("b.gpx", factories.gpx())])
     with monkeypatch.context() as patched:
-        _fail_the_commit(patched, Activity)
-        _fail_the_commit(patched, Archive)
+        _fail_the_commit(patched)
         with pytest.raises(OperationalError):
             ingest.accept(lost_file, owner=user)
         with pytest.raises(OperationalError):

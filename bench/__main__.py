@@ -1,7 +1,7 @@
 """Cairn's benchmarks: every hot path beside its floor, median and spread over repeated
 runs, a table printed and the figures written as JSON.
 
-    ./cairn bench                   every benchmark at full size (about 25 minutes)
+    ./cairn bench                   every benchmark at full size (about 36 minutes)
     ./cairn bench --quick           every benchmark once at a small size (CI: does it run?)
     ./cairn bench --only ack,sweep  some of them: ack, sweep, backfill, decode, ready, direct,
                                     records

@@ -60,15 +60,7 @@ def usable_positions(lat: np.ndarray, lon: np.ndarray, *, time: np.ndarray) -> n
        left out and its neighbours joined (repeated, as a spike may hide another).
     Without timestamps nothing can be judged impossible and every valid point stays.
     """
-    keep = np.flatnonzero(valid_positions(lat, lon))
-    for _ in range(3):
-        if len(keep) < 3:
-            break
-        bad = is_impossible(step_distances_m(lat[keep], lon[keep]), dt_s=np.diff(time[keep]))
-        spikes = np.flatnonzero(bad[:-1] & bad[1:]) + 1
-        if len(spikes) == 0:
-            break
-        keep = np.delete(keep, spikes)
+    keep, _ = Positions(lat, lon).usable(time)
     mask = np.zeros(len(lat), dtype=bool)
     mask[keep] = True
     return mask
@@ -154,12 +146,7 @@ def path_length_m(lat: np.ndarray, lon: np.ndarray, *, time: np.ndarray) -> floa
     Spikes and unusable positions are left out (`usable_positions`); a step still
     impossible after that (a jump the track never comes back from) is not counted.
     """
-    keep = usable_positions(lat, lon, time=time)
-    lat, lon, time = lat[keep], lon[keep], time[keep]
-    if len(lat) < 2:
-        return 0.0
-    steps = step_distances_m(lat, lon)
-    return float(np.sum(steps[~is_impossible(steps, dt_s=np.diff(time))]))
+    return Positions(lat, lon).path_length_m(time)
 
 
 def project_m(lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

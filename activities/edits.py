@@ -10,9 +10,9 @@ import json
 from django.db import transaction
 
 from activities.models import Activity
-from reconciler import clock
 from records import flags as record_flags
 from webhooks import events
+from work import clock
 
 #: Sports an owner may choose: the FIT profile's names, as summaries report them.
 SPORTS = frozenset({

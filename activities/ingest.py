@@ -22,7 +22,8 @@ from django.utils import timezone
 from activities import acceptance, limits, storage
 from activities.models import Activity, Upload
 from core import sniff
-from reconciler import clock, inline, metrics, nudge_queue, nudges
+from reconciler import inline, metrics, nudge_queue, nudges
+from work import clock
 
 log = structlog.get_logger(__name__)
 

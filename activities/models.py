@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 
+from work.models import Leased
+
 
 class ApiToken(models.Model):
     """A per-user API token. Only its SHA-256 is stored; the token is shown once."""
@@ -93,37 +95,6 @@ class Upload(models.Model):
 
     def __str__(self) -> str:
         return f"upload {self.pk}"
-
-
-class Leased(models.Model):
-    """What the reconciler needs on a row it claims: whether it needs work, when it is
-    due, and who holds its lease. Written by the reconciler alone (the row's creator sets
-    the first values). Activities and archives are leased this way."""
-
-    class Priority(models.IntegerChoices):
-        FRESH = 0, "fresh"  #: new uploads and explicit re-syncs go first
-        BACKFILL = 1, "backfill"  #: version rollouts and bulk re-syncs
-
-    needs_work = models.BooleanField(default=True)
-    #: Bumped whenever the wanted state changes (re-sync, rollout); a worker clears
-    #: needs_work only if the generation it claimed is still current.
-    generation = models.PositiveIntegerField(default=1)
-    priority = models.PositiveSmallIntegerField(choices=Priority.choices,
-                                                default=Priority.FRESH)
-    #: When the row may next be claimed: now for new work, the lease expiry while
-    #: leased, the backoff time while retrying.
-    due_at = models.DateTimeField()
-    #: When it last started needing work (set whenever needs_work becomes true).
-    pending_since = models.DateTimeField(null=True, blank=True)
-    lease_owner = models.CharField(max_length=255, blank=True)
-    lease_token = models.CharField(max_length=32, null=True, blank=True)  # noqa: DJ001 (no lease)
-    lease_expires_at = models.DateTimeField(null=True, blank=True)
-    #: Counted when a lease is taken (a worker that dies holding it has used one), kept
-    #: by a transient failure, cleared by a settled result (reconciler.settle).
-    attempts = models.PositiveIntegerField(default=0, help_text="Failed attempts in a row.")
-
-    class Meta:
-        abstract = True
 
 
 class ActivityQuerySet(models.QuerySet):

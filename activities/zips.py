@@ -20,7 +20,8 @@ from activities import ingest, storage
 from activities.ingest import Accepted, Rejected
 from activities.models import Archive, ArchiveMember, Upload
 from core import zipdir
-from reconciler import clock, metrics, nudges
+from reconciler import metrics, nudges
+from work import clock
 
 log = structlog.get_logger(__name__)
 

@@ -21,10 +21,10 @@ django.setup()
 from django.contrib.auth import get_user_model  # noqa: E402
 
 from activities.models import Activity  # noqa: E402
-from reconciler import clock  # noqa: E402
 from records import flags, outdated, rebuild  # noqa: E402
 from records import resync as records_resync  # noqa: E402
 from records.models import Book  # noqa: E402
+from work import clock  # noqa: E402
 
 
 def one(username: str, runs: int) -> dict:

@@ -9,8 +9,9 @@ from django.http import HttpRequest
 
 from activities.models import Activity, Derived
 from core import derivers
-from reconciler import clock, deletion, resync
+from reconciler import deletion, resync
 from reconciler.models import Attempt, Rollout, RolloutAction, Worker
+from work import clock
 
 RECONCILE_FIELDS = ("status", "error_code", "error_message", "needs_work", "generation",
                     "priority", "due_at", "pending_since", "lease_owner", "lease_token",

@@ -30,10 +30,11 @@ from django.db.models import Case, F, PositiveIntegerField, QuerySet, When
 
 from activities.models import Activity, Derived, Upload
 from core import backoff
-from reconciler import clock, leases
+from reconciler import leases
 from reconciler.models import Attempt
 from records import flags as record_flags
 from webhooks import events
+from work import clock
 
 log = structlog.get_logger(__name__)
 

@@ -24,7 +24,8 @@ from django.db.models.functions import Greatest
 from activities import ingest, limits, storage
 from activities.models import Archive, ArchiveMember
 from core import exports, fitpeek, sniff
-from reconciler import clock, expired, leases, listing, nested
+from reconciler import expired, leases, listing, nested
+from work import clock
 
 log = structlog.get_logger(__name__)
 Status = ArchiveMember.Status

@@ -19,11 +19,12 @@ from activities import storage
 from activities.models import Activity, Derived
 from core import derivers, plan
 from core.derivers import DeriveError, Deriver
-from reconciler import batched, clock, leases, metrics, rollout_state, settle, workers
+from reconciler import batched, leases, metrics, rollout_state, settle, workers
 from reconciler.leases import Claim
 from reconciler.models import Attempt
 from reconciler.renewal import Renewal
 from reconciler.settle import Output, Round
+from work import clock
 
 log = structlog.get_logger(__name__)
 Outcome = Attempt.Outcome

@@ -10,8 +10,9 @@ import structlog
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 
-from reconciler import clock, leases
+from reconciler import leases
 from reconciler.leases import Claim
+from work import clock
 
 log = structlog.get_logger(__name__)
 

@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
-from reconciler import clock, leases, workers
+from reconciler import leases, workers
 from reconciler.reconcile import reconcile_one
+from work import clock
 
 #: run_now's answers when it reconciled nothing (otherwise it returns the Attempt outcome).
 OUTDATED = "outdated"

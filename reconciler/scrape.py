@@ -11,10 +11,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from reconciler import clock, drift
+from reconciler import drift
 from records import drift as record_drift
 from transfers import drift as transfers_drift
 from webhooks import metrics as webhooks_metrics
+from work import clock
 
 _STATES = ("total", "pending", "missing", "stale_leases", "leased", "retrying", "forced",
            "failed", "dead")

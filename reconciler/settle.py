@@ -14,11 +14,12 @@ from django.utils.dateparse import parse_datetime
 from activities.models import Activity, Derived
 from core import backoff, derivers, plan
 from core.derivers import DeriveError, Deriver
-from reconciler import batched, clock, leases, rollout_state
+from reconciler import batched, leases, rollout_state
 from reconciler.leases import Claim
 from reconciler.models import Attempt
 from records import flags as record_flags
 from webhooks import events
+from work import clock
 
 Outcome = Attempt.Outcome
 

@@ -6,14 +6,20 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
+import structlog
 from django.conf import settings
+from django.db import DatabaseError
 
-from reconciler import clock, deletion, expand, housekeeping, leases, metrics, rollouts, workers
+from reconciler import deletion, expand, housekeeping, leases, metrics, rollouts, workers
 from reconciler.models import Attempt
 from reconciler.reconcile import reconcile_batch
 from records import rebuild as records_rebuild
-from transfers import settle as transfers_settle
 from webhooks import outbox
+from work import clock, kinds
+from work import leases as work_leases
+from work import run as work_run
+
+log = structlog.get_logger(__name__)
 
 #: A sweep round spends at most this long expanding an archive, so that the activities
 #: it imports (and everyone else's) are processed meanwhile; the next round resumes it.
@@ -47,7 +53,7 @@ def sweep_once(*, owner: str | None = None, limit: int | None = None,
     for archive in archives:
         expand.expand(archive, budget_s=ARCHIVE_BUDGET_S)
     deleted = deletion.sweep(now=now, owner=owner)
-    deleted += transfers_settle.sweep(now=now, owner=owner)  # upload sessions (transfers/)
+    deleted += run_kinds(now=now, owner=owner)  # kinds on the kernel (work.kinds)
     claims = leases.claim(limit=limit or settings.CAIRN_CLAIM_BATCH, now=now, owner=owner)
     reconcile_batch(claims, trigger=Attempt.Trigger.SWEEP)
     # After the activities, on a clock read now: those settled this round are due already.
@@ -59,6 +65,25 @@ def sweep_once(*, owner: str | None = None, limit: int | None = None,
     workers.beat(now=now, sweep=workers.Sweep(at=now, ms=round(seconds * 1000),
                                               claimed=len(claims)))
     return Round(claimed=len(claims) + len(archives) + deleted, scanned=scanned, books=books)
+
+
+def run_kinds(*, now: datetime, owner: str) -> int:
+    """Claim and run each kind registered with the kernel; returns how many rows were
+    leased. One row's failure is that row's outcome (work.run); one kind's (its claim:
+    the database) is logged and the other kinds go on."""
+    leased = 0
+    for kind in kinds.ALL.values():
+        if kind.run is None:
+            continue
+        try:
+            taken = work_leases.claim(kind, limit=kind.batch(), now=now, owner=owner,
+                                      trigger=Attempt.Trigger.SWEEP)
+        except DatabaseError as error:
+            log.warning("work.claim_failed", kind=kind.name, error=str(error))
+            continue
+        work_run.run(kind, taken)
+        leased += len(taken)
+    return leased
 
 
 def drain(*, budget_s: float | None = None, owner: str | None = None,

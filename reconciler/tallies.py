@@ -8,8 +8,8 @@ import structlog
 from django.db import connection
 from django.db.models import Sum
 
-from reconciler import clock
 from reconciler.models import Tally
+from work import clock
 
 log = structlog.get_logger(__name__)
 

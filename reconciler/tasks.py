@@ -5,8 +5,9 @@ from __future__ import annotations
 import structlog
 from django.conf import settings
 
-from reconciler import clock, expand, run, sweep, workers
+from reconciler import expand, run, sweep, workers
 from reconciler.models import Attempt
+from work import clock
 
 #: A q2 task stops expanding an archive after this long (q2's timeout is 300 s).
 EXPAND_BUDGET_S = 240.0

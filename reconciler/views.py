@@ -12,7 +12,8 @@ from django.views.decorators.http import require_POST
 from activities import serialize
 from activities.models import Activity, Derived
 from activities.views.api import api_error, api_view
-from reconciler import clock, drift, explain, nudges, resync, tallies
+from reconciler import drift, explain, nudges, resync, tallies
+from work import clock
 
 
 def _visible(request: HttpRequest, activity_id: int) -> Activity | None:

@@ -5,9 +5,9 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from reconciler import clock
 from records import resync
 from records.models import Book, BookAttempt
+from work import clock
 
 RECONCILE_FIELDS = ("status", "version", "error_code", "error_message", "needs_work", "whole",
                     "generation", "priority", "due_at", "pending_since", "lease_owner",

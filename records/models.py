@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from activities.models import Leased
+from work.models import Leased
 
 
 class Book(Leased):

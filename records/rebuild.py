@@ -18,9 +18,10 @@ from django.db import transaction
 from django.db.models import F
 
 from core import backoff, heatmap, records
-from reconciler import clock, expired, leases, metrics
+from reconciler import expired, leases, metrics
 from records import inputs, outdated
 from records.models import Book, BookAttempt
+from work import clock
 
 log = structlog.get_logger(__name__)
 

@@ -9,9 +9,9 @@ from django.shortcuts import render
 
 from activities.views.api import api_error, api_view
 from core import heatmap, records
-from reconciler import clock
 from records import charts, serialize
 from records.models import Book, BookAttempt
+from work import clock
 
 PERIODS = records.PERIODS
 

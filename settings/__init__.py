@@ -166,6 +166,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_q",
+    "work",
     "activities",
     "reconciler",
     "webhooks",

@@ -48,8 +48,9 @@ def _isolated(request, tmp_path_factory):
         yield
         return
     from activities import tokens
-    from reconciler import clock, housekeeping, nudges, rollouts, workers
+    from reconciler import housekeeping, nudges, rollouts, workers
     from records import outdated as records_outdated
+    from work import clock
 
     # Each test has its own database: nothing a process remembers of one holds for it.
     rollouts.SEEN.reset()

@@ -7,7 +7,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from activities.models import Leased, Upload
+from activities.models import Upload
+from work.models import Leased
 
 
 class UploadSession(Leased):

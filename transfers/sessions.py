@@ -14,9 +14,9 @@ from django.db.models import Case, F, Value, When
 
 from activities import bodylimit, ingest
 from activities.models import Upload
-from reconciler import clock
 from transfers import store
 from transfers.models import UploadSession
+from work import clock
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 #: A PUT (or PATCH) that began just before the session expired may still be arriving: the

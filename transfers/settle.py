@@ -1,4 +1,4 @@
-"""The sweep's step for upload sessions: observe the store, compare with what was
+"""The upload-session kind's work: observe the store, compare with what was
 declared, act, record — one session at a time, under a lease.
 
 1. A settled session (ingested or failed) whose bytes are still in the store: delete
@@ -9,9 +9,12 @@ declared, act, record — one session at a time, under a lease.
    SHA-256 checked first.
 3. Nothing (or not all) arrived and the session expired: it fails with UploadExpired.
 4. Otherwise it waits: due again after CAIRN_SESSION_POLL_S (presigned) or at expiry (tus).
+   While the store is away it waits too (looked at again every STORE_AWAY_RETRY_S): never
+   failed for it, and no attempt is spent.
 
-The result is recorded under the fence before the bytes are deleted (step 1 of the next
-round), so a process that dies in between leaves work, never a lost upload. Ingesting
+`look` returns the outcome; the kernel records it under the fence (work.leases.release)
+before the bytes are deleted (step 1 of the next round), so a process that dies in
+between leaves work, never a lost upload. Ingesting
 twice is harmless: the second time finds the same content and answers with that upload.
 """
 
@@ -26,19 +29,18 @@ from typing import IO
 import structlog
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db import transaction
 
 from activities import ingest, storage
-from core import backoff
-from reconciler import clock, leases
 from transfers import sessions, store, tus_bytes
 from transfers.models import UploadSession
+from work import clock, leases
+from work.outcomes import Done, Failed, Outcome, Wait
 
 log = structlog.get_logger(__name__)
 Status = UploadSession.Status
 
 
-class Failed(Exception):
+class Refused(Exception):
     """The session's bytes cannot become an upload: a reason code and a sentence."""
 
     def __init__(self, message: str, *, code: str) -> None:
@@ -46,59 +48,48 @@ class Failed(Exception):
         self.code = code
 
 
-def sweep(*, now: datetime, owner: str, limit: int = 10) -> int:
-    """Lease due sessions and settle each; returns how many were leased."""
-    taken = leases.lease(UploadSession, limit=limit, now=now, owner=owner)
-    for lease in taken:
-        settle(lease)
-    return len(taken)
-
-
-def settle(lease: leases.Lease) -> str:
-    """One leased session, as the module says; returns what became of it."""
+def look(lease: leases.Lease) -> Outcome:
+    """The session kind's work on one leased row (the module's steps 1-4)."""
     session = UploadSession.objects.select_related("owner").get(id=lease.row_id)
     bound = log.bind(session_id=session.id, upload_id=session.upload_id, via=session.via)
     try:
-        outcome = _settle(session, lease)
-    except leases.LeaseLost:
-        bound.warning("session.lease_lost", lease_token=lease.token)
-        return "lease_lost"
+        outcome = _settle(session)
     except storage.Unavailable as error:
+        # The store is away: look again later, however long that lasts. Not a failure:
+        # the session still has until it expires, and nothing was lost.
         bound.warning("session.store_unavailable", error=str(error))
-        _release(session, lease, due_at=backoff.next_attempt_at(
-            session.attempts, now=clock.now(), base_s=settings.CAIRN_BACKOFF_BASE_S,
-            cap_s=settings.CAIRN_BACKOFF_CAP_S))
-        return "retrying"
-    bound.info("session.settled", outcome=outcome)
+        return Wait(until=clock.now() + timedelta(seconds=STORE_AWAY_RETRY_S),
+                    reason=error.code)
+    bound.info("session.settled", outcome=type(outcome).__name__.lower(),
+               error_code=getattr(outcome, "code", None) or None)
     return outcome
 
 
-def _settle(session: UploadSession, lease: leases.Lease) -> str:
+#: How soon a session is looked at again while the store is away.
+STORE_AWAY_RETRY_S = 30
+
+
+def _settle(session: UploadSession) -> Outcome:
     now = clock.now()
     if session.status != Status.UPLOADING:
         _delete_bytes(session)
-        _record(session, lease, needs_work=False)
-        return "cleaned"
-    if session.attempts > settings.CAIRN_MAX_ATTEMPTS:
-        return _fail(session, lease, Failed(
-            f"The worker taking this file in stopped {session.attempts - 1} times before "
-            "finishing; it will not be tried again.", code="WorkerDied"))
+        return Done()
     size = _arrived(session)
     if size is None:
         if now >= session.expires_at + sessions.EXPIRY_GRACE:
-            return _fail(session, lease, Failed(
+            return _failed(Failed(
+                "UploadExpired",
                 f"No complete file arrived before the session expired at "
-                f"{session.expires_at:%Y-%m-%d %H:%M} UTC; start a new upload.",
-                code="UploadExpired"))
-        _release(session, lease, due_at=_next_look(session, now=now), attempts=0)
-        return "waiting"
+                f"{session.expires_at:%Y-%m-%d %H:%M} UTC; start a new upload."), now=now)
+        return Wait(until=_next_look(session, now=now), reason="NotArrived")
     try:
         result = _ingest(session, size)
-    except Failed as error:
-        return _fail(session, lease, error)
-    _record(session, lease, status=Status.INGESTED, result=result.upload,
-            due_at=clock.now())
-    return "ingested"
+    except Refused as error:
+        return _failed(Failed(error.code, str(error)), now=now)
+    # Recorded before the bytes are deleted (the next round's step 1): a death in
+    # between leaves work, never a lost upload.
+    return Done(fields={"status": Status.INGESTED, "result": result.upload,
+                        "settled_at": clock.now()}, again=True)
 
 
 def _arrived(session: UploadSession) -> int | None:
@@ -112,15 +103,15 @@ def _arrived(session: UploadSession) -> int | None:
 
 def _ingest(session: UploadSession, size: int) -> ingest.Accepted:
     if size > session.size_bytes:
-        raise Failed(f"The file sent is {size} bytes, more than the {session.size_bytes} "
+        raise Refused(f"The file sent is {size} bytes, more than the {session.size_bytes} "
                      "bytes declared; start a new upload with its real size.", code="TooLarge")
     if size < session.size_bytes:
-        raise Failed(f"The file sent is {size} bytes, less than the {session.size_bytes} "
+        raise Refused(f"The file sent is {size} bytes, less than the {session.size_bytes} "
                      "bytes declared; start a new upload with its real size.",
                      code="SizeMismatch")
     with _opened(session) as handle:
         if session.sha256 and _sha256(handle) != session.sha256:
-            raise Failed("The file's SHA-256 is not the one declared: it was changed or "
+            raise Refused("The file's SHA-256 is not the one declared: it was changed or "
                          "cut on the way; send it again.", code="HashMismatch")
         try:
             # Limits were counted when the session opened; the store's bytes are read
@@ -128,7 +119,7 @@ def _ingest(session: UploadSession, size: int) -> ingest.Accepted:
             return ingest.accept_file(handle, owner=session.owner,
                                       original_name=session.original_name, limited=False)
         except ingest.Rejected as error:
-            raise Failed(str(error), code=error.code) from None
+            raise Refused(str(error), code=error.code) from None
 
 
 @contextmanager
@@ -152,41 +143,11 @@ def _sha256(handle: IO[bytes]) -> str:
     return digest.hexdigest()
 
 
-def _fail(session: UploadSession, lease: leases.Lease, error: Failed) -> str:
-    log.info("session.failed", session_id=session.id, error_code=error.code)
-    _record(session, lease, status=Status.FAILED, error_code=error.code,
-            error_message=str(error), due_at=clock.now())
-    return "failed"
-
-
-def _record(session: UploadSession, lease: leases.Lease, **fields) -> None:
-    """The one writer of a leased session's state: under the fence, the lease handed back;
-    LeaseLost when another holder has it now."""
-    with transaction.atomic():
-        leases.hold_row(UploadSession, session.id, lease.token, now=clock.now())
-        fields.setdefault("attempts", 0)
-        if "status" in fields:
-            fields["settled_at"] = clock.now()
-        UploadSession.objects.filter(id=session.id).update(
-            lease_token=None, lease_owner="", lease_expires_at=None, **fields)
-
-
-def _release(session: UploadSession, lease: leases.Lease, *, due_at: datetime,
-             attempts: int | None = None) -> None:
-    """Hand the lease back, due at `due_at`, or now if a nudge came meanwhile (the bytes
-    may have arrived after this round looked)."""
-    try:
-        with transaction.atomic():
-            now = clock.now()
-            leases.hold_row(UploadSession, session.id, lease.token, now=now)
-            nudged = UploadSession.objects.filter(id=session.id).exclude(
-                generation=lease.generation).exists()
-            UploadSession.objects.filter(id=session.id).update(
-                lease_token=None, lease_owner="", lease_expires_at=None,
-                due_at=now if nudged else due_at,
-                attempts=session.attempts if attempts is None else attempts)
-    except leases.LeaseLost:
-        pass  # someone else has it now: theirs to settle
+def _failed(failure: Failed, *, now: datetime) -> Failed:
+    """The session failed for good; its bytes are deleted next round."""
+    log.info("session.failed", error_code=failure.code)
+    return Failed(failure.code, failure.message,
+                  fields={"status": Status.FAILED, "settled_at": now}, again=True)
 
 
 def _next_look(session: UploadSession, *, now: datetime) -> datetime:

@@ -22,10 +22,10 @@ from django.views.decorators.csrf import csrf_exempt
 
 from activities import bodylimit, ingest, storage
 from activities.views.api import api_error, api_view
-from reconciler import clock
 from transfers import parts, sessions, tus_bytes
 from transfers.models import UploadSession
 from transfers.views import owned, refusal
+from work import clock
 
 log = structlog.get_logger(__name__)
 

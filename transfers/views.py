@@ -10,9 +10,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from activities import ingest
 from activities.views.api import api_error, api_view
-from reconciler import clock
 from transfers import sessions, store
 from transfers.models import UploadSession
+from work import clock
 
 log = structlog.get_logger(__name__)
 _READ = 2**20

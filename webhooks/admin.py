@@ -3,9 +3,9 @@ function `replay_webhooks` calls)."""
 
 from django.contrib import admin, messages
 
-from reconciler import clock
 from webhooks import outbox
 from webhooks.models import Breaker, Delivery, DeliveryAttempt, Subscription
+from work import clock
 
 
 class TriesInline(admin.TabularInline):

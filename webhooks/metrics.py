@@ -15,8 +15,8 @@ class Collector:
     """Gauges read at scrape time: deliveries by state, and each breaker's state."""
 
     def collect(self):
-        from reconciler import clock
         from webhooks import drift
+        from work import clock
 
         counts = drift.count(now=clock.now())
         states = GaugeMetricFamily("cairn_webhook_deliveries", "Webhook deliveries by state.",

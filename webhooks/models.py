@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from activities.models import Leased
+from work.models import Leased
 
 
 class Subscription(models.Model):

@@ -18,9 +18,10 @@ from django.db import connection, transaction
 from django.db.models import F, QuerySet
 
 from core import backoff
-from reconciler import clock, leases
+from reconciler import leases
 from webhooks import breaker, destinations, metrics, signing, transport
 from webhooks.models import Delivery, DeliveryAttempt, Subscription
+from work import clock
 
 log = structlog.get_logger(__name__)
 

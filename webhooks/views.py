@@ -14,9 +14,9 @@ from activities import tokens
 from activities.serialize import iso
 from activities.views.api import api_error, api_view
 from activities.views.strava import fault
-from reconciler import clock
 from webhooks import destinations, events, transport
 from webhooks.models import Delivery, Subscription
+from work import clock
 
 #: Deliveries listed per subscription, newest first.
 LISTED = 100

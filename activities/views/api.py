@@ -25,7 +25,8 @@ from activities import (
 )
 from activities.models import Activity, Derived, Upload
 from core.errors import DeriveError
-from reconciler import clock, deletion
+from reconciler import deletion
+from work import clock
 
 log = structlog.get_logger(__name__)
 

@@ -20,7 +20,8 @@ from django.views.decorators.http import require_http_methods
 from activities import bodylimit, breakdown, display, ingest, serialize
 from activities.models import Activity, Derived, Profile, Upload
 from activities.views import api
-from reconciler import clock, deletion
+from reconciler import deletion
+from work import clock
 
 #: Activities per page of the list: each brings a preview image.
 PAGE_SIZE = 20

@@ -5,7 +5,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from reconciler import clock
+from work import clock
 
 pytestmark = [pytest.mark.postgres_only(reason="the database clock is PostgreSQL's"),
               pytest.mark.django_db]

@@ -23,7 +23,7 @@ def _worker_with_skewed_clock(offset, settings):
 
 @pytest.mark.parametrize("clock", ["database", "local"])
 def test_fast_clock_does_not_steal_a_live_lease(upload, settings, clock):
-    from reconciler import clock as shared
+    from work import clock as shared
 
     settings.CAIRN_CLOCK = clock
     settings.CAIRN_LEASE_S = 120  # shorter than the skew

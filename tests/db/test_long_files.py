@@ -73,7 +73,7 @@ def test_worker_that_finds_its_lease_gone_stops_and_discards_its_results(
 
 
 def _now():
-    from reconciler import clock
+    from work import clock
 
     connection.ensure_connection()
     return clock.now()

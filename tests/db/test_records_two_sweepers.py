@@ -8,9 +8,9 @@ import time
 import pytest
 from django.db import connection
 
-from reconciler import clock
 from records import rebuild
 from records.models import Book, BookAttempt
+from work import clock
 
 
 @pytest.mark.postgres_only

@@ -16,11 +16,12 @@ from activities.models import Activity, Derived
 from core import derivers
 from core.derivers import DeriveError
 from core.summarize import summarize
-from reconciler import clock, leases, previews, rollback, rollout_ops, rollout_report, sweep
+from reconciler import leases, previews, rollback, rollout_ops, rollout_report, sweep
 from reconciler.models import KeptOutput, PreviewSample, Rollout, RolloutAction
 from tests import factories
 from tests.bumps import bump, longer_summary
 from tests.conftest import NOW
+from work import clock
 
 pytestmark = pytest.mark.django_db
 LATER = NOW + timedelta(hours=1)

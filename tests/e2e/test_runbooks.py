@@ -96,7 +96,8 @@ def test_resync_ids_retries_a_permanent_failure(upload):
 
 @pytest.mark.django_db
 def test_expired_leases_are_taken_over(upload):
-    from reconciler import clock, leases
+    from reconciler import leases
+    from work import clock
 
     activity = upload().activity
     leases.claim_one(activity.id, now=clock.now(), owner="dead-host:1")

@@ -13,11 +13,12 @@ from django.test import Client
 
 from activities import tokens
 from activities.models import Upload
-from reconciler import clock, sweep
+from reconciler import sweep
 from tests import factories
 from tests.e2e.test_tus import TUS, create, cut_and_resume, patch
 from transfers import multipart, parts, sessions, store
 from transfers.models import UploadSession
+from work import clock
 
 MiB = 2**20
 

@@ -13,11 +13,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from freezegun import freeze_time
 
 from activities.models import Activity, Upload
-from reconciler import leases, sweep
+from reconciler import sweep
 from tests import factories
 from tests.conftest import NOW
+from transfers import kind as session_kind
 from transfers import sessions, settle, store
 from transfers.models import UploadSession
+from work import leases as work_leases
 
 # Each test on both stores (the parameter alone does not bring the fixture in).
 pytestmark = [pytest.mark.django_db, pytest.mark.storage,
@@ -45,6 +47,10 @@ def send(api, answer: dict, data: bytes) -> int:
 
 def upload_of(api, answer: dict) -> dict:
     return api.get(f"/api/v1/uploads/{answer['upload_id']}").json()
+
+
+def claim(**kwargs):
+    return work_leases.claim(session_kind.KIND, trigger="sweep", **kwargs)
 
 
 def test_presigned_upload_becomes_an_activity_without_a_callback(api, user):
@@ -139,9 +145,9 @@ def test_two_sweepers_never_ingest_one_session(api, user):
         answer = open_session(api, data)
         assert send(api, answer, data) == 200
         sessions.nudge(answer["id"])
-        first = leases.lease(UploadSession, limit=10, now=NOW, owner="a")
-        assert leases.lease(UploadSession, limit=10, now=NOW, owner="b") == []
-        assert settle.settle(first[0]) == "ingested"
+        first = claim(limit=10, now=NOW, owner="a")
+        assert claim(limit=10, now=NOW, owner="b") == []
+        assert session_kind.settle(first[0]) == "converged"
     assert Upload.objects.filter(kind=Upload.Kind.FILE).count() == 1
 
 
@@ -177,7 +183,7 @@ def test_a_sweeper_dying_after_the_ingest_loses_nothing(api, user):
         answer = open_session(api, data)
         assert send(api, answer, data) == 200
         sessions.nudge(answer["id"])
-        taken = leases.lease(UploadSession, limit=1, now=NOW, owner="a")
+        taken = claim(limit=1, now=NOW, owner="a")
         # The ingest commits, then the process dies before recording it: its lease runs
         # out and the next sweeper does it again, finding the same content.
         ingested = settle._ingest(UploadSession.objects.get(), len(data))
@@ -220,11 +226,11 @@ def test_a_nudge_while_the_sweep_looks_is_not_lost(api):
         answer = open_session(api, data)
         clock.tick(timedelta(seconds=settings.CAIRN_SESSION_POLL_S))
         now = NOW + timedelta(seconds=settings.CAIRN_SESSION_POLL_S)
-        taken = leases.lease(UploadSession, limit=1, now=now, owner="a")
+        taken = claim(limit=1, now=now, owner="a")
         # A nudge comes while this round holds the session (and finds nothing): the
         # bytes may have landed just after it looked.
         sessions.nudge(answer["id"])
-        assert settle.settle(taken[0]) == "waiting"
+        assert session_kind.settle(taken[0]) == "waiting"
         assert UploadSession.objects.get().due_at <= now  # looked at again at once
         assert send(api, answer, data) == 200
         sweep.sweep_once()

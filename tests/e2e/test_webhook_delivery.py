@@ -12,10 +12,11 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from activities import ingest
 from activities.models import Activity
-from reconciler import clock, drift, resync, sweep
+from reconciler import drift, resync, sweep
 from tests import factories
 from tests.receivers import Receiver
 from webhooks.models import Announced, Delivery
+from work import clock
 
 pytestmark = pytest.mark.django_db
 

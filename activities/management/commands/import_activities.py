@@ -12,8 +12,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 from activities import ingest, serialize, storage
 from activities.models import Activity, Archive, ArchiveMember
-from reconciler import clock, expand, run, workers
+from reconciler import expand, run, workers
 from reconciler.models import Attempt
+from work import clock
 
 SETTLED = {Activity.Status.READY, Activity.Status.FAILED, Activity.Status.DEAD}
 

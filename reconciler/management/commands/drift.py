@@ -6,7 +6,8 @@ import json
 
 from django.core.management.base import BaseCommand
 
-from reconciler import clock, drift
+from reconciler import drift
+from work import clock
 
 
 class Command(BaseCommand):

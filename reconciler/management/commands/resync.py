@@ -9,8 +9,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 from activities.models import Activity
 from core import derivers
-from reconciler import clock, resync
+from reconciler import resync
 from records import resync as records_resync
+from work import clock
 
 
 class Command(BaseCommand):

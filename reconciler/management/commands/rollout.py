@@ -8,8 +8,9 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from reconciler import clock, rollout_ops, rollout_report
+from reconciler import rollout_ops, rollout_report
 from reconciler.models import Rollout
+from work import clock
 
 
 class Command(BaseCommand):

@@ -6,9 +6,9 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from reconciler import clock
 from webhooks import outbox
 from webhooks.models import Delivery
+from work import clock
 
 
 class Command(BaseCommand):

@@ -1,0 +1,81 @@
+"""The registry of kinds of reconciled work. A kind is a spec, not a copy of the loop: its
+table, its complete claim statements, its attempts and backoff, what giving up writes,
+and `run(lease) -> outcome`. The sweep, drift, metrics, the admin and the commands go
+over `ALL` (apps register their kinds in their AppConfig.ready)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from django.db.models import Model
+
+if TYPE_CHECKING:
+    from work.leases import Lease
+    from work.outcomes import Outcome
+
+
+@dataclass(frozen=True, kw_only=True)
+class Statements:
+    """A kind's claim, one complete named statement each; work.leases runs them. Every one
+    sets the lease and counts the attempt in the statement that takes the row, and returns
+    `id, generation, attempts`. `{lock}` stands for the database's row lock clause
+    (FOR UPDATE SKIP LOCKED on PostgreSQL; nothing on SQLite, whose IMMEDIATE
+    transactions serialise writers). Parameters: token, owner, expires, now, limit (or
+    row_id), and the kind's `params()`."""
+
+    #: Lease up to %(limit)s due rows that nobody holds.
+    due: str
+    #: Lease one orphan (a row whose lease expired: its holder died), alone. None: the
+    #: kind takes orphans with the rest in `due` (its `due` does not ask for no lease).
+    orphan: str | None = None
+    #: Lease the row %(row_id)s if it is due (a nudge, an inline run, a command).
+    one: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Kind:
+    #: Short and stable: it names the kind in the attempt log, metrics, drift and logs.
+    name: str
+    #: What the rows are, for people: "upload sessions".
+    label: str
+    model: type[Model]
+    statements: Statements
+    #: What its worker does, in a sentence: "taking this file in".
+    doing: str
+    #: Attempts (leases taken) before a row is dead; None: never given up on.
+    max_attempts: Callable[[], int | None]
+    #: (base_s, cap_s) of the one backoff policy: capped exponential with jitter.
+    backoff: Callable[[], tuple[float, float]]
+    #: The kind's columns for a reason code and a sentence.
+    error_fields: Callable[[str, str], dict]
+    #: What else a dead row records (its status), given the time it is given up on.
+    dead_fields: Callable[[datetime], dict] = lambda now: {}
+    #: The work of one leased row. Whatever it raises becomes that row's outcome.
+    run: Callable[[Lease], Outcome] | None = None
+    #: Rows leased per claim.
+    batch: Callable[[], int] = lambda: 10
+    #: Extra parameters of its statements.
+    params: Callable[[], dict] = dict
+    #: The versions of what this process's code produces, kept on each attempt.
+    versions: Callable[[], dict] = dict
+    #: The runbook page (under runbooks/) for when its rows do not converge.
+    runbook: str = ""
+
+    def __str__(self) -> str:
+        return self.name
+
+
+ALL: dict[str, Kind] = {}
+
+
+def register(kind: Kind) -> Kind:
+    """Add a kind (idempotent for the same name: apps may be readied twice in tests)."""
+    ALL[kind.name] = kind
+    return kind
+
+
+def get(name: str) -> Kind:
+    return ALL[name]

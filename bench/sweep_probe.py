@@ -19,7 +19,7 @@ from django.db import connection  # noqa: E402
 
 from core import derivers  # noqa: E402
 from reconciler import leases, rollouts, sweep  # noqa: E402
-from work import clock
+from work import clock  # noqa: E402
 
 TABLE = "activities_activity"
 CLAIM_SELECT = (f"SELECT id FROM {TABLE} AS a WHERE needs_work AND due_at <= %(now)s AND "

@@ -42,7 +42,7 @@ def row(kind, row_id):
 
 
 def test_every_registered_kind_has_rows_for_the_contract(name):
-    assert name in ROWS, f"kind {name!r} is registered but tests/contract/rows.py cannot make its rows"
+    assert name in ROWS, f"kind {name!r} has no row maker in tests/contract/rows.py"
 
 
 def test_a_claim_leases_a_due_row_and_counts_the_attempt(name, user):

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 from activities import edits, listing
 from activities.serialize import SUMMARY_FIELDS
-from records import openapi as records_openapi
-from transfers import openapi as transfers_openapi
-from webhooks import openapi as webhooks_openapi
 
 _NULLABLE_NUMBER = {"type": ["number", "null"]}
 _TIME = {"type": "string", "format": "date-time"}
@@ -162,7 +159,7 @@ def _errors(*statuses: int) -> dict:
             for s in statuses}
 
 
-def _get(operation_id: str, summary: str, ok: dict, *, ok_status: str = "200",
+def get(operation_id: str, summary: str, ok: dict, *, ok_status: str = "200",
          extra: tuple = ()) -> dict:
     return {"get": {"operationId": operation_id, "summary": summary,
                     "responses": {ok_status: {"description": "OK", **ok},
@@ -173,7 +170,7 @@ def _id(name: str) -> dict:
     return {"name": name, "in": "path", "required": True, "schema": _ID}
 
 
-def _ref(name: str) -> dict:
+def ref(name: str) -> dict:
     return _json({"$ref": f"#/components/schemas/{name}"})
 
 
@@ -209,7 +206,8 @@ def _links() -> dict:
 
 
 def document() -> dict:
-    """The whole OpenAPI document (served at /api/v1/openapi.json)."""
+    """The activities' part of the OpenAPI document; settings.openapi adds the other apps'
+    parts to it (they are above this app)."""
     upload_form = {"multipart/form-data": {"schema": {
         "type": "object", "required": ["file"], "properties": {
             "file": {"type": "string", "format": "binary",
@@ -231,9 +229,7 @@ def document() -> dict:
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": {"Error": _ERROR, "Upload": _UPLOAD, "Activity": _ACTIVITY,
                         "ActivityList": _ACTIVITY_LIST, "ActivityEdit": _EDIT,
-                        "Route": _ROUTE, "Files": _FILES, "Timeline": _TIMELINE,
-                        "UploadSession": transfers_openapi.SESSION,
-                        **webhooks_openapi.SCHEMAS, **records_openapi.SCHEMAS},
+                        "Route": _ROUTE, "Files": _FILES, "Timeline": _TIMELINE},
         },
         "paths": {
             "/api/v1/uploads": {"post": {
@@ -243,47 +239,44 @@ def document() -> dict:
                                 "schema": {"type": "string", "maxLength": 255}}],
                 "requestBody": {"required": True, "content": upload_form},
                 "responses": {"202": {"description": "Stored and committed",
-                                      **_ref("Upload"), "links": _links()},
+                                      **ref("Upload"), "links": _links()},
                               **_errors(400, 401, 403, 413, 415, 422, 429, 503)}}},
             "/api/v1/uploads/{upload_id}": {
                 "parameters": [_id("upload_id")],
-                **_get("getUpload", "An upload's state", _ref("Upload"))},
+                **get("getUpload", "An upload's state", ref("Upload"))},
             "/api/v1/uploads/{upload_id}/files": {
                 "parameters": [_id("upload_id"),
                                {"name": "offset", "in": "query", "schema": {
                                    "type": "integer", "minimum": 0, "maximum": 10**9}},
                                {"name": "limit", "in": "query", "schema": {
                                    "type": "integer", "minimum": 1, "maximum": 1000}}],
-                **_get("getUploadFiles", "What became of each file of an archive",
-                       _ref("Files"), extra=(400,))},
+                **get("getUploadFiles", "What became of each file of an archive",
+                       ref("Files"), extra=(400,))},
             "/api/v1/activities": {
                 "parameters": _LIST_PARAMETERS,
-                **_get("listActivities", "The owner's activities, newest start first "
+                **get("listActivities", "The owner's activities, newest start first "
                        "(undated ones by upload time), a page at a time",
-                       _ref("ActivityList"), extra=(400,))},
+                       ref("ActivityList"), extra=(400,))},
             "/api/v1/activities/{activity_id}": {
                 "parameters": activity,
-                **_get("getActivity", "An activity's summary", _ref("Activity")),
+                **get("getActivity", "An activity's summary", ref("Activity")),
                 "patch": {"operationId": "editActivity",
                           "summary": "Rename, choose the sport, describe (kept by rebuilds)",
-                          "requestBody": {"required": True, **_ref("ActivityEdit")},
-                          "responses": {"200": {"description": "Edited", **_ref("Activity")},
+                          "requestBody": {"required": True, **ref("ActivityEdit")},
+                          "responses": {"200": {"description": "Edited", **ref("Activity")},
                                         **_errors(400, 401, 403, 404, 503)}},
                 "delete": {"operationId": "deleteActivity",
                            "summary": "Delete: gone at once, removed by the sweep",
                            "responses": {"204": {"description": "Deleted"},
                                          **_errors(401, 403, 404, 503)}}},
             **{f"/api/v1/activities/{{activity_id}}{suffix}": {
-                "parameters": activity, **_get(operation_id, summary, body)}
+                "parameters": activity, **get(operation_id, summary, body)}
                for suffix, operation_id, summary, body in _ACTIVITY_READS},
             "/api/v1/activities/{activity_id}/reprocess": {
                 "parameters": activity,
                 "post": {"operationId": "reprocess",
                          "summary": "Try again: a forced re-sync of every output",
-                         "responses": {"202": {"description": "Queued", **_ref("Activity")},
+                         "responses": {"202": {"description": "Queued", **ref("Activity")},
                                        **_errors(401, 403, 404, 503)}}},
-            **webhooks_openapi.PATHS,
-            **transfers_openapi.paths(),
-            **records_openapi.paths(_get, _ref),
         },
     }

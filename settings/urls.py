@@ -4,10 +4,10 @@ from django.contrib import admin
 from django.urls import include, path, register_converter
 
 from activities.converters import IdConverter
-from activities.views import api as api_views
 from activities.views import strava
 from reconciler import views as reconciler_views
 from reconciler.scrape import metrics
+from settings import openapi
 
 # Before any pattern below (or in activities.urls) uses it.
 register_converter(IdConverter, "id")
@@ -25,7 +25,7 @@ urlpatterns = [
          name="api-reprocess"),
     path("activities/<id:activity_id>/reprocess/", reconciler_views.reprocess_page,
          name="reprocess"),
-    path("api/v1/openapi.json", api_views.openapi_document, name="openapi"),
+    path("api/v1/openapi.json", openapi.served, name="openapi"),
     # Strava-compatible uploads, for clients written for Strava's API.
     path("api/v3/uploads", strava.uploads, name="strava-uploads"),
     path("api/v3/uploads/<id:upload_id>", strava.upload_detail, name="strava-upload"),

@@ -18,7 +18,6 @@ from activities import (
     edits,
     ingest,
     listing,
-    openapi,
     serialize,
     storage,
     tokens,
@@ -257,7 +256,3 @@ def activity_output(request: HttpRequest, activity_id: int, kind: str) -> HttpRe
         response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
     return response
 
-
-def openapi_document(request: HttpRequest) -> JsonResponse:
-    """The OpenAPI document of this API (public: it holds no data)."""
-    return JsonResponse(openapi.document())

@@ -11,8 +11,8 @@ from django.urls import get_resolver
 from freezegun import freeze_time
 from referencing import Registry, Resource
 
-from activities import openapi
 from reconciler import sweep
+from settings import openapi
 from tests import factories
 from tests.conftest import NOW
 

@@ -39,10 +39,6 @@ DEBT: dict[tuple[str, str], str] = {
     # to become signals that records and webhooks receive.
     ("activities/edits.py", "records"): "records.flags.mark in the edit's transaction",
     ("activities/edits.py", "webhooks"): "webhooks.events in the edit's transaction",
-    # The OpenAPI document assembles every app's part: belongs at the top (settings/).
-    ("activities/openapi.py", "records"): "the document's records part",
-    ("activities/openapi.py", "transfers"): "the document's transfers part",
-    ("activities/openapi.py", "webhooks"): "the document's webhooks part",
     # `serve` starts the web server, workers and schedule: an orchestration command.
     ("activities/management/commands/serve.py", "settings"): "settings.webserver",
     # Kinds still on reconciler's lease helpers until they are moved onto work/.

@@ -1,0 +1,25 @@
+"""The whole OpenAPI document (served at /api/v1/openapi.json): the activities' part, with
+the parts of the apps above it (upload sessions, webhooks, records)."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, JsonResponse
+
+from activities import openapi as activities_openapi
+from records import openapi as records_openapi
+from transfers import openapi as transfers_openapi
+from webhooks import openapi as webhooks_openapi
+
+
+def document() -> dict:
+    whole = activities_openapi.document()
+    whole["components"]["schemas"] |= {"UploadSession": transfers_openapi.SESSION,
+                                       **webhooks_openapi.SCHEMAS, **records_openapi.SCHEMAS}
+    whole["paths"] |= {**webhooks_openapi.PATHS, **transfers_openapi.paths(),
+                       **records_openapi.paths(activities_openapi.get, activities_openapi.ref)}
+    return whole
+
+
+def served(request: HttpRequest) -> JsonResponse:
+    """GET /api/v1/openapi.json (public: the API's shape is no secret)."""
+    return JsonResponse(document())

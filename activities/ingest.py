@@ -9,7 +9,6 @@ sent after the answer, from a queue: reconciler/nudge_queue.py).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
 from typing import IO
 
 import structlog
@@ -19,11 +18,10 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from activities import acceptance, limits, storage
+from activities import acceptance, limits, metrics, storage
 from activities.models import Activity, Upload
 from core import sniff
-from reconciler import inline, metrics, nudge_queue, nudges
-from work import clock
+from work import clock, triggers
 
 log = structlog.get_logger(__name__)
 
@@ -228,19 +226,9 @@ def _activity(data: bytes, payload: sniff.Payload, *, owner: AbstractBaseUser, u
 
 def _nudge_after_commit(activity_id: int, size_bytes: int) -> None:
     structlog.contextvars.bind_contextvars(activity_id=activity_id)
-    transaction.on_commit(partial(_after_commit, activity_id, size_bytes))
-
-
-def _after_commit(activity_id: int, size_bytes: int) -> None:
-    """Nudge a worker: from the queue, after the answer; or, with the inline fallback (or
-    no queue), here and now, and if the broker is down and the file small, process it."""
-    if settings.CAIRN_NUDGE_QUEUE and not settings.CAIRN_INLINE_FALLBACK:
-        nudge_queue.QUEUE.put(activity_id)
-        return
-    if nudges.send(activity_id):
-        return
-    if settings.CAIRN_INLINE_FALLBACK and size_bytes <= settings.CAIRN_INLINE_MAX_KB * 1024:
-        inline.process(activity_id, budget_s=settings.CAIRN_INLINE_BUDGET_S)
+    # A nudge from the queue after the answer, or, with the inline fallback, here and now
+    # (reconciler.nudges.after_upload, registered for the kind).
+    triggers.after_commit("activity", activity_id, size_bytes=size_bytes)
 
 
 def check_limits(owner: AbstractBaseUser) -> None:

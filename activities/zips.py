@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import zipfile
-from functools import partial
 from typing import IO
 
 import structlog
@@ -16,12 +15,11 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
-from activities import ingest, storage
+from activities import ingest, metrics, storage
 from activities.ingest import Accepted, Rejected
 from activities.models import Archive, ArchiveMember, Upload
 from core import zipdir
-from reconciler import metrics, nudges
-from work import clock
+from work import clock, triggers
 
 log = structlog.get_logger(__name__)
 
@@ -92,7 +90,7 @@ def _accept(handle: IO[bytes], *, owner: AbstractBaseUser, original_name: str,
             now = clock.now()
             archive = Archive.objects.create(upload=upload, members_total=members, due_at=now,
                                              pending_since=now)
-            transaction.on_commit(partial(nudges.send_archive, archive.id))
+            triggers.after_commit("archive", archive.id)
     except IntegrityError:  # the same archive or key committed meanwhile (the sweep
         # removes the stored archive if no row ever refers to it)
         earlier = ingest.existing(owner, sha256=sha256, idempotency_key=idempotency_key)

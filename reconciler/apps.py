@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class ReconcilerConfig(AppConfig):
     name = "reconciler"
     verbose_name = "Reconciler"
+
+    def ready(self) -> None:
+        from reconciler import nudges
+        from work import triggers
+
+        # What starts a committed upload or archive soon (activities name the row only).
+        triggers.handle("activity", nudges.after_upload)
+        triggers.handle("archive", nudges.after_archive)

@@ -11,8 +11,6 @@ from work.metrics import EXPIRED_LEASES  # noqa: F401 (counted by the kernel, re
 
 _SECONDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 
-UPLOADS = Counter("cairn_uploads_total", "Uploads answered, by result (accepted, duplicate, "
-                  "refused) and error code.", ["result", "code"])
 NUDGES = Counter("cairn_nudges_total", "Nudges sent to the task queue, by outcome.",
                  ["outcome"])
 INLINE_FALLBACKS = Counter("cairn_inline_fallbacks_total",

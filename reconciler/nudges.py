@@ -87,3 +87,21 @@ def _enqueue(task: str, object_id: int, **context: int) -> bool:
     metrics.NUDGES.labels(outcome="sent").inc()
     log.info("nudge.sent", **context)
     return True
+
+
+def after_upload(activity_id: int, *, size_bytes: int) -> None:
+    """Nudge a worker: from the queue, after the answer; or, with the inline fallback (or
+    no queue), here and now, and if the broker is down and the file small, process it."""
+    from reconciler import inline, nudge_queue
+
+    if settings.CAIRN_NUDGE_QUEUE and not settings.CAIRN_INLINE_FALLBACK:
+        nudge_queue.QUEUE.put(activity_id)
+        return
+    if send(activity_id):
+        return
+    if settings.CAIRN_INLINE_FALLBACK and size_bytes <= settings.CAIRN_INLINE_MAX_KB * 1024:
+        inline.process(activity_id, budget_s=settings.CAIRN_INLINE_BUDGET_S)
+
+
+def after_archive(archive_id: int) -> None:
+    send_archive(archive_id)

@@ -28,10 +28,7 @@ LAYER = {package: n for n, layer in enumerate(LAYERS) for package in layer}
 
 #: (importing file, imported package): imports that go up or sideways today.
 DEBT: dict[tuple[str, str], str] = {
-    # An upload's triggers (the nudge after commit, the inline fallback) and a deletion's
-    # request live with the sweep; they move down once the kernel owns nudges.
-    ("activities/ingest.py", "reconciler"): "nudges and the inline fallback",
-    ("activities/zips.py", "reconciler"): "nudges of an archive",
+    # A deletion's request lives with the sweep's deletion step.
     ("activities/views/api.py", "reconciler"): "deletion.request",
     ("activities/views/pages.py", "reconciler"): "deletion.request",
     ("activities/serialize.py", "reconciler"): "rollout_state: outputs held by a rollout",

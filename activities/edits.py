@@ -9,9 +9,8 @@ import json
 
 from django.db import transaction
 
+from activities import changes as announced
 from activities.models import Activity
-from records import flags as record_flags
-from webhooks import events
 from work import clock
 
 #: Sports an owner may choose: the FIT profile's names, as summaries report them.
@@ -77,6 +76,5 @@ def apply(activity: Activity, changes: dict[str, str]) -> None:
         setattr(activity, fields[key], value)
     with transaction.atomic():  # the edit, its event (the outbox) and the records' flag
         activity.save(update_fields=[fields[key] for key in changes])
-        events.edited(activity, changes, now=clock.now())
-        if "sport" in changes:
-            record_flags.mark([activity.owner_id], now=clock.now())
+        announced.edited.send(sender=Activity, activity=activity, changes=changes,
+                              now=clock.now())

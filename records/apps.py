@@ -5,3 +5,9 @@ class RecordsConfig(AppConfig):
     name = "records"
     verbose_name = "Records, totals and heatmaps"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from activities import changes
+        from records import flags
+
+        changes.edited.connect(flags.edited, dispatch_uid="records.flags.edited")

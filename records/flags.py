@@ -89,3 +89,10 @@ def mark_settled(activities: list, rounds: dict, *, now: datetime) -> None:
     fresh = {user for user, is_fresh in noted if is_fresh}
     mark(fresh, now=now, fresh=True)
     mark({user for user, _ in noted} - fresh, now=now, fresh=False)
+
+
+def edited(sender, *, activity, changes: dict, now: datetime, **_) -> None:
+    """An owner's edit (activities.changes.edited, in its transaction): a new sport changes
+    what the owner's records count."""
+    if "sport" in changes:
+        mark([activity.owner_id], now=now)

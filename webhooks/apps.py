@@ -7,7 +7,10 @@ class WebhooksConfig(AppConfig):
     verbose_name = "Webhooks"
 
     def ready(self) -> None:
-        from webhooks import destinations
+        from activities import changes
+        from webhooks import destinations, events
+
+        changes.edited.connect(events.on_edit, dispatch_uid="webhooks.events.edited")
 
         # A mistyped network must stop the start, not every delivery later.
         try:

@@ -83,6 +83,12 @@ def edited(activity: Activity, changes: dict[str, str], *, now: datetime) -> int
     return len(rows)
 
 
+def on_edit(sender, *, activity: Activity, changes: dict[str, str], now: datetime,
+            **_) -> None:
+    """activities.changes.edited, in the edit's transaction."""
+    edited(activity, changes, now=now)
+
+
 def deleted(activities: QuerySet[Activity], *, now: datetime) -> int:
     """A delete (inside its transaction): activity.deleted for each."""
     found = list(activities.only("id", "owner_id", "upload_id", "status"))

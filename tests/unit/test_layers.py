@@ -32,10 +32,6 @@ DEBT: dict[tuple[str, str], str] = {
     ("activities/views/api.py", "reconciler"): "deletion.request",
     ("activities/views/pages.py", "reconciler"): "deletion.request",
     ("activities/serialize.py", "reconciler"): "rollout_state: outputs held by a rollout",
-    # An edit marks the owner's records and queues webhook events in its transaction:
-    # to become signals that records and webhooks receive.
-    ("activities/edits.py", "records"): "records.flags.mark in the edit's transaction",
-    ("activities/edits.py", "webhooks"): "webhooks.events in the edit's transaction",
     # `serve` starts the web server, workers and schedule: an orchestration command.
     ("activities/management/commands/serve.py", "settings"): "settings.webserver",
     # Kinds still on reconciler's lease helpers until they are moved onto work/.

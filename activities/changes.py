@@ -1,0 +1,12 @@
+"""What an owner's change of an activity owes the apps above this one (the owner's records
+to rebuild, webhook events to deliver): announced inside the transaction of the change,
+to the receivers those apps connect in their AppConfig.ready, so that the outbox row and
+the records' flag commit with the change or not at all, and activities need not import
+them."""
+
+from __future__ import annotations
+
+from django.dispatch import Signal
+
+#: An owner edited one activity: `activity`, `changes` (field -> new value), `now`.
+edited = Signal()

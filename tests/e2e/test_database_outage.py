@@ -42,3 +42,25 @@ def test_sweeper_loop_survives_database_errors_and_goes_on(upload, monkeypatch):
     assert command.step(None) == reconcile.FAILED
     assert command.step(None) == reconcile.BUSY
     assert command.step(None) == reconcile.IDLE
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sweeper_loop_outlives_a_round_that_crashes(upload, monkeypatch):
+    """Not only the database: whatever one round raises (here a step's OSError, as a tus
+    folder replaced by a file once raised), the loop logs it and goes on."""
+    from reconciler import housekeeping
+
+    upload()
+    real = housekeeping.tidy
+    calls = []
+
+    def broken(**kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise NotADirectoryError(20, "Not a directory", "files/tus/1")
+        return real(**kwargs)
+
+    monkeypatch.setattr(housekeeping, "tidy", broken)
+    command = reconcile.Command()
+    assert command.step(None) == reconcile.FAILED
+    assert command.step(None) == reconcile.BUSY

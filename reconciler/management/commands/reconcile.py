@@ -53,7 +53,9 @@ class Command(BaseCommand):
                 self.sleep(min(10, 2 ** (failures - 1)))
 
     def step(self, batch: int | None) -> str:
-        """One sweep round: BUSY, IDLE or FAILED. Never raises a database error."""
+        """One sweep round: BUSY, IDLE or FAILED. Never raises: a row's failure is that
+        row's outcome (work.run), and whatever else goes wrong in a round (the database
+        restarting, a bug in one step) is logged and the loop goes on after a pause."""
         try:
             close_old_connections()
             _name_connection()
@@ -61,6 +63,9 @@ class Command(BaseCommand):
         except DatabaseError as error:
             log.warning("sweep.failed", error=str(error))
             connections.close_all()
+            return FAILED
+        except Exception as error:  # noqa: BLE001 (the loop outlives any one round)
+            log.exception("sweep.crashed", error=f"{type(error).__name__}: {error}")
             return FAILED
 
     def on_signal(self, signum, frame):

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import math
 import secrets
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -15,12 +17,13 @@ from activities.serialize import iso
 from activities.views.api import api_error, api_view
 from activities.views.strava import fault
 from reconciler import clock
-from webhooks import destinations, events, transport
+from webhooks import destinations, events, limits, transport
 from webhooks.models import Delivery, Subscription
 
 #: Deliveries listed per subscription, newest first.
 LISTED = 100
-#: Strava gives a callback two seconds to answer its challenge.
+#: Strava gives a callback two seconds to answer its challenge: all of the answer, from
+#: resolving its name to the last byte (transport.request's deadline).
 CHALLENGE_TIMEOUT_S = 2.0
 
 
@@ -68,12 +71,17 @@ def webhooks(request: HttpRequest) -> JsonResponse:
         return api_error("BadRequest", "events is a non-empty list of " +
                          ", ".join(events.ALL) + ".", 400)
     try:
+        limits.check_webhooks(request.user)  # before the URL is resolved: it costs
         url = _checked_url(request, body.get("url"))
+        with transaction.atomic():
+            limits.check_webhooks(request.user)  # again, under the lock, to count
+            sub = Subscription.objects.create(owner=request.user, url=url,
+                                              events=sorted(set(wanted), key=events.ALL.index),
+                                              secret=events.new_secret(), created_at=clock.now())
     except destinations.Refused as refused:
         return api_error("BadRequest", str(refused), 400)
-    sub = Subscription.objects.create(owner=request.user, url=url,
-                                      events=sorted(set(wanted), key=events.ALL.index),
-                                      secret=events.new_secret(), created_at=clock.now())
+    except limits.TooMany as too_many:
+        return api_error("TooManyWebhooks", str(too_many), 409)
     return JsonResponse(subscription_dict(sub, secret=True), status=201)
 
 
@@ -160,13 +168,18 @@ def _subscribe(request: HttpRequest, user, subs) -> JsonResponse:
                        "hub.verify_token": verify_token})
     path = target.path + ("&" if "?" in target.path else "?") + query
     try:
-        answer = transport.request("GET", destinations.Target(target.scheme, target.host,
-                                                              target.port, path),
-                                   timeout_s=min(CHALLENGE_TIMEOUT_S,
-                                                 settings.CAIRN_WEBHOOK_TIMEOUT_S * 4))
+        with limits.challenge_slot(user):
+            answer = transport.request(
+                "GET", destinations.Target(target.scheme, target.host, target.port, path),
+                timeout_s=min(CHALLENGE_TIMEOUT_S, settings.CAIRN_WEBHOOK_TIMEOUT_S * 4))
     except destinations.Refused as refused:
         return fault(f"Bad Request: {refused}", resource="PushSubscription",
                      field="callback_url", code="invalid", status=400)
+    except limits.TooMany as too_many:
+        busy = fault(f"Too Many Requests: {too_many}", resource="PushSubscription",
+                     field="callback_url", code="rate limited", status=429)
+        busy["Retry-After"] = str(math.ceil(CHALLENGE_TIMEOUT_S))
+        return busy
     if answer.status != 200 or _echoed(answer.body) != challenge:
         return fault("Bad Request", resource="PushSubscription", field="callback url",
                      code="GET to callback URL does not return 200", status=400)

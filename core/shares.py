@@ -19,20 +19,21 @@ def choose(candidates: Iterable[tuple[Hashable, Hashable]], busy: Mapping[Hashab
            *, threads: int, owners: int, cap: int = 0) -> list[Hashable]:
     """The keys to start now, from (key, owner) candidates in order of preference: none
     already busy, none past its owner's share (counting what the owner holds in `busy`,
-    key → owner), no more than the threads left. `owners` is how many owners have work
-    (held or waiting)."""
+    key → owner), no more than the threads left, and each free thread to the owner who
+    holds fewest (so that an owner freeing a thread does not take it straight back from
+    one who has waited). `owners` is how many owners have work (held or waiting)."""
     share = per_owner(threads, owners, cap)
     held = Counter(busy.values())
-    free = threads - len(busy)
+    left = [(key, owner) for key, owner in dict(candidates).items() if key not in busy]
     chosen: list[Hashable] = []
-    for key, owner in candidates:
-        if free <= 0:
+    while left and len(busy) + len(chosen) < threads:
+        open_ = [c for c in left if held[c[1]] < share]
+        if not open_:
             break
-        if key in busy or key in chosen or held[owner] >= share:
-            continue
+        key, owner = min(open_, key=lambda c: held[c[1]])  # the first of the least served
         chosen.append(key)
         held[owner] += 1
-        free -= 1
+        left.remove((key, owner))
     return chosen
 
 

@@ -99,7 +99,7 @@ def is_allowed(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     is routed towards, that IPv4 address: it is judged by it as well."""
     if isinstance(address, ipaddress.IPv6Address):
         embedded = embedded_ipv4(address)
-        if embedded and address in _SAME_HOST:
+        if embedded and _same_host(address):
             return _allowed(embedded[0])  # the very IPv4 address, written as IPv6
         if address in LOCAL_NAT64:
             # Where it goes is the local translator's choice: only an allowed network.
@@ -121,7 +121,7 @@ LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")
 def embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
     """The IPv4 addresses an IPv6 address carries (none for most)."""
     low32 = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
-    if address in _SAME_HOST:
+    if _same_host(address):
         # :: and ::1 are the unspecified and loopback addresses, not compatible forms.
         return [] if int(address) <= 1 else [low32]
     if address in NAT64:
@@ -131,6 +131,10 @@ def embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]
     if address.teredo is not None:
         return list(address.teredo)  # (server, client)
     return []
+
+
+def _same_host(address: ipaddress.IPv6Address) -> bool:
+    return any(address in network for network in _SAME_HOST)
 
 
 def _allowed(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:

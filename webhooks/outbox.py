@@ -42,11 +42,15 @@ class Pool:
         self.lock = threading.Lock()
 
     def ensure(self) -> None:
+        # The fair shares are reckoned on CAIRN_WEBHOOK_CONCURRENCY threads: the pool has
+        # that many (a new pool if the setting changed; the old one finishes its jobs).
+        size = max(settings.CAIRN_WEBHOOK_CONCURRENCY, 1)
         if self.pid != os.getpid():
-            self.pid = os.getpid()
-            self.executor = ThreadPoolExecutor(max(settings.CAIRN_WEBHOOK_CONCURRENCY, 1),
-                                               thread_name_prefix="webhooks")
+            self.pid, self.size = os.getpid(), 0
             self.busy: dict[str, int] = {}  # destination → its owner
+        if self.size != size:
+            self.size = size
+            self.executor = ThreadPoolExecutor(size, thread_name_prefix="webhooks")
 
     def submit(self, destination: str, jobs: list[Job]) -> None:
         # The threads are joined when the process exits (concurrent.futures does), so

@@ -28,14 +28,15 @@ class TooMany(Exception):
     """The user is at a limit; the message says which, in a sentence."""
 
 
-def check_webhooks(owner: AbstractBaseUser) -> None:
-    """Raise TooMany if the owner has CAIRN_WEBHOOKS_PER_USER webhooks. Call it inside
-    the transaction that makes the next one: the owner's row is locked (PostgreSQL; SQLite
-    serialises writers), so concurrent requests cannot all pass at the last free place."""
+def check_webhooks(owner: AbstractBaseUser, *, lock: bool = False) -> None:
+    """Raise TooMany if the owner has CAIRN_WEBHOOKS_PER_USER webhooks. With `lock`, inside
+    the transaction that makes the next one: the owner's row is locked first (PostgreSQL;
+    SQLite serialises writers), so concurrent requests cannot all pass at the last place."""
     cap = settings.CAIRN_WEBHOOKS_PER_USER
     if not cap:
         return
-    type(owner).objects.select_for_update().filter(pk=owner.pk).exists()
+    if lock:
+        list(type(owner).objects.select_for_update().filter(pk=owner.pk).values_list("pk"))
     if Subscription.objects.filter(owner=owner, kind=Subscription.Kind.WEBHOOK).count() >= cap:
         raise TooMany(f"At most {cap} webhooks per user: delete one to add another.")
 

@@ -46,11 +46,14 @@ def delivery_dict(delivery: Delivery) -> dict:
     }
 
 
-def _checked_url(request: HttpRequest, url: object) -> str:
-    """The URL if it may receive events (resolved now, and again at every delivery)."""
+def _checked_url(request: HttpRequest, url: object, *, resolve: bool = True) -> str:
+    """The URL if it may receive events (resolved now, within the challenge's deadline,
+    and again at every delivery)."""
     if not isinstance(url, str) or not url or len(url) > 2000:
         raise destinations.Refused("url is an http or https URL of at most 2000 characters.")
-    destinations.resolve(destinations.parse(url, own_hosts=(request.get_host(),)))
+    target = destinations.parse(url, own_hosts=(request.get_host(),))
+    if resolve:
+        destinations.resolve(target, timeout_s=CHALLENGE_TIMEOUT_S)
     return url
 
 
@@ -74,7 +77,7 @@ def webhooks(request: HttpRequest) -> JsonResponse:
         limits.check_webhooks(request.user)  # before the URL is resolved: it costs
         url = _checked_url(request, body.get("url"))
         with transaction.atomic():
-            limits.check_webhooks(request.user)  # again, under the lock, to count
+            limits.check_webhooks(request.user, lock=True)  # again, to count
             sub = Subscription.objects.create(owner=request.user, url=url,
                                               events=sorted(set(wanted), key=events.ALL.index),
                                               secret=events.new_secret(), created_at=clock.now())
@@ -159,7 +162,9 @@ def _subscribe(request: HttpRequest, user, subs) -> JsonResponse:
         return fault("Bad Request", resource="PushSubscription", field="callback_url",
                      code="already exists", status=400)
     try:
-        target = destinations.parse(_checked_url(request, url), own_hosts=(request.get_host(),))
+        # The request resolves the name (and refuses it) within the challenge's deadline.
+        target = destinations.parse(_checked_url(request, url, resolve=False),
+                                    own_hosts=(request.get_host(),))
     except destinations.Refused as refused:
         return fault(f"Bad Request: {refused}", resource="PushSubscription",
                      field="callback_url", code="invalid", status=400)

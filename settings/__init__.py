@@ -86,7 +86,7 @@ CAIRN_LOGIN_FAILURES = env_int("CAIRN_LOGIN_FAILURES", 10)
 CAIRN_CLIENT_IP_HEADER = env_str("CAIRN_CLIENT_IP_HEADER", "")
 # When set, /metrics answers only requests with "Authorization: Bearer <this>".
 CAIRN_METRICS_TOKEN = env_str("CAIRN_METRICS_TOKEN", "")
-# Webhooks (README "Webhooks"): tries before a delivery is dead, each POST's timeout, how
+# Webhooks (README "Webhooks"): tries before a delivery is dead, each POST's deadline, how
 # long one destination's job may post per sweep, delivery threads per process (0: in the
 # sweep's own thread), deliveries leased per sweep, retry backoff, the circuit breaker,
 # and the private networks receivers may be in (CIDRs; none by default).
@@ -101,6 +101,15 @@ CAIRN_WEBHOOK_BREAKER_FAILURES = env_int("CAIRN_WEBHOOK_BREAKER_FAILURES", 5, mi
 CAIRN_WEBHOOK_BREAKER_COOLDOWN_S = env_float("CAIRN_WEBHOOK_BREAKER_COOLDOWN_S", 60.0,
                                              minimum=0.1)
 CAIRN_WEBHOOK_ALLOW_NETWORKS = env_list("CAIRN_WEBHOOK_ALLOW_NETWORKS", [])
+# What one user may ask of the outbound side (README "Security"): webhooks (0: no cap),
+# deliveries posted a minute (beyond, they wait for the next minute; 0: no limit), delivery
+# threads of a process held at once (besides an even share of them between the owners with
+# deliveries due; 0: the even share alone), push-subscription challenges in flight.
+CAIRN_WEBHOOKS_PER_USER = env_int("CAIRN_WEBHOOKS_PER_USER", 10, minimum=0)
+CAIRN_WEBHOOK_DELIVERIES_PER_MINUTE = env_int("CAIRN_WEBHOOK_DELIVERIES_PER_MINUTE", 120,
+                                              minimum=0)
+CAIRN_WEBHOOK_THREADS_PER_OWNER = env_int("CAIRN_WEBHOOK_THREADS_PER_OWNER", 2, minimum=0)
+CAIRN_PUSH_CHALLENGES_PER_USER = env_int("CAIRN_PUSH_CHALLENGES_PER_USER", 1, minimum=1)
 # Map tiles under an activity's route (a Leaflet URL template); empty: no tiles, the route
 # on a plain background, and the browser fetches nothing from elsewhere.
 CAIRN_MAP_TILES = env_str("CAIRN_MAP_TILES", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")

@@ -17,7 +17,6 @@ size, with an idle timeout per read.
 from __future__ import annotations
 
 import errno
-import re
 import selectors
 import sys
 import time
@@ -26,6 +25,8 @@ from functools import partial
 
 from gunicorn.glogging import Logger
 from gunicorn.workers.gthread import TConn, ThreadWorker
+
+from settings.redaction import redact
 
 #: A request head (request line and headers) must arrive whole within this long.
 HEAD_TIMEOUT_S = 10.0
@@ -117,17 +118,10 @@ class HeadBufferingWorker(ThreadWorker):
         return super().handle_request(req, conn)
 
 
-_TOKEN = re.compile(r"(access_token=)[^&\s]*", re.IGNORECASE)
-
-
-def redact(text: str) -> str:
-    """A request line or query string with any access_token's value hidden."""
-    return _TOKEN.sub(r"\1[redacted]", text)
-
-
 class RedactingLogger(Logger):
-    """gunicorn's logger, with `access_token=` (Strava clients send it in the URL)
-    hidden in the access log."""
+    """gunicorn's logger, with every secret-bearing query parameter (`access_token`: Strava
+    clients send it in the URL; `client_secret`, `code`, … settings.redaction) hidden in
+    the access log and in its error lines (which name the request's URI)."""
 
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)
@@ -135,6 +129,19 @@ class RedactingLogger(Logger):
             if atoms.get(key):
                 atoms[key] = redact(atoms[key])
         return atoms
+
+    def error(self, msg, *args, **kwargs):
+        super().error(redact(str(msg)), *_redacted(args), **kwargs)
+
+    def warning(self, msg, *args, **kwargs):
+        super().warning(redact(str(msg)), *_redacted(args), **kwargs)
+
+    def exception(self, msg, *args, **kwargs):
+        super().exception(redact(str(msg)), *_redacted(args), **kwargs)
+
+
+def _redacted(args: tuple) -> tuple:
+    return tuple(redact(a) if isinstance(a, str) else a for a in args)
 
 
 def gunicorn_command(*, host: str, port: int, workers: int) -> list[str]:

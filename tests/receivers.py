@@ -1,6 +1,6 @@
 """Live webhook receivers on real sockets for the webhook tests: each records what
 arrived (with its arrival time) and answers as told: fail its first answers, hang, fail
-every other answer, or echo Strava's hub.challenge."""
+every other answer, trickle its answer a byte at a time, or echo Strava's hub.challenge."""
 
 from __future__ import annotations
 
@@ -29,12 +29,14 @@ class Received:
 class Receiver:
     """fail_first: answer 500 to that many requests; hang: never answer (until closed);
     hang_first: hang on that many requests, then answer 200; fail_every_other: 503 to
-    every second request. A GET echoes Strava's hub.challenge."""
+    every second request; trickle_s: send every answer (a whole, correct one) one byte
+    every this many seconds. A GET echoes Strava's hub.challenge."""
 
     fail_first: int = 0
     hang: bool = False
     hang_first: int = 0
     fail_every_other: bool = False
+    trickle_s: float = 0.0
     received: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     stop: threading.Event = field(default_factory=threading.Event)
@@ -72,11 +74,26 @@ class Receiver:
                         body, time.time(), status))
 
             def _answer(self, status: int, body: bytes) -> None:
+                if receiver.trickle_s:
+                    self._trickle(status, body)
+                    return
                 self.send_response(status)
                 self.send_header("Content-Length", str(len(body)))
                 self.send_header("Content-Type", "application/json")
                 self.end_headers()
                 self.wfile.write(body)
+
+            def _trickle(self, status: int, body: bytes) -> None:
+                answer = (f"HTTP/1.1 {status} OK\r\nContent-Type: application/json\r\n"
+                          f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+                for n in range(len(answer)):
+                    if receiver.stop.wait(receiver.trickle_s):
+                        return
+                    try:
+                        self.wfile.write(answer[n:n + 1])
+                        self.wfile.flush()
+                    except OSError:  # the caller gave up: that is what a test wants
+                        return
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True

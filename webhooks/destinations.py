@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import threading
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -53,28 +54,90 @@ def parse(url: str, *, own_hosts: tuple[str, ...] = ()) -> Target:
     return Target(scheme=parts.scheme, host=host, port=port, path=path)
 
 
-def resolve(target: Target) -> str:
+def resolve(target: Target, *, timeout_s: float | None = None) -> str:
     """One address of the target's host that may be called, or Refused: the transport
-    connects to exactly this address."""
-    try:
-        infos = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError):
-        raise Refused(f"The host {target.host} does not resolve.") from None
-    refused = None
-    for *_, sockaddr in infos:
-        address = ipaddress.ip_address(sockaddr[0].split("%")[0])
+    connects to exactly this address. The name must resolve within `timeout_s` (default
+    CAIRN_WEBHOOK_TIMEOUT_S). The refusal names neither the address nor why: whether a
+    name resolves, and to what, is not the caller's to learn."""
+    timeout_s = settings.CAIRN_WEBHOOK_TIMEOUT_S if timeout_s is None else timeout_s
+    for found in _lookup(target.host, target.port, timeout_s):
+        address = ipaddress.ip_address(found.split("%")[0])
         if is_allowed(address):
             return str(address)
-        refused = address
-    raise Refused(f"The host {target.host} resolves to {refused}, a private, loopback or "
-                  "link-local address; the operator may allow its network with "
-                  "CAIRN_WEBHOOK_ALLOW_NETWORKS.")
+    raise Refused(f"The host {target.host} does not resolve to an address webhooks may "
+                  "call (a public one: private, loopback or link-local networks only where "
+                  "the operator allows them).")
+
+
+def _lookup(host: str, port: int, timeout_s: float) -> list[str]:
+    """The host's addresses, [] if it does not resolve in time. getaddrinfo takes no
+    timeout: it runs in a thread of its own, left to the resolver's own limit if it
+    outlives ours (a name server that answers slowly holds that thread, not the caller)."""
+    try:
+        return [str(ipaddress.ip_address(host))]
+    except ValueError:
+        pass
+    found: list[str] = []
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            found.extend(str(sockaddr[0]) for *_, sockaddr in infos)
+        except (OSError, UnicodeError):
+            pass
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="webhooks-resolve", daemon=True).start()
+    return list(found) if done.wait(timeout_s) else []
 
 
 def is_allowed(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    """Public addresses, and any in a network the operator allowed."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
+    """Public addresses, and any in a network the operator allowed. An IPv6 address that
+    carries an IPv4 one (mapped, compatible, translated, NAT64, 6to4, Teredo) reaches, or
+    is routed towards, that IPv4 address: it is judged by it as well."""
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = embedded_ipv4(address)
+        if embedded and _same_host(address):
+            return _allowed(embedded[0])  # the very IPv4 address, written as IPv6
+        if address in LOCAL_NAT64:
+            # Where it goes is the local translator's choice: only an allowed network.
+            return any(address in network for network in allowed_networks())
+        return _allowed(address) and all(_allowed(v4) for v4 in embedded)
+    return _allowed(address)
+
+
+#: IPv6 forms that are an IPv4 address itself: mapped (::ffff:a.b.c.d), compatible
+#: (::a.b.c.d, deprecated) and translated (::ffff:0:a.b.c.d, SIIT).
+_SAME_HOST = (ipaddress.ip_network("::ffff:0:0/96"), ipaddress.ip_network("::/96"),
+              ipaddress.ip_network("::ffff:0:0:0/96"))
+#: NAT64's well-known prefix (RFC 6052): the last 32 bits are the IPv4 destination.
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+#: NAT64 for local use (RFC 8215): the IPv4 address may sit anywhere after the prefix.
+LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries (none for most)."""
+    low32 = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    if _same_host(address):
+        # :: and ::1 are the unspecified and loopback addresses, not compatible forms.
+        return [] if int(address) <= 1 else [low32]
+    if address in NAT64:
+        return [low32]
+    if address.sixtofour is not None:
+        return [address.sixtofour]
+    if address.teredo is not None:
+        return list(address.teredo)  # (server, client)
+    return []
+
+
+def _same_host(address: ipaddress.IPv6Address) -> bool:
+    return any(address in network for network in _SAME_HOST)
+
+
+def _allowed(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     if any(address in network for network in allowed_networks()):
         return True
     return address.is_global and not address.is_multicast

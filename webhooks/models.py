@@ -119,3 +119,36 @@ class Announced(models.Model):
 
     def __str__(self) -> str:
         return f"activity {self.activity_id}"
+
+
+class Challenge(models.Model):
+    """A push subscription's hub.challenge GET in flight: one row per slot of its owner's
+    CAIRN_PUSH_CHALLENGES_PER_USER (webhooks/limits.py), so that every web process of
+    every host counts the same ones; a slot left by a process that died is taken over
+    once it is older than any challenge can last."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                              related_name="+")
+    slot = models.PositiveSmallIntegerField()
+    started_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["owner", "slot"],
+                                               name="challenge_one_per_slot")]
+
+    def __str__(self) -> str:
+        return f"challenge {self.slot} of {self.owner_id}"
+
+
+class DeliveryWindow(models.Model):
+    """An owner's deliveries posted in the current minute, for
+    CAIRN_WEBHOOK_DELIVERIES_PER_MINUTE: one conditional UPDATE of this row both checks
+    and counts, so that concurrent delivery threads cannot all slip under the limit."""
+
+    owner = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                 primary_key=True, related_name="+")
+    started_at = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.count} deliveries since {self.started_at:%H:%M:%S}"

@@ -61,7 +61,10 @@ PATHS = {
                  "requestBody": {"required": True, **_json("WebhookNew")},
                  "responses": {"201": {"description": "Subscribed; keep the secret",
                                        **_json("Webhook")},
-                               **_errors(400, 401, 403, 503)}}},
+                               **_errors(400, 401, 403, 503),
+                               "409": {"description": "TooManyWebhooks: the owner has "
+                                       "CAIRN_WEBHOOKS_PER_USER webhooks already",
+                                       **_json("Error")}}}},
     "/api/v1/webhooks/{webhook_id}": {
         "parameters": _WEBHOOK_ID,
         "get": {"operationId": "getWebhook", "summary": "A webhook (without its secret)",

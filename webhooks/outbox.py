@@ -1,7 +1,9 @@
 """Delivering the outbox: the sweep leases due deliveries (reconciler.leases: attempts
 counted at the claim, one fence) and posts them on this process's small thread pool, one
 job per destination, so that neither a hanging receiver nor the posting itself holds up
-deriving activities or other receivers. Each job settles its results under the fence."""
+deriving activities or other receivers. Each owner holds at most a fair share of the
+threads (core.shares), so one owner's slow receivers cannot hold everyone's; each POST
+has one deadline for all of it (transport). Each job settles its results under the fence."""
 
 from __future__ import annotations
 
@@ -17,9 +19,9 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, QuerySet
 
-from core import backoff
+from core import backoff, shares
 from reconciler import leases
-from webhooks import breaker, destinations, metrics, signing, transport
+from webhooks import breaker, destinations, limits, metrics, signing, transport
 from webhooks.models import Delivery, DeliveryAttempt, Subscription
 from work import clock
 
@@ -41,22 +43,26 @@ class Pool:
         self.lock = threading.Lock()
 
     def ensure(self) -> None:
+        # The fair shares are reckoned on CAIRN_WEBHOOK_CONCURRENCY threads: the pool has
+        # that many (a new pool if the setting changed; the old one finishes its jobs).
+        size = max(settings.CAIRN_WEBHOOK_CONCURRENCY, 1)
         if self.pid != os.getpid():
-            self.pid = os.getpid()
-            self.executor = ThreadPoolExecutor(max(settings.CAIRN_WEBHOOK_CONCURRENCY, 1),
-                                               thread_name_prefix="webhooks")
-            self.busy: set[str] = set()
+            self.pid, self.size = os.getpid(), 0
+            self.busy: dict[str, int] = {}  # destination → its owner
+        if self.size != size:
+            self.size = size
+            self.executor = ThreadPoolExecutor(size, thread_name_prefix="webhooks")
 
     def submit(self, destination: str, jobs: list[Job]) -> None:
         # The threads are joined when the process exits (concurrent.futures does), so
         # `reconcile --once` posts what it leased before it ends.
         with self.lock:
-            self.busy.add(destination)
+            self.busy[destination] = jobs[0].delivery.subscription.owner_id
             self.executor.submit(_run, destination, jobs)
 
     def done(self, destination: str) -> None:
         with self.lock:
-            self.busy.discard(destination)
+            self.busy.pop(destination, None)
 
 
 POOL = Pool()
@@ -71,12 +77,15 @@ def deliver(*, now: datetime, owner: str) -> int:
         return 0
     bury(now=now)
     POOL.ensure()
-    condition, params = "TRUE", {}
     with POOL.lock:
-        busy = sorted(POOL.busy)
-    if busy:  # one job per destination per process: its earlier job is still posting
-        params = {f"busy_{n}": d for n, d in enumerate(busy)}
-        condition = f"a.destination NOT IN ({', '.join(f'%({k})s' for k in params)})"
+        busy = dict(POOL.busy)
+    threads = settings.CAIRN_WEBHOOK_CONCURRENCY
+    if threads and len(busy) >= threads:
+        return 0  # every thread is posting: what is leased now would only queue
+    owners = _owners_due(now, busy) if threads else 0
+    excluded = shares.full(busy, threads=threads, owners=owners,
+                           cap=settings.CAIRN_WEBHOOK_THREADS_PER_OWNER) if threads else set()
+    condition, params = _claim_condition(busy, excluded | limits.limited_owners(now=now))
     taken = leases.lease(Delivery, limit=settings.CAIRN_WEBHOOK_BATCH, now=now, owner=owner,
                          condition=condition, params=params)
     if not taken:
@@ -86,12 +95,44 @@ def deliver(*, now: datetime, owner: str) -> int:
     for lease in taken:
         row = rows[lease.row_id]
         by_destination.setdefault(row.destination, []).append(Job(lease, row))
+    if threads:  # each owner's share of the threads, the rest back unspent for later
+        chosen = set(shares.choose(
+            ((d, jobs[0].delivery.subscription.owner_id) for d, jobs in by_destination.items()),
+            busy, threads=threads, owners=owners,
+            cap=settings.CAIRN_WEBHOOK_THREADS_PER_OWNER))
+        for destination in [d for d in by_destination if d not in chosen]:
+            hand_back(by_destination.pop(destination), due_at=now)
     for destination, jobs in by_destination.items():
         if settings.CAIRN_WEBHOOK_CONCURRENCY == 0:
             _post_all(destination, jobs)
         else:
             POOL.submit(destination, jobs)
     return len(taken)
+
+
+def _owners_due(now: datetime, busy: dict[str, int]) -> int:
+    """How many owners have deliveries due or posting (up to the pool's size: past it,
+    everyone's share is one thread anyway)."""
+    limit = settings.CAIRN_WEBHOOK_CONCURRENCY
+    due = set(Delivery.objects.filter(needs_work=True, due_at__lte=now)
+              .values_list("subscription__owner_id", flat=True).distinct()[:limit])
+    return len(due | set(busy.values()))
+
+
+def _claim_condition(busy: dict[str, int], owners: set[int]) -> tuple[str, dict]:
+    """Not a destination this process is posting to (one job per destination), nor an
+    owner who holds a whole share of the threads or has posted a minute's deliveries."""
+    conditions, params = ["TRUE"], {}
+    if busy:
+        params |= {f"busy_{n}": d for n, d in enumerate(sorted(busy))}
+        conditions.append(f"a.destination NOT IN ({', '.join(f'%({k})s' for k in params)})")
+    if owners:
+        named = {f"owner_{n}": o for n, o in enumerate(sorted(owners))}
+        params |= named
+        conditions.append(f"a.subscription_id NOT IN (SELECT id FROM "
+                          f"{Subscription._meta.db_table} WHERE owner_id IN "
+                          f"({', '.join(f'%({k})s' for k in named)}))")
+    return " AND ".join(conditions), params
 
 
 def _run(destination: str, jobs: list[Job]) -> None:
@@ -106,8 +147,9 @@ def _run(destination: str, jobs: list[Job]) -> None:
 
 
 def _post_all(destination: str, jobs: list[Job]) -> None:
-    """Post one destination's deliveries in order until one fails, the breaker says
-    wait, or the budget is spent; those not posted go back without spending an attempt."""
+    """Post one destination's deliveries in order until one fails, the breaker or the
+    owner's rate says wait, or the budget is spent; those not posted go back without
+    spending an attempt."""
     deadline = time.monotonic() + settings.CAIRN_WEBHOOK_BUDGET_S
     for n, job in enumerate(jobs):
         now = clock.now()
@@ -115,6 +157,11 @@ def _post_all(destination: str, jobs: list[Job]) -> None:
         if not decision.go:
             metrics.DELIVERIES.labels(outcome="breaker_open").inc()
             hand_back(jobs[n:], due_at=decision.retry_at or now)
+            return
+        wait = limits.delivery_wait(job.delivery.subscription.owner_id, now=now)
+        if wait is not None:  # the owner's minute is spent: due again when it ends
+            metrics.DELIVERIES.labels(outcome="rate_limited").inc()
+            hand_back(jobs[n:], due_at=wait)
             return
         ok = post(job, probe=decision.probe)
         if not ok or time.monotonic() > deadline:

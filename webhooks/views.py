@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import math
 import secrets
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -14,13 +16,14 @@ from activities import tokens
 from activities.serialize import iso
 from activities.views.api import api_error, api_view
 from activities.views.strava import fault
-from webhooks import destinations, events, transport
+from webhooks import destinations, events, limits, transport
 from webhooks.models import Delivery, Subscription
 from work import clock
 
 #: Deliveries listed per subscription, newest first.
 LISTED = 100
-#: Strava gives a callback two seconds to answer its challenge.
+#: Strava gives a callback two seconds to answer its challenge: all of the answer, from
+#: resolving its name to the last byte (transport.request's deadline).
 CHALLENGE_TIMEOUT_S = 2.0
 
 
@@ -43,11 +46,14 @@ def delivery_dict(delivery: Delivery) -> dict:
     }
 
 
-def _checked_url(request: HttpRequest, url: object) -> str:
-    """The URL if it may receive events (resolved now, and again at every delivery)."""
+def _checked_url(request: HttpRequest, url: object, *, resolve: bool = True) -> str:
+    """The URL if it may receive events (resolved now, within the challenge's deadline,
+    and again at every delivery)."""
     if not isinstance(url, str) or not url or len(url) > 2000:
         raise destinations.Refused("url is an http or https URL of at most 2000 characters.")
-    destinations.resolve(destinations.parse(url, own_hosts=(request.get_host(),)))
+    target = destinations.parse(url, own_hosts=(request.get_host(),))
+    if resolve:
+        destinations.resolve(target, timeout_s=CHALLENGE_TIMEOUT_S)
     return url
 
 
@@ -68,12 +74,17 @@ def webhooks(request: HttpRequest) -> JsonResponse:
         return api_error("BadRequest", "events is a non-empty list of " +
                          ", ".join(events.ALL) + ".", 400)
     try:
+        limits.check_webhooks(request.user)  # before the URL is resolved: it costs
         url = _checked_url(request, body.get("url"))
+        with transaction.atomic():
+            limits.check_webhooks(request.user, lock=True)  # again, to count
+            sub = Subscription.objects.create(owner=request.user, url=url,
+                                              events=sorted(set(wanted), key=events.ALL.index),
+                                              secret=events.new_secret(), created_at=clock.now())
     except destinations.Refused as refused:
         return api_error("BadRequest", str(refused), 400)
-    sub = Subscription.objects.create(owner=request.user, url=url,
-                                      events=sorted(set(wanted), key=events.ALL.index),
-                                      secret=events.new_secret(), created_at=clock.now())
+    except limits.TooMany as too_many:
+        return api_error("TooManyWebhooks", str(too_many), 409)
     return JsonResponse(subscription_dict(sub, secret=True), status=201)
 
 
@@ -151,7 +162,9 @@ def _subscribe(request: HttpRequest, user, subs) -> JsonResponse:
         return fault("Bad Request", resource="PushSubscription", field="callback_url",
                      code="already exists", status=400)
     try:
-        target = destinations.parse(_checked_url(request, url), own_hosts=(request.get_host(),))
+        # The request resolves the name (and refuses it) within the challenge's deadline.
+        target = destinations.parse(_checked_url(request, url, resolve=False),
+                                    own_hosts=(request.get_host(),))
     except destinations.Refused as refused:
         return fault(f"Bad Request: {refused}", resource="PushSubscription",
                      field="callback_url", code="invalid", status=400)
@@ -160,13 +173,18 @@ def _subscribe(request: HttpRequest, user, subs) -> JsonResponse:
                        "hub.verify_token": verify_token})
     path = target.path + ("&" if "?" in target.path else "?") + query
     try:
-        answer = transport.request("GET", destinations.Target(target.scheme, target.host,
-                                                              target.port, path),
-                                   timeout_s=min(CHALLENGE_TIMEOUT_S,
-                                                 settings.CAIRN_WEBHOOK_TIMEOUT_S * 4))
+        with limits.challenge_slot(user):
+            answer = transport.request(
+                "GET", destinations.Target(target.scheme, target.host, target.port, path),
+                timeout_s=min(CHALLENGE_TIMEOUT_S, settings.CAIRN_WEBHOOK_TIMEOUT_S * 4))
     except destinations.Refused as refused:
         return fault(f"Bad Request: {refused}", resource="PushSubscription",
                      field="callback_url", code="invalid", status=400)
+    except limits.TooMany as too_many:
+        busy = fault(f"Too Many Requests: {too_many}", resource="PushSubscription",
+                     field="callback_url", code="rate limited", status=429)
+        busy["Retry-After"] = str(math.ceil(CHALLENGE_TIMEOUT_S))
+        return busy
     if answer.status != 200 or _echoed(answer.body) != challenge:
         return fault("Bad Request", resource="PushSubscription", field="callback url",
                      code="GET to callback URL does not return 200", status=400)

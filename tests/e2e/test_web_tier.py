@@ -137,10 +137,14 @@ def test_access_tokens_in_the_url_never_reach_the_logs(served, user):
     token = tokens.create(user)
     with pytest.raises(urllib.error.HTTPError):  # no file: a Strava fault, logged as any
         urllib.request.urlopen(urllib.request.Request(
-            served.url(f"/api/v3/uploads?access_token={token}&data_type=fit"), data=b"",
-            method="POST"), timeout=10)
+            served.url(f"/api/v3/uploads?access_token={token}&data_type=fit"
+                       "&client_secret=s3cr3t-client&refresh_token=r3fr3sh&code=0auth-c0de"),
+            data=b"", method="POST"), timeout=10)
     time.sleep(0.5)  # gunicorn writes its access line after the answer
     logged = served.output()
-    assert "/api/v3/uploads?access_token=[redacted]&data_type=fit" in logged
+    assert ("/api/v3/uploads?access_token=[redacted]&data_type=fit&client_secret=[redacted]"
+            "&refresh_token=[redacted]&code=[redacted]") in logged
     assert token not in logged
     assert token[len(tokens.PREFIX):len(tokens.PREFIX) + 12] not in logged
+    for secret in ("s3cr3t-client", "r3fr3sh", "0auth-c0de"):
+        assert secret not in logged

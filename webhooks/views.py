@@ -74,7 +74,9 @@ def webhooks(request: HttpRequest) -> JsonResponse:
     sub = Subscription.objects.create(owner=request.user, url=url,
                                       events=sorted(set(wanted), key=events.ALL.index),
                                       secret=events.new_secret(), created_at=clock.now())
-    return JsonResponse(subscription_dict(sub, secret=True), status=201)
+    response = JsonResponse(subscription_dict(sub, secret=True), status=201)
+    response["Cache-Control"] = "no-store"  # the signing secret, shown this once
+    return response
 
 
 def _own(request: HttpRequest, sub_id: int, kind: str) -> Subscription | None:

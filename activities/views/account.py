@@ -77,7 +77,7 @@ def change_password(request: HttpRequest) -> HttpResponse:
     update_session_auth_hash(request, user)  # this session stays signed in; others end
     # API tokens are credentials of their own (programs that sync keep working): they stay
     # valid, and the answer says so, pointing at "Sign out everywhere".
-    said = "Your password was changed and your other browsers were signed out."
+    said = "Your password was changed. Your other browsers were signed out."
     if ApiToken.objects.filter(user=user).exists():
         said += (" Your API tokens still work until you revoke them: below, or all at once "
                  "with “Sign out everywhere”.")

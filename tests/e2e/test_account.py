@@ -48,7 +48,7 @@ def test_the_password_is_changed_and_this_session_stays_signed_in(user):
     response = browser.post("/settings/password/", {
         "old_password": "correct-horse-9", "new_password1": "a-new-long-one-42",
         "new_password2": "a-new-long-one-42"}, follow=True)
-    assert "Your password was changed" in response.content.decode()
+    assert "Your password was changed." in response.content.decode()
     assert browser.get("/activities/").status_code == 200  # still signed in
     user.refresh_from_db()
     assert user.check_password("a-new-long-one-42")

@@ -15,6 +15,7 @@ class Reached(Exception):
 def hold(owner: AbstractBaseUser) -> None:
     """Lock the owner's row until the current transaction ends (call it inside
     transaction.atomic, before counting). On PostgreSQL the owner's concurrent requests take
-    turns here; on SQLite every write transaction takes turns already (BEGIN IMMEDIATE)."""
-    users = get_user_model().objects.select_for_update()
+    turns here; on SQLite every write transaction takes turns already (BEGIN IMMEDIATE).
+    NO KEY UPDATE: rows referring to the user (an upload's insert) do not wait on it."""
+    users = get_user_model().objects.select_for_update(no_key=True)
     list(users.filter(pk=owner.pk).values_list("pk", flat=True))

@@ -1,5 +1,6 @@
 """API tokens: made at random, stored as a SHA-256, looked up by that hash, and the
-lookups remembered per process for a few seconds (CAIRN_TOKEN_CACHE_S)."""
+lookups remembered per process for a few seconds (CAIRN_TOKEN_CACHE_S). A user has at most
+CAIRN_MAX_API_TOKENS of them."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
 from django.utils import timezone
 
+from activities import caps
 from activities.models import ApiToken
 
 PREFIX = "cairn_"
@@ -21,9 +24,16 @@ LAST_USED_EVERY = timedelta(minutes=1)
 
 
 def create(user: AbstractBaseUser) -> str:
-    """A new token for `user`; the only time the token itself is seen."""
+    """A new token for `user`; the only time the token itself is seen. caps.Reached when
+    the user has CAIRN_MAX_API_TOKENS already."""
     token = PREFIX + secrets.token_urlsafe(32)
-    ApiToken.objects.create(user=user, key_hash=_hash(token), prefix=token[:12])
+    limit = settings.CAIRN_MAX_API_TOKENS
+    with transaction.atomic():
+        caps.hold(user)
+        if ApiToken.objects.filter(user=user).count() >= limit:
+            raise caps.Reached(f"You have {limit} API tokens, the most one account may have: "
+                               "revoke one you no longer use to make another.")
+        ApiToken.objects.create(user=user, key_hash=_hash(token), prefix=token[:12])
     return token
 
 
@@ -60,6 +70,16 @@ def revoke(user: AbstractBaseUser, token_id: int) -> bool:
     ApiToken.objects.filter(id=token_id).delete()
     CACHE.forget(key_hash)
     return True
+
+
+def revoke_all(user: AbstractBaseUser) -> int:
+    """Delete every token of the user; how many there were. Refused at once by this
+    process, by the others once their cached lookups expire (CAIRN_TOKEN_CACHE_S)."""
+    hashes = list(ApiToken.objects.filter(user=user).values_list("key_hash", flat=True))
+    ApiToken.objects.filter(user=user).delete()
+    for key_hash in hashes:
+        CACHE.forget(key_hash)
+    return len(hashes)
 
 
 @dataclass

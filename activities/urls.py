@@ -37,5 +37,7 @@ urlpatterns = [
     path("settings/tokens/", account.create_token, name="settings-token-create"),
     path("settings/tokens/<id:token_id>/revoke/", account.revoke_token,
          name="settings-token-revoke"),
+    path("settings/sign-out-everywhere/", account.sign_out_everywhere,
+         name="settings-sign-out-everywhere"),
     path("", RedirectView.as_view(pattern_name="activities-page"), name="home"),
 ]

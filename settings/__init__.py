@@ -35,6 +35,10 @@ CAIRN_ARCHIVE_MAX_INFLATED_MB = env_int("CAIRN_ARCHIVE_MAX_INFLATED_MB", 10_240,
 CAIRN_SESSION_TTL_S = env_int("CAIRN_SESSION_TTL_S", 24 * 3600, minimum=60)
 CAIRN_SESSION_POLL_S = env_int("CAIRN_SESSION_POLL_S", 5, minimum=1)
 CAIRN_TUS_THRESHOLD_MB = env_int("CAIRN_TUS_THRESHOLD_MB", 8, minimum=1)
+# What one user may hold open at once (transfers/sessions.py): sessions still taking
+# bytes, and the sizes they declare together (a new session over either is refused 429).
+CAIRN_SESSION_MAX_OPEN = env_int("CAIRN_SESSION_MAX_OPEN", 20, minimum=1)
+CAIRN_SESSION_MAX_OPEN_MB = env_int("CAIRN_SESSION_MAX_OPEN_MB", 4096, minimum=1)
 CAIRN_SWEEP_INTERVAL_S = env_int("CAIRN_SWEEP_INTERVAL_S", 60, minimum=1)
 CAIRN_LEASE_S = env_int("CAIRN_LEASE_S", 120, minimum=5)
 CAIRN_MAX_ATTEMPTS = env_int("CAIRN_MAX_ATTEMPTS", 5, minimum=1)
@@ -75,6 +79,8 @@ CAIRN_NUDGE_QUEUE = env_int("CAIRN_NUDGE_QUEUE", 1000, minimum=0)
 # token or deactivated user is refused by every process within this many seconds (at
 # once by the process that revoked it). 0: every request looks the token up.
 CAIRN_TOKEN_CACHE_S = env_float("CAIRN_TOKEN_CACHE_S", 5.0, minimum=0)
+# API tokens one user may have (activities/tokens.py): past it, revoke one to make another.
+CAIRN_MAX_API_TOKENS = env_int("CAIRN_MAX_API_TOKENS", 20, minimum=1)
 # "database": lease and backoff times come from the database clock, which all hosts share
 # (DESIGN.md "Time"); "local": this process's clock (one host, or tests with frozen time).
 CAIRN_CLOCK = env_choice("CAIRN_CLOCK", "database", choices=("database", "local"))

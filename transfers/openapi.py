@@ -6,10 +6,12 @@ from __future__ import annotations
 _ID = {"type": "integer", "minimum": 1, "maximum": 999_999_999_999_999_999}
 _TIME = {"type": "string", "format": "date-time"}
 _WORDS = {400: "Bad request", 401: "No or bad token", 403: "CSRF token missing (session)",
-          404: "Not found, or not yours", 409: "Offset or store mismatch",
+          404: "Not found, or not yours",
+          409: "Offset or store mismatch (another PATCH stored bytes at this offset first)",
           410: "Session expired or finished", 412: "Tus-Resumable is not 1.0.0",
           413: "Larger than declared or than the limits", 415: "Wrong content type",
-          429: "Rate limited (see Retry-After)", 503: "Store or database unavailable"}
+          429: "Rate limited (see Retry-After), or too many open sessions or declared "
+               "bytes (TooManySessions)", 503: "Store or database unavailable"}
 
 SESSION = {
     "type": "object",
@@ -70,7 +72,11 @@ def paths() -> dict:
                        "ingests it once it is there (no callback needed)",
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
                 "type": "object", "required": ["size"], "properties": {
-                    "filename": {"type": "string"},
+                    "filename": {"type": "string", "description": "A name ending in "
+                                 ".zip declares an archive, which may be larger than an "
+                                 "activity file"},
+                    "type": {"type": "string", "description": "Optional media type; "
+                             "application/zip declares an archive too"},
                     "size": {"type": "integer", "minimum": 1},
                     "sha256": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"}}}}}},
             "responses": {**_session("201", "Opened: send the bytes with method, url and "
@@ -103,7 +109,7 @@ def paths() -> dict:
                                               "termination, expiration"}}},
             "post": {"operationId": "tusCreate",
                      "summary": "tus creation: Upload-Length, Upload-Metadata (filename, "
-                                "optional sha256)",
+                                "optional filetype and sha256)",
                      "parameters": [_TUS_VERSION, _header("Upload-Length", integer=True),
                                     _header("Upload-Metadata", required=False)],
                      "responses": {"201": {"description": "Created: PATCH to Location",

@@ -15,6 +15,7 @@ import base64
 import binascii
 import tempfile
 from email.utils import format_datetime
+from typing import IO
 
 import structlog
 from django.http import HttpRequest, HttpResponse, UnreadablePostError
@@ -22,7 +23,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from activities import bodylimit, ingest, storage
 from activities.views.api import api_error, api_view
-from transfers import parts, sessions, tus_bytes
+from transfers import sessions, tus_bytes
 from transfers.models import UploadSession
 from transfers.views import owned, refusal
 from work import clock
@@ -71,7 +72,7 @@ def collection(request: HttpRequest) -> HttpResponse:
 @api_view("POST")
 def create(request: HttpRequest) -> HttpResponse:
     """creation: Upload-Length (required: no deferred lengths) and Upload-Metadata
-    (`filename`, optional `sha256` in hex)."""
+    (`filename`, optional `filetype` and `sha256` in hex)."""
     refused = _version_refused(request)
     if refused is not None:
         return refused
@@ -84,11 +85,13 @@ def create(request: HttpRequest) -> HttpResponse:
     if metadata is None:
         return _error("BadRequest", "Upload-Metadata is comma-separated 'key base64value' "
                       "pairs.", 400)
+    filename = metadata.get("filename") or metadata.get("name") or ""
     try:
-        size, sha256 = sessions.parse_declared(size=length, sha256=metadata.get("sha256", ""))
-        session = sessions.open_session(
-            owner=request.user, via=UploadSession.Via.TUS, size=size, sha256=sha256,
-            filename=metadata.get("filename") or metadata.get("name") or "")
+        size, sha256 = sessions.parse_declared(
+            size=length, sha256=metadata.get("sha256", ""), filename=filename,
+            media_type=metadata.get("filetype") or metadata.get("type") or "")
+        session = sessions.open_session(owner=request.user, via=UploadSession.Via.TUS,
+                                        size=size, sha256=sha256, filename=filename)
     except ingest.Rejected as error:
         return _tus(refusal(error))
     log.info("tus.created", session_id=session.id, upload_id=session.upload_id,
@@ -138,6 +141,10 @@ def _head(session: UploadSession) -> HttpResponse:
             # All in, but the PATCH that brought the last byte may have died before it
             # said so: the sweep looks now rather than at expiry.
             sessions.nudge(session.id)
+        elif not sessions.is_open(session, now=clock.now()):
+            # Expired, bytes missing, not failed by the sweep yet: it takes no more (a
+            # PATCH is refused alike) and will fail, so the client starts a new upload.
+            return _tus(HttpResponse(status=410), session)
     response = _tus(HttpResponse(status=200), session)
     response["Upload-Offset"] = str(received)
     response["Upload-Length"] = str(session.size_bytes)
@@ -146,7 +153,9 @@ def _head(session: UploadSession) -> HttpResponse:
 
 
 def _patch(request: HttpRequest, session: UploadSession) -> HttpResponse:
-    """Store the body as the chunk at Upload-Offset, which must be the stored offset. A
+    """Store the body as the chunk at Upload-Offset, which must be the stored offset: asked
+    before the body is read (a stale offset is refused at once), and again as the chunk is
+    stored (of PATCHes sent together at one offset, one stores and the others get 409). A
     body cut short (the connection dropped) is stored as far as it came, so the client
     resumes from there."""
     if request.content_type != OFFSET_STREAM:
@@ -156,23 +165,26 @@ def _patch(request: HttpRequest, session: UploadSession) -> HttpResponse:
                               410), session)
     try:
         claimed = int(request.headers.get("Upload-Offset", ""))
-        received, layout = tus_bytes.look(session)
+        received = tus_bytes.offset(session)
     except ValueError:
         return _error("BadRequest", "Send Upload-Offset, the offset the bytes start at.",
                       400)
     except storage.Unavailable as error:
         return _unavailable(error)
     if claimed != received:
-        return _tus(api_error("OffsetMismatch", f"The upload is at offset {received}; ask "
-                              "with HEAD and send from there.", 409), session)
-    room = session.size_bytes - received
-    try:
-        end = _store_chunk(request, session, layout, offset=received, room=room)
-    except storage.Unavailable as error:
-        return _unavailable(error)
-    if end is None:
-        return _tus(api_error("TooLarge", f"The body goes past the {session.size_bytes} "
-                              "bytes of Upload-Length.", 413), session)
+        return _moved(session, received)
+    with tempfile.TemporaryFile() as spool:
+        length = _spool(request, session, spool, room=session.size_bytes - received)
+        if length is None:
+            return _tus(api_error("TooLarge", f"The body goes past the {session.size_bytes} "
+                                  "bytes of Upload-Length.", 413), session)
+        try:
+            end = tus_bytes.append(session, at=received, handle=spool, length=length)
+        except tus_bytes.Moved as moved:
+            log.info("tus.raced", session_id=session.id, offset=received)
+            return _moved(session, moved.offset)
+        except storage.Unavailable as error:
+            return _unavailable(error)
     if end == session.size_bytes:
         sessions.nudge(session.id)  # the sweep ingests it now rather than at expiry
         log.info("tus.completed", session_id=session.id, upload_id=session.upload_id)
@@ -181,30 +193,30 @@ def _patch(request: HttpRequest, session: UploadSession) -> HttpResponse:
     return response
 
 
-def _store_chunk(request: HttpRequest, session: UploadSession,
-                 layout: parts.Layout | None, *, offset: int,
-                 room: int) -> int | None:
-    """The offset after this body, stored as far as it came (None: the body is larger
-    than the room left)."""
+def _moved(session: UploadSession, offset: int) -> HttpResponse:
+    return _tus(api_error("OffsetMismatch", f"The upload is at offset {offset}; ask with "
+                          "HEAD and send from there.", 409), session)
+
+
+def _spool(request: HttpRequest, session: UploadSession, spool: IO[bytes], *,
+           room: int) -> int | None:
+    """The body, read into `spool` as far as it came (left at its start); None when it is
+    declared larger than the room left, before any of it is read."""
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         declared = 0
     if declared > room:
         return None
-    with tempfile.TemporaryFile() as spool:
-        received = 0
-        try:
-            while block := request.read(_READ):
-                spool.write(block)
-                received += len(block)
-        except (OSError, UnreadablePostError):
-            log.info("tus.cut", session_id=session.id, received_bytes=received)
-        if received:
-            spool.seek(0)
-            return tus_bytes.append(session, layout, at=offset, handle=spool,
-                                    length=received)
-        return offset
+    received = 0
+    try:
+        while block := request.read(_READ):
+            spool.write(block)
+            received += len(block)
+    except (OSError, UnreadablePostError):
+        log.info("tus.cut", session_id=session.id, received_bytes=received)
+    spool.seek(0)
+    return received
 
 
 def _terminate(session: UploadSession) -> HttpResponse:

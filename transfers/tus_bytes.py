@@ -9,6 +9,7 @@ from dataclasses import replace
 from typing import IO
 
 import structlog
+from django.db import transaction
 
 from activities import storage
 from transfers import parts, store
@@ -30,16 +31,37 @@ def look(session: UploadSession) -> tuple[int, parts.Layout | None]:
     return store.offset(session.key), None
 
 
-def append(session: UploadSession, layout: parts.Layout | None, *, at: int,
-           handle: IO[bytes], length: int) -> int:
-    """Store `length` bytes (the file `handle`, at its start) as the chunk at offset `at`
-    (the offset `look` found, with its layout): durable when this returns. On s3, then
-    send what makes whole parts (and assemble the file after its last byte); that may fail
-    or be cut short without losing anything acknowledged: the next PATCH or the sweep
+class Moved(Exception):
+    """The upload is not at the offset a PATCH was sent for (another PATCH stored bytes
+    there first): `offset` is where it is now."""
+
+    def __init__(self, offset: int) -> None:
+        super().__init__(f"The upload is at offset {offset}.")
+        self.offset = offset
+
+
+def append(session: UploadSession, *, at: int, handle: IO[bytes], length: int) -> int:
+    """Store `length` bytes (the file `handle`, at its start) as the chunk at offset `at`,
+    if the upload is still at `at` (Moved otherwise): durable when this returns. On s3,
+    then send what makes whole parts (and assemble the file after its last byte); that may
+    fail or be cut short without losing anything acknowledged: the next PATCH or the sweep
     does it. Returns the new offset (on s3 it may be further: bytes of a PATCH cut off
-    earlier, stored beyond this one)."""
-    name = store.chunk_name(session.key, offset=at, length=length)
-    store.save(name, handle)
+    earlier, stored beyond this one).
+
+    The offset is read again and the chunk stored under a lock on the session's row, so of
+    PATCHes racing at one offset exactly one stores its bytes and the others are told
+    Moved: tus asks a server to let one PATCH at a time change an upload. On SQLite the
+    lock is the database's write lock (BEGIN IMMEDIATE), held while the chunk is written."""
+    with transaction.atomic():
+        list(UploadSession.objects.select_for_update().filter(id=session.id)
+             .values_list("id", flat=True))
+        received, layout = look(session)
+        if received != at:
+            raise Moved(received)
+        if not length:
+            return at
+        name = store.chunk_name(session.key, offset=at, length=length)
+        store.save(name, handle)
     if layout is None:
         return at + length
     layout = replace(layout, chunks=[*layout.chunks, (at, length, name)])

@@ -35,12 +35,14 @@ def upload_sessions(request: HttpRequest) -> JsonResponse:
         body = json.loads(request.body or b"null")
     except (ValueError, UnicodeDecodeError):
         body = None
-    if not isinstance(body, dict) or not isinstance(body.get("filename", ""), str):
+    if (not isinstance(body, dict) or not isinstance(body.get("filename", ""), str)
+            or not isinstance(body.get("type", ""), str)):
         return api_error("BadRequest", 'Send JSON: {"filename": "...", "size": N} and '
-                         'optionally "sha256".', 400)
+                         'optionally "sha256" and "type".', 400)
     try:
-        size, sha256 = sessions.parse_declared(size=body.get("size"),
-                                               sha256=body.get("sha256", ""))
+        size, sha256 = sessions.parse_declared(
+            size=body.get("size"), sha256=body.get("sha256", ""),
+            filename=body.get("filename", ""), media_type=body.get("type", ""))
         session = sessions.open_session(owner=request.user, via=UploadSession.Via.PRESIGNED,
                                         filename=body.get("filename", ""), size=size,
                                         sha256=sha256)

@@ -85,7 +85,9 @@ def webhooks(request: HttpRequest) -> JsonResponse:
         return api_error("BadRequest", str(refused), 400)
     except limits.TooMany as too_many:
         return api_error("TooManyWebhooks", str(too_many), 409)
-    return JsonResponse(subscription_dict(sub, secret=True), status=201)
+    response = JsonResponse(subscription_dict(sub, secret=True), status=201)
+    response["Cache-Control"] = "no-store"  # the signing secret, shown this once
+    return response
 
 
 def _own(request: HttpRequest, sub_id: int, kind: str) -> Subscription | None:

@@ -1,5 +1,6 @@
-"""The account page: display settings (units, maximum heart rate), the password, and API
-tokens (made here and shown once, listed by their first characters, revoked here)."""
+"""The account page: display settings (units, maximum heart rate), the password, API
+tokens (made here and shown once, listed by their first characters, revoked here), and
+signing out everywhere. Every render is `no-store`: it may show a new token."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
-from activities import tokens
+from activities import caps, signout, tokens
 from activities.models import ApiToken, Profile
 
 #: Session key holding a token just made, until the page has shown it once.
@@ -33,7 +35,7 @@ def _page(request: HttpRequest, profile: Profile, *, form: ProfileForm | None = 
     password = password or PasswordChangeForm(request.user)
     # Django's form autofocuses the old password: on this page it would jump past the rest.
     password.fields["old_password"].widget.attrs.pop("autofocus", None)
-    return render(request, "activities/settings.html", {
+    response = render(request, "activities/settings.html", {
         "form": form or ProfileForm(instance=profile),
         "password_form": password,
         "tokens": ApiToken.objects.filter(user=request.user).order_by("-created_at"),
@@ -41,6 +43,10 @@ def _page(request: HttpRequest, profile: Profile, *, form: ProfileForm | None = 
         "new_token": request.session.pop(NEW_TOKEN, None),
         "units": profile.units,
     }, status=status)
+    # A new token is in this answer: no cache (the browser's, a proxy's) may keep it, and
+    # the back button must not show it again.
+    add_never_cache_headers(response)
+    return response
 
 
 @login_required
@@ -69,14 +75,35 @@ def change_password(request: HttpRequest) -> HttpResponse:
         return _page(request, profile, password=form, status=400)
     user = form.save()
     update_session_auth_hash(request, user)  # this session stays signed in; others end
-    messages.info(request, "Your password was changed.")
+    # API tokens are credentials of their own (programs that sync keep working): they stay
+    # valid, and the answer says so, pointing at "Sign out everywhere".
+    said = "Your password was changed. Your other browsers were signed out."
+    if ApiToken.objects.filter(user=user).exists():
+        said += (" Your API tokens still work until you revoke them: below, or all at once "
+                 "with “Sign out everywhere”.")
+    messages.info(request, said)
     return redirect("settings-page")
 
 
 @login_required
 @require_POST
 def create_token(request: HttpRequest) -> HttpResponse:
-    request.session[NEW_TOKEN] = tokens.create(request.user)
+    try:
+        request.session[NEW_TOKEN] = tokens.create(request.user)
+    except caps.Reached as error:
+        messages.error(request, str(error))
+        profile, _ = Profile.objects.get_or_create(user=request.user)
+        return _page(request, profile, status=409)
+    return redirect("settings-page")
+
+
+@login_required
+@require_POST
+def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
+    """Every API token revoked, every other session of the user ended; this one stays."""
+    ended = signout.everywhere(request.user, keep=request.session.session_key)
+    messages.info(request, f"Signed out everywhere: {_count(ended.tokens, 'API token')} "
+                  f"revoked, {_count(ended.sessions, 'other session')} ended.")
     return redirect("settings-page")
 
 
@@ -87,3 +114,7 @@ def revoke_token(request: HttpRequest, token_id: int) -> HttpResponse:
         raise Http404("No such token.")
     messages.info(request, "The token was revoked: requests that use it are refused from now on.")
     return redirect("settings-page")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"

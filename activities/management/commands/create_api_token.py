@@ -3,7 +3,7 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from activities import tokens
+from activities import caps, tokens
 
 
 class Command(BaseCommand):
@@ -22,4 +22,7 @@ class Command(BaseCommand):
                 raise CommandError(f"No user {username!r} (add --create-user to create one).")
             user = users.create_user(username=username)
             self.stderr.write(f"Created user {username!r}.")
-        self.stdout.write(tokens.create(user))
+        try:
+            self.stdout.write(tokens.create(user))
+        except caps.Reached as error:
+            raise CommandError(f"{error} (CAIRN_MAX_API_TOKENS)") from None

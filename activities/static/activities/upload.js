@@ -152,7 +152,7 @@ function sendResumable(row, file) {
     endpoint: "/api/v1/tus",
     chunkSize: TUS_CHUNK,
     retryDelays: [0, 1000, 2000, 5000, 10000, 20000, 30000],
-    metadata: { filename: file.name },
+    metadata: { filename: file.name, filetype: file.type },
     headers: { "X-CSRFToken": csrfToken },
     removeFingerprintOnSuccess: true,
     onProgress: (loaded, total) => row.sent(loaded, total),

@@ -10,7 +10,7 @@ import structlog
 from django.conf import settings
 from django.db import DatabaseError
 
-from reconciler import deletion, expand, housekeeping, leases, metrics, rollouts, workers
+from reconciler import expand, housekeeping, leases, metrics, rollouts, workers
 from reconciler.models import Attempt
 from reconciler.reconcile import reconcile_batch
 from records import rebuild as records_rebuild
@@ -52,8 +52,7 @@ def sweep_once(*, owner: str | None = None, limit: int | None = None,
     archives = expand.claim(limit=1, now=now, owner=owner)
     for archive in archives:
         expand.expand(archive, budget_s=ARCHIVE_BUDGET_S)
-    deleted = deletion.sweep(now=now, owner=owner)
-    deleted += run_kinds(now=now, owner=owner)  # kinds on the kernel (work.kinds)
+    leased = run_kinds(now=now, owner=owner)  # kinds on the kernel (work.kinds)
     claims = leases.claim(limit=limit or settings.CAIRN_CLAIM_BATCH, now=now, owner=owner)
     reconcile_batch(claims, trigger=Attempt.Trigger.SWEEP)
     # After the activities, on a clock read now: those settled this round are due already.
@@ -64,7 +63,7 @@ def sweep_once(*, owner: str | None = None, limit: int | None = None,
     metrics.SWEEP_SECONDS.observe(seconds)
     workers.beat(now=now, sweep=workers.Sweep(at=now, ms=round(seconds * 1000),
                                               claimed=len(claims)))
-    return Round(claimed=len(claims) + len(archives) + deleted, scanned=scanned, books=books)
+    return Round(claimed=len(claims) + len(archives) + leased, scanned=scanned, books=books)
 
 
 def run_kinds(*, now: datetime, owner: str) -> int:
@@ -72,7 +71,7 @@ def run_kinds(*, now: datetime, owner: str) -> int:
     leased. One row's failure is that row's outcome (work.run); one kind's (its claim:
     the database) is logged and the other kinds go on."""
     leased = 0
-    for kind in kinds.ALL.values():
+    for kind in ordered():
         if kind.run is None:
             continue
         try:
@@ -84,6 +83,18 @@ def run_kinds(*, now: datetime, owner: str) -> int:
         work_run.run(kind, taken)
         leased += len(taken)
     return leased
+
+
+#: The order of a round's kinds: deliveries first (they are posted on their own threads
+#: while the rest runs), archives before the activities they make, books after the
+#: activities settled this round. Kinds not named run after these, as registered.
+ORDER = ("delivery", "archive", "deletion", "session", "activity", "book")
+
+
+def ordered() -> list[kinds.Kind]:
+    """The registered kinds in a round's order."""
+    rank = {name: n for n, name in enumerate(ORDER)}
+    return sorted(kinds.ALL.values(), key=lambda kind: rank.get(kind.name, len(ORDER)))
 
 
 def drain(*, budget_s: float | None = None, owner: str | None = None,

@@ -170,7 +170,9 @@ def release(kind: Kind, lease: Lease, outcome: Outcome, *, now: datetime) -> str
     row now: nothing is written)."""
     with transaction.atomic():
         found = fenced(kind, [lease.row_id], lease.token, now=now)
-        if lease.row_id not in found:
+        if lease.row_id not in found and _removed(kind, lease, outcome):
+            label, code, message = Attempt.Outcome.CONVERGED, "", ""
+        elif lease.row_id not in found:
             label, code, message = Attempt.Outcome.LEASE_LOST, "", ""
         else:
             generation, count = found[lease.row_id]
@@ -184,6 +186,13 @@ def release(kind: Kind, lease: Lease, outcome: Outcome, *, now: datetime) -> str
     if label == Attempt.Outcome.LEASE_LOST:
         log.warning("lease.lost", kind=kind.name, row_id=lease.row_id, lease_token=lease.token)
     return label
+
+
+def _removed(kind: Kind, lease: Lease, outcome: Outcome) -> bool:
+    """The work was to remove the row (a deletion), and it did: every step ran under the
+    fence, so a Done for a row that is gone is done, not a lost lease."""
+    return (isinstance(outcome, Done)
+            and not kind.model.objects.filter(id=lease.row_id).exists())
 
 
 def released(kind: Kind, outcome: Outcome, *, generation: int, claimed: int, attempts: int,

@@ -7,4 +7,4 @@ class ReconcilerConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the kinds of work this app does (work.kinds).
-        from reconciler import deletion_kind  # noqa: F401
+        from reconciler import archive_kind, deletion_kind  # noqa: F401

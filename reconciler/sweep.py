@@ -10,7 +10,7 @@ import structlog
 from django.conf import settings
 from django.db import DatabaseError
 
-from reconciler import expand, housekeeping, leases, metrics, rollouts, workers
+from reconciler import housekeeping, leases, metrics, rollouts, workers
 from reconciler.models import Attempt
 from reconciler.reconcile import reconcile_batch
 from records import rebuild as records_rebuild
@@ -20,11 +20,6 @@ from work import leases as work_leases
 from work import run as work_run
 
 log = structlog.get_logger(__name__)
-
-#: A sweep round spends at most this long expanding an archive, so that the activities
-#: it imports (and everyone else's) are processed meanwhile; the next round resumes it.
-ARCHIVE_BUDGET_S = 10.0
-
 
 @dataclass(frozen=True)
 class Round:
@@ -49,9 +44,6 @@ def sweep_once(*, owner: str | None = None, limit: int | None = None,
     housekeeping.tidy(now=now)
     outbox.deliver(now=now, owner=owner)  # posted on its own threads, apart from deriving
     scanned = rollouts.advance(now=now, batch=settings.CAIRN_ROLLOUT_BATCH)
-    archives = expand.claim(limit=1, now=now, owner=owner)
-    for archive in archives:
-        expand.expand(archive, budget_s=ARCHIVE_BUDGET_S)
     leased = run_kinds(now=now, owner=owner)  # kinds on the kernel (work.kinds)
     claims = leases.claim(limit=limit or settings.CAIRN_CLAIM_BATCH, now=now, owner=owner)
     reconcile_batch(claims, trigger=Attempt.Trigger.SWEEP)
@@ -63,7 +55,7 @@ def sweep_once(*, owner: str | None = None, limit: int | None = None,
     metrics.SWEEP_SECONDS.observe(seconds)
     workers.beat(now=now, sweep=workers.Sweep(at=now, ms=round(seconds * 1000),
                                               claimed=len(claims)))
-    return Round(claimed=len(claims) + len(archives) + leased, scanned=scanned, books=books)
+    return Round(claimed=len(claims) + leased, scanned=scanned, books=books)
 
 
 def run_kinds(*, now: datetime, owner: str) -> int:

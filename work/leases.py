@@ -162,6 +162,14 @@ def hold(kind: Kind, lease: Lease, *, now: datetime) -> tuple[int, int]:
     return found[lease.row_id]
 
 
+def progressed(kind: Kind, lease: Lease) -> None:
+    """The work moved on under this lease (an archive recorded a member): only this
+    attempt counts now, so that long work whose holders die for other reasons is not
+    given up on, while a step that kills every holder still is. Inside the caller's
+    transaction, after `hold`."""
+    kind.model.objects.filter(id=lease.row_id, lease_token=lease.token).update(attempts=1)
+
+
 # --- releasing -------------------------------------------------------------------------
 
 def release(kind: Kind, lease: Lease, outcome: Outcome, *, now: datetime) -> str:

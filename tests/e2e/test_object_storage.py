@@ -17,12 +17,13 @@ from django.utils import timezone
 from activities import storage, zips
 from activities.models import Activity, Upload
 from core.errors import DeriveError
-from reconciler import expand, leases, orphans
+from reconciler import archive_kind, leases, orphans
 from reconciler.models import Attempt
 from reconciler.reconcile import reconcile_one
 from tests import factories, seaweed
 from tests.conftest import use_object_store
 from tests.seaweed import BUCKET
+from work import leases as work_leases
 
 pytestmark = pytest.mark.django_db
 
@@ -198,16 +199,19 @@ def test_archives_and_housekeeping_wait_while_the_store_is_down(user, faulty_sto
         archive = zips.accept(handle, owner=user).upload.archive
     faulty_store.stop()
     assert orphans.collect(now=timezone.now(), force=True) == 0  # skipped, not raised
-    claim = expand.claim(limit=1, now=timezone.now(), owner="w-1")[0]
-    assert expand.expand(claim) == "yielded"
+    claim = work_leases.claim(archive_kind.KIND, limit=1, now=timezone.now(),
+                              owner="w-1", trigger="sweep")[0]
+    # The store away is a wait (not a failure, no attempt spent).
+    assert archive_kind.expand(claim) == "waiting"
     archive.refresh_from_db()
-    assert archive.needs_work and not archive.error_code
+    assert archive.needs_work and not archive.error_code and archive.attempts == 0
 
     faulty_store.start()
     archive.due_at = timezone.now()
     archive.save(update_fields=["due_at"])
-    claim = expand.claim(limit=1, now=timezone.now(), owner="w-1")[0]
-    assert expand.expand(claim) == "expanded"
+    claim = work_leases.claim(archive_kind.KIND, limit=1, now=timezone.now(),
+                              owner="w-1", trigger="sweep")[0]
+    assert archive_kind.expand(claim) == "converged"
     assert Activity.objects.filter(upload=archive.upload).count() == 2
 
 

@@ -155,13 +155,6 @@ def hold_many(claims: list[Claim], *, now: datetime) -> set[int]:
     return held
 
 
-def hold_row(model: type[Model], row_id: int, token: str, *, now: datetime) -> datetime:
-    """The fence for one row of any leased table: renewed, or LeaseLost."""
-    if row_id not in fence(model, [row_id], token, now=now):
-        raise LeaseLost(f"lease {token} on {model._meta.model_name} {row_id} is gone")
-    return _expiry(now)
-
-
 def fence(model: type[Model], row_ids: list[int], token: str, *, now: datetime) -> set[int]:
     """The one fence of every leased table: renew the lease of the rows this token still
     holds, inside the caller's transaction, and return their ids. A writer writes only

@@ -5,3 +5,6 @@ class RecordsConfig(AppConfig):
     name = "records"
     verbose_name = "Records, totals and heatmaps"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from records import kind  # noqa: F401 (registers the book kind)

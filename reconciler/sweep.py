@@ -14,7 +14,6 @@ from reconciler import housekeeping, leases, metrics, rollouts, workers
 from reconciler.models import Attempt
 from reconciler.reconcile import reconcile_batch
 from records import kind as books
-from webhooks import outbox
 from work import clock, kinds
 from work import leases as work_leases
 from work import run as work_run
@@ -43,7 +42,6 @@ def sweep_once(*, owner: str | None = None, limit: int | None = None,
         workers.beat(now=now)
         return Round(claimed=0, scanned=0)
     housekeeping.tidy(now=now)
-    outbox.deliver(now=now, owner=owner)  # posted on its own threads, apart from deriving
     scanned = rollouts.advance(now=now, batch=settings.CAIRN_ROLLOUT_BATCH)
     leased = run_kinds(now=now, owner=owner)  # kinds on the kernel (work.kinds)
     claims = leases.claim(limit=limit or settings.CAIRN_CLAIM_BATCH, now=now, owner=owner)
@@ -67,9 +65,12 @@ def run_kinds(*, now: datetime, owner: str, late: bool = False) -> int:
     is logged and the other kinds go on."""
     leased = 0
     for kind in ordered(late=late):
-        if kind.run is None:
+        if kind.run is None and kind.sweep is None:
             continue
         try:
+            if kind.sweep is not None:  # its rows run elsewhere (deliveries: threads)
+                leased += kind.sweep(now=now, owner=owner)
+                continue
             taken = work_leases.claim(kind, limit=kind.batch(), now=now, owner=owner,
                                       trigger=Attempt.Trigger.SWEEP)
         except DatabaseError as error:

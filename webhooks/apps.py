@@ -7,7 +7,7 @@ class WebhooksConfig(AppConfig):
     verbose_name = "Webhooks"
 
     def ready(self) -> None:
-        from webhooks import destinations
+        from webhooks import destinations, kind  # noqa: F401 (kind: registers deliveries)
 
         # A mistyped network must stop the start, not every delivery later.
         try:

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from core import backoff
-from work import attempts, metrics
+from work import attempts, clock, metrics
 from work.kinds import Kind
 from work.models import Attempt
 from work.outcomes import Dead, Done, Failed, Outcome, Retry, Wait
@@ -248,12 +248,16 @@ def released(kind: Kind, outcome: Outcome, *, generation: int, claimed: int, att
     return fields, label
 
 
-def give_back(kind: Kind, leases: list[Lease], *, due_at: datetime) -> None:
+def give_back(kind: Kind, leases: list[Lease], *, due_at: datetime,
+              now: datetime | None = None) -> None:
     """Hand leases back untouched (not tried: a breaker said wait, another job holds the
-    destination): the attempts the claim counted are returned, and their log rows go."""
+    destination): the attempts the claim counted are returned, and their log rows go.
+    `due_at` may be past the leases' expiry (a breaker open for minutes): the fence is
+    checked at `now`."""
+    now = now or clock.now()
     for lease in leases:
         with transaction.atomic():
-            if lease.row_id not in fenced(kind, [lease.row_id], lease.token, now=due_at):
+            if lease.row_id not in fenced(kind, [lease.row_id], lease.token, now=now):
                 continue
             kind.model.objects.filter(id=lease.row_id).update(
                 lease_token=None, lease_owner="", lease_expires_at=None, due_at=due_at,

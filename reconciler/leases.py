@@ -1,5 +1,6 @@
-"""Claims and leases on the leased tables (activities, archives): take rows that need work,
-count the attempt, and write only while the lease holds.
+"""Claims and leases on the activities (the other kinds are on the work kernel,
+work.leases): take rows that need work, count the attempt, and write only while the lease
+holds.
 
 A row is being processed exactly while it carries a lease token: nothing else is written
 to say so (the API's `processing` is read from the lease, Activity.state).

@@ -269,7 +269,7 @@ class Archive(Leased):
 
     class Meta:
         indexes = [
-            # Archives to expand (reconciler.expand.claim).
+            # Archives to expand (reconciler.archive_kind.CLAIM_DUE).
             models.Index(fields=["priority", "pending_since"], name="archive_pending",
                          condition=Q(needs_work=True)),
         ]

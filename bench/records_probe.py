@@ -22,9 +22,10 @@ from django.contrib.auth import get_user_model  # noqa: E402
 
 from activities.models import Activity  # noqa: E402
 from records import flags, outdated, rebuild  # noqa: E402
+from records import kind as books  # noqa: E402
 from records import resync as records_resync  # noqa: E402
 from records.models import Book  # noqa: E402
-from work import clock  # noqa: E402
+from work import attempts, clock  # noqa: E402
 
 
 def one(username: str, runs: int) -> dict:
@@ -43,8 +44,8 @@ def one(username: str, runs: int) -> dict:
         Activity.objects.filter(id=activity.id).update(status="ready")
         flags.mark([user.id], now=clock.now())
         merged.append(_drain())
-    modes = list(Book.objects.get(user=user).attempts_log.order_by("-id")
-                 .values_list("mode", flat=True)[:runs])
+    modes = list(attempts.of(books.KIND.name, Book.objects.get(user=user).id)
+                 .order_by("-id").values_list("detail__mode", flat=True)[:runs])
     assert modes == ["merged"] * runs, modes
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"whole_s": whole, "merged_s": merged, "peak_mb": round(peak_mb, 1)}
@@ -64,7 +65,7 @@ def bump(runs: int) -> dict:
 def _drain() -> float:
     """Sweep books (only books) until none is due; seconds taken."""
     started = time.perf_counter()
-    while rebuild.sweep(now=clock.now(), owner="bench"):
+    while books.sweep(now=clock.now(), owner="bench"):
         pass
     return time.perf_counter() - started
 

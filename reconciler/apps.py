@@ -6,6 +6,8 @@ class ReconcilerConfig(AppConfig):
     verbose_name = "Reconciler"
 
     def ready(self) -> None:
+        # Registers the kinds of work this app does (work.kinds).
+        from reconciler import archive_kind, deletion_kind  # noqa: F401
         from reconciler import nudges
         from work import triggers
 

@@ -3,13 +3,14 @@
 `request` (the API, the page, the admin) marks the activities deleted and says they need
 work, in one transaction: from then on every user-facing query leaves them out
 (Activity.objects.live()), and the same content may be uploaded again (the unique
-constraints leave deleted rows out). The sweep leases deleted activities like any work
-(leases.lease: attempts counted at the claim, one fence) and removes them in steps, each
-in its own fenced transaction, so that a process that dies mid-way leaves a consistent row
-that the next sweep takes over when the lease expires and finishes:
+constraints leave deleted rows out). Deletions are a kind of reconciled work
+(reconciler.deletion_kind: attempts counted at the claim, never given up on); `run` removes
+a leased one in steps, each in its own transaction under the fence (work.leases.hold), so
+that a process that dies mid-way leaves a consistent row that the next sweep takes over
+when the lease expires and finishes:
 
 1. the derived rows (the heavy ones),
-2. the attempt log,
+2. the attempt logs (of every kind of work on activities),
 3. the activity and the file uploads that gave it (an archive's upload stays: it holds
    the archive's list of files, whose link to the activity is cleared).
 
@@ -24,23 +25,19 @@ from collections.abc import Callable
 from datetime import datetime
 
 import structlog
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Case, F, PositiveIntegerField, QuerySet, When
 
 from activities.models import Activity, Derived, Upload
-from core import backoff
-from reconciler import leases
 from reconciler.models import Attempt
 from records import flags as record_flags
 from webhooks import events
-from work import clock
+from work import clock, kinds, leases
+from work.leases import Lease
+from work.models import Attempt as WorkAttempt
+from work.outcomes import Done, Outcome, Retry
 
 log = structlog.get_logger(__name__)
-
-#: The claim's condition (alias `a`): deleted activities, served by activity_deleting.
-DELETED = "a.deleted_at IS NOT NULL"
-
 
 def request(activities: QuerySet[Activity], *, now: datetime) -> list[int]:
     """Delete these activities for their owner now; the sweep removes the rows. Returns
@@ -71,55 +68,31 @@ def request(activities: QuerySet[Activity], *, now: datetime) -> list[int]:
     return ids
 
 
-def sweep(*, now: datetime, owner: str, limit: int = 20) -> int:
-    """Lease due deletions and finish them; returns how many were leased."""
-    taken = leases.lease(Activity, limit=limit, now=now, owner=owner, condition=DELETED)
-    for lease in taken:
-        remove(lease)
-    return len(taken)
-
-
-def remove(lease: leases.Lease, *, steps: tuple[str, ...] | None = None) -> bool:
-    """Remove a leased deleted activity, step by step under the fence; False if the lease
-    was lost (the next holder starts again from what is left) or a step failed (retried
-    after backoff; a deletion is never given up on). `steps` limits the run to those steps
-    (tests stop it mid-way)."""
+def run(lease: Lease, *, steps: tuple[str, ...] | None = None) -> Outcome:
+    """The deletion kind's work on one leased deleted activity: remove it, step by step
+    under the fence. A lost lease raises LeaseLost (the next holder starts again from what
+    is left); a failing step is retried after backoff, however often (a deletion is never
+    given up on). `steps` limits the run to those steps (tests stop it mid-way)."""
+    kind = kinds.get(lease.kind)
     for name, step in STEPS:
         if steps is not None and name not in steps:
             continue
         try:
             with transaction.atomic():
-                leases.hold_row(Activity, lease.row_id, lease.token, now=clock.now())
+                leases.hold(kind, lease, now=clock.now())
                 step(lease.row_id)
         except leases.LeaseLost:
-            log.warning("deletion.lease_lost", activity_id=lease.row_id, step=name,
-                        lease_token=lease.token)
-            return False
-        except Exception as error:  # the database, a bug: the sweep goes on without it
+            raise
+        except Exception as error:  # the database, a bug: this row's outcome
             log.exception("deletion.failed", activity_id=lease.row_id, step=name,
                           error=f"{type(error).__name__}: {error}", lease_token=lease.token)
-            _retry_later(lease)
-            return False
+            return Retry(type(error).__name__,
+                         f"Removing this deleted activity failed at its {name} step "
+                         f"({type(error).__name__}); it will be tried again.")
     if steps is None:
         log.info("deletion.finished", activity_id=lease.row_id, lease_token=lease.token)
-    return True
-
-
-def _retry_later(lease: leases.Lease) -> None:
-    """Hand the lease back with a backoff by the attempts counted (as a transient failure
-    of any work is retried)."""
-    try:
-        with transaction.atomic():
-            now = clock.now()
-            leases.hold_row(Activity, lease.row_id, lease.token, now=now)
-            attempts = Activity.objects.values_list("attempts", flat=True).get(id=lease.row_id)
-            Activity.objects.filter(id=lease.row_id).update(
-                lease_token=None, lease_owner="", lease_expires_at=None,
-                due_at=backoff.next_attempt_at(attempts, now=now,
-                                               base_s=settings.CAIRN_BACKOFF_BASE_S,
-                                               cap_s=settings.CAIRN_BACKOFF_CAP_S))
-    except Exception:  # still failing: the lease runs out, and that is the backoff
-        log.exception("deletion.release_failed", activity_id=lease.row_id)
+    # The row is gone with the last step: the release finds nothing left to hold.
+    return Done()
 
 
 def _derived(activity_id: int) -> None:
@@ -128,6 +101,10 @@ def _derived(activity_id: int) -> None:
 
 def _attempts(activity_id: int) -> None:
     Attempt.objects.filter(activity_id=activity_id).delete()
+    # The kernel's log of every kind whose rows are activities (this deletion's own
+    # attempts included: they would outlive the row they name).
+    on_activities = [k.name for k in kinds.ALL.values() if k.model is Activity]
+    WorkAttempt.objects.filter(kind__in=on_activities, row_id=activity_id).delete()
 
 
 def _activity(activity_id: int) -> None:

@@ -1,4 +1,5 @@
-"""Expanding an archive into activities, one member at a time, under a lease.
+"""Expanding an archive into activities, one member at a time, under a lease: the
+archive kind's work (reconciler.archive_kind leases and releases it).
 
 Each member's outcome and the cursor move in one fenced transaction, so a worker killed
 mid-archive leaves it exactly where it stopped: the next claimer resumes at the cursor,
@@ -11,32 +12,24 @@ import time
 import zipfile
 import zlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import PurePosixPath
 
 import structlog
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import F
-from django.db.models.functions import Greatest
 
 from activities import ingest, limits, storage
 from activities.models import Archive, ArchiveMember
 from core import exports, fitpeek, sniff
-from reconciler import expired, leases, listing, nested
-from work import clock
+from reconciler import listing, nested
+from work import clock, kinds, leases
+from work.leases import Lease
+from work.outcomes import Done, Failed, Outcome, Wait
 
 log = structlog.get_logger(__name__)
 Status = ArchiveMember.Status
-
-
-@dataclass(frozen=True, kw_only=True)
-class ArchiveClaim:
-    archive_id: int
-    token: str
-    owner: str
-    generation: int
 
 
 @dataclass(frozen=True)
@@ -50,67 +43,48 @@ class Verdict:
     created_at: int | None = None  # when a FIT file says it was made (Unix seconds)
 
 
-def claim(*, limit: int, now: datetime, owner: str) -> list[ArchiveClaim]:
-    """Lease archives to expand; one whose workers kept dying on it is given up on."""
-    expired.bury(Archive, now=now)
-    return [ArchiveClaim(archive_id=t.row_id, token=t.token, owner=owner,
-                         generation=t.generation)
-            for t in leases.lease(Archive, limit=limit, now=now, owner=owner)]
-
-
-def claim_one(archive_id: int, *, now: datetime, owner: str) -> ArchiveClaim | None:
-    taken = leases.lease_one(Archive, archive_id, now=now, owner=owner)
-    if taken is None:
-        return None
-    return ArchiveClaim(archive_id=archive_id, token=taken.token, owner=owner,
-                        generation=taken.generation)
-
-
-def expand(claim: ArchiveClaim, *, budget_s: float | None = None) -> str:
-    """Expand from the cursor on: "expanded", "yielded" (out of time; the lease is handed
-    back), "failed" (not a readable zip) or "lease_lost"."""
+def expand(lease: Lease, *, budget_s: float | None = None) -> Outcome:
+    """Expand the leased archive from its cursor on: Done once every member is recorded,
+    Wait labelled "yielded" when out of time or while too much work waits (the rest is
+    the sweep's), Wait while the store is away, Failed when it is not a readable zip.
+    A lost lease raises LeaseLost."""
     deadline = None if budget_s is None else time.monotonic() + budget_s
-    archive = Archive.objects.select_related("upload").get(id=claim.archive_id)
-    bound = log.bind(archive_id=archive.id, upload_id=archive.upload_id, worker=claim.owner)
+    archive = Archive.objects.select_related("upload").get(id=lease.row_id)
+    bound = log.bind(archive_id=archive.id, upload_id=archive.upload_id, worker=lease.owner)
     try:
-        try:
-            with default_storage.open(archive.upload.file_name, "rb") as handle, \
-                    zipfile.ZipFile(handle) as zipped:
-                members = [info for info in zipped.infolist() if not info.is_dir()]
-                listed = listing.read(zipped, members, _is_unsafe)
-                for index in range(archive.cursor, len(members)):
-                    info = members[index]
-                    if nested.is_nested(info.filename) and not _is_unsafe(info.filename):
-                        stopped = _expand_nested(claim, archive, zipped, members, index,
-                                                 listed, deadline, bound)
-                    else:
-                        stopped = _stop(claim, deadline, bound, index)
-                        if not stopped:
-                            verdict = _LIST if listed.is_list(info.filename) else judge(
-                                zipped, info)
-                            _record(claim, archive, index, info, verdict,
-                                    listed.entry(info.filename, verdict.created_at))
-                    if stopped:
-                        return stopped
-        except storage.Unavailable as error:
-            # The object store is away: resume later, as when busy; never failed for it.
-            _finish(claim, done=False, due_in_s=limits.BUSY_RETRY_S)
-            bound.warning("archive.storage_unavailable", error=str(error))
-            return "yielded"
-        except (zipfile.BadZipFile, FileNotFoundError) as error:
-            _finish(claim, done=True, code="BadArchive",
-                    message=f"The archive cannot be read ({error}).")
-            bound.warning("archive.failed", error=str(error))
-            return "failed"
-        matched = set(ArchiveMember.objects.filter(archive_id=archive.id).exclude(
-            listed_as="").values_list("listed_as", flat=True))
-        _finish(claim, done=True, missing=listed.missing(
-            {info.filename for info in members}, matched))
-    except leases.LeaseLost:
-        bound.warning("lease.lost")
-        return "lease_lost"
+        with default_storage.open(archive.upload.file_name, "rb") as handle, \
+                zipfile.ZipFile(handle) as zipped:
+            members = [info for info in zipped.infolist() if not info.is_dir()]
+            listed = listing.read(zipped, members, _is_unsafe)
+            for index in range(archive.cursor, len(members)):
+                info = members[index]
+                if nested.is_nested(info.filename) and not _is_unsafe(info.filename):
+                    stopped = _expand_nested(lease, archive, zipped, members, index,
+                                             listed, deadline, bound)
+                else:
+                    stopped = _stop(deadline, bound, index)
+                    if not stopped:
+                        verdict = _LIST if listed.is_list(info.filename) else judge(
+                            zipped, info)
+                        _record(lease, archive, index, info, verdict,
+                                listed.entry(info.filename, verdict.created_at))
+                if stopped:
+                    return stopped
+    except storage.Unavailable as error:
+        # The object store is away: resume later, however long that lasts; never failed
+        # for it, and no attempt is spent.
+        bound.warning("archive.storage_unavailable", error=str(error))
+        return Wait(until=clock.now() + timedelta(seconds=limits.BUSY_RETRY_S),
+                    reason=error.code)
+    except (zipfile.BadZipFile, FileNotFoundError) as error:
+        bound.warning("archive.failed", error=str(error))
+        return Failed("BadArchive", f"The archive cannot be read ({error}).",
+                      fields={"expanded_at": clock.now()})
+    matched = set(ArchiveMember.objects.filter(archive_id=archive.id).exclude(
+        listed_as="").values_list("listed_as", flat=True))
+    _missing(lease, listed.missing({info.filename for info in members}, matched))
     bound.info("archive.expanded", members=len(members))
-    return "expanded"
+    return Done(fields={"expanded_at": clock.now(), "error_code": "", "error_message": ""})
 
 
 _LIST = Verdict(status=Status.SKIPPED, code="ActivityList",
@@ -124,27 +98,30 @@ _TOO_DEEP = Verdict(status=Status.FAILED, code="TooDeep",
                             "level of nesting is expanded; not imported.")
 
 
-def _stop(claim: ArchiveClaim, deadline: float | None, bound, index: int) -> str:
-    """"yielded" when this step must end before the next file (out of time, or too much
-    work waiting), with the lease handed back; "" to go on."""
+def _stop(deadline: float | None, bound, index: int) -> Wait | None:
+    """A Wait labelled "yielded" when this step must end before the next file (out of
+    time: due again at once; or too much work waiting); None to go on."""
     if deadline is not None and time.monotonic() > deadline:
-        _finish(claim, done=False)
         bound.info("archive.yielded", cursor=index)
-        return "yielded"
+        return Wait(until=clock.now(), label=YIELDED)
     if limits.pending_full():
         # An archive's files are uploads too: while CAIRN_MAX_PENDING fresh activities
         # wait, expanding pauses (pending, due later) as an upload would be refused.
-        _finish(claim, done=False, due_in_s=limits.BUSY_RETRY_S)
         bound.info("archive.paused", cursor=index, reason="Busy")
-        return "yielded"
-    return ""
+        return Wait(until=clock.now() + timedelta(seconds=limits.BUSY_RETRY_S),
+                    reason="Busy", label=YIELDED)
+    return None
 
 
-def _expand_nested(claim: ArchiveClaim, archive: Archive, zipped: zipfile.ZipFile,
+#: What the attempt log calls an expansion handed back for the rest to be done later.
+YIELDED = "yielded"
+
+
+def _expand_nested(lease: Lease, archive: Archive, zipped: zipfile.ZipFile,
                    members: list[zipfile.ZipInfo], index: int, listed: listing.Listing,
-                   deadline: float | None, bound) -> str:
+                   deadline: float | None, bound) -> Wait | None:
     """Expand the archive nested at `index` from its own cursor on (or record why it is
-    not): "" once done, else what `_stop` said."""
+    not): None once done, else what `_stop` said."""
     info = members[index]
     state = Archive.objects.values("inner_cursor", "members_total", "inflated_bytes").get(
         id=archive.id)
@@ -155,26 +132,26 @@ def _expand_nested(claim: ArchiveClaim, archive: Archive, zipped: zipfile.ZipFil
     try:
         with nested.opened(zipped, info, budget=budget) as inner:
             if not inner.members:  # recorded at once, as a refusal: it imports nothing
-                _record(claim, archive, index, info, _EMPTY)
-                return ""
+                _record(lease, archive, index, info, _EMPTY)
+                return None
             for at in range(start, len(inner.members)):
                 # The copy may have taken the step's time: one file is handled all the
                 # same, so that a step always moves on.
-                if stopped := _stop(claim, deadline if at > start else None, bound, index):
+                if stopped := _stop(deadline if at > start else None, bound, index):
                     return stopped
                 member = inner.members[at]
                 verdict = judge(inner.zipped, member, nested=True)
                 name = f"{info.filename}/{member.filename}"
-                _record(claim, archive, index, member, verdict,
+                _record(lease, archive, index, member, verdict,
                         listed.entry(name, verdict.created_at), within=at + 1, name=name,
                         last=at + 1 == len(inner.members),
                         admitted=inner.admitted if at == start else None)
     except nested.Refused as refusal:
         # Recorded however long reading it took (it imports nothing): never read again.
-        _record(claim, archive, index, info,
+        _record(lease, archive, index, info,
                 Verdict(status=Status.FAILED, code=refusal.code, message=str(refusal)))
         bound.warning("archive.nested_refused", index=index, code=refusal.code)
-    return ""
+    return None
 
 
 def judge(zipped: zipfile.ZipFile, info: zipfile.ZipInfo, *, nested: bool = False
@@ -229,7 +206,7 @@ def _classify(data: bytes, *, nested: bool = False) -> Verdict:
                    if fmt == sniff.FIT else None)
 
 
-def _record(claim: ArchiveClaim, archive: Archive, index: int, info: zipfile.ZipInfo,
+def _record(lease: Lease, archive: Archive, index: int, info: zipfile.ZipInfo,
             verdict: Verdict, entry: exports.Entry | None = None, *, within: int = 0,
             name: str = "", last: bool = True, admitted: nested.Budget | None = None
             ) -> None:
@@ -239,7 +216,7 @@ def _record(claim: ArchiveClaim, archive: Archive, index: int, info: zipfile.Zip
     the nested archive stands for its files, recorded with its first file."""
     status, code, message, activity = verdict.status, verdict.code, verdict.message, None
     with transaction.atomic():
-        leases.hold_row(Archive, claim.archive_id, claim.token, now=clock.now())
+        leases.hold(kinds.get(lease.kind), lease, now=clock.now())
         if verdict.data is not None:
             try:
                 details = ingest.NO_DETAILS if entry is None else ingest.Details(
@@ -257,39 +234,32 @@ def _record(claim: ArchiveClaim, archive: Archive, index: int, info: zipfile.Zip
             name=(name or info.filename)[:1024], size_bytes=info.file_size, status=status,
             activity=activity, error_code=code, error_message=message,
             listed_as=entry.activity_id[:64] if entry is not None else "")
-        # Progress: only this attempt counts now, so that a long archive whose workers
-        # die for other reasons is not given up on; one member that kills them is.
         moved = ({"inner_cursor": within} if within and not last
                  else {"cursor": index + 1, "inner_cursor": 0})
         if admitted is not None:
             moved |= {"members_total": admitted.members, "inflated_bytes": admitted.inflated}
-        Archive.objects.filter(id=archive.id).update(attempts=1, **moved)
+        Archive.objects.filter(id=archive.id).update(**moved)
+        # Only this attempt counts now, so that a long archive whose workers die for
+        # other reasons is not given up on; one member that kills them is.
+        leases.progressed(kinds.get(lease.kind), lease)
 
 
-def _finish(claim: ArchiveClaim, *, done: bool, code: str = "", message: str = "",
-            due_in_s: int = 0, missing: list[exports.Entry] | None = None) -> None:
-    """Hand the lease back: finished (expanded or failed: the attempts count restarts), or
-    to be resumed by the sweep in `due_in_s` seconds (out of time or paused: the attempt is
-    handed back too)."""
-    now = clock.now()
+def _missing(lease: Lease, missing: list[exports.Entry]) -> None:
+    """Record the files the export's list names but the archive lacks, after its own
+    members, under the fence. Their indexes follow from the archive's count alone, so a
+    holder that dies before its release and the next one that does it again add them
+    once."""
+    if not missing:
+        return
     with transaction.atomic():
-        leases.hold_row(Archive, claim.archive_id, claim.token, now=now)
-        fields = {"lease_token": None, "lease_owner": "", "lease_expires_at": None,
-                  "due_at": now + timedelta(seconds=due_in_s),
-                  "attempts": Greatest(F("attempts") - 1, 0)}
-        if done:
-            fields.update(needs_work=False, pending_since=None, expanded_at=now,
-                          error_code=code, error_message=message, attempts=0)
-            # With the end, in one transaction: a retried finish never adds them twice.
-            after = Archive.objects.filter(id=claim.archive_id).values_list(
-                "members_total", flat=True).first() or 0
-            ArchiveMember.objects.bulk_create(
-                ArchiveMember(archive_id=claim.archive_id, index=after + k,
-                              name=entry.file_name[:1024], size_bytes=0,
-                              status=Status.MISSING, error_code="Missing",
-                              error_message=listing.missing_message(entry))
-                for k, entry in enumerate(missing or ()))
-        Archive.objects.filter(id=claim.archive_id).update(**fields)
+        leases.hold(kinds.get(lease.kind), lease, now=clock.now())
+        after = Archive.objects.filter(id=lease.row_id).values_list(
+            "members_total", flat=True).first() or 0
+        ArchiveMember.objects.bulk_create(
+            [ArchiveMember(archive_id=lease.row_id, index=after + k,
+                           name=entry.file_name[:1024], size_bytes=0, status=Status.MISSING,
+                           error_code="Missing", error_message=listing.missing_message(entry))
+             for k, entry in enumerate(missing)], ignore_conflicts=True)
 
 
 def _is_unsafe(name: str) -> bool:

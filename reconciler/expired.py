@@ -12,10 +12,9 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Model
 
-from activities.models import Activity, Archive
+from activities.models import Activity
 from reconciler import metrics
 from reconciler.models import Attempt
-from records.models import Book
 
 log = structlog.get_logger(__name__)
 
@@ -25,8 +24,6 @@ CODE = "WorkerDied"
 _GIVEN_UP: dict[type[Model], tuple[str, dict, str]] = {
     Activity: ("processing this file", {"status": Activity.Status.DEAD},
                " until it is re-synced"),
-    Archive: ("expanding this archive", {}, ""),
-    Book: ("building these records", {"status": Book.Status.DEAD}, " until they are re-synced"),
 }
 
 

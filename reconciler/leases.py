@@ -1,5 +1,6 @@
-"""Claims and leases on the leased tables (activities, archives): take rows that need work,
-count the attempt, and write only while the lease holds.
+"""Claims and leases on the activities (the other kinds are on the work kernel,
+work.leases): take rows that need work, count the attempt, and write only while the lease
+holds.
 
 A row is being processed exactly while it carries a lease token: nothing else is written
 to say so (the API's `processing` is read from the lease, Activity.state).
@@ -153,13 +154,6 @@ def hold_many(claims: list[Claim], *, now: datetime) -> set[int]:
     if attempts:
         Attempt.objects.filter(id__in=attempts).update(held_until=_expiry(now))
     return held
-
-
-def hold_row(model: type[Model], row_id: int, token: str, *, now: datetime) -> datetime:
-    """The fence for one row of any leased table: renewed, or LeaseLost."""
-    if row_id not in fence(model, [row_id], token, now=now):
-        raise LeaseLost(f"lease {token} on {model._meta.model_name} {row_id} is gone")
-    return _expiry(now)
 
 
 def fence(model: type[Model], row_ids: list[int], token: str, *, now: datetime) -> set[int]:

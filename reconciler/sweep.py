@@ -10,27 +10,22 @@ import structlog
 from django.conf import settings
 from django.db import DatabaseError
 
-from reconciler import deletion, expand, housekeeping, leases, metrics, rollouts, workers
+from reconciler import housekeeping, leases, metrics, rollouts, workers
 from reconciler.models import Attempt
 from reconciler.reconcile import reconcile_batch
-from records import rebuild as records_rebuild
-from webhooks import outbox
+from records import kind as books
 from work import clock, kinds
 from work import leases as work_leases
 from work import run as work_run
 
 log = structlog.get_logger(__name__)
 
-#: A sweep round spends at most this long expanding an archive, so that the activities
-#: it imports (and everyone else's) are processed meanwhile; the next round resumes it.
-ARCHIVE_BUDGET_S = 10.0
-
 
 @dataclass(frozen=True)
 class Round:
     claimed: int  # activities leased and reconciled
     scanned: int  # activities looked at by version rollouts
-    books: int = 0  # users' record books leased or flagged (records.rebuild)
+    books: int = 0  # users' record books flagged, and rows of late kinds leased (books)
 
     @property
     def found_work(self) -> bool:
@@ -47,35 +42,35 @@ def sweep_once(*, owner: str | None = None, limit: int | None = None,
         workers.beat(now=now)
         return Round(claimed=0, scanned=0)
     housekeeping.tidy(now=now)
-    outbox.deliver(now=now, owner=owner)  # posted on its own threads, apart from deriving
     scanned = rollouts.advance(now=now, batch=settings.CAIRN_ROLLOUT_BATCH)
-    archives = expand.claim(limit=1, now=now, owner=owner)
-    for archive in archives:
-        expand.expand(archive, budget_s=ARCHIVE_BUDGET_S)
-    deleted = deletion.sweep(now=now, owner=owner)
-    deleted += run_kinds(now=now, owner=owner)  # kinds on the kernel (work.kinds)
+    leased = run_kinds(now=now, owner=owner)  # kinds on the kernel (work.kinds)
     claims = leases.claim(limit=limit or settings.CAIRN_CLAIM_BATCH, now=now, owner=owner)
     reconcile_batch(claims, trigger=Attempt.Trigger.SWEEP)
     # After the activities, on a clock read now: those settled this round are due already.
-    books = records_rebuild.sweep(now=max(now, clock.now()), owner=owner)
+    later = max(now, clock.now())
+    done = books.flag(now=later) + run_kinds(now=later, owner=owner, late=True)
     scanned += rollouts.preview(now=now, busy=len(claims) >= (limit or settings.CAIRN_CLAIM_BATCH))
     seconds = time.monotonic() - started
     metrics.SWEEPS.inc()
     metrics.SWEEP_SECONDS.observe(seconds)
     workers.beat(now=now, sweep=workers.Sweep(at=now, ms=round(seconds * 1000),
                                               claimed=len(claims)))
-    return Round(claimed=len(claims) + len(archives) + deleted, scanned=scanned, books=books)
+    return Round(claimed=len(claims) + leased, scanned=scanned, books=done)
 
 
-def run_kinds(*, now: datetime, owner: str) -> int:
-    """Claim and run each kind registered with the kernel; returns how many rows were
-    leased. One row's failure is that row's outcome (work.run); one kind's (its claim:
-    the database) is logged and the other kinds go on."""
+def run_kinds(*, now: datetime, owner: str, late: bool = False) -> int:
+    """Claim and run each kind registered with the kernel, in ORDER: those before the
+    activities, or (`late`) those after them; returns how many rows were leased. One
+    row's failure is that row's outcome (work.run); one kind's (its claim: the database)
+    is logged and the other kinds go on."""
     leased = 0
-    for kind in kinds.ALL.values():
-        if kind.run is None:
+    for kind in ordered(late=late):
+        if kind.run is None and kind.sweep is None:
             continue
         try:
+            if kind.sweep is not None:  # its rows run elsewhere (deliveries: threads)
+                leased += kind.sweep(now=now, owner=owner)
+                continue
             taken = work_leases.claim(kind, limit=kind.batch(), now=now, owner=owner,
                                       trigger=Attempt.Trigger.SWEEP)
         except DatabaseError as error:
@@ -84,6 +79,25 @@ def run_kinds(*, now: datetime, owner: str) -> int:
         work_run.run(kind, taken)
         leased += len(taken)
     return leased
+
+
+#: The order of a round's kinds: deliveries first (they are posted on their own threads
+#: while the rest runs), archives before the activities they make, books after the
+#: activities settled this round (on a clock read after them). Kinds not named here run
+#: before the activities, as registered.
+ORDER = ("delivery", "archive", "deletion", "session", "activity", "book")
+#: The first of the kinds that run after the activities.
+LATE = "book"
+
+
+def ordered(*, late: bool = False) -> list[kinds.Kind]:
+    """The registered kinds in a round's order: those before the activities (and the
+    activities), or (`late`) those after them."""
+    rank = {name: float(n) for n, name in enumerate(ORDER)}
+    unnamed = rank["activity"] - 0.5
+    return sorted((kind for kind in kinds.ALL.values()
+                   if (rank.get(kind.name, unnamed) >= rank[LATE]) == late),
+                  key=lambda kind: rank.get(kind.name, unnamed))
 
 
 def drain(*, budget_s: float | None = None, owner: str | None = None,

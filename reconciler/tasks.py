@@ -5,9 +5,9 @@ from __future__ import annotations
 import structlog
 from django.conf import settings
 
-from reconciler import expand, run, sweep, workers
+from reconciler import archive_kind, run, sweep, workers
 from reconciler.models import Attempt
-from work import clock
+from work import clock, leases
 
 #: A q2 task stops expanding an archive after this long (q2's timeout is 300 s).
 EXPAND_BUDGET_S = 240.0
@@ -24,10 +24,11 @@ def expand_archive(archive_id: int, request_id: str | None = None) -> str:
     sweep goes on from where it stops)."""
     with structlog.contextvars.bound_contextvars(request_id=request_id,
                                                  archive_id=archive_id):
-        claim = expand.claim_one(archive_id, now=clock.now(), owner=workers.identity())
-        if claim is None:
+        lease = leases.claim_one(archive_kind.KIND, archive_id, now=clock.now(),
+                                 owner=workers.identity(), trigger=Attempt.Trigger.NUDGE)
+        if lease is None:
             return "nothing to do"
-        return expand.expand(claim, budget_s=EXPAND_BUDGET_S)
+        return archive_kind.expand(lease, budget_s=EXPAND_BUDGET_S)
 
 
 def sweep_due() -> int:

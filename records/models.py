@@ -1,5 +1,6 @@
 """What spans a user's activities, as leased derived rows: one Book per user (records,
-totals and the heatmap), and the log of each attempt to build it."""
+totals and the heatmap). Each attempt to build it is in the one attempt log
+(work.Attempt, kind "book")."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ class Book(Leased):
 
     `needs_work` is set in the same transaction as whatever changes the inputs (an
     activity settled, an edit of sport, a delete: records.flags); the sweep claims the row
-    with the same lease, fence and attempts as an activity (records.rebuild).
+    with the kernel's lease, fence and attempts (records.kind, records.rebuild).
     """
 
     class Status(models.TextChoices):
@@ -44,10 +45,11 @@ class Book(Leased):
 
     class Meta:
         indexes = [
-            # The claim (records.rebuild.claim) and drift's pending counts: version-free.
+            # The claim (records.kind.CLAIM_DUE) and drift's pending counts: version-free.
             models.Index(fields=["priority", "pending_since"], name="book_pending",
                          include=["due_at"], condition=Q(needs_work=True)),
-            # Leases in flight and orphans: the claim takes expired ones first.
+            # Leases in flight and orphans: the claim takes expired ones first
+            # (records.kind.CLAIM_ORPHAN).
             models.Index(fields=["due_at"], name="book_leased",
                          condition=Q(needs_work=True, lease_token__isnull=False)),
             # Books behind the code (records.outdated: "version < V AND NOT needs_work"),
@@ -58,27 +60,3 @@ class Book(Leased):
 
     def __str__(self) -> str:
         return f"records of user {self.user_id}"
-
-
-class BookAttempt(models.Model):
-    """One worker's go at one user's book, from claim to outcome (the timeline)."""
-
-    book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="attempts_log")
-    worker = models.CharField(max_length=255)
-    lease_token = models.CharField(max_length=32)
-    started_at = models.DateTimeField()
-    ended_at = models.DateTimeField(null=True, blank=True)
-    #: "converged", "retrying", "dead", "lease_lost" (as reconciler.models.Attempt).
-    outcome = models.CharField(max_length=16, blank=True)
-    #: "merged" (additions only) or "whole" (a delete, an edit, a version bump).
-    mode = models.CharField(max_length=8, blank=True)
-    activities_read = models.PositiveIntegerField(default=0)
-    duration_ms = models.PositiveIntegerField(default=0)
-    error_code = models.CharField(max_length=64, blank=True)
-    error_message = models.TextField(blank=True)
-
-    class Meta:
-        indexes = [models.Index(fields=["book", "started_at"], name="book_attempt_by_book")]
-
-    def __str__(self) -> str:
-        return f"attempt {self.pk} on {self.book}"

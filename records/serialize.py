@@ -8,7 +8,8 @@ from typing import TypedDict
 
 from activities.serialize import iso
 from core import efforts, records
-from records.models import Book, BookAttempt
+from records.models import Book
+from work.models import Attempt
 
 
 class Record(TypedDict):
@@ -93,9 +94,13 @@ def why(book: Book | None, *, now: datetime) -> str:
     return "Ready: built from every processed activity."
 
 
-def attempt_dict(attempt: BookAttempt) -> dict:
+def attempt_dict(attempt: Attempt) -> dict:
+    """One attempt of a book (work.Attempt of kind "book"; its detail says what the build
+    did)."""
+    detail = attempt.detail or {}
     return {"id": attempt.id, "worker": attempt.worker, "started_at": iso(attempt.started_at),
             "ended_at": iso(attempt.ended_at), "outcome": attempt.outcome or None,
-            "mode": attempt.mode or None, "activities_read": attempt.activities_read,
-            "duration_ms": attempt.duration_ms, "error_code": attempt.error_code or None,
-            "error": attempt.error_message or None}
+            "mode": detail.get("mode") or None,
+            "activities_read": detail.get("activities_read", 0),
+            "duration_ms": detail.get("duration_ms", 0),
+            "error_code": attempt.error_code or None, "error": attempt.error_message or None}

@@ -10,7 +10,9 @@ from django.shortcuts import render
 from activities.views.api import api_error, api_view
 from core import heatmap, records
 from records import charts, serialize
-from records.models import Book, BookAttempt
+from records.kind import KIND
+from records.models import Book
+from work import attempts as work_attempts
 from work import clock
 
 PERIODS = records.PERIODS
@@ -67,7 +69,7 @@ def totals_page(request: HttpRequest) -> HttpResponse:
 
 
 def _timeline(book: Book | None) -> dict:
-    attempts = BookAttempt.objects.filter(book=book).order_by("started_at", "id") if book else []
+    attempts = work_attempts.of(KIND.name, book.id) if book else []
     return {**serialize.state(book), "why": serialize.why(book, now=clock.now()),
             "attempts": [serialize.attempt_dict(a) for a in attempts]}
 

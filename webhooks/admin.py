@@ -2,18 +2,11 @@
 function `replay_webhooks` calls)."""
 
 from django.contrib import admin, messages
+from django.utils.html import format_html, format_html_join
 
-from webhooks import outbox
-from webhooks.models import Breaker, Delivery, DeliveryAttempt, Subscription
+from webhooks import outbox, views
+from webhooks.models import Breaker, Delivery, Subscription
 from work import clock
-
-
-class TriesInline(admin.TabularInline):
-    model = DeliveryAttempt
-    fields = ("started_at", "status_code", "error", "duration_ms")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
 
 
 @admin.register(Subscription)
@@ -30,9 +23,18 @@ class DeliveryAdmin(admin.ModelAdmin):
                     "due_at", "created_at", "delivered_at")
     list_filter = ("status", "event")
     search_fields = ("message_id", "destination")
-    readonly_fields = [f.name for f in Delivery._meta.fields]
-    inlines = [TriesInline]
+    readonly_fields = [*(f.name for f in Delivery._meta.fields), "tries"]
     actions = ["replay_dead"]
+
+    @admin.display(description="Tries (from the attempt log)")
+    def tries(self, delivery: Delivery) -> str:
+        shown = views.delivery_dict(delivery, views.tries_of([delivery])[delivery.id])["tries"]
+        if not shown:
+            return "No tries yet."
+        body = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", (
+            (t["at"], t["status_code"] or "", t["duration_ms"], t["error"]) for t in shown))
+        return format_html("<table><thead><tr><th>At</th><th>Status code</th><th>ms</th>"
+                           "<th>Error</th></tr></thead><tbody>{}</tbody></table>", body)
 
     @admin.action(description="Replay the selected dead deliveries")
     def replay_dead(self, request, queryset):

@@ -8,7 +8,11 @@ class WebhooksConfig(AppConfig):
 
     def ready(self) -> None:
         from activities import changes
-        from webhooks import destinations, events
+        from webhooks import (
+            destinations,
+            events,
+            kind,  # noqa: F401 (registers deliveries)
+        )
 
         changes.edited.connect(events.on_edit, dispatch_uid="webhooks.events.edited")
 

@@ -1,6 +1,6 @@
 """Webhooks: who listens (subscriptions), what is owed to them (the outbox of deliveries,
-leased like activities) and what each try did (delivery attempts); the database's copy
-of the circuit breakers."""
+leased like activities; what each try did is in the one attempt log, work.Attempt of kind
+"delivery"); the database's copy of the circuit breakers."""
 
 from __future__ import annotations
 
@@ -65,7 +65,7 @@ class Delivery(Leased):
 
     class Meta:
         indexes = [
-            # The claim (leases.LEASE_DUE): deliveries owed, oldest first.
+            # The claim (webhooks.kind.CLAIM_DUE): deliveries owed, oldest first.
             models.Index(fields=["priority", "pending_since"], name="delivery_pending",
                          condition=models.Q(needs_work=True)),
             # The API's and the admin's list of one subscription's deliveries.
@@ -77,22 +77,6 @@ class Delivery(Leased):
 
     def __str__(self) -> str:
         return f"{self.event} {self.message_id}"
-
-
-class DeliveryAttempt(models.Model):
-    """One POST of one delivery: when, how long, and what came back."""
-
-    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="tries")
-    started_at = models.DateTimeField()
-    duration_ms = models.PositiveIntegerField()
-    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    error = models.TextField(blank=True)
-
-    class Meta:
-        indexes = [models.Index(fields=["delivery", "started_at"], name="attempt_by_delivery")]
-
-    def __str__(self) -> str:
-        return f"try of {self.delivery_id} at {self.started_at}"
 
 
 class Breaker(models.Model):

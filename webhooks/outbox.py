@@ -1,12 +1,14 @@
-"""Delivering the outbox: the sweep leases due deliveries (reconciler.leases: attempts
-counted at the claim, one fence) and posts them on this process's small thread pool, one
-job per destination, so that neither a hanging receiver nor the posting itself holds up
-deriving activities or other receivers. Each owner holds at most a fair share of the
-threads (core.shares), so one owner's slow receivers cannot hold everyone's; each POST
-has one deadline for all of it (transport). Each job settles its results under the fence."""
+"""Delivering the outbox: the sweep leases due deliveries (the delivery kind,
+webhooks.kind: attempts counted at the claim, one fence) and posts them on this process's
+small thread pool, one job per destination, so that neither a hanging receiver nor the
+posting itself holds up deriving activities or other receivers. Each owner holds at most a
+fair share of the threads (core.shares), so one owner's slow receivers cannot hold
+everyone's; each POST has one deadline for all of it (transport). Each job releases each
+delivery with what came of its POST (work.run.settle, under the fence)."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 import time
@@ -16,14 +18,16 @@ from datetime import datetime
 
 import structlog
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import F, QuerySet
+from django.db import connection
+from django.db.models import QuerySet
 
-from core import backoff, shares
-from reconciler import leases
+from core import shares
 from webhooks import breaker, destinations, limits, metrics, signing, transport
-from webhooks.models import Delivery, DeliveryAttempt, Subscription
-from work import clock
+from webhooks.models import Delivery, Subscription
+from work import clock, kinds, leases
+from work import run as work_run
+from work.models import Attempt
+from work.outcomes import Done, Outcome, Retry, Wait
 
 log = structlog.get_logger(__name__)
 
@@ -68,14 +72,27 @@ class Pool:
 POOL = Pool()
 
 
+def busy() -> str:
+    """The destinations this process's threads are posting to, as the claim's %(busy)s
+    parameter ("|a|b|"): one job per destination per process, so their deliveries wait
+    for the job that holds them (webhooks.kind.CLAIM_DUE)."""
+    with POOL.lock:
+        held = sorted(POOL.busy) if POOL.pid == os.getpid() else []
+    return bars(held)
+
+
+def bars(values) -> str:
+    """Values as one statement parameter, "|a|b|", matched with LIKE '%|x|%'."""
+    return "|" + "".join(f"{value}|" for value in sorted(values, key=str))
+
+
 def deliver(*, now: datetime, owner: str) -> int:
     """Lease due deliveries and start posting them; returns how many were leased at once
     (the posting goes on in this process's delivery threads, or here when
-    CAIRN_WEBHOOK_CONCURRENCY is 0)."""
+    CAIRN_WEBHOOK_CONCURRENCY is 0). The delivery kind's step of the sweep."""
     # Read first: a sweep that finds nothing owed takes no write lock (SQLite) at all.
     if not Delivery.objects.filter(needs_work=True, due_at__lte=now).exists():
         return 0
-    bury(now=now)
     POOL.ensure()
     with POOL.lock:
         busy = dict(POOL.busy)
@@ -85,9 +102,13 @@ def deliver(*, now: datetime, owner: str) -> int:
     owners = _owners_due(now, busy) if threads else 0
     excluded = shares.full(busy, threads=threads, owners=owners,
                            cap=settings.CAIRN_WEBHOOK_THREADS_PER_OWNER) if threads else set()
-    condition, params = _claim_condition(busy, excluded | limits.limited_owners(now=now))
-    taken = leases.lease(Delivery, limit=settings.CAIRN_WEBHOOK_BATCH, now=now, owner=owner,
-                         condition=condition, params=params)
+    resting = excluded | limits.limited_owners(now=now)
+    # The claim leaves out the destinations being posted to and the owners resting (a
+    # whole share of the threads held, or a minute's deliveries posted).
+    kind = dataclasses.replace(_kind(), params=lambda: {"busy": bars(busy),
+                                                        "resting": bars(resting)})
+    taken = leases.claim(kind, limit=kind.batch(), now=now, owner=owner,
+                         trigger=Attempt.Trigger.SWEEP)
     if not taken:
         return 0
     rows = Delivery.objects.select_related("subscription").in_bulk([t.row_id for t in taken])
@@ -119,22 +140,6 @@ def _owners_due(now: datetime, busy: dict[str, int]) -> int:
     return len(due | set(busy.values()))
 
 
-def _claim_condition(busy: dict[str, int], owners: set[int]) -> tuple[str, dict]:
-    """Not a destination this process is posting to (one job per destination), nor an
-    owner who holds a whole share of the threads or has posted a minute's deliveries."""
-    conditions, params = ["TRUE"], {}
-    if busy:
-        params |= {f"busy_{n}": d for n, d in enumerate(sorted(busy))}
-        conditions.append(f"a.destination NOT IN ({', '.join(f'%({k})s' for k in params)})")
-    if owners:
-        named = {f"owner_{n}": o for n, o in enumerate(sorted(owners))}
-        params |= named
-        conditions.append(f"a.subscription_id NOT IN (SELECT id FROM "
-                          f"{Subscription._meta.db_table} WHERE owner_id IN "
-                          f"({', '.join(f'%({k})s' for k in named)}))")
-    return " AND ".join(conditions), params
-
-
 def _run(destination: str, jobs: list[Job]) -> None:
     """A delivery thread's job: its own database connection, closed when done."""
     try:
@@ -147,114 +152,96 @@ def _run(destination: str, jobs: list[Job]) -> None:
 
 
 def _post_all(destination: str, jobs: list[Job]) -> None:
-    """Post one destination's deliveries in order until one fails, the breaker or the
-    owner's rate says wait, or the budget is spent; those not posted go back without
-    spending an attempt."""
+    """Post one destination's deliveries in order, releasing each, until one fails, the
+    breaker or the owner's rate says wait, or the budget is spent; those not posted are
+    given back without spending an attempt (work.leases.give_back)."""
     deadline = time.monotonic() + settings.CAIRN_WEBHOOK_BUDGET_S
+    kind = _kind()
     for n, job in enumerate(jobs):
-        now = clock.now()
-        decision = breaker.breakers().allow(destination, now=now)
-        if not decision.go:
-            metrics.DELIVERIES.labels(outcome="breaker_open").inc()
-            hand_back(jobs[n:], due_at=decision.retry_at or now)
+        try:
+            outcome = attempt(job.delivery)
+        except Exception as error:  # noqa: BLE001 (this delivery's outcome)
+            log.exception("webhook.crashed", delivery_id=job.delivery.id,
+                          error=f"{type(error).__name__}: {error}")
+            outcome = work_run.crashed(kind, error)
+        if isinstance(outcome, Wait):  # this one and the rest wait untried
+            metrics.DELIVERIES.labels(outcome=WAITS.get(outcome.reason, "waiting")).inc()
+            hand_back(jobs[n:], due_at=outcome.until)
             return
-        wait = limits.delivery_wait(job.delivery.subscription.owner_id, now=now)
-        if wait is not None:  # the owner's minute is spent: due again when it ends
-            metrics.DELIVERIES.labels(outcome="rate_limited").inc()
-            hand_back(jobs[n:], due_at=wait)
-            return
-        ok = post(job, probe=decision.probe)
-        if not ok or time.monotonic() > deadline:
+        label = work_run.settle(kind, job.lease, outcome)
+        _posted(job, outcome, label)
+        if not isinstance(outcome, Done) or time.monotonic() > deadline:
             hand_back(jobs[n + 1:], due_at=clock.now())
             return
 
 
-def post(job: Job, *, probe: bool = False) -> bool:
-    """One try of one delivery: post it, record the attempt and the outcome under the
-    fence, and tell the destination's breaker. True if the receiver took it."""
-    delivery = job.delivery
-    started = clock.now()
+def run(lease: leases.Lease) -> Outcome:
+    """The delivery kind's work on one leased delivery (as the threads do it)."""
+    return attempt(Delivery.objects.select_related("subscription").get(id=lease.row_id))
+
+
+def attempt(delivery: Delivery) -> Outcome:
+    """One try of one delivery, if its destination's breaker lets it go: a Wait until the
+    breaker may let it (not a try: no attempt spent), else what the POST came to."""
+    now = clock.now()
+    decision = breaker.breakers().allow(delivery.destination, now=now)
+    if not decision.go:
+        return Wait(until=decision.retry_at or now, reason="BreakerOpen")
+    wait = limits.delivery_wait(delivery.subscription.owner_id, now=now)
+    if wait is not None:  # the owner's minute is spent: due again when it ends
+        return Wait(until=wait, reason="RateLimited")
+    return post(delivery, probe=decision.probe)
+
+
+#: What a wait is counted as (cairn_webhook_deliveries_total's outcome).
+WAITS = {"BreakerOpen": "breaker_open", "RateLimited": "rate_limited"}
+
+
+def post(delivery: Delivery, *, probe: bool = False) -> Outcome:
+    """POST one delivery and tell the destination's breaker: Done if the receiver took
+    it, else Retry (after the webhook backoff; dead after CAIRN_WEBHOOK_MAX_ATTEMPTS).
+    The attempt's detail keeps the status code and the duration."""
     try:
         target = destinations.parse(delivery.subscription.url)
         answer = transport.request("POST", target, body=delivery.body.encode(),
                                    headers=signing.headers(delivery),
                                    timeout_s=settings.CAIRN_WEBHOOK_TIMEOUT_S)
     except destinations.Refused as refused:
-        answer = transport.Answer(None, str(refused), b"", 0)
+        answer, code = transport.Answer(None, str(refused), b"", 0), "Refused"
     else:
         # Only a try that reached out tells the breaker anything (a refused address is
         # our rule, not the receiver's health).
         breaker.breakers().record(delivery.destination, ok=answer.ok, probe=probe,
                                   now=clock.now())
-    settle(job, answer, started=started)
-    return answer.ok
-
-
-def settle(job: Job, answer: transport.Answer, *, started: datetime) -> str:
-    """Record one try and the delivery's new state, in one fenced transaction; returns
-    the outcome (delivered, retrying, dead, or lease_lost: someone else holds it now)."""
-    delivery = job.delivery
-    with transaction.atomic():
-        now = clock.now()
-        if not leases.fence(Delivery, [delivery.id], job.lease.token, now=now):
-            outcome = "lease_lost"
-        else:
-            DeliveryAttempt.objects.create(
-                delivery_id=delivery.id, started_at=started, duration_ms=answer.duration_ms,
-                status_code=answer.status, error=answer.error or (
-                    "" if answer.ok else f"The receiver answered {answer.status}."))
-            outcome = _next_state(delivery, answer, now=now)
-    metrics.DELIVERIES.labels(outcome=outcome).inc()
-    log.info("webhook.posted", delivery_id=delivery.id, destination=delivery.destination,
-             status_code=answer.status, error=answer.error, outcome=outcome,
-             duration_ms=answer.duration_ms, attempt=delivery.attempts)
-    return outcome
-
-
-def _next_state(delivery: Delivery, answer: transport.Answer, *, now: datetime) -> str:
-    released = {"lease_token": None, "lease_owner": "", "lease_expires_at": None}
-    rows = Delivery.objects.filter(id=delivery.id)
+        code = "NoAnswer" if answer.status is None else "ReceiverError"
+    detail = {"status_code": answer.status, "duration_ms": answer.duration_ms}
     if answer.ok:
-        rows.update(status=Delivery.Status.DELIVERED, needs_work=False, delivered_at=now,
-                    pending_since=None, last_error="", **released)
-        return "delivered"
-    error = answer.error or f"The receiver answered {answer.status}."
-    # The claim counted this try: `attempts` is read back as the claim left it.
-    attempts = Delivery.objects.values_list("attempts", flat=True).get(id=delivery.id)
-    if attempts >= settings.CAIRN_WEBHOOK_MAX_ATTEMPTS:
-        rows.update(status=Delivery.Status.DEAD, needs_work=False, pending_since=None,
-                    last_error=error, **released)
-        log.warning("webhook.dead", delivery_id=delivery.id, attempts=attempts)
-        return "dead"
-    due = backoff.next_attempt_at(attempts, now=now,
-                                  base_s=settings.CAIRN_WEBHOOK_BACKOFF_BASE_S,
-                                  cap_s=settings.CAIRN_WEBHOOK_BACKOFF_CAP_S)
-    rows.update(due_at=due, last_error=error, **released)
-    return "retrying"
+        return Done(fields={"status": Delivery.Status.DELIVERED, "delivered_at": clock.now(),
+                            "last_error": ""}, detail=detail)
+    return Retry(code, answer.error or f"The receiver answered {answer.status}.",
+                 detail=detail)
+
+
+def _posted(job: Job, outcome: Outcome, label: str) -> None:
+    shown = "delivered" if label == Attempt.Outcome.CONVERGED else label
+    metrics.DELIVERIES.labels(outcome=shown).inc()
+    log.info("webhook.posted", delivery_id=job.delivery.id,
+             destination=job.delivery.destination,
+             status_code=outcome.detail.get("status_code"),
+             error=getattr(outcome, "message", ""), outcome=shown,
+             duration_ms=outcome.detail.get("duration_ms"), attempt=job.lease.attempts)
+    if label == Attempt.Outcome.DEAD:
+        log.warning("webhook.dead", delivery_id=job.delivery.id, attempts=job.lease.attempts)
 
 
 def hand_back(jobs: list[Job], *, due_at: datetime) -> None:
     """Give leases back unposted: the attempt the claim counted is returned (a delivery
     that waits for a breaker or its turn has not been tried)."""
-    for job in jobs:
-        Delivery.objects.filter(id=job.delivery.id, lease_token=job.lease.token).update(
-            lease_token=None, lease_owner="", lease_expires_at=None, due_at=due_at,
-            attempts=F("attempts") - 1)
+    leases.give_back(_kind(), [job.lease for job in jobs], due_at=due_at)
 
 
-def bury(*, now: datetime) -> int:
-    """Deliveries whose leases ran out CAIRN_WEBHOOK_MAX_ATTEMPTS times (their workers
-    died mid-post) are dead, never leased again."""
-    spent = Delivery.objects.filter(needs_work=True, lease_token__isnull=False,
-                                    due_at__lte=now,
-                                    attempts__gte=settings.CAIRN_WEBHOOK_MAX_ATTEMPTS)
-    n = spent.update(status=Delivery.Status.DEAD, needs_work=False, lease_token=None,
-                     lease_owner="", lease_expires_at=None, pending_since=None,
-                     last_error="The worker posting it stopped before it finished, "
-                                "every time.")
-    if n:
-        metrics.DELIVERIES.labels(outcome="dead").inc(n)
-    return n
+def _kind() -> kinds.Kind:
+    return kinds.get("delivery")
 
 
 def replay(deliveries: QuerySet[Delivery], *, now: datetime) -> int:

@@ -17,8 +17,10 @@ from activities.serialize import iso
 from activities.views.api import api_error, api_view
 from activities.views.strava import fault
 from webhooks import destinations, events, limits, transport
+from webhooks.kind import KIND
 from webhooks.models import Delivery, Subscription
 from work import clock
+from work.models import Attempt
 
 #: Deliveries listed per subscription, newest first.
 LISTED = 100
@@ -33,17 +35,28 @@ def subscription_dict(sub: Subscription, *, secret: bool = False) -> dict:
     return {**shown, "secret": sub.secret} if secret else shown
 
 
-def delivery_dict(delivery: Delivery) -> dict:
+def delivery_dict(delivery: Delivery, tries: list[Attempt]) -> dict:
+    """A delivery and its tries (its attempts in the one attempt log, oldest first)."""
     return {
         "id": delivery.id, "message_id": delivery.message_id, "event": delivery.event,
         "activity_id": delivery.activity_id, "status": delivery.status,
-        "attempts": len(delivery.tries.all()),
+        "attempts": len(tries),
         "created_at": iso(delivery.created_at), "delivered_at": iso(delivery.delivered_at),
         "next_attempt_at": iso(delivery.due_at) if delivery.needs_work else None,
         "last_error": delivery.last_error,
-        "tries": [{"at": iso(t.started_at), "status_code": t.status_code, "error": t.error,
-                   "duration_ms": t.duration_ms} for t in delivery.tries.all()],
+        "tries": [{"at": iso(t.started_at), "status_code": t.detail.get("status_code"),
+                   "error": t.error_message, "duration_ms": t.detail.get("duration_ms", 0)}
+                  for t in tries],
     }
+
+
+def tries_of(deliveries: list[Delivery]) -> dict[int, list[Attempt]]:
+    """The deliveries' attempts by delivery id, oldest first (one query: attempt_by_row)."""
+    tries: dict[int, list[Attempt]] = {d.id: [] for d in deliveries}
+    for attempt in Attempt.objects.filter(kind=KIND.name, row_id__in=list(tries)).order_by(
+            "started_at", "id"):
+        tries[attempt.row_id].append(attempt)
+    return tries
 
 
 def _checked_url(request: HttpRequest, url: object, *, resolve: bool = True) -> str:
@@ -100,7 +113,9 @@ def webhook_detail(request: HttpRequest, webhook_id: int) -> HttpResponse:
     if sub is None:
         return api_error("NotFound", f"No webhook {webhook_id}.", 404)
     if request.method == "DELETE":
-        sub.delete()  # its deliveries go with it: nobody is left to receive them
+        # Its deliveries go with it (nobody is left to receive them), and their tries.
+        Attempt.objects.filter(kind=KIND.name, row_id__in=sub.deliveries.values("id")).delete()
+        sub.delete()
         return HttpResponse(status=204)
     return JsonResponse(subscription_dict(sub))
 
@@ -110,9 +125,10 @@ def webhook_deliveries(request: HttpRequest, webhook_id: int) -> JsonResponse:
     sub = _own(request, webhook_id, Subscription.Kind.WEBHOOK)
     if sub is None:
         return api_error("NotFound", f"No webhook {webhook_id}.", 404)
-    rows = (Delivery.objects.filter(subscription=sub).order_by("-created_at", "-id")
-            .prefetch_related("tries")[:LISTED])
-    return JsonResponse({"deliveries": [delivery_dict(d) for d in rows]})
+    rows = list(Delivery.objects.filter(subscription=sub).order_by("-created_at", "-id")
+                [:LISTED])
+    tries = tries_of(rows)
+    return JsonResponse({"deliveries": [delivery_dict(d, tries[d.id]) for d in rows]})
 
 
 # --- Strava's push subscriptions -----------------------------------------------------------

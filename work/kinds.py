@@ -55,6 +55,11 @@ class Kind:
     dead_fields: Callable[[datetime], dict] = lambda now: {}
     #: The work of one leased row. Whatever it raises becomes that row's outcome.
     run: Callable[[Lease], Outcome] | None = None
+    #: A kind whose rows are run elsewhere claims and hands them out itself (webhook
+    #: deliveries go to their own threads, which run and release each): the sweep calls
+    #: sweep(now=, owner=) -> rows leased, instead of claiming `batch` rows and running
+    #: them in its own thread.
+    sweep: Callable[..., int] | None = None
     #: Rows leased per claim.
     batch: Callable[[], int] = lambda: 10
     #: Extra parameters of its statements.

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from core import backoff
-from work import attempts, metrics
+from work import attempts, clock, metrics
 from work.kinds import Kind
 from work.models import Attempt
 from work.outcomes import Dead, Done, Failed, Outcome, Retry, Wait
@@ -162,6 +162,14 @@ def hold(kind: Kind, lease: Lease, *, now: datetime) -> tuple[int, int]:
     return found[lease.row_id]
 
 
+def progressed(kind: Kind, lease: Lease) -> None:
+    """The work moved on under this lease (an archive recorded a member): only this
+    attempt counts now, so that long work whose holders die for other reasons is not
+    given up on, while a step that kills every holder still is. Inside the caller's
+    transaction, after `hold`."""
+    kind.model.objects.filter(id=lease.row_id, lease_token=lease.token).update(attempts=1)
+
+
 # --- releasing -------------------------------------------------------------------------
 
 def release(kind: Kind, lease: Lease, outcome: Outcome, *, now: datetime) -> str:
@@ -170,7 +178,9 @@ def release(kind: Kind, lease: Lease, outcome: Outcome, *, now: datetime) -> str
     row now: nothing is written)."""
     with transaction.atomic():
         found = fenced(kind, [lease.row_id], lease.token, now=now)
-        if lease.row_id not in found:
+        if lease.row_id not in found and _removed(kind, lease, outcome):
+            label, code, message = Attempt.Outcome.CONVERGED, "", ""
+        elif lease.row_id not in found:
             label, code, message = Attempt.Outcome.LEASE_LOST, "", ""
         else:
             generation, count = found[lease.row_id]
@@ -184,6 +194,13 @@ def release(kind: Kind, lease: Lease, outcome: Outcome, *, now: datetime) -> str
     if label == Attempt.Outcome.LEASE_LOST:
         log.warning("lease.lost", kind=kind.name, row_id=lease.row_id, lease_token=lease.token)
     return label
+
+
+def _removed(kind: Kind, lease: Lease, outcome: Outcome) -> bool:
+    """The work was to remove the row (a deletion), and it did: every step ran under the
+    fence, so a Done for a row that is gone is done, not a lost lease."""
+    return (isinstance(outcome, Done)
+            and not kind.model.objects.filter(id=lease.row_id).exists())
 
 
 def released(kind: Kind, outcome: Outcome, *, generation: int, claimed: int, attempts: int,
@@ -231,12 +248,16 @@ def released(kind: Kind, outcome: Outcome, *, generation: int, claimed: int, att
     return fields, label
 
 
-def give_back(kind: Kind, leases: list[Lease], *, due_at: datetime) -> None:
+def give_back(kind: Kind, leases: list[Lease], *, due_at: datetime,
+              now: datetime | None = None) -> None:
     """Hand leases back untouched (not tried: a breaker said wait, another job holds the
-    destination): the attempts the claim counted are returned, and their log rows go."""
+    destination): the attempts the claim counted are returned, and their log rows go.
+    `due_at` may be past the leases' expiry (a breaker open for minutes): the fence is
+    checked at `now`."""
+    now = now or clock.now()
     for lease in leases:
         with transaction.atomic():
-            if lease.row_id not in fenced(kind, [lease.row_id], lease.token, now=due_at):
+            if lease.row_id not in fenced(kind, [lease.row_id], lease.token, now=now):
                 continue
             kind.model.objects.filter(id=lease.row_id).update(
                 lease_token=None, lease_owner="", lease_expires_at=None, due_at=due_at,

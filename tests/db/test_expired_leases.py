@@ -13,10 +13,11 @@ from prometheus_client import REGISTRY
 from activities import zips
 from activities.models import Activity, Archive
 from core import derivers
-from reconciler import drift, expand, explain, leases, resync, sweep
+from reconciler import archive_kind, drift, explain, leases, resync, sweep
 from reconciler.models import Attempt
 from tests import factories
 from tests.conftest import NOW
+from work import leases as work_leases
 
 pytestmark = pytest.mark.django_db
 
@@ -58,7 +59,7 @@ def test_the_claim_itself_counts_the_attempt(upload, user):
         assert leases.claim_one(one, now=NOW, owner="w-2") is not None
         archive = zips.accept(io.BytesIO(factories.archive([("a.gpx", factories.gpx())])),
                               owner=user, original_name="export.zip").upload.archive
-        assert expand.claim(limit=1, now=NOW, owner="w-3")
+        assert work_leases.claim(archive_kind.KIND, limit=1, now=NOW, owner="w-3", trigger="sweep")
     assert [c.activity_id for c in claims] == batch
     attempts = dict(Activity.objects.values_list("id", "attempts"))
     assert attempts == {batch[0]: 1, batch[1]: 1, one: 1}
@@ -208,9 +209,11 @@ def test_an_archive_whose_workers_keep_dying_is_given_up(user, settings):
         archive = zips.accept(io.BytesIO(factories.archive([("a.gpx", factories.gpx())])),
                               owner=user, original_name="export.zip").upload.archive
         for n in range(2):
-            assert expand.claim(limit=1, now=timezone.now(), owner=f"killed-{n}")
+            assert work_leases.claim(archive_kind.KIND, limit=1, now=timezone.now(),
+                                     owner=f"killed-{n}", trigger="sweep")
             _lease_runs_out(clock, settings)
-        assert expand.claim(limit=1, now=timezone.now(), owner="w-3") == []
+        assert work_leases.claim(archive_kind.KIND, limit=1, now=timezone.now(),
+                                 owner="w-3", trigger="sweep") == []
     archive.refresh_from_db()
     assert not archive.needs_work and archive.lease_token is None
     assert archive.error_code == "WorkerDied"

@@ -13,11 +13,14 @@ from freezegun import freeze_time
 from activities import edits, ingest
 from activities.models import Activity, Derived
 from core import records as core_records
-from reconciler import deletion, leases
+from reconciler import deletion
 from reconciler.sweep import sweep_once
 from records import outdated, rebuild, serialize
-from records.models import Book, BookAttempt
+from records.kind import KIND as BOOKS
+from records.models import Book
 from tests.conftest import NOW
+from work import leases, run
+from work.models import Attempt
 
 pytestmark = pytest.mark.django_db
 
@@ -93,7 +96,7 @@ def test_records_follow_a_delete_the_next_best_takes_over(user):
         settle_all(clock)
     assert record(user, "running", "1k")["activity_id"] == slow
     assert record(user, "running", "1k")["value"] == pytest.approx(1000 / 3.0, abs=1.5)
-    assert BookAttempt.objects.filter(mode="whole").exists()
+    assert Attempt.objects.filter(kind="book", detail__mode="whole").exists()
 
 
 def test_records_follow_an_edit_of_sport(user):
@@ -119,7 +122,8 @@ def test_an_addition_is_merged_to_the_book_a_whole_build_makes(user):
                       owner=user, original_name="b.gpx")
         settle_all(clock)
     merged = book_of(user)
-    assert list(BookAttempt.objects.order_by("id").values_list("mode", flat=True)) == [
+    assert list(Attempt.objects.filter(kind="book").order_by("id").values_list(
+        "detail__mode", flat=True)) == [
         "whole", "merged"]
     whole = rebuild.build(user.id)
     assert whole.mode == "merged"  # nothing changed: merging nothing
@@ -162,7 +166,7 @@ def test_a_version_bump_rebuilds_every_book_whole(user, other_user, monkeypatch)
         outdated.SEEN.reset()  # a bump comes with a deploy: new processes
         settle_all(clock)
     assert set(Book.objects.values_list("version", flat=True)) == {rebuild.VERSION}
-    assert BookAttempt.objects.filter(mode="whole").count() == 4
+    assert Attempt.objects.filter(kind="book", detail__mode="whole").count() == 4
 
 
 def test_a_best_efforts_bump_rebuilds_activities_then_records(user, monkeypatch):
@@ -192,16 +196,17 @@ def test_a_stale_builder_writes_nothing(user):
         from reconciler.reconcile import reconcile_batch
 
         reconcile_batch(activity_leases.claim(limit=10, now=NOW, owner="w"), trigger="sweep")
-        [first] = rebuild.claim(limit=1, now=NOW, owner="slow")
+        [first] = leases.claim(BOOKS, limit=1, now=NOW, owner="slow", trigger="sweep")
         clock.tick(timedelta(seconds=200))  # its lease runs out; another takes over
         later = NOW + timedelta(seconds=200)
-        [second] = rebuild.claim(limit=1, now=later, owner="fast")
-        assert second.book_id == first.book_id
-        assert rebuild.rebuild(second) == "converged"
-        assert rebuild.rebuild(first) == "lease_lost"
+        [second] = leases.claim(BOOKS, limit=1, now=later, owner="fast", trigger="sweep")
+        assert second.row_id == first.row_id
+        assert run.run_one(BOOKS, second) == "converged"
+        assert run.run_one(BOOKS, first) == "lease_lost"
     # The first holder's attempt, closed as worker_died when its lease was taken over,
     # ends as what it was: a lease lost.
-    outcomes = list(BookAttempt.objects.order_by("id").values_list("outcome", flat=True))
+    outcomes = list(Attempt.objects.filter(kind="book").order_by("id").values_list(
+        "outcome", flat=True))
     assert outcomes == ["lease_lost", "converged"]
     assert book_of(user).status == Book.Status.READY
 
@@ -222,7 +227,8 @@ def test_a_failing_build_retries_then_dies(user, monkeypatch, settings):
         sweep_once()
     book = book_of(user)
     assert book.status == Book.Status.DEAD and not book.needs_work
-    assert list(BookAttempt.objects.values_list("outcome", flat=True)) == ["retrying", "dead"]
+    assert list(Attempt.objects.filter(kind="book").values_list("outcome", flat=True)) == [
+        "retrying", "dead"]
 
 
 def test_users_with_activities_and_no_book_get_one(user):
@@ -242,10 +248,11 @@ def test_leases_are_the_activities_machinery(user):
         from reconciler.reconcile import reconcile_batch
 
         reconcile_batch(activity_leases.claim(limit=10, now=NOW, owner="w"), trigger="sweep")
-        [taken] = rebuild.claim(limit=5, now=NOW, owner="a")
-        assert rebuild.claim(limit=5, now=NOW, owner="b") == []  # held
+        [taken] = leases.claim(BOOKS, limit=5, now=NOW, owner="a", trigger="sweep")
+        assert leases.claim(BOOKS, limit=5, now=NOW, owner="b", trigger="sweep") == []  # held
         assert book_of(user).attempts == 1  # counted at the claim
-        assert leases.fence(Book, [taken.book_id], taken.token, now=NOW) == {taken.book_id}
+        assert leases.fenced(BOOKS, [taken.row_id], taken.token, now=NOW).keys() == {
+            taken.row_id}
 
 
 @pytest.mark.django_db(transaction=True)

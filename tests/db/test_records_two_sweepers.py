@@ -9,8 +9,10 @@ import pytest
 from django.db import connection
 
 from records import rebuild
-from records.models import Book, BookAttempt
-from work import clock
+from records.kind import KIND as BOOKS
+from records.models import Book
+from work import clock, leases, run
+from work.models import Attempt
 
 
 @pytest.mark.postgres_only
@@ -44,10 +46,10 @@ def test_two_sweepers_never_hold_one_user_at_once(django_user_model, monkeypatch
 
     def sweeper() -> None:
         try:
-            while claims := rebuild.claim(limit=3, now=clock.now(),
-                                          owner=threading.current_thread().name):
-                for taken in claims:
-                    rebuild.rebuild(taken)
+            while claims := leases.claim(BOOKS, limit=3, now=clock.now(),
+                                         owner=threading.current_thread().name,
+                                         trigger="sweep"):
+                run.run(BOOKS, claims)
         except BaseException as error:  # reported by the main thread
             errors.append(error)
         finally:
@@ -62,4 +64,4 @@ def test_two_sweepers_never_hold_one_user_at_once(django_user_model, monkeypatch
     assert not overlaps
     assert built_by["a"] and built_by["b"], "both sweepers should have taken work"
     assert Book.objects.filter(status=Book.Status.READY, needs_work=False).count() == 40
-    assert BookAttempt.objects.filter(outcome="converged").count() == 40
+    assert Attempt.objects.filter(kind="book", outcome="converged").count() == 40

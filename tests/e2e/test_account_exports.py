@@ -120,7 +120,9 @@ def test_an_export_expanded_across_a_resume_applies_the_list_once(api, monkeypat
     round resumes it: the list is read again, members imported after the resume still get
     their names, and the missing file is reported once."""
     from activities.models import Archive
+    from reconciler import archive_kind
     from reconciler import expand as expander
+    from work import leases
 
     with freeze_time(NOW):
         upload = api.post("/api/v1/uploads", {"file": SimpleUploadedFile("e.zip", export())}
@@ -129,8 +131,9 @@ def test_an_export_expanded_across_a_resume_applies_the_list_once(api, monkeypat
     calls = iter(range(100))
     monkeypatch.setattr(expander.limits, "pending_full", lambda: next(calls) >= 1)
     with freeze_time(NOW):
-        claim = expander.claim_one(archive.id, now=NOW, owner="w1")
-        assert expander.expand(claim) == "yielded"
+        claim = leases.claim_one(archive_kind.KIND, archive.id, now=NOW, owner="w1",
+                                 trigger="sweep")
+        assert archive_kind.expand(claim) == "yielded"
     archive.refresh_from_db()
     assert archive.cursor == 1 and archive.expanded_at is None
     monkeypatch.undo()

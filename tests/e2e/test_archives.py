@@ -14,9 +14,10 @@ from freezegun import freeze_time
 
 from activities import zips
 from activities.models import Activity, Archive, ArchiveMember, Upload
-from reconciler import expand, sweep
+from reconciler import archive_kind, expand, sweep
 from tests import factories, fitwriter
 from tests.conftest import NOW
+from work import leases as work_leases
 
 pytestmark = [pytest.mark.django_db, pytest.mark.storage]
 
@@ -146,7 +147,8 @@ def test_expansion_resumes_where_it_stopped(api, user):
     archive = Archive.objects.get(upload_id=body["id"])
     # A worker expands a few members, then dies: its lease runs out.
     with freeze_time(NOW), zipfile.ZipFile(io.BytesIO(export(12))) as zipped:
-        claim = expand.claim_one(archive.id, now=NOW, owner="doomed")
+        claim = work_leases.claim_one(archive_kind.KIND, archive.id, now=NOW,
+                                      owner="doomed", trigger="sweep")
         members = [i for i in zipped.infolist() if not i.is_dir()]
         for index in range(5):
             expand._record(claim, archive, index, members[index],

@@ -17,10 +17,14 @@ from freezegun import freeze_time
 
 from activities import ingest, tokens
 from activities.models import Activity, ArchiveMember, Derived, Upload
-from reconciler import deletion, leases, orphans, sweep
+from reconciler import deletion, deletion_kind, leases, orphans, sweep
 from reconciler.models import Attempt
 from tests import factories
 from tests.conftest import NOW
+from work import leases as work_leases
+from work import run as work_run
+from work.models import Attempt as WorkAttempt
+from work.outcomes import Done
 
 pytestmark = pytest.mark.django_db
 
@@ -162,11 +166,11 @@ def test_a_deletion_stopped_mid_way_is_finished_after_its_lease_expires(api, use
     activity = _ready(factories.gpx(), user)
     _delete(api, activity)
     with freeze_time(LATER):
-        taken = leases.lease(Activity, limit=5, now=LATER, owner="w-dies",
-                             condition=deletion.DELETED)
+        taken = work_leases.claim(deletion_kind.KIND, limit=5, now=LATER, owner="w-dies",
+                                  trigger="sweep")
         assert [t.row_id for t in taken] == [activity.id]
         # The holder removes the derived rows, then dies (no further step, no release).
-        assert deletion.remove(taken[0], steps=("derived",))
+        assert deletion.run(taken[0], steps=("derived",)) == Done()
     assert not Derived.objects.filter(activity_id=activity.id).exists()
     row = Activity.objects.get(id=activity.id)
     assert row.lease_token == taken[0].token and row.attempts == 1  # counted at the claim
@@ -183,7 +187,7 @@ def test_a_deletion_stopped_mid_way_is_finished_after_its_lease_expires(api, use
     assert not Upload.objects.filter(id=activity.upload_id).exists()
     # The holder that died comes back: its lease is gone, it writes nothing.
     with freeze_time(expired):
-        assert deletion.remove(taken[0]) is False
+        assert work_run.run_one(deletion_kind.KIND, taken[0]) == "lease_lost"
 
 
 def test_deleted_while_a_worker_processes_it_the_worker_hands_it_on(api, user):
@@ -306,7 +310,8 @@ def test_an_orphaned_deletion_past_max_attempts_is_not_buried(api, user, setting
     activity = _ready(factories.gpx(), user)
     _delete(api, activity)
     with freeze_time(LATER):
-        leases.lease(Activity, limit=1, now=LATER, owner="w-dies", condition=deletion.DELETED)
+        work_leases.claim(deletion_kind.KIND, limit=1, now=LATER, owner="w-dies",
+                          trigger="sweep")
     Activity.objects.filter(id=activity.id).update(attempts=settings.CAIRN_MAX_ATTEMPTS)
     expired = LATER + timedelta(seconds=settings.CAIRN_LEASE_S + 1)
     with freeze_time(expired):
@@ -314,3 +319,18 @@ def test_an_orphaned_deletion_past_max_attempts_is_not_buried(api, user, setting
         assert Activity.objects.get(id=activity.id).status != "dead"
         sweep.drain()
     assert not Activity.objects.filter(id=activity.id).exists()
+
+
+def test_a_finished_deletion_is_converged_and_leaves_no_attempts_behind(api, user):
+    activity = _ready(factories.gpx(), user)
+    _delete(api, activity)
+    with freeze_time(LATER):
+        taken = work_leases.claim(deletion_kind.KIND, limit=5, now=LATER, owner="w-1",
+                                  trigger="sweep")
+        assert [t.row_id for t in taken] == [activity.id]
+        assert WorkAttempt.objects.filter(kind="deletion", row_id=activity.id).exists()
+        # The row is gone with the last step: its release is no lost lease.
+        assert work_run.run_one(deletion_kind.KIND, taken[0]) == "converged"
+    assert not Activity.objects.filter(id=activity.id).exists()
+    assert not WorkAttempt.objects.filter(row_id=activity.id,
+                                          kind__in=["deletion", "activity"]).exists()

@@ -14,10 +14,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from freezegun import freeze_time
 
 from activities.models import Activity, Archive, ArchiveMember, Upload
+from reconciler import archive_kind, sweep
 from reconciler import expand as expander
-from reconciler import sweep
 from tests import corpus, factories, zipcraft
 from tests.conftest import NOW
+from work import leases as work_leases
 
 pytestmark = [pytest.mark.django_db, pytest.mark.storage]
 
@@ -212,8 +213,9 @@ def test_a_crash_mid_nested_archive_resumes_without_duplicates(api, monkeypatch)
 
     monkeypatch.setattr(expander, "judge", dies_on_the_second_nested_file)
     with freeze_time(NOW), pytest.raises(Crash):
-        claim = expander.claim_one(archive.id, now=NOW, owner="doomed")
-        expander.expand(claim)
+        claim = work_leases.claim_one(archive_kind.KIND, archive.id, now=NOW,
+                                      owner="doomed", trigger="sweep")
+        archive_kind.expand(claim)
     monkeypatch.undo()
     archive.refresh_from_db()
     # The first nested file is in, with the nested archive counted once for its files.
@@ -241,8 +243,9 @@ def test_an_export_whose_expansion_yields_inside_the_nested_archive_finishes_it(
     calls = iter(range(100))
     monkeypatch.setattr(expander.limits, "pending_full", lambda: next(calls) == 1)
     with freeze_time(NOW):
-        claim = expander.claim_one(archive.id, now=NOW, owner="w1")
-        assert expander.expand(claim) == "yielded"
+        claim = work_leases.claim_one(archive_kind.KIND, archive.id, now=NOW,
+                                      owner="w1", trigger="sweep")
+        assert archive_kind.expand(claim) == "yielded"
     archive.refresh_from_db()
     assert (archive.cursor, archive.inner_cursor) == (0, 1)
     with freeze_time(NOW + timedelta(minutes=5)):
@@ -267,8 +270,9 @@ def test_each_step_handles_a_nested_file_however_long_the_copy_took(api):
     archive = Archive.objects.get(upload_id=upload["id"])
     for step in (1, 2):
         with freeze_time(NOW):
-            claim = expander.claim_one(archive.id, now=NOW, owner=f"w{step}")
-            assert expander.expand(claim, budget_s=-1) == "yielded"
+            claim = work_leases.claim_one(archive_kind.KIND, archive.id, now=NOW,
+                                          owner=f"w{step}", trigger="sweep")
+            assert archive_kind.expand(claim, budget_s=-1) == "yielded"
         archive.refresh_from_db()
         assert (archive.cursor, archive.inner_cursor) == (0, step)
 
@@ -280,8 +284,9 @@ def test_a_refused_nested_archive_is_recorded_even_out_of_time(api):
     with freeze_time(NOW):
         upload = post(api, data)
         archive = Archive.objects.get(upload_id=upload["id"])
-        claim = expander.claim_one(archive.id, now=NOW, owner="w1")
-        assert expander.expand(claim, budget_s=-1) == "yielded"
+        claim = work_leases.claim_one(archive_kind.KIND, archive.id, now=NOW,
+                                      owner="w1", trigger="sweep")
+        assert archive_kind.expand(claim, budget_s=-1) == "yielded"
     archive.refresh_from_db()
     assert archive.cursor == 1
     assert ArchiveMember.objects.get(index=0).error_code == "ZipBomb"

@@ -12,10 +12,11 @@ from freezegun import freeze_time
 
 from activities import ingest, limits
 from activities.models import Activity, Archive, Upload
-from reconciler import expand, sweep
+from reconciler import archive_kind, sweep
 from tests import factories
 from tests.conftest import NOW
 from tests.e2e.test_archives import export, post
+from work import leases as work_leases
 
 
 @pytest.mark.django_db
@@ -24,8 +25,9 @@ def test_an_archive_expands_no_faster_than_the_pending_cap_lets_it(api, settings
     with freeze_time(NOW) as frozen:
         upload_id = post(api, export(8)).json()["id"]
         archive = Archive.objects.get(upload_id=upload_id)
-        claim = expand.claim_one(archive.id, now=NOW, owner="w")
-        assert expand.expand(claim) == "yielded"
+        claim = work_leases.claim_one(archive_kind.KIND, archive.id, now=NOW,
+                                      owner="w", trigger="sweep")
+        assert archive_kind.expand(claim) == "yielded"
         archive.refresh_from_db()
         # Three fresh activities wait: the archive stays pending, due when a refused
         # upload would be told to come back.

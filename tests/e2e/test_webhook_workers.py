@@ -21,7 +21,8 @@ from tests.conftest import subprocess_env
 from tests.e2e.test_worker_killed import _wait_for
 from tests.receivers import Receiver
 from webhooks import events
-from webhooks.models import Breaker, Delivery, DeliveryAttempt, Subscription
+from webhooks.models import Breaker, Delivery, Subscription
+from work.models import Attempt
 
 REPO = Path(__file__).resolve().parents[2]
 INTERVAL_S = 0.2
@@ -85,7 +86,8 @@ def test_a_hanging_receiver_opens_the_breaker_for_every_worker(user):
     assert reached <= FAILURES + WORKERS
     waiting = Delivery.objects.filter(destination=opened.destination)
     assert waiting.count() == uploads and not waiting.filter(status="dead").exists()
-    assert DeliveryAttempt.objects.filter(delivery__in=waiting).count() <= reached
+    assert Attempt.objects.filter(kind="delivery",
+                                  row_id__in=waiting.values("id")).count() <= reached
     assert sum(waiting.values_list("attempts", flat=True)) <= reached
     # The healthy receiver had every event once; its delays are for the note (README).
     created = dict(Delivery.objects.values_list("message_id", "created_at"))
@@ -121,7 +123,11 @@ def test_a_worker_killed_mid_delivery_loses_nothing(user):
         receiver.close()
     delivery.refresh_from_db()
     assert delivery.status == "delivered"
-    assert delivery.attempts == 2  # the killed worker's try counted at its claim
+    # The killed worker's try counted (its lease ran out: worker_died), then the
+    # rescuer's; a delivered one's count starts again (the kernel's Done).
+    assert list(Attempt.objects.filter(kind="delivery", row_id=delivery.id).order_by(
+        "started_at").values_list("outcome", flat=True)) == ["worker_died", "converged"]
+    assert delivery.attempts == 0
     first, second = receiver.posts()
     assert first.headers["webhook-id"] == second.headers["webhook-id"] == delivery.message_id
     assert first.answered is None and second.answered == 200

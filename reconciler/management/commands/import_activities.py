@@ -12,9 +12,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 from activities import ingest, serialize, storage
 from activities.models import Activity, Archive, ArchiveMember
-from reconciler import expand, run, workers
+from reconciler import archive_kind, run, workers
 from reconciler.models import Attempt
-from work import clock
+from work import clock, leases
 
 SETTLED = {Activity.Status.READY, Activity.Status.FAILED, Activity.Status.DEAD}
 
@@ -90,9 +90,10 @@ class Command(BaseCommand):
     def expand(self, archive_id: int, *, deadline: float | None) -> None:
         """Expand the archive here, unless a worker is at it (then wait for it)."""
         while Archive.objects.filter(id=archive_id, needs_work=True).exists():
-            claim = expand.claim_one(archive_id, now=clock.now(), owner=workers.identity())
-            if claim is not None:
-                expand.expand(claim)
+            lease = leases.claim_one(archive_kind.KIND, archive_id, now=clock.now(),
+                                     owner=workers.identity(), trigger="command")
+            if lease is not None:
+                archive_kind.expand(lease)
             elif deadline is not None and time.monotonic() > deadline:
                 return
             else:

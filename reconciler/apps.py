@@ -7,8 +7,7 @@ class ReconcilerConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the kinds of work this app does (work.kinds).
-        from reconciler import archive_kind, deletion_kind  # noqa: F401
-        from reconciler import nudges
+        from reconciler import archive_kind, deletion_kind, nudges  # noqa: F401
         from work import triggers
 
         # What starts a committed upload or archive soon (activities name the row only).

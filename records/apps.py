@@ -8,7 +8,9 @@ class RecordsConfig(AppConfig):
 
     def ready(self) -> None:
         from activities import changes
-        from records import flags
-        from records import kind  # noqa: F401 (registers the book kind)
+        from records import (
+            flags,
+            kind,  # noqa: F401 (registers the book kind)
+        )
 
         changes.edited.connect(flags.edited, dispatch_uid="records.flags.edited")

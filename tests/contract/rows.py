@@ -53,10 +53,13 @@ def _deletion(user, *, now) -> int:
 
 
 def _archive(user, *, now) -> int:
+    from django.core.files.base import ContentFile
+
     from activities import ingest
 
     data = factories.archive([("a.gpx", factories.gpx(points=40))])
-    return ingest.accept(data, owner=user, original_name="export.zip").upload.archive.id
+    accepted = ingest.accept_file(ContentFile(data), owner=user, original_name="export.zip")
+    return accepted.upload.archive.id
 
 
 def _book(user, *, now) -> int:
@@ -67,10 +70,27 @@ def _book(user, *, now) -> int:
     return Book.objects.get(user=user).id
 
 
+def _delivery(user, *, now) -> int:
+    import uuid
+
+    from webhooks.models import Delivery, Subscription
+
+    # Port 9 on loopback: the delivery's POST is refused (an address webhooks may not
+    # call), a quick transient failure: the contract is about the lease, not the post.
+    url = "http://127.0.0.1:9/hook"
+    sub = Subscription.objects.create(owner=user, url=url, events=["upload.ready"],
+                                      secret="whsec_" + "A" * 43, created_at=now)
+    return Delivery.objects.create(subscription=sub, message_id=f"msg_{uuid.uuid4().hex}",
+                                   event="upload.ready", body="{}",
+                                   destination="http://127.0.0.1:9", created_at=now,
+                                   due_at=now, pending_since=now).id
+
+
 ROWS: dict[str, Rows] = {
     "session": Rows(_session, uses_store=True),
     "activity": Rows(_activity, uses_store=True),
     "deletion": Rows(_deletion),
     "archive": Rows(_archive, uses_store=True),
     "book": Rows(_book),
+    "delivery": Rows(_delivery),
 }

@@ -142,7 +142,7 @@ def test_whatever_a_rows_work_raises_is_that_rows_outcome_and_the_sweep_goes_on(
         taken = claim(kinds.get(name), now=NOW)
         outcomes = run.run(kinds.get(name), taken)
     assert outcomes[doomed] == "retrying"
-    assert outcomes.get(fine) not in {None, "retrying", "lease_lost"}
+    assert outcomes.get(fine) not in {None, "lease_lost"}, "the next row was run all the same"
     crashed = row(kind, doomed)
     assert crashed.needs_work and crashed.lease_token is None and crashed.due_at > NOW
 

@@ -15,8 +15,9 @@ from reconciler import sweep
 from tests import factories
 from tests.receivers import Receiver
 from webhooks import breaker, destinations, events, transport
-from webhooks.models import Challenge, Delivery, DeliveryAttempt, Subscription
+from webhooks.models import Challenge, Delivery, Subscription
 from work import clock
+from work.models import Attempt
 
 #: Far longer than any deadline below: waited for whole, these answers would succeed.
 TRICKLE_S = 0.2
@@ -76,10 +77,11 @@ def test_a_trickling_receiver_fails_its_deliveries_and_opens_its_breaker(
         assert time.monotonic() - started < 4 * PROMPT_S, "the breaker never opened"
         sweep.sweep_once()
         time.sleep(0.01)
-    tries = list(DeliveryAttempt.objects.all())
+    tries = list(Attempt.objects.filter(kind="delivery"))
     assert len(tries) == 2
-    assert {t.error for t in tries} == {"No whole answer within 0.5 s."}
-    assert all(t.status_code is None and t.duration_ms < PROMPT_S * 1000 for t in tries)
+    assert {t.error_message for t in tries} == {"No whole answer within 0.5 s."}
+    assert all(t.detail["status_code"] is None and t.detail["duration_ms"] < PROMPT_S * 1000
+               for t in tries)
     assert not Delivery.objects.filter(status="delivered").exists()
 
 

@@ -112,8 +112,11 @@ def _metadata(header: str) -> dict[str, str] | None:
 @api_view("HEAD", "PATCH", "DELETE")
 def resource(request: HttpRequest, session_id: int) -> HttpResponse:
     session = owned(request, session_id)
-    if session is None or session.via != UploadSession.Via.TUS:
+    if session is None:
         return _error("NotFound", f"No tus upload {session_id}.", 404)
+    if session.via != UploadSession.Via.TUS:
+        return _error("Conflict", f"Upload session {session_id} is not a tus upload: PUT "
+                      "its bytes to the url its session gave.", 409)
     if request.method == "HEAD":
         return _head(session)
     refused = _version_refused(request)

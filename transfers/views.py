@@ -89,6 +89,11 @@ def content(request: HttpRequest, session_id: int) -> HttpResponse:
     session = owned(request, session_id)
     if session is None:
         return api_error("NotFound", f"No upload session {session_id}.", 404)
+    if session.via != UploadSession.Via.PRESIGNED:
+        # A tus upload's key is the folder of its chunks: a whole file stored there would
+        # take the folder's place.
+        return api_error("Conflict", f"Upload session {session_id} is a tus upload: send "
+                         f"its bytes with PATCH to /api/v1/tus/{session_id}.", 409)
     if store.is_object_store():
         return api_error("Conflict", "This session's bytes go to the object store: PUT them "
                          "to the session's url.", 409)

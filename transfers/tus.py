@@ -109,6 +109,7 @@ def _metadata(header: str) -> dict[str, str] | None:
     return pairs
 
 
+@bodylimit.streams_body  # read after the token and size checks
 @api_view("HEAD", "PATCH", "DELETE")
 def resource(request: HttpRequest, session_id: int) -> HttpResponse:
     session = owned(request, session_id)

@@ -8,7 +8,7 @@ import tempfile
 import structlog
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from activities import ingest
+from activities import bodylimit, ingest
 from activities.views.api import api_error, api_view
 from reconciler import clock
 from transfers import sessions, store
@@ -82,6 +82,7 @@ def complete(request: HttpRequest, session_id: int) -> JsonResponse:
     return JsonResponse(sessions.session_dict(session), status=202)
 
 
+@bodylimit.streams_body  # read after the token and size checks
 @api_view("PUT")
 def content(request: HttpRequest, session_id: int) -> HttpResponse:
     """The bytes of a session, when the store is local files (fs): stored whole and

@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -233,3 +234,28 @@ def test_a_small_body_route_refuses_what_it_would_not_read(served, extra, status
     assert answered == status, answer[:300]
     assert b'"message"' in answer
     assert elapsed < PROMPT_S
+
+
+def test_serve_and_every_process_it_starts_cap_their_memory(served):
+    from django.conf import settings
+
+    def address_space(pid: int) -> str:
+        limits = Path(f"/proc/{pid}/limits").read_text().splitlines()
+        return next(line for line in limits if line.startswith("Max address space"))
+
+    def children(pid: int) -> list[int]:
+        found = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rpartition(")")[2].split()
+            except OSError:
+                continue  # gone meanwhile
+            if int(fields[1]) == pid:
+                found.append(int(stat.parent.name))
+        return found
+
+    started = children(served.process.pid)
+    assert len(started) == 2  # gunicorn and the q2 cluster
+    expected = str(settings.CAIRN_WORKER_MEMORY_MB * 2**20)
+    for pid in [served.process.pid, *started, *children(started[0])]:
+        assert expected in address_space(pid).split(), pid

@@ -56,6 +56,11 @@ class HeadBufferingWorker(ThreadWorker):
         self.heads: deque[TConn] = deque()  # waiting for their head, oldest first
         self.bodies: deque[TConn] = deque()  # waiting for their body, oldest first
 
+    def run(self):
+        # The URLs resolved once now, not in the event loop at the first body.
+        bodies.streams_body("/")
+        super().run()
+
     def accept(self, listener):
         try:
             client_sock, client_addr = listener.accept()

@@ -6,4 +6,9 @@ class ActivitiesConfig(AppConfig):
     verbose_name = "Activities"
 
     def ready(self) -> None:
+        from django.conf import settings
+
         from activities import logins  # noqa: F401 (counts failed sign-ins)
+        from core import decode
+
+        decode.MAX_POINTS = settings.CAIRN_MAX_POINTS  # core reads no settings itself

@@ -11,13 +11,24 @@ not read at all: Django reads CONTENT_LENGTH bytes, and that is none.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import HttpRequest
 
 from activities import ingest, zips
+from settings import bodies
 
 #: Room for the multipart envelope around a file of the largest allowed size.
 MULTIPART_SLACK = 64 * 1024
+
+
+def streams_body(view: Callable) -> Callable:
+    """Marks a view that takes files: it checks the token and the declared size before it
+    reads its body, so the web server hands it the request at its head rather than read a
+    body of up to the archive limit first (settings/bodies.py)."""
+    setattr(view, bodies.STREAMS_BODY, True)
+    return view
 
 
 def largest_file() -> int:

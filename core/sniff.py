@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+
+from core import xmlspace
 
 FIT = "fit"
 GPX = "gpx"
@@ -17,6 +20,10 @@ _ZIP_MAGIC = b"PK\x03\x04"
 #: How much of a file the root element is looked for in.
 HEAD_BYTES = 64 * 1024
 _CHUNK = 1 << 20
+#: A gzipped GPX or TCX is squeezed (core/xmlspace.py) once it inflates past this: below,
+#: its content is exactly what inflating gives, so are its decoders' error sentences
+#: (which name lines and columns), and a file of a usual size costs little to hold whole.
+SQUEEZE_FROM = 32 * 2**20
 # The XML root element: skip the BOM, declaration, comments, processing instructions,
 # a DOCTYPE (internal subset included: the decoder refuses those, with a reason) and
 # whitespace, then read the first tag's local name.
@@ -32,6 +39,14 @@ class UnsupportedFile(ValueError):
 
 class TooLarge(ValueError):
     """The file, once inflated, is larger than allowed."""
+
+
+class TooManyPoints(ValueError):
+    """The file holds more track points than one activity may."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"This file holds more than {limit:,} track points, more than "
+                         "Cairn takes for one activity.")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -78,12 +93,50 @@ def inspect(data: bytes, *, max_inflated: int) -> Payload:
                    sha256=digest.hexdigest(), size=size)
 
 
-def unwrap(data: bytes, *, max_inflated: int) -> tuple[str, bytes]:
-    """(format, content) of an activity file, gunzipped if it is: what decoders read."""
+def unwrap(data: bytes, *, max_inflated: int, max_points: int | None = None,
+           squeeze_from: int = SQUEEZE_FROM) -> tuple[str, bytes]:
+    """(format, content) of an activity file, gunzipped if it is: what decoders read.
+    TooManyPoints once a gzipped GPX or TCX shows more than `max_points` track points as
+    it inflates; one that inflates past `squeeze_from` bytes is squeezed from there on
+    (core/xmlspace.py: its whitespace, which no decoder keeps, cut short)."""
     if data.startswith(_GZIP_MAGIC):
-        content = b"".join(_inflated(data, limit=max_inflated))
+        content = _inflated_whole(data, limit=max_inflated, max_points=max_points,
+                                  squeeze_from=squeeze_from)
         return _format(content, gzipped=True), content
     return _format(data, gzipped=False), data
+
+
+def _inflated_whole(data: bytes, *, limit: int, max_points: int | None,
+                    squeeze_from: int) -> bytes:
+    chunks = _inflated(data, limit=limit)
+    first = next(chunks, b"")
+    if _is_fit(first):  # binary: every byte counts
+        return b"".join(itertools.chain([first], chunks))
+    chunks = _counted(itertools.chain([first], chunks), max_points=max_points)
+    pieces, size = [], 0
+    for chunk in chunks:
+        pieces.append(chunk)
+        size += len(chunk)
+        if size > squeeze_from:
+            break
+    else:
+        return b"".join(pieces)  # as inflated: what files of a usual size always get
+    return b"".join(xmlspace.squeezed(itertools.chain(_emptied(pieces), chunks)))
+
+
+def _counted(chunks: Iterator[bytes], *, max_points: int | None) -> Iterator[bytes]:
+    counter = xmlspace.Counter()
+    for chunk in chunks:
+        if max_points is not None and counter.add(chunk) > max_points:
+            raise TooManyPoints(max_points)
+        yield chunk
+
+
+def _emptied(pieces: list[bytes]) -> Iterator[bytes]:
+    """The pieces in order, each let go of once taken."""
+    pieces.reverse()
+    while pieces:
+        yield pieces.pop()
 
 
 def _inflated(data: bytes, *, limit: int) -> Iterator[bytes]:

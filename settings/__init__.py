@@ -22,6 +22,13 @@ CAIRN_DATA_DIR = Path(env_str("CAIRN_DATA_DIR", str(BASE_DIR / "var"))).resolve(
 CAIRN_MAX_UPLOAD_MB = env_int("CAIRN_MAX_UPLOAD_MB", 50, minimum=1)
 # A gzipped upload may inflate to this many times the upload limit before it is refused.
 CAIRN_MAX_INFLATE_RATIO = env_int("CAIRN_MAX_INFLATE_RATIO", 10, minimum=1)
+# The most track points one activity may have: a file with more fails with TooManyPoints
+# (counted as a gzipped GPX or TCX inflates, before anything parses it).
+CAIRN_MAX_POINTS = env_int("CAIRN_MAX_POINTS", 2_000_000, minimum=1)
+# The address space each web and worker process may take (RLIMIT_AS, set by `serve` and
+# `reconcile` at start): a file that needs more fails with OutOfMemory instead of taking
+# the machine's memory. 0: no limit.
+CAIRN_WORKER_MEMORY_MB = env_int("CAIRN_WORKER_MEMORY_MB", 2048, minimum=0)
 # Zip archives (account exports): their size, how many entries, how far one file may
 # inflate (its size over its compressed size) before it is refused as a zip bomb, and how
 # far all its files may inflate together.

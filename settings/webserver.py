@@ -10,8 +10,10 @@ head, but also the whole body before Django sees the request, so a 300 MB body w
 read before its 401. This worker reads each request head in the event loop, without a
 thread, and hands the connection to the thread pool only once the head is complete (or
 too large, for the parser to refuse); a head that takes longer than HEAD_TIMEOUT_S is
-dropped. Bodies are read by the application, after it has checked the token and the
-size, with an idle timeout per read.
+dropped. A small body (a form, JSON) is read whole in the loop too, within a deadline,
+before a thread takes the request (settings/bodies.py says which, and why); the bodies
+of the views that take files are read by the application, after it has checked the
+token and the size, with an idle timeout per read.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from functools import partial
 from gunicorn.glogging import Logger
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
+from settings import bodies
 from settings.redaction import redact
 
 #: A request head (request line and headers) must arrive whole within this long.
@@ -39,14 +42,24 @@ BODY_IDLE_TIMEOUT_S = 30.0
 THREADS = 8
 
 _END_OF_HEAD = b"\r\n\r\n"
+#: The most a buffered body's read takes from the socket at once.
+_BODY_READ = 256 * 1024
+_CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
 
 class HeadBufferingWorker(ThreadWorker):
-    """gthread, but a connection reaches a thread only with a complete request head."""
+    """gthread, but a connection reaches a thread only with a complete request head, and
+    with its whole body unless its view reads the body itself."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.heads: deque[TConn] = deque()  # waiting for their head, oldest first
+        self.bodies: deque[TConn] = deque()  # waiting for their body, oldest first
+
+    def run(self):
+        # The URLs resolved once now, not in the event loop at the first body.
+        bodies.streams_body("/")
+        super().run()
 
     def accept(self, listener):
         try:
@@ -85,22 +98,80 @@ class HeadBufferingWorker(ThreadWorker):
         if _END_OF_HEAD in conn.head or len(conn.head) >= MAX_HEAD_BYTES:
             self.poller.unregister(client)
             self.heads.remove(conn)
+            self._head_arrived(conn)
+
+    def _head_arrived(self, conn: TConn) -> None:
+        """To a thread now, or once the loop has the body (or answered it itself)."""
+        head = bodies.parse(conn.head)
+        if not bodies.buffered(head):
+            self.enqueue_req(conn)
+            return
+        refused = bodies.refusal(head)
+        if refused is not None:
+            self._answer(conn, refused)
+            return
+        if head.expects_continue and len(conn.head) < head.end + head.length:
+            conn.head = bodies.without_expect(conn.head, head)
+            head = bodies.parse(conn.head)
+            self._send(conn, _CONTINUE)
+        conn.body_end = head.end + head.length
+        if len(conn.head) >= conn.body_end:
+            self.enqueue_req(conn)
+            return
+        conn.body_deadline = time.monotonic() + bodies.BODY_TIMEOUT_S
+        self.bodies.append(conn)
+        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._read_body, conn))
+
+    def _read_body(self, conn: TConn, client) -> None:
+        try:
+            data = client.recv(min(_BODY_READ, conn.body_end - len(conn.head)))
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        if not data:  # the client went away
+            self._drop(conn)
+            return
+        conn.head += data
+        if len(conn.head) >= conn.body_end:
+            self.poller.unregister(client)
+            self.bodies.remove(conn)
             self.enqueue_req(conn)
 
-    def _drop(self, conn: TConn) -> None:
-        self.heads.remove(conn)
+    def _answer(self, conn: TConn, refused: bodies.Refusal) -> None:
+        """Answer from the loop and close (a refusal is short: one send takes it)."""
+        self._send(conn, refused.answer())
+        self.nr_conns -= 1
+        conn.close()
+
+    @staticmethod
+    def _send(conn: TConn, data: bytes) -> None:
+        try:
+            conn.sock.send(data)
+        except OSError:
+            pass  # the client went away: nothing to tell it
+
+    def _drop(self, conn: TConn, answer: bodies.Refusal | None = None) -> None:
+        for waiting in (self.heads, self.bodies):
+            if conn in waiting:
+                waiting.remove(conn)
         try:
             self.poller.unregister(conn.sock)
         except (OSError, KeyError, ValueError):
             pass
-        self.nr_conns -= 1
-        conn.close()
+        if answer is None:
+            self.nr_conns -= 1
+            conn.close()
+        else:
+            self._answer(conn, answer)
 
     def murder_pending(self):
         super().murder_pending()
         now = time.monotonic()
         while self.heads and self.heads[0].head_deadline <= now:
             self._drop(self.heads[0])
+        while self.bodies and self.bodies[0].body_deadline <= now:
+            self._drop(self.bodies[0], bodies.TIMED_OUT)
 
     def handle(self, conn):
         head = getattr(conn, "head", None)

@@ -7,7 +7,8 @@ _ID = {"type": "integer", "minimum": 1, "maximum": 999_999_999_999_999_999}
 _TIME = {"type": "string", "format": "date-time"}
 _WORDS = {400: "Bad request", 401: "No or bad token", 403: "CSRF token missing (session)",
           404: "Not found, or not yours",
-          409: "Offset or store mismatch (another PATCH stored bytes at this offset first)",
+          409: "Offset, store or session kind mismatch (another PATCH stored bytes at this "
+               "offset first, or the session is of the other kind)",
           410: "Session expired or finished", 412: "Tus-Resumable is not 1.0.0",
           413: "Larger than declared or than the limits", 415: "Wrong content type",
           429: "Rate limited (see Retry-After), or too many open sessions or declared "
@@ -125,6 +126,7 @@ def paths() -> dict:
                                                "Upload-Offset", "Upload-Length",
                                                "Cairn-Upload-Id")},
                                    "404": {"description": _WORDS[404]},
+                                   "409": {"description": _WORDS[409]},
                                    "410": {"description": _WORDS[410]},
                                    "401": {"description": _WORDS[401]}}},
             "patch": {"operationId": "tusPatch",
@@ -143,5 +145,5 @@ def paths() -> dict:
                        "summary": "tus termination: the sweep removes the chunks",
                        "parameters": [_TUS_VERSION],
                        "responses": {"204": {"description": "Terminated"},
-                                     **_errors(401, 403, 404, 412, 503)}}},
+                                     **_errors(401, 403, 404, 409, 412, 503)}}},
     }

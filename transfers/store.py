@@ -11,6 +11,8 @@ only the buffer below a multipart part's size (transfers/parts.py).
 from __future__ import annotations
 
 import base64
+import os
+import shutil
 import tempfile
 from typing import IO
 
@@ -48,8 +50,17 @@ def presigned_put(key: str, *, size: int, sha256: str, expires_s: int) -> tuple[
     return url, headers
 
 
+def _local(key: str) -> str | None:
+    """Where `key` is on local files (fs); None on an object store, where an object and a
+    folder of the same name never collide."""
+    return None if is_object_store() else default_storage.path(key)
+
+
 def stored_size(key: str) -> int | None:
     """The size of the object under `key`, or None when nothing has arrived."""
+    path = _local(key)
+    if path is not None and os.path.isdir(path):
+        return None  # a folder where the object belongs: no object arrived
     try:
         return default_storage.size(key)
     except FileNotFoundError:
@@ -57,12 +68,45 @@ def stored_size(key: str) -> int | None:
 
 
 def save(key: str, handle: IO[bytes]) -> None:
+    _make_way(key)
     default_storage.save(key, File(handle))
 
 
+def _make_way(key: str) -> None:
+    """On fs, a folder where this file belongs, or a file where its folder belongs, holds
+    nothing the session can use (an older Cairn stored a PUT to a tus upload as a file in
+    its chunks' place): removed, so that the file can be stored."""
+    path = _local(key)
+    if path is None:
+        return
+    if os.path.isdir(path):
+        _remove_tree(path)
+    folder = os.path.dirname(path)
+    if os.path.isfile(folder):
+        _remove_file(folder)
+
+
 def delete(key: str) -> None:
+    path = _local(key)
+    if path is not None and os.path.isdir(path):
+        _remove_tree(path)  # a folder where the object belongs
+        return
     try:
         default_storage.delete(key)
+    except FileNotFoundError:
+        pass
+
+
+def _remove_tree(path: str) -> None:
+    try:
+        shutil.rmtree(path)
+    except FileNotFoundError:
+        pass
+
+
+def _remove_file(path: str) -> None:
+    try:
+        os.remove(path)
     except FileNotFoundError:
         pass
 
@@ -77,8 +121,8 @@ def listed(folder: str) -> list[str]:
     """The names of the files in `folder` (chunks, and whatever else is there)."""
     try:
         return default_storage.listdir(folder)[1]
-    except FileNotFoundError:
-        return []
+    except (FileNotFoundError, NotADirectoryError):
+        return []  # nothing there, or a file where the folder belongs: no chunk either way
 
 
 def staged(folder: str, names: list[str]) -> list[tuple[int, int, str]]:
@@ -130,7 +174,18 @@ def assemble(folder: str, *, size: int) -> IO[bytes]:
 
 
 def delete_folder(folder: str) -> None:
+    path = _local(folder)
+    if path is not None and os.path.isfile(path):
+        _remove_file(path)  # a file where the folder belongs: all there is to remove
+        return
     for _start, _length, name in chunks(folder):
         delete(name)
     for name in listed(folder):
         delete(f"{folder}/{name}")  # chunks past a gap, leftovers of a save
+    if path is not None:
+        try:
+            folders = default_storage.listdir(folder)[0]
+        except (FileNotFoundError, NotADirectoryError):
+            folders = []
+        for name in folders:
+            _remove_tree(os.path.join(path, name))  # folders where chunks belong

@@ -112,11 +112,15 @@ def _metadata(header: str) -> dict[str, str] | None:
     return pairs
 
 
+@bodylimit.streams_body  # read after the token and size checks
 @api_view("HEAD", "PATCH", "DELETE")
 def resource(request: HttpRequest, session_id: int) -> HttpResponse:
     session = owned(request, session_id)
-    if session is None or session.via != UploadSession.Via.TUS:
+    if session is None:
         return _error("NotFound", f"No tus upload {session_id}.", 404)
+    if session.via != UploadSession.Via.TUS:
+        return _error("Conflict", f"Upload session {session_id} is not a tus upload: PUT "
+                      "its bytes to the url its session gave.", 409)
     if request.method == "HEAD":
         return _head(session)
     refused = _version_refused(request)

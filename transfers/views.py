@@ -8,7 +8,7 @@ import tempfile
 import structlog
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from activities import ingest
+from activities import bodylimit, ingest
 from activities.views.api import api_error, api_view
 from transfers import sessions, store
 from transfers.models import UploadSession
@@ -84,6 +84,7 @@ def complete(request: HttpRequest, session_id: int) -> JsonResponse:
     return JsonResponse(sessions.session_dict(session), status=202)
 
 
+@bodylimit.streams_body  # read after the token and size checks
 @api_view("PUT")
 def content(request: HttpRequest, session_id: int) -> HttpResponse:
     """The bytes of a session, when the store is local files (fs): stored whole and
@@ -91,6 +92,11 @@ def content(request: HttpRequest, session_id: int) -> HttpResponse:
     session = owned(request, session_id)
     if session is None:
         return api_error("NotFound", f"No upload session {session_id}.", 404)
+    if session.via != UploadSession.Via.PRESIGNED:
+        # A tus upload's key is the folder of its chunks: a whole file stored there would
+        # take the folder's place.
+        return api_error("Conflict", f"Upload session {session_id} is a tus upload: send "
+                         f"its bytes with PATCH to /api/v1/tus/{session_id}.", 409)
     if store.is_object_store():
         return api_error("Conflict", "This session's bytes go to the object store: PUT them "
                          "to the session's url.", 409)

@@ -84,6 +84,7 @@ def _authenticate(request: HttpRequest) -> JsonResponse | None:
     return None
 
 
+@bodylimit.streams_body  # read after the token and size checks
 @api_view("POST")
 def uploads(request: HttpRequest) -> JsonResponse:
     if bodylimit.declared_too_large(request):  # refused before the body is read

@@ -40,6 +40,7 @@ def max_hr_of(user) -> int | None:
     return Profile.objects.filter(user=user).values_list("max_hr", flat=True).first()
 
 
+@bodylimit.streams_body  # read after the token and size checks
 @csrf_exempt  # checked below, once the body may be read (CSRF's check reads it)
 @login_required
 @require_http_methods(["GET", "POST"])

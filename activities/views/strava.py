@@ -63,6 +63,7 @@ def _too_large() -> JsonResponse:
                  code=f"too large: {bodylimit.too_large_message()}", status=413)
 
 
+@bodylimit.streams_body  # read after the token and size checks
 @strava_view("POST")
 def uploads(request: HttpRequest) -> JsonResponse:
     if bodylimit.declared_too_large(request):  # refused before the body is read

@@ -12,6 +12,10 @@ from __future__ import annotations
 from core import sniff
 from core.track import Track
 
+#: The most track points one activity may have; a file with more is refused with
+#: TooManyPoints. The app sets it from CAIRN_MAX_POINTS at start.
+MAX_POINTS = 2_000_000
+
 
 class DecodeError(ValueError):
     """The file cannot give a track; permanent. `code` is one CamelCase word."""
@@ -33,7 +37,7 @@ def decode(content: bytes, fmt: str) -> Track:
     from core.decode import fastfit, fastgpx, fit, gpx, tcx
 
     if fmt == sniff.TCX:
-        return tcx.decode(content)  # no fast decoder: the one decoder decides
+        return bounded(tcx.decode(content))  # no fast decoder: the one decoder decides
     if fmt == sniff.FIT:
         fast, reference = fastfit, fit
     elif fmt == sniff.GPX:
@@ -41,6 +45,14 @@ def decode(content: bytes, fmt: str) -> Track:
     else:
         raise DecodeError(f"Cairn cannot decode {fmt!r} files.", code="UnsupportedFile")
     try:
-        return fast.decode(content)
+        track = fast.decode(content)
     except Unsupported:
-        return reference.decode(content)
+        track = reference.decode(content)
+    return bounded(track)
+
+
+def bounded(track: Track) -> Track:
+    """The track, or DecodeError TooManyPoints when it has more than MAX_POINTS."""
+    if track.n > MAX_POINTS:
+        raise DecodeError(str(sniff.TooManyPoints(MAX_POINTS)), code="TooManyPoints")
+    return track

@@ -23,8 +23,11 @@ def build_track(original: bytes) -> tracks.Track:
 
 def _decode(original: bytes) -> tracks.Track:
     try:
-        fmt, content = sniff.unwrap(original, max_inflated=MAX_INFLATED_BYTES)
+        fmt, content = sniff.unwrap(original, max_inflated=MAX_INFLATED_BYTES,
+                                    max_points=decode.MAX_POINTS)
         return plausible.clean(decode.decode(content, fmt))
+    except sniff.TooManyPoints as error:
+        raise DeriveError(str(error), code="TooManyPoints", permanent=True) from None
     except (sniff.UnsupportedFile, sniff.TooLarge) as error:
         raise DeriveError(str(error), code="UnsupportedFile", permanent=True) from None
     except decode.DecodeError as error:

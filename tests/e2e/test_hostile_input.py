@@ -191,13 +191,13 @@ sys.exit(os.waitstatus_to_exitcode(status))
 """
 
 
-def _run_worker(*, address_space: int) -> tuple[int, int]:
+def _run_worker(*, address_space: int, **env: str) -> tuple[int, int]:
     """Run `reconcile --once` under an address-space cap; (exit status, peak RSS in MB),
     the peak read from the kernel's accounting of that worker process alone."""
     done = subprocess.run([sys.executable, "-c", _LAUNCHER, str(address_space),
                            sys.executable, "manage.py", "reconcile", "--once"], cwd=REPO,
                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                          env=subprocess_env(CAIRN_CLOCK="local"))
+                          env=subprocess_env(CAIRN_CLOCK="local", **env))
     return done.returncode, int(done.stdout.split()[-1]) >> 10  # kB on Linux
 
 
@@ -231,7 +231,8 @@ def test_a_file_too_big_for_the_workers_memory_fails_at_once_with_a_sentence(use
     # reading it raises MemoryError somewhere in the decoders.
     activity = ingest.accept(factories.gzipped_gpx(inflated_mb=300), owner=user,
                              original_name="huge.gpx.gz").activity
-    status, _ = _run_worker(address_space=700 << 20)
+    # Its 4.4 million points would be refused first (TooManyPoints, below).
+    status, _ = _run_worker(address_space=700 << 20, CAIRN_MAX_POINTS="100000000")
     assert status == 0
     activity.refresh_from_db()
     assert activity.status == Activity.Status.FAILED
@@ -240,3 +241,20 @@ def test_a_file_too_big_for_the_workers_memory_fails_at_once_with_a_sentence(use
     assert not activity.needs_work  # failed for good, not waiting for a retry
     outcomes = list(Attempt.objects.filter(activity=activity).values_list("outcome", flat=True))
     assert outcomes == [Attempt.Outcome.FAILED]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_file_of_too_many_points_fails_before_it_is_parsed(user):
+    # 4.4 million points in 300 MB of text: counted as the gzip inflates, and refused
+    # before anything holds the text.
+    activity = ingest.accept(factories.gzipped_gpx(inflated_mb=300), owner=user,
+                             original_name="huge.gpx.gz").activity
+    status, peak_mb = _run_worker(address_space=WORKER_ADDRESS_SPACE)
+    assert status == 0
+    assert peak_mb < WORKER_CEILING_MB
+    activity.refresh_from_db()
+    assert (activity.status, activity.error_code) == (Activity.Status.FAILED,
+                                                      "TooManyPoints")
+    assert activity.error_message == ("This file holds more than 2,000,000 track points, "
+                                      "more than Cairn takes for one activity.")
+    assert not activity.needs_work

@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -148,3 +149,117 @@ def test_access_tokens_in_the_url_never_reach_the_logs(served, user):
     assert token[len(tokens.PREFIX):len(tokens.PREFIX) + 12] not in logged
     for secret in ("s3cr3t-client", "r3fr3sh", "0auth-c0de"):
         assert secret not in logged
+
+
+def _slow_login(served, *, length: int = 200, sent: bytes = b"c", extra: str = ""):
+    """A sign-in POST with a CSRF cookie (so Django's CSRF check would read its form) whose
+    body stops after `sent`: what a client trickling a byte now and then looks like."""
+    head = ("POST /login/ HTTP/1.1\nHost: 127.0.0.1\nCookie: csrftoken=" + "a" * 32 + "\n"
+            "Content-Type: application/x-www-form-urlencoded\n"
+            f"Content-Length: {length}\n{extra}\n")
+    return serving.send_head(served, head, sent)
+
+
+def test_clients_trickling_small_bodies_do_not_hold_the_server(served):
+    # More slow bodies than the server has threads (2 processes of 8).
+    sockets = [_slow_login(served) for _ in range(16)]
+    try:
+        time.sleep(0.5)  # every head is in, every body stalled
+        elapsed, status = serving.timed_get(served, "/healthz", timeout=10)
+    finally:
+        for client in sockets:
+            client.close()
+    print(f"/healthz with 16 slow unauthenticated bodies: {elapsed:.3f} s")
+    assert status == 200
+    assert elapsed < PROMPT_S
+
+
+def test_a_small_body_that_stalls_is_answered_408_and_closed(served):
+    from settings.bodies import BODY_TIMEOUT_S
+
+    client = _slow_login(served)
+    started = time.monotonic()
+    try:
+        _elapsed, status, answer = serving.read_status(client, timeout=BODY_TIMEOUT_S + 10)
+        assert status == 408, answer[:300]
+        assert b'"RequestTimeout"' in answer
+        client.settimeout(5)
+        while client.recv(4096):
+            pass  # the rest of the answer, then the server closes
+    finally:
+        client.close()
+    assert BODY_TIMEOUT_S - 1 < time.monotonic() - started < BODY_TIMEOUT_S + 5
+
+
+def test_a_small_body_sent_in_pieces_is_served_as_a_whole(served):
+    body = b"username=nobody&password=wrong&csrfmiddlewaretoken=" + b"a" * 32
+    client = _slow_login(served, length=len(body), sent=body[:10])
+    try:
+        time.sleep(1.5)
+        client.sendall(body[10:])
+        _elapsed, status, answer = serving.read_status(client, timeout=10)
+    finally:
+        client.close()
+    # Its last bytes read too: the form's CSRF token, the cookie's, passed the check (the
+    # sign-in page again, the password being wrong).
+    assert status == 200, answer[:300]
+
+
+def test_a_client_expecting_100_continue_gets_it_from_the_loop(served):
+    body = b"username=nobody&password=wrong"
+    client = _slow_login(served, length=len(body), sent=b"", extra="Expect: 100-continue\n")
+    try:
+        client.settimeout(10)
+        assert client.recv(4096) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        client.sendall(body)
+        _elapsed, status, answer = serving.read_status(client, timeout=10)
+    finally:
+        client.close()
+    # The form read (it has no CSRF token: 403), and one 100 sent, not a second.
+    assert status == 403 and b"100 Continue" not in answer
+
+
+@pytest.mark.parametrize(("extra", "status"), [
+    # Over what Django reads of a form (DATA_UPLOAD_MAX_MEMORY_SIZE).
+    ("", 413),
+    # A body of unknown length, which Django would not read.
+    ("Transfer-Encoding: chunked\n", 411),
+])
+def test_a_small_body_route_refuses_what_it_would_not_read(served, extra, status):
+    length = HUGE if not extra else 0
+    head = ("POST /login/ HTTP/1.1\nHost: 127.0.0.1\n"
+            "Content-Type: application/x-www-form-urlencoded\n"
+            + (f"Content-Length: {length}\n" if not extra else extra) + "\n")
+    client = serving.send_head(served, head, b"a")
+    try:
+        elapsed, answered, answer = serving.read_status(client, timeout=10)
+    finally:
+        client.close()
+    assert answered == status, answer[:300]
+    assert b'"message"' in answer
+    assert elapsed < PROMPT_S
+
+
+def test_serve_and_every_process_it_starts_cap_their_memory(served):
+    from django.conf import settings
+
+    def address_space(pid: int) -> str:
+        limits = Path(f"/proc/{pid}/limits").read_text().splitlines()
+        return next(line for line in limits if line.startswith("Max address space"))
+
+    def children(pid: int) -> list[int]:
+        found = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rpartition(")")[2].split()
+            except OSError:
+                continue  # gone meanwhile
+            if int(fields[1]) == pid:
+                found.append(int(stat.parent.name))
+        return found
+
+    started = children(served.process.pid)
+    assert len(started) == 2  # gunicorn and the q2 cluster
+    expected = str(settings.CAIRN_WORKER_MEMORY_MB * 2**20)
+    for pid in [served.process.pid, *started, *children(started[0])]:
+        assert expected in address_space(pid).split(), pid

@@ -20,7 +20,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from activities import tokens
-from settings import webserver
+from settings import memory, webserver
 
 #: In the data folder: held (flock) by the running `serve` and its children, so a second
 #: `serve` on the same folder stops before it touches anything. The kernel releases it
@@ -39,6 +39,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, host, port, web_workers, **options):
         lock = self.lock(host=host, port=port)
+        # Before any child starts: gunicorn, q2 and their workers inherit it.
+        memory.cap(settings.CAIRN_WORKER_MEMORY_MB)
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         self.first_user()

@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, close_old_connections, connection, connections
 
 from reconciler import sweep
+from settings import memory
 
 log = structlog.get_logger(__name__)
 
@@ -33,6 +34,7 @@ class Command(BaseCommand):
     def handle(self, *args, once, loop, interval, batch, **options):
         if batch is not None and batch < 1:
             raise CommandError("--batch must be at least 1")
+        memory.cap(settings.CAIRN_WORKER_MEMORY_MB)
         if once:
             claimed = sweep.drain(limit=batch)
             self.stdout.write(json.dumps({"claimed": claimed}))

@@ -30,6 +30,9 @@ class Invitation(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
 
+    def __str__(self) -> str:
+        return f"invitation {self.id} ({self.note or 'no note'})"
+
     @classmethod
     def make(cls, *, by, note: str, now: datetime) -> tuple[Invitation, str]:
         """A new invitation and its token (the only time the token exists in clear)."""
@@ -43,6 +46,3 @@ class Invitation(models.Model):
         if self.used_at:
             return "used"
         return "expired" if self.expires_at <= now else "open"
-
-    def __str__(self) -> str:
-        return f"invitation {self.id} ({self.note or 'no note'})"

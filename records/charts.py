@@ -52,9 +52,10 @@ def page(totals: list[dict], period: str, *, end: date | None, units: str) -> di
     if not starts:
         return {"bars": [], "rows": [], "legend": [], "earlier": None, "later": None}
     newest, oldest = starts[-1], starts[0]
-    end = min(end, newest) if end else newest
-    if end < oldest:  # a page before the first activity: the first page instead
-        end = min(shift(period, oldest, BARS - 1), newest)
+    # Never a page of empty periods before the first activity: the oldest page starts
+    # with it (or ends with the newest, when all fit on one page).
+    end = max(min(end, newest) if end else newest,
+              min(shift(period, oldest, BARS - 1), newest))
     shown = [shift(period, end, i) for i in range(1 - BARS, 1)]
     sports = sorted({t["sport"] for t in totals})
     colour = {s: COLOURS[min(i, len(COLOURS) - 1)] for i, s in enumerate(sports)}

@@ -1,7 +1,8 @@
 """Every page of the URL conf, signed in with data (a ready run with laps, a failed upload,
 an archive, records and totals, a rollout, an invitation), at 1366 px and at 390 px: no
 element is wider than the viewport or scrolls sideways (a few wide operator tables may
-scroll inside themselves), and axe-core finds no serious or critical violation.
+scroll inside themselves), the navigation is one row, and axe-core finds no serious or
+critical violation.
 
 axe-core is vendored (tests/browser/vendor/axe-core, from the npm registry) and evaluated
 through the DevTools protocol, which the pages' Content-Security-Policy does not govern.
@@ -54,13 +55,17 @@ OVERFLOW_JS = """() => {
   for (const el of document.body.querySelectorAll('*')) {
     const box = el.getBoundingClientRect();
     if (!box.width || !box.height || box.right <= 0) continue;  // the parked skip link
+    if (!el.checkVisibility({visibilityProperty: true})) continue;  // a closed menu
     if ((box.right > width + 1 || box.left < -1) && !held(el)) wide.push(name(el));
     const style = getComputedStyle(el).overflowX;
     if ((style === 'auto' || style === 'scroll') && el.scrollWidth > el.clientWidth + 1) {
       scrolling.push(name(el));
     }
   }
-  return {page: document.documentElement.scrollWidth, width, wide, scrolling};
+  const rows = new Set([...document.querySelectorAll('header.site nav > ul > li')]
+    .map(li => Math.round(li.getBoundingClientRect().top)));
+  return {page: document.documentElement.scrollWidth, width, wide, scrolling,
+          navRows: rows.size};
 }"""
 
 
@@ -90,8 +95,7 @@ def data(user, ready_run, upload, monkeypatch, settings):
     from django.utils.http import urlsafe_base64_encode
 
     from accounts.models import Invitation
-    from activities import ingest
-    from activities import tokens
+    from activities import ingest, tokens
     from reconciler import sweep
     from reconciler.models import Rollout
     from tests.bumps import bump, longer_summary
@@ -142,6 +146,8 @@ def check(page, url: str, axe: str) -> list[str]:
     found = page.evaluate(OVERFLOW_JS)
     if found["page"] > found["width"]:
         problems.append(f"the page is {found['page']} px wide in {found['width']}")
+    if found["navRows"] > 1:
+        problems.append(f"the navigation takes {found['navRows']} rows")
     if found["wide"]:
         problems.append(f"wider than the viewport: {found['wide'][:8]}")
     if found["scrolling"] and not url.startswith(("/staff/", "/records/timeline")) and (

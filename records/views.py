@@ -3,6 +3,7 @@ Owner only: each view reads the signed-in user's own book, nobody else's."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from django.conf import settings
@@ -19,6 +20,8 @@ from records import charts, rebuild, serialize
 from records.models import Book, BookAttempt
 
 PERIODS = records.PERIODS
+#: A region's number as the heatmap's links write it (ASCII digits; "²" is a digit too).
+_NUMBER = re.compile(r"[0-9]{1,6}")
 
 
 def _book(user) -> Book | None:
@@ -59,7 +62,7 @@ def heatmap_api(request: HttpRequest) -> HttpResponse:
                                                                     flat=True).first()
         body = bytes(stored) if stored else heatmap.png(None)
     else:
-        if not region.isdigit():
+        if not _NUMBER.fullmatch(region):
             return api_error("BadRequest", "region is a number: 0, 1, …", 400)
         heat = _heat(request.user)
         if heat is None or int(region) >= len(heat.regions):
@@ -84,7 +87,7 @@ def heatmap_page(request: HttpRequest) -> HttpResponse:
     heat = _heat(request.user)
     regions = heat.ordered() if heat else []
     chosen = request.GET.get("region", "0")
-    index = int(chosen) if chosen.isdigit() and int(chosen) < len(regions) else 0
+    index = int(chosen) if _NUMBER.fullmatch(chosen) and int(chosen) < len(regions) else 0
     units = units_of(request.user)
     book = _book(request.user)
     context = {"units": units, "state": serialize.state(book),

@@ -111,7 +111,7 @@ def test_heatmap_page_and_regions(client, api, user, ran, settings):
     assert south < 46.0 < north and west < 14.5 < east
     assert config["image"].startswith("/api/v1/heatmap.png?region=0")
     assert config["tiles"] == ""  # the tests run without tiles
-    assert "plain background" in text
+    assert "plain dark background" in text
     second = client.get("/heatmap/?region=1").context["config"]
     (south, west), (north, east) = second["bounds"]
     assert west < -74.0 < east
@@ -122,8 +122,10 @@ def test_heatmap_page_and_regions(client, api, user, ran, settings):
     assert (read_png(api.get("/api/v1/heatmap.png").content)
             == read_png(api.get("/api/v1/heatmap.png?region=0").content)).all()
     assert (read_png(api.get("/api/v1/heatmap.png?region=1").content)[..., 3] > 0).any()
-    refused = api.get("/api/v1/heatmap.png?region=x")
-    assert refused.status_code == 400 and "number" in refused.json()["error"]["message"]
+    for bad in ("x", "-1", "²", "1.5"):
+        refused = api.get("/api/v1/heatmap.png", {"region": bad})
+        assert refused.status_code == 400 and "number" in refused.json()["error"]["message"]
+    assert client.get("/heatmap/?region=²").context["index"] == 0
     assert api.get("/api/v1/heatmap.png?region=2").status_code == 404
 
 

@@ -15,11 +15,26 @@ class SignupForm(UserCreationForm):
         fields = ("username", "email")
 
     def clean_email(self) -> str:
-        email = self.cleaned_data["email"]
-        # One account per address, or a reset link would go to whichever matched first.
-        if get_user_model().objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError("An account with this email address exists already.")
-        return email
+        return unique_email(self.cleaned_data["email"], user=None)
+
+
+def unique_email(email: str, *, user) -> str:
+    """One account per address, or a reset link would go to whichever matched first."""
+    others = get_user_model().objects.filter(email__iexact=email)
+    if email and others.exclude(pk=getattr(user, "pk", None)).exists():
+        raise forms.ValidationError("An account with this email address exists already.")
+    return email
+
+
+class EmailForm(forms.Form):
+    email = forms.EmailField(required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_email(self) -> str:
+        return unique_email(self.cleaned_data["email"], user=self.user)
 
 
 class InvitationForm(forms.Form):

@@ -9,6 +9,7 @@ urlpatterns = [
     path("signup/", views.signup, name="signup"),
     path("signup/<str:token>/", views.signup, name="signup-invited"),
     path("staff/invitations/", views.invitations_page, name="invitations-page"),
+    path("settings/email/", views.change_email, name="settings-email"),
     path("password-reset/", auth_views.PasswordResetView.as_view(
         template_name="accounts/password_reset_form.html",
         email_template_name="accounts/password_reset_email.txt",

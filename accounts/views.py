@@ -8,14 +8,15 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.forms import InvitationForm, SignupForm
+from accounts.forms import EmailForm, InvitationForm, SignupForm
 from accounts.models import Invitation, digest
 
 log = structlog.get_logger(__name__)
@@ -83,3 +84,18 @@ def invitations_page(request: HttpRequest) -> HttpResponse:
         "form": form, "invitations": invitations, "mode": settings.CAIRN_SIGNUP,
         "days": settings.CAIRN_INVITE_DAYS,
         "new_link": request.session.pop(NEW_LINK, None)})
+
+
+@login_required
+@require_POST
+def change_email(request: HttpRequest) -> HttpResponse:
+    """The account page's email address (where password resets go)."""
+    form = EmailForm(request.POST, user=request.user)
+    if form.is_valid():
+        request.user.email = form.cleaned_data["email"]
+        request.user.save(update_fields=["email"])
+        messages.info(request, f"Saved: password resets go to {request.user.email}."
+                      if request.user.email else "Saved: no email address.")
+    else:
+        messages.error(request, " ".join(form.errors["email"]))
+    return redirect(reverse("settings-page") + "#email-title")

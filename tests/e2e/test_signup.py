@@ -131,3 +131,24 @@ def test_password_reset_by_email(settings, client, user):
     # The link works once.
     again = Client().get(link, follow=True)
     assert b"This link does not work" in again.content
+
+
+def test_the_account_page_sets_the_email_resets_go_to(client, user, django_user_model):
+    django_user_model.objects.create_user("bob", email="bob@example.org", password="x-y-z-1")
+    client.force_login(user)
+    assert 'id="id_email"' in client.get("/settings/").content.decode()
+    saved = client.post("/settings/email/", {"email": "alice@example.org"}, follow=True)
+    assert "password resets go to alice@example.org" in saved.content.decode()
+    user.refresh_from_db()
+    assert user.email == "alice@example.org"
+    # Another account's address (in any case) and a malformed one are refused.
+    for bad, reason in (("BOB@example.org", "exists already"), ("not-an-address", "valid")):
+        refused = client.post("/settings/email/", {"email": bad}, follow=True)
+        assert reason in refused.content.decode()
+        user.refresh_from_db()
+        assert user.email == "alice@example.org"
+    assert client.get("/settings/email/").status_code == 405
+    client.logout()
+    assert client.post("/settings/email/", {"email": "x@example.org"}).status_code == 302
+    user.refresh_from_db()
+    assert user.email == "alice@example.org"

@@ -31,7 +31,8 @@ NARROW = {"width": 390, "height": 844}
 #: Routes that are not pages a person opens: POST-only actions, machine endpoints, and
 #: Django's admin (its own templates).
 NOT_PAGES = {"metrics", "healthz", "readyz", "logout", "reprocess", "rollout-action",
-             "settings-password", "settings-token-create", "settings-token-revoke", "home"}
+             "settings-password", "settings-token-create", "settings-token-revoke",
+             "settings-email", "home"}
 #: Operator pages whose wide tables may scroll inside their own box on a phone.
 MAY_SCROLL = {"drift-page", "rollouts-page", "rollout-activity", "timeline",
               "records-timeline"}

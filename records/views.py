@@ -98,7 +98,8 @@ def heatmap_page(request: HttpRequest) -> HttpResponse:
         image = f"{reverse('api-heatmap')}?region={index}"
         if book and book.built_at:
             image += f"&built={int(book.built_at.timestamp())}"
-        context.update(region=region, image=image, config={
+        context.update(region=region, image=image, place=context["regions"][index]["place"],
+                       config={
             "tiles": settings.CAIRN_MAP_TILES, "attribution": settings.CAIRN_MAP_ATTRIBUTION,
             "units": units, "image": image, "bounds": region.bounds, "focus": region.focus(),
             "label": f"Heatmap {context['regions'][index]['place']}"})

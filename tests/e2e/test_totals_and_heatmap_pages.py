@@ -115,6 +115,9 @@ def test_heatmap_page_and_regions(client, api, user, ran, settings):
     second = client.get("/heatmap/?region=1").context["config"]
     (south, west), (north, east) = second["bounds"]
     assert west < -74.0 < east
+    alt = re.search(r'alt="(Where your activities went [^"]*)"',
+                    client.get("/heatmap/?region=1").content.decode()).group(1)
+    assert "74.0° W" in alt
     assert client.get("/heatmap/?region=9").context["index"] == 0
     settings.CAIRN_MAP_TILES = "https://tiles.example.org/{z}/{x}/{y}.png"
     assert client.get("/heatmap/").context["config"]["tiles"].startswith("https://tiles.")

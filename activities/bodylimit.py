@@ -17,7 +17,9 @@ from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import HttpRequest
 
 from activities import ingest, zips
-from settings import bodies
+
+#: The streaming views' marker, read by the web server (settings/bodies.py).
+STREAMS_BODY = "cairn_streams_body"
 
 #: Room for the multipart envelope around a file of the largest allowed size.
 MULTIPART_SLACK = 64 * 1024
@@ -27,7 +29,7 @@ def streams_body(view: Callable) -> Callable:
     """Marks a view that takes files: it checks the token and the declared size before it
     reads its body, so the web server hands it the request at its head rather than read a
     body of up to the archive limit first (settings/bodies.py)."""
-    setattr(view, bodies.STREAMS_BODY, True)
+    setattr(view, STREAMS_BODY, True)
     return view
 
 

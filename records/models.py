@@ -39,7 +39,7 @@ class Book(Leased):
     whole = models.BooleanField(default=False)
     #: core.records.Book as JSON (records, totals, what it was built from).
     data = models.JSONField(null=True, blank=True)
-    #: core.heatmap.Grid (counts per pixel) and the PNG drawn from it.
+    #: core.heatmap.Heat (counts per pixel, per region) and the PNG of its main region.
     heat = models.BinaryField(null=True, blank=True)
     heatmap_png = models.BinaryField(null=True, blank=True)
 

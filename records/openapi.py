@@ -59,7 +59,13 @@ def paths(get, ref) -> dict:
                             "schema": {"enum": list(records.PERIODS)}}],
             **get("getTotals", "Totals per ISO week, month or year, per sport",
                   ref("Totals"), extra=(400,))},
-        "/api/v1/heatmap.png": get("getHeatmap", "Everywhere the owner went, as a PNG", png),
+        "/api/v1/heatmap.png": {
+            "parameters": [{"name": "region", "in": "query", "required": False,
+                            "description": "0, 1, …: a region of the heatmap, the busiest "
+                                           "first (default: the busiest)",
+                            "schema": {"type": "integer", "minimum": 0}}],
+            **get("getHeatmap", "Where the owner went, one region as a PNG", png,
+                  extra=(400,))},
         "/api/v1/records/timeline": get("getRecordsTimeline", "Attempts to build the "
                                         "owner's records, and why they are where they are",
                                         ref("RecordsTimeline")),

@@ -22,14 +22,14 @@ log = structlog.get_logger(__name__)
 
 #: The version of what a book holds; bump it with any change to core.records,
 #: core.heatmap or records.inputs that changes a book, and every book is rebuilt whole.
-#: 1: records, totals and heatmap.
-VERSION = 1
+#: 1: records, totals and heatmap. 2: the heatmap in regions (core.heatmap.Heat).
+VERSION = 2
 
 
 @dataclass(frozen=True)
 class Built:
     book: records.Book
-    grid: heatmap.Grid | None
+    heat: heatmap.Heat | None
     mode: str  # "merged" or "whole"
     read: int  # activities whose outputs were read
 
@@ -52,8 +52,8 @@ def run(lease: Lease) -> Outcome:
     bound.info("records.built", mode=built.mode, activities_read=built.read,
                ms=detail["duration_ms"])
     return Done(fields={
-        "data": built.book.as_json(), "heat": built.grid.dumps() if built.grid else None,
-        "heatmap_png": heatmap.png(built.grid), "version": VERSION,
+        "data": built.book.as_json(), "heat": built.heat.dumps() if built.heat else None,
+        "heatmap_png": heatmap.png(built.heat), "version": VERSION,
         "status": Book.Status.READY, "built_at": clock.now(), "error_code": "",
         "error_message": "",
         # A whole rebuild asked for while this one was built stays asked for.
@@ -70,7 +70,7 @@ def _detail(mode: str, read: int, started: float) -> dict:
 
 def build(user_id: int) -> Built:
     """What the user's book should hold now, merged into the stored one when the change
-    is only added activities (and their routes fit its heatmap's frame), else whole."""
+    is only added activities (and their routes fit its heatmap's regions), else whole."""
     wanted, shown = inputs.wanted(user_id)
     stored = (Book.objects.filter(user_id=user_id).values("version", "data", "heat", "whole")
               .first())
@@ -79,18 +79,18 @@ def build(user_id: int) -> Built:
         book = records.Book.from_json(stored["data"])
         if records.is_addition(book, wanted):
             added = sorted(int(k) for k in wanted.keys() - book.included.keys())
-            grid = heatmap.Grid.loads(bytes(stored["heat"])) if stored["heat"] else None
+            heat = heatmap.Heat.loads(bytes(stored["heat"])) if stored["heat"] else None
             paths = []
             for fact, segments in inputs.facts(added, shown, wanted):
                 records.add(book, fact)
                 paths.extend(segments)
-            if (grid is not None and all(heatmap.fits(grid, p) for p in paths)) or not paths:
+            if (heat is not None and all(heatmap.fits(heat, p) for p in paths)) or not paths:
                 for path in paths:
-                    heatmap.add(grid, path)
-                return Built(book=book, grid=grid, mode="merged", read=len(added))
+                    heatmap.add(heat, path)
+                return Built(book=book, heat=heat, mode="merged", read=len(added))
     book, paths = records.Book(), []
     ids = sorted(int(k) for k in wanted)
     for fact, segments in inputs.facts(ids, shown, wanted):
         records.add(book, fact)
         paths.extend(segments)
-    return Built(book=book, grid=heatmap.build(paths), mode="whole", read=len(ids))
+    return Built(book=book, heat=heatmap.build(paths), mode="whole", read=len(ids))

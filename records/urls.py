@@ -10,6 +10,7 @@ urlpatterns = [
     path("api/v1/heatmap.png", views.heatmap_api, name="api-heatmap"),
     path("records/", views.records_page, name="records-page"),
     path("totals/", views.totals_page, name="totals-page"),
+    path("heatmap/", views.heatmap_page, name="heatmap-page"),
     path("api/v1/records/timeline", views.timeline_api, name="api-records-timeline"),
     path("records/timeline/", views.timeline_page, name="records-timeline"),
 ]

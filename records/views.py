@@ -3,19 +3,27 @@ Owner only: each view reads the signed-in user's own book, nobody else's."""
 
 from __future__ import annotations
 
+import re
+from datetime import date
+
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 
 from activities.views.api import api_error, api_view
+from activities.views.pages import units_of
 from core import heatmap, records
-from records import charts, serialize
+from records import charts, rebuild, serialize
 from records.kind import KIND
 from records.models import Book
 from work import attempts as work_attempts
 from work import clock
 
 PERIODS = records.PERIODS
+#: A region's number as the heatmap's links write it (ASCII digits; "²" is a digit too).
+_NUMBER = re.compile(r"[0-9]{1,6}")
 
 
 def _book(user) -> Book | None:
@@ -38,34 +46,98 @@ def totals_api(request: HttpRequest) -> JsonResponse:
                          **serialize.state(book)})
 
 
+def _heat(user) -> heatmap.Heat | None:
+    """The user's heatmap regions, once a book of this code's version holds them."""
+    row = Book.objects.filter(user=user).values("heat", "version").first()
+    if not row or not row["heat"] or row["version"] != rebuild.VERSION:
+        return None
+    return heatmap.Heat.loads(bytes(row["heat"]))
+
+
 @api_view("GET")
 def heatmap_api(request: HttpRequest) -> HttpResponse:
-    """The PNG (the records page shows it too, through the session)."""
-    stored = Book.objects.filter(user=request.user).values_list("heatmap_png",
-                                                                flat=True).first()
-    response = HttpResponse(bytes(stored) if stored else heatmap.png(None),
-                            content_type="image/png")
+    """The PNG of the region with the most routes, or of `region` (0, 1, … in the order the
+    heatmap page lists them); the heatmap page shows it too, through the session."""
+    region = request.GET.get("region")
+    if region is None:
+        stored = Book.objects.filter(user=request.user).values_list("heatmap_png",
+                                                                    flat=True).first()
+        body = bytes(stored) if stored else heatmap.png(None)
+    else:
+        if not _NUMBER.fullmatch(region):
+            return api_error("BadRequest", "region is a number: 0, 1, …", 400)
+        heat = _heat(request.user)
+        if heat is None or int(region) >= len(heat.regions):
+            return api_error("NotFound", "No such region in your heatmap.", 404)
+        body = heatmap.png(heat, int(region))
+    response = HttpResponse(body, content_type="image/png")
     response["Cache-Control"] = "private, no-cache"
     return response
+
+
+def _place(bounds) -> str:
+    (south, west), (north, east) = bounds
+    lat, lon = (south + north) / 2, (west + east) / 2
+    return (f"around {abs(lat):.1f}° {'N' if lat >= 0 else 'S'}, "
+            f"{abs(lon):.1f}° {'E' if lon >= 0 else 'W'}")
+
+
+@login_required
+def heatmap_page(request: HttpRequest) -> HttpResponse:
+    """The heatmap over the map (tiles when CAIRN_MAP_TILES is set), one region at a time,
+    the busiest first, framed on where most of its activity is."""
+    heat = _heat(request.user)
+    regions = heat.ordered() if heat else []
+    chosen = request.GET.get("region", "0")
+    index = int(chosen) if _NUMBER.fullmatch(chosen) and int(chosen) < len(regions) else 0
+    units = units_of(request.user)
+    book = _book(request.user)
+    context = {"units": units, "state": serialize.state(book),
+               "map_tiles": bool(settings.CAIRN_MAP_TILES), "index": index,
+               "regions": [{"place": _place(r.bounds), "routes": r.routes} for r in regions]}
+    if regions:
+        region = regions[index]
+        image = f"{reverse('api-heatmap')}?region={index}"
+        if book and book.built_at:
+            image += f"&built={int(book.built_at.timestamp())}"
+        context.update(region=region, image=image, place=context["regions"][index]["place"],
+                       config={
+            "tiles": settings.CAIRN_MAP_TILES, "attribution": settings.CAIRN_MAP_ATTRIBUTION,
+            "units": units, "image": image, "bounds": region.bounds, "focus": region.focus(),
+            "label": f"Heatmap {context['regions'][index]['place']}"})
+    return render(request, "records/heatmap.html", context)
 
 
 @login_required
 def records_page(request: HttpRequest) -> HttpResponse:
     book = _book(request.user)
     return render(request, "records/records.html", {
-        "records": serialize.record_list(book), "state": serialize.state(book)})
+        "records": serialize.record_list(book), "state": serialize.state(book),
+        "units": units_of(request.user)})
+
+
+def _day(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
 
 
 @login_required
 def totals_page(request: HttpRequest) -> HttpResponse:
+    """A page of consecutive periods; `end` (any day of the last one) pages back in time. A
+    period or day the page cannot read shows the newest weeks instead."""
     period = request.GET.get("period", "week")
     if period not in PERIODS:
         period = "week"
+    end = _day(request.GET.get("end"))
     book = _book(request.user)
-    totals = serialize.total_list(book, period)
+    units = units_of(request.user)
+    chart = charts.page(serialize.total_list(book, period), period, units=units,
+                        end=records.period_start(end, period) if end else None)
     return render(request, "records/totals.html", {
-        "period": period, "periods": PERIODS, "totals": totals,
-        "chart": charts.bars(totals), "state": serialize.state(book)})
+        "period": period, "periods": PERIODS, "chart": chart, "units": units,
+        "state": serialize.state(book)})
 
 
 def _timeline(book: Book | None) -> dict:

@@ -126,6 +126,20 @@ CAIRN_PUSH_CHALLENGES_PER_USER = env_int("CAIRN_PUSH_CHALLENGES_PER_USER", 1, mi
 # Map tiles under an activity's route (a Leaflet URL template); empty: no tiles, the route
 # on a plain background, and the browser fetches nothing from elsewhere.
 CAIRN_MAP_TILES = env_str("CAIRN_MAP_TILES", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+# Who may make an account (README "Accounts"): nobody but staff in the admin ("closed"),
+# whoever holds an invitation link a staff member made ("invite"), or anyone ("open").
+CAIRN_SIGNUP = env_choice("CAIRN_SIGNUP", "invite", choices=("closed", "invite", "open"))
+CAIRN_INVITE_DAYS = env_int("CAIRN_INVITE_DAYS", 7, minimum=1)
+# Password-reset emails: printed on the console (the service's log) unless an SMTP server
+# is named.
+EMAIL_HOST = env_str("EMAIL_HOST", "")
+EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+EMAIL_BACKEND = ("django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST
+                 else "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "cairn@localhost")
 CAIRN_MAP_ATTRIBUTION = env_str(
     "CAIRN_MAP_ATTRIBUTION",
     '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors')
@@ -194,6 +208,7 @@ INSTALLED_APPS = [
     "webhooks",
     "transfers",
     "records",
+    "accounts",
 ]
 
 MIDDLEWARE = [

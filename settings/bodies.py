@@ -26,8 +26,6 @@ from urllib.parse import unquote, urlsplit
 
 #: A body the loop buffers must be complete this long after its head was.
 BODY_TIMEOUT_S = 20.0
-#: The streaming views' marker (set by activities.bodylimit.streams_body).
-STREAMS_BODY = "cairn_streams_body"
 
 _END_OF_HEAD = b"\r\n\r\n"
 
@@ -103,6 +101,8 @@ def parse(data: bytes) -> Head | None:
 def streams_body(path: str) -> bool:
     """Whether the view at `path` reads its own body after its checks."""
     from django.urls import Resolver404, resolve
+
+    from activities.bodylimit import STREAMS_BODY
 
     try:
         return getattr(resolve(path).func, STREAMS_BODY, False)

@@ -36,6 +36,7 @@ urlpatterns = [
     path("", include("webhooks.urls")),
     path("", include("transfers.urls")),
     path("", include("records.urls")),
+    path("", include("accounts.urls")),
     path("", include("activities.urls")),
 ]
 

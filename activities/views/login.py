@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
@@ -25,6 +26,10 @@ class LoginForm(AuthenticationForm):
 
 class LoginView(auth_views.LoginView):
     form_class = LoginForm
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs),
+                "signup_open": settings.CAIRN_SIGNUP == "open"}
 
     def form_invalid(self, form):
         response = super().form_invalid(form)

@@ -131,7 +131,7 @@ def test_an_addition_is_merged_to_the_book_a_whole_build_makes(user):
     whole = rebuild.build(user.id)
     assert whole.mode == "whole"
     assert whole.book.as_json() == merged.data
-    assert whole.grid.dumps() == bytes(merged.heat)
+    assert whole.heat.dumps() == bytes(merged.heat)
 
 
 def test_totals_equal_the_sum_of_the_activities_own_figures(user):

@@ -121,5 +121,6 @@ class Command(BaseCommand):
         user = users.create_superuser("admin", email="", password=password)
         self.stdout.write(
             "First start: created the user 'admin' with password "
-            f"{password!r} (sign in at /login/, admin at /admin/).\n"
+            f"{password!r} (sign in at /login/, admin at /admin/; choose another with "
+            "`python manage.py changepassword admin`).\n"
             f"API token for 'admin': {tokens.create(user)}")

@@ -1,5 +1,5 @@
 """settings.bodies: which request bodies the web server reads before a thread takes them,
-from the head alone (the served behaviour: tests/e2e/test_web_tier.py); and settings.memory,
+from the head alone (the served behaviour: tests/e2e/test_web_tier.py); and core.memory,
 the address-space cap `serve` and `reconcile` set."""
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def _capped(script: str) -> list[str]:
 def test_the_memory_cap_limits_the_process_and_keeps_a_lower_one():
     assert _capped("""
         import resource
-        from settings import memory
+        from core import memory
         assert memory.cap(0) is None
         assert resource.getrlimit(resource.RLIMIT_AS)[0] == resource.RLIM_INFINITY
         memory.cap(1024)

@@ -35,9 +35,6 @@ DEBT: dict[tuple[str, str], str] = {
     ("activities/serialize.py", "reconciler"): "rollout_state: outputs held by a rollout",
     # `serve` starts the web server, workers and schedule: an orchestration command.
     ("activities/management/commands/serve.py", "settings"): "settings.webserver",
-    # Kinds still on reconciler's lease helpers until they are moved onto work/.
-    ("records/rebuild.py", "reconciler"): "leases, expired, metrics",
-    ("webhooks/outbox.py", "reconciler"): "leases",
 }
 
 

@@ -20,7 +20,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from activities import tokens
-from settings import memory, webserver
+from core import memory
+from settings import webserver
 
 #: In the data folder: held (flock) by the running `serve` and its children, so a second
 #: `serve` on the same folder stops before it touches anything. The kernel releases it

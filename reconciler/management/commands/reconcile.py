@@ -11,8 +11,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, close_old_connections, connection, connections
 
+from core import memory
 from reconciler import sweep
-from settings import memory
 
 log = structlog.get_logger(__name__)
 

@@ -13,10 +13,6 @@ from __future__ import annotations
 
 import resource
 
-import structlog
-
-log = structlog.get_logger(__name__)
-
 
 def cap(megabytes: int) -> int | None:
     """Limit this process (and the processes it starts) to `megabytes` of address space;
@@ -30,5 +26,4 @@ def cap(megabytes: int) -> int | None:
         if given != resource.RLIM_INFINITY:
             limit = min(limit, given)
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-    log.info("memory.capped", limit_mb=limit // 2**20)
     return limit

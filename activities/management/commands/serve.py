@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import IO
 
+import structlog
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
@@ -22,6 +23,8 @@ from django.core.management.base import BaseCommand, CommandError
 from activities import tokens
 from core import memory
 from settings import webserver
+
+log = structlog.get_logger(__name__)
 
 #: In the data folder: held (flock) by the running `serve` and its children, so a second
 #: `serve` on the same folder stops before it touches anything. The kernel releases it
@@ -41,7 +44,8 @@ class Command(BaseCommand):
     def handle(self, *args, host, port, web_workers, **options):
         lock = self.lock(host=host, port=port)
         # Before any child starts: gunicorn, q2 and their workers inherit it.
-        memory.cap(settings.CAIRN_WORKER_MEMORY_MB)
+        if (limit := memory.cap(settings.CAIRN_WORKER_MEMORY_MB)) is not None:
+            log.info("memory.capped", limit_mb=limit // 2**20)
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         self.first_user()

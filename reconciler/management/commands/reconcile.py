@@ -34,7 +34,8 @@ class Command(BaseCommand):
     def handle(self, *args, once, loop, interval, batch, **options):
         if batch is not None and batch < 1:
             raise CommandError("--batch must be at least 1")
-        memory.cap(settings.CAIRN_WORKER_MEMORY_MB)
+        if (limit := memory.cap(settings.CAIRN_WORKER_MEMORY_MB)) is not None:
+            log.info("memory.capped", limit_mb=limit // 2**20)
         if once:
             claimed = sweep.drain(limit=batch)
             self.stdout.write(json.dumps({"claimed": claimed}))

@@ -29,6 +29,8 @@ class Total(TypedDict):
     distance_m: float
     moving_s: float
     ascent_m: float
+    #: How many of `count` had no timestamps: counted on the day they were uploaded.
+    undated: int
 
 
 #: Kinds in the order a reader expects: short to long, then power, then the rest.
@@ -56,11 +58,12 @@ def total_list(book: Book | None, period: str) -> list[Total]:
     """The totals of one period kind, newest period first, then by sport."""
     stored = (book.data or {}).get("totals", {}).get(period, {}) if book else {}
     out: list[Total] = []
-    for key, (count, distance_dm, moving_ds, ascent_dm) in stored.items():
+    for key, (count, distance_dm, moving_ds, ascent_dm, *undated) in stored.items():
         start, sport = key.split(" ", 1)
+        # A book built before undated activities were counted has four figures.
         out.append({"period_start": start, "sport": sport, "count": count,
                     "distance_m": distance_dm / 10, "moving_s": moving_ds / 10,
-                    "ascent_m": ascent_dm / 10})
+                    "ascent_m": ascent_dm / 10, "undated": undated[0] if undated else 0})
     out.sort(key=lambda t: (t["period_start"], t["sport"]))
     out.reverse()
     return out

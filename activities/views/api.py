@@ -18,6 +18,7 @@ from activities import (
     edits,
     ingest,
     listing,
+    names,
     openapi,
     serialize,
     storage,
@@ -221,7 +222,7 @@ def activity_original(request: HttpRequest, activity_id: int) -> HttpResponse:
         activity.format, "application/octet-stream")
     response = HttpResponse(data, content_type=content_type)
     response["Content-Disposition"] = downloads.attachment(
-        activity.name, fallback=f"activity-{activity.id}",
+        names.download_stem(names.name_of(activity)), fallback=f"activity-{activity.id}",
         suffix=f".{activity.format}{'.gz' if gzipped else ''}")
     response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -4,8 +4,6 @@ progress, the route, the charts and the playback on top, through the JSON API.""
 
 from __future__ import annotations
 
-import json
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from activities import bodylimit, breakdown, display, ingest, serialize
+from activities import bodylimit, breakdown, display, ingest, names, serialize
 from activities.models import Activity, Derived, Profile, Upload
 from activities.views import api
 from reconciler import clock, deletion
@@ -65,9 +63,11 @@ def upload_page(request: HttpRequest) -> HttpResponse:
               .select_related("activity")
               .order_by("-created_at")[:20])
     units = units_of(request.user)
-    summaries = _summaries([u.activity for u in recent if u.activity])
+    made = [u.activity for u in recent if u.activity]
+    summaries = names.summaries(made)
+    shown = names.shown_all(made, summaries)
     rows = [(row := serialize.upload_dict(upload)) | {
-        "name": _upload_name(upload),
+        "name": shown.get(upload.activity_id) or names.base_name(upload.original_name),
         "result": _result(row, summaries.get(upload.activity_id), units)} for upload in recent]
     return render(request, "activities/upload.html", {
         "uploads": rows, "units": units,
@@ -102,7 +102,10 @@ def _too_large(request: HttpRequest) -> HttpResponse:
 
 
 def _upload_name(upload: Upload) -> str:
-    return upload.activity.name if upload.activity else upload.original_name
+    """The activity's name once there is one, else the file's."""
+    if upload.activity is not None:
+        return names.name_of(upload.activity)
+    return names.base_name(upload.original_name)
 
 
 def _accept(request: HttpRequest, upload_file, *, many: bool) -> ingest.Accepted | None:
@@ -140,15 +143,15 @@ def upload_status(request: HttpRequest, upload_id: int) -> HttpResponse:
 def activity_list(request: HttpRequest) -> HttpResponse:
     # In the order they happened, newest first (index activity_owner_started); activities
     # not yet summarised come first, by upload time.
-    activities = (Activity.objects.live().filter(owner=request.user)
+    activities = (Activity.objects.live().filter(owner=request.user).select_related("upload")
                   .order_by(F("start_time").desc(nulls_first=True), "-created_at", "-id"))
     page = Paginator(activities, PAGE_SIZE).get_page(request.GET.get("page"))
     shown = list(page.object_list)
-    summaries = _summaries(shown)
+    summaries = names.summaries(shown)
+    titles = names.shown_all(shown, summaries)
     previews = set(_outputs(shown, "preview").values_list("activity_id", flat=True))
     rows = [{"activity": a, "summary": summaries.get(a.id, {}), "preview": a.id in previews,
-             # The given name, else the derived title (core.titles), as the API shows it.
-             "title": a.name or summaries.get(a.id, {}).get("title") or "Activity"}
+             "title": titles[a.id]}
             for a in shown]
     return render(request, "activities/activity_list.html", {
         "page": page, "rows": rows, "units": units_of(request.user),
@@ -160,11 +163,6 @@ def _outputs(activities: list[Activity], deriver: str) -> QuerySet[Derived]:
     return (Derived.objects.filter(activity__in=activities, deriver=deriver,
                                    data__isnull=False)
             .exclude(status=Derived.Status.FAILED))
-
-
-def _summaries(activities: list[Activity]) -> dict[int, dict]:
-    rows = _outputs(activities, "summary").values_list("activity_id", "data")
-    return {activity_id: json.loads(bytes(data)) for activity_id, data in rows}
 
 
 @login_required
@@ -181,7 +179,7 @@ def activity_page(request: HttpRequest, activity_id: int) -> HttpResponse:
     output = breakdown.splits_output(activity) if activity.state in SETTLED else None
     max_hr = max_hr_of(request.user)
     return render(request, "activities/activity.html", {
-        "activity": summary, "units": units, "config": config, "max_hr": max_hr,
+        "activity": summary, "units": units, "name": names.name_of(activity), "config": config, "max_hr": max_hr,
         "map_tiles": bool(settings.CAIRN_MAP_TILES),
         "splits": breakdown.split_rows(output, units=units, pace=config["pace"]),
         "laps": breakdown.lap_rows(output, units=units, pace=config["pace"]),
@@ -205,7 +203,9 @@ def delete_page(request: HttpRequest, activity_id: int) -> HttpResponse:
     """GET asks for confirmation (no script needed); the POST (CSRF-checked) deletes."""
     activity = _owned(request, activity_id)
     if request.method == "POST":
+        name = names.name_of(activity)
         deletion.request(Activity.objects.filter(id=activity.id), now=clock.now())
-        messages.info(request, f"Deleted {activity.name or 'the activity'}.")
+        messages.info(request, f"Deleted {name}.")
         return redirect("activities-page")
-    return render(request, "activities/delete.html", {"activity": activity})
+    return render(request, "activities/delete.html",
+                  {"activity": activity, "name": names.name_of(activity)})

@@ -67,6 +67,10 @@ _SUMMARY_TYPES = {
               "description": "Derived: the file's own name, else the time of day at the "
                              "start's place and the sport (\"Morning Run\"); `name` shows it "
                              "when no one gave the activity a name. Null until summarised."},
+    "timezone": {"type": ["string", "null"],
+                 "description": "The IANA time zone where the activity began "
+                                "(\"America/New_York\"), from its first position: its local "
+                                "time. Null without a position."},
 }
 
 _ACTIVITY = {

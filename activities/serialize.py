@@ -16,7 +16,7 @@ SUMMARY_FIELDS = (
     "sport", "sub_sport", "start_time", "distance_m", "distance_source", "elapsed_s",
     "moving_s", "ascent_m", "descent_m", "avg_speed_mps", "max_speed_mps", "avg_hr_bpm",
     "max_hr_bpm", "avg_power_w", "max_power_w", "avg_cadence", "point_count", "sessions",
-    "parts", "bbox", "title",
+    "parts", "bbox", "title", "timezone",
 )
 
 # Uploads report four states; a dead activity is, to its uploader, a failed one.

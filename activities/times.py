@@ -54,6 +54,8 @@ class Moment:
     zone_note: str
     #: The zone shown in ("" when none: UTC, for the browser to convert).
     zone_key: str
+    #: The reader chose no zone: the browser hides `zone_note` when its zone is this one.
+    ask_browser: bool = False
 
     @property
     def text(self) -> str:
@@ -87,7 +89,8 @@ def moment(instant: datetime | str | None, activity_zone: str | None,
     local = instant.astimezone(shown_in)
     differs = viewer is None or _offset(local, viewer) != local.utcoffset()
     note = f"{place(shown_in.key)} time" if differs and shown_in is not viewer else ""
-    return Moment(iso=iso, local=local, zone_note=note, zone_key=shown_in.key)
+    return Moment(iso=iso, local=local, zone_note=note, zone_key=shown_in.key,
+                  ask_browser=viewer is None)
 
 
 def _offset(local: datetime, viewer: ZoneInfo):

@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from activities import bodylimit, breakdown, display, ingest, names, serialize
+from activities import bodylimit, breakdown, display, ingest, names, serialize, times
 from activities.models import Activity, Derived, Profile, Upload
 from activities.views import api
 from reconciler import clock, deletion
@@ -133,7 +133,10 @@ def upload_status(request: HttpRequest, upload_id: int) -> HttpResponse:
         return redirect("upload-status", upload_id=upload.session.result_id)
     return render(request, "activities/upload_status.html", {
         "upload": serialize.upload_dict(upload),
-        "activity": serialize.activity_dict(upload.activity) if upload.activity else None,
+        "activity": (shown := serialize.activity_dict(upload.activity) if upload.activity
+                     else None),
+        "when": shown and times.moment(shown["start_time"], shown.get("timezone"),
+                                       times.user_zone(request.user)),
         "name": _upload_name(upload),
         "units": units_of(request.user),
     })
@@ -150,8 +153,11 @@ def activity_list(request: HttpRequest) -> HttpResponse:
     summaries = names.summaries(shown)
     titles = names.shown_all(shown, summaries)
     previews = set(_outputs(shown, "preview").values_list("activity_id", flat=True))
-    rows = [{"activity": a, "summary": summaries.get(a.id, {}), "preview": a.id in previews,
-             "title": titles[a.id]}
+    viewer = times.user_zone(request.user)
+    rows = [{"activity": a, "summary": (s := summaries.get(a.id, {})),
+             "preview": a.id in previews, "title": titles[a.id],
+             "when": times.moment(s.get("start_time"), s.get("timezone"), viewer),
+             "uploaded": times.moment(a.created_at, None, viewer)}
             for a in shown]
     return render(request, "activities/activity_list.html", {
         "page": page, "rows": rows, "units": units_of(request.user),
@@ -179,7 +185,9 @@ def activity_page(request: HttpRequest, activity_id: int) -> HttpResponse:
     output = breakdown.splits_output(activity) if activity.state in SETTLED else None
     max_hr = max_hr_of(request.user)
     return render(request, "activities/activity.html", {
-        "activity": summary, "units": units, "name": names.name_of(activity), "config": config, "max_hr": max_hr,
+        "activity": summary, "units": units, "name": names.name_of(activity),
+        "when": times.moment(summary["start_time"], summary.get("timezone"),
+                             times.user_zone(request.user)), "config": config, "max_hr": max_hr,
         "map_tiles": bool(settings.CAIRN_MAP_TILES),
         "splits": breakdown.split_rows(output, units=units, pace=config["pace"]),
         "laps": breakdown.lap_rows(output, units=units, pace=config["pace"]),

@@ -64,6 +64,17 @@ def is_pace_sport(sport: str | None) -> bool:
     return bool(charts.PACE_SPORTS.search((sport or "").lower()))
 
 
+def cadence(per_minute: float | None, sport: str | None) -> str:
+    """A cadence as its sport counts it. Files store a runner's or walker's cadence per
+    leg (FIT's cycles: one per stride); people count steps, twice as many. A rider's is
+    pedal turns, rpm."""
+    if per_minute is None:
+        return NONE
+    if is_pace_sport(sport):
+        return f"{per_minute * 2:.0f} steps/min"
+    return f"{per_minute:.0f} rpm"
+
+
 def start(iso: str | None) -> datetime | None:
     return datetime.fromisoformat(iso) if iso else None
 
@@ -89,7 +100,8 @@ def facts(summary: dict, units: str) -> list[tuple[str, str]]:
         ("Top heart rate", summary.get("max_hr_bpm"), lambda v: f"{v:.0f} bpm"),
         ("Average power", summary.get("avg_power_w"), lambda v: f"{v:.0f} W"),
         ("Top power", summary.get("max_power_w"), lambda v: f"{v:.0f} W"),
-        ("Average cadence", summary.get("avg_cadence"), lambda v: f"{v:.0f} /min"),
+        ("Average cadence", summary.get("avg_cadence"),
+         lambda v: cadence(v, summary.get("sport"))),
         ("Points recorded", summary.get("point_count"), lambda v: f"{v:,}"),
     ]
     return [(label, show(value)) for label, value, show in rows if value is not None]

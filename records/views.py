@@ -7,7 +7,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
+from activities import names, times
+from activities.models import Activity
 from activities.views.api import api_error, api_view
+from activities.views.pages import units_of
 from core import heatmap, records
 from reconciler import clock
 from records import charts, serialize
@@ -51,7 +54,25 @@ def heatmap_api(request: HttpRequest) -> HttpResponse:
 def records_page(request: HttpRequest) -> HttpResponse:
     book = _book(request.user)
     return render(request, "records/records.html", {
-        "records": serialize.record_list(book), "state": serialize.state(book)})
+        "records": _shown(request.user, serialize.record_list(book)),
+        "state": serialize.state(book), "units": units_of(request.user)})
+
+
+def _shown(user, found: list[dict]) -> list[dict]:
+    """Records as the page shows them: each with its activity's name and the day it was
+    set, that activity's local date."""
+    ids = {r["activity_id"] for r in found}
+    activities = list(Activity.objects.live().filter(owner=user, id__in=ids)
+                      .select_related("upload"))
+    summaries = names.summaries(activities)
+    shown = names.shown_all(activities, summaries)
+    viewer = times.user_zone(user)
+    out = []
+    for record in found:
+        summary = summaries.get(record["activity_id"], {})
+        when = times.moment(record["achieved_at"], summary.get("timezone"), viewer)
+        out.append(record | {"name": shown.get(record["activity_id"], ""), "when": when})
+    return out
 
 
 @login_required
@@ -62,7 +83,7 @@ def totals_page(request: HttpRequest) -> HttpResponse:
     book = _book(request.user)
     totals = serialize.total_list(book, period)
     return render(request, "records/totals.html", {
-        "period": period, "periods": PERIODS, "totals": totals,
+        "period": period, "periods": PERIODS, "totals": totals, "units": units_of(request.user),
         "chart": charts.bars(totals), "state": serialize.state(book)})
 
 

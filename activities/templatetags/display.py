@@ -2,7 +2,7 @@
 
 from django import template
 
-from activities import display
+from activities import display, sports
 
 register = template.Library()
 
@@ -10,3 +10,5 @@ register.filter("distance", display.distance)
 register.filter("elevation", display.elevation)
 register.filter("duration", display.duration)
 register.filter("start", display.start)
+register.filter("sport_name", sports.name)
+register.filter("sub_sport_name", sports.sub_name)

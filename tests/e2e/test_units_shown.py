@@ -101,7 +101,7 @@ def test_records_and_the_new_record_banner_follow_the_imperial_setting(user, api
     assert not re.search(r"\d\.\d\d km", records) and "125 m<" not in records
     banner = browser.get(f"/activities/{ran.id}/").content.decode().split(
         'class="new-record"', 1)[1].split("</p>", 1)[0]
-    assert miles in banner and "km" not in banner
+    assert f"Longest distance ({miles})" in banner and "Most climbing (410 ft)" in banner
     metric = _browser(user, "metric").get("/records/").content.decode()
     assert display.distance(_distance(api, ran), "metric") in metric and "125 m" in metric
 

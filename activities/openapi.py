@@ -38,6 +38,9 @@ _UPLOAD = {
                               "(upload-sessions, tus) that these bytes came in as."},
         "error": {"type": ["string", "null"]},
         "error_code": {"type": ["string", "null"]},
+        "problem": {"type": ["string", "null"],
+                    "description": "What went wrong in a sentence for people (by "
+                                   "`error_code`; `error` keeps the technical message)."},
         "progress": {
             "description": "A file: each deriver and whether its output is current. An "
                            "archive: how many files it holds (files; a nested archive's "

@@ -76,6 +76,32 @@ def state(book: Book | None) -> dict:
     return {"status": book.status, "built_at": iso(book.built_at), "pending": book.needs_work}
 
 
+#: A build's outcome as its owner reads it (staff see the stored word and the worker).
+OUTCOME_WORDS = {"converged": "Done", "lease_lost": "Interrupted: built again",
+                 "retrying": "Failed: tried again later", "dead": "Failed: gave up",
+                 "worker_died": "Interrupted: built again", "": "Building now"}
+
+
+def outcome_words(outcome: str | None) -> str:
+    return OUTCOME_WORDS.get(outcome or "", (outcome or "").replace("_", " ").capitalize())
+
+
+def why_for_owner(book: Book | None, *, now: datetime) -> str:
+    """`why` in its owner's words: no workers, leases or commands."""
+    if book is None:
+        return why(book, now=now)
+    if book.status == Book.Status.DEAD:
+        return ("Building your records failed again and again, so it stopped until the "
+                "administrator starts it again.")
+    if book.lease_token:
+        return "Your records are being built now."
+    if book.needs_work and book.attempts:
+        return "Building your records failed; it will be tried again shortly."
+    if book.needs_work:
+        return "Your activities changed: the records are rebuilt in a moment."
+    return "Up to date: built from every processed activity."
+
+
 def why(book: Book | None, *, now: datetime) -> str:
     """One plain sentence: what the book is waiting for, or why it stopped."""
     if book is None:

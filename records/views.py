@@ -100,4 +100,15 @@ def timeline_api(request: HttpRequest) -> JsonResponse:
 
 @login_required
 def timeline_page(request: HttpRequest) -> HttpResponse:
-    return render(request, "records/timeline.html", _timeline(_book(request.user)))
+    """Staff read the workers and their words; an owner reads what happened, plainly."""
+    book = _book(request.user)
+    found = _timeline(book)
+    staff = request.user.is_staff
+    if not staff:
+        found["why"] = serialize.why_for_owner(book, now=clock.now())
+    for attempt in found["attempts"]:
+        attempt["shown_outcome"] = (attempt["outcome"] or "running") if staff else (
+            serialize.outcome_words(attempt["outcome"]))
+        attempt["when"] = times.moment(attempt["started_at"], None, times.user_zone(
+            request.user))
+    return render(request, "records/timeline.html", {**found, "staff": staff})

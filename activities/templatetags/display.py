@@ -2,7 +2,7 @@
 
 from django import template
 
-from activities import display, sports
+from activities import display, problems, sports
 
 register = template.Library()
 
@@ -12,3 +12,10 @@ register.filter("duration", display.duration)
 register.filter("start", display.start)
 register.filter("sport_name", sports.name)
 register.filter("sub_sport_name", sports.sub_name)
+
+
+@register.filter
+def problem(code: str | None, message: str | None) -> problems.Problem | None:
+    """`{% with p=a.error_code|problem:a.error_message %}`: the error in a sentence."""
+    return problems.explain(code, message)
+register.filter("progress_percent", display.progress_percent)

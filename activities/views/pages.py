@@ -12,10 +12,22 @@ from django.db.models import F, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from activities import bodylimit, breakdown, display, ingest, names, serialize, times
+from activities import (
+    archives,
+    bodylimit,
+    breakdown,
+    display,
+    ingest,
+    names,
+    problems,
+    serialize,
+    sports,
+    times,
+)
 from activities.models import Activity, Derived, Profile, Upload
 from activities.views import api
 from reconciler import clock, deletion
@@ -53,7 +65,9 @@ def upload_page(request: HttpRequest) -> HttpResponse:
         else:
             accepted = [a for a in (_accept(request, f, many=len(files) > 1) for f in files) if a]
             if len(files) == 1 and accepted:
-                return redirect("upload-status", upload_id=accepted[0].upload.id)
+                url = reverse("upload-status", args=[accepted[0].upload.id])
+                # The status page says so ("Already uploaded — open it").
+                return redirect(f"{url}?again=1" if _again(accepted[0]) else url)
             if accepted:
                 messages.info(request, f"{len(accepted)} of {len(files)} files uploaded.")
             return redirect("upload-page")
@@ -80,7 +94,7 @@ def _result(row: dict, summary: dict | None, units: str) -> str:
     """What came of an upload, in words: the reason it failed, or the distance and time of
     the activity it made (never the internal step names)."""
     if row["status"] == "failed":
-        return row["error"] or "Processing failed."
+        return row["problem"] or "Processing failed."
     if row["status"] != "ready" or not summary:
         return ""
     return " · ".join(part for part in (
@@ -118,9 +132,14 @@ def _accept(request: HttpRequest, upload_file, *, many: bool) -> ingest.Accepted
     except ingest.Rejected as error:
         messages.error(request, f"{prefix}{error}")
         return None
-    if not accepted.created:
-        messages.info(request, f"{prefix}You had already uploaded this file.")
+    if many and _again(accepted):
+        messages.info(request, f"{prefix}Already uploaded.")
     return accepted
+
+
+def _again(accepted: ingest.Accepted) -> bool:
+    """The same file came before (a retry with the same idempotency key is not news)."""
+    return not accepted.created and not accepted.replayed
 
 
 @login_required
@@ -131,12 +150,18 @@ def upload_status(request: HttpRequest, upload_id: int) -> HttpResponse:
         raise Http404("No such upload.")
     if upload.kind == Upload.Kind.SESSION and upload.session.result_id:
         return redirect("upload-status", upload_id=upload.session.result_id)
+    shown = serialize.upload_dict(upload)
+    archive = {}
+    if upload.kind == Upload.Kind.ARCHIVE:
+        archive = {"outcome": display.archive_outcome(shown["progress"],
+                                                      finished=shown["status"] == "ready"),
+                   "page": archives.files_page(upload.archive, request.GET.get("page"))}
     return render(request, "activities/upload_status.html", {
-        "upload": serialize.upload_dict(upload),
-        "activity": (shown := serialize.activity_dict(upload.activity) if upload.activity
+        "upload": shown, "again": request.GET.get("again") == "1", **archive,
+        "activity": (made := serialize.activity_dict(upload.activity) if upload.activity
                      else None),
-        "when": shown and times.moment(shown["start_time"], shown.get("timezone"),
-                                       times.user_zone(request.user)),
+        "when": made and times.moment(made["start_time"], made.get("timezone"),
+                                      times.user_zone(request.user)),
         "name": _upload_name(upload),
         "units": units_of(request.user),
     })
@@ -156,6 +181,7 @@ def activity_list(request: HttpRequest) -> HttpResponse:
     viewer = times.user_zone(request.user)
     rows = [{"activity": a, "summary": (s := summaries.get(a.id, {})),
              "preview": a.id in previews, "title": titles[a.id],
+             "sport": sports.name(a.shown_sport or s.get("sport")),
              "when": times.moment(s.get("start_time"), s.get("timezone"), viewer),
              "uploaded": times.moment(a.created_at, None, viewer)}
             for a in shown]
@@ -195,6 +221,7 @@ def activity_page(request: HttpRequest, activity_id: int) -> HttpResponse:
         "has_hr": bool(output and output.get("hr_histogram")),
         "progress": summary["progress"], "facts": display.facts(summary, units),
         "settled": config["settled"], "failed": activity.state in {"failed", "dead"},
+        "can_reprocess": activity.error_code not in problems.NOT_ACTIVITIES,
     })
 
 

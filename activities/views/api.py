@@ -163,6 +163,7 @@ def activity_list(request: HttpRequest) -> JsonResponse:
     """The owner's activities, newest start first, a keyset page at a time."""
     try:
         query = listing.parse(request.GET)
+        listing.check_sport(request.user.id, query)
     except listing.BadQuery as error:
         return api_error("BadRequest", str(error), 400)
     activities, cursor = listing.page(request.user.id, query)

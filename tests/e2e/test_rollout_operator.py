@@ -9,7 +9,8 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from freezegun import freeze_time
 
-from activities.models import Derived
+from activities import names
+from activities.models import Activity, Derived
 from reconciler import sweep
 from reconciler.models import Rollout, RolloutAction
 from tests import factories
@@ -141,5 +142,6 @@ def test_timeline_page_lists_the_actions(previewing, user):
     browser.login(username="alice", password="correct-horse-9")
     with freeze_time(LATER):
         page = browser.get(f"/activities/{previewing[0]}/timeline/").content.decode()
-    assert f"<title>Timeline of activity {previewing[0]} · Cairn</title>" in page
-    assert "<h3>Version rollouts</h3>" in page and "<td>ann</td>" in page
+    name = names.name_of(Activity.objects.get(id=previewing[0]))
+    assert f"<title>Timeline of {name} · Cairn</title>" in page
+    assert "<h2>Version rollouts</h2>" in page and "<td>ann</td>" in page

@@ -49,14 +49,18 @@ def _session_cadence(path: Path) -> float:
     return float(session.get_value("avg_cadence"))
 
 
-@pytest.mark.corpus
-def test_a_runners_cadence_is_in_steps_per_minute_twice_the_files_strides(user):
-    path = require_corpus() / "fit/fitparse__activity-small-fenix2-run.fit"
+def _cadence_shown(user, corpus_file: str) -> tuple[str, float]:
+    """(the activity page's average cadence, the file's session average) of a corpus file."""
+    path = require_corpus() / corpus_file
     activity = _process(user, path.read_bytes(), path.name)
     page = _browser(user).get(f"/activities/{activity.id}/").content.decode()
-    shown = _fact(page, "Average cadence")
+    return _fact(page, "Average cadence"), _session_cadence(path)
+
+
+@pytest.mark.corpus
+def test_a_runners_cadence_is_in_steps_per_minute_twice_the_files_strides(user):
+    shown, strides = _cadence_shown(user, "fit/fitparse__activity-small-fenix2-run.fit")
     assert shown.endswith(" steps/min")
-    strides = _session_cadence(path)
     assert strides == 81
     # The summary's mean of the records' readings, doubled: within a step of the device's.
     assert abs(float(shown.split()[0]) - 2 * strides) <= 2
@@ -64,12 +68,9 @@ def test_a_runners_cadence_is_in_steps_per_minute_twice_the_files_strides(user):
 
 @pytest.mark.corpus
 def test_a_riders_cadence_is_in_rpm_as_the_file_says(user):
-    path = require_corpus() / "fit/fitparse__sample-activity-indoor-trainer.fit"
-    activity = _process(user, path.read_bytes(), path.name)
-    page = _browser(user).get(f"/activities/{activity.id}/").content.decode()
-    shown = _fact(page, "Average cadence")
+    shown, turns = _cadence_shown(user, "fit/fitparse__sample-activity-indoor-trainer.fit")
     assert shown.endswith(" rpm")
-    assert abs(float(shown.split()[0]) - _session_cadence(path)) <= 2
+    assert abs(float(shown.split()[0]) - turns) <= 2
 
 
 def test_cadence_words():

@@ -3,8 +3,9 @@
 
 tests/files/summary_v4.json holds what the version-4 code computed (version 3's numbers,
 computed before the summary was vectorised, and the start's time zone), written by
-`python -m tests.unit.test_summary_parity --write` at that code. A change that moves any of these numbers must bump the summary deriver's
-version (a rollout), and the file is then written again by the new code.
+`python -m tests.unit.test_summary_parity --write` at that code. A change that moves any
+of these numbers must bump the summary deriver's version (a rollout), and the file is then
+written again by the new code.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ clients written for Strava (stravalib and others) read Cairn's answers unchanged
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 
 from activities import times
 from activities.models import Activity, Derived, Profile, Upload
@@ -74,13 +74,11 @@ def local_start(summary: dict, owner_zone: str | None) -> dict:
     (seconds): in the zone where the activity began, else its owner's, else UTC."""
     zone = times.zone(summary.get("timezone")) or times.zone(owner_zone) or times.zone("UTC")
     start = summary.get("start_time")
-    if not start:
-        return {"start_date_local": None, "timezone": f"(GMT+00:00) {zone.key}",
-                "utc_offset": 0.0}
-    local = datetime.fromisoformat(start).astimezone(zone)
+    # Without a start (no timestamps), the zone's offset as it is now.
+    local = (datetime.fromisoformat(start) if start else datetime.now(UTC)).astimezone(zone)
     offset = local.utcoffset().total_seconds()
     sign, minutes = "-" if offset < 0 else "+", abs(int(offset)) // 60
-    return {"start_date_local": local.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    return {"start_date_local": local.strftime("%Y-%m-%dT%H:%M:%SZ") if start else None,
             "timezone": f"(GMT{sign}{minutes // 60:02d}:{minutes % 60:02d}) {zone.key}",
             "utc_offset": offset}
 

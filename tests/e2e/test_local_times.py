@@ -186,3 +186,16 @@ def test_an_unknown_zone_is_refused_with_a_sentence(user):
     assert response.status_code == 400
     assert "Select a valid choice" in response.content.decode()
     assert Profile.objects.get(user=user).time_zone == ""
+
+
+def test_the_v3_api_names_the_zone_of_an_activity_without_timestamps(user, api):
+    with freeze_time(NOW):
+        activity = ingest.accept(factories.gpx(times=False, seed=3, lat0=BERLIN[0],
+                                               lon0=BERLIN[1]),
+                                 owner=user, original_name="untimed.gpx").activity
+        for _ in range(4):
+            sweep_once()
+        body = api.get(f"/api/v3/activities/{activity.id}").json()
+    assert body["start_date"] is None and body["start_date_local"] is None
+    # Its place's zone as it was then (January: CET).
+    assert (body["timezone"], body["utc_offset"]) == ("(GMT+01:00) Europe/Berlin", 3600.0)

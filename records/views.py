@@ -106,9 +106,9 @@ def timeline_page(request: HttpRequest) -> HttpResponse:
     staff = request.user.is_staff
     if not staff:
         found["why"] = serialize.why_for_owner(book, now=clock.now())
+    viewer = times.user_zone(request.user)
     for attempt in found["attempts"]:
         attempt["shown_outcome"] = (attempt["outcome"] or "running") if staff else (
             serialize.outcome_words(attempt["outcome"]))
-        attempt["when"] = times.moment(attempt["started_at"], None, times.user_zone(
-            request.user))
+        attempt["when"] = times.moment(attempt["started_at"], None, viewer)
     return render(request, "records/timeline.html", {**found, "staff": staff})

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from activities.models import Profile
 from core.derivers import charts
 
@@ -105,10 +103,6 @@ def progress_percent(progress: dict[str, bool]) -> int:
     """How far processing is, from the API's {step: done} (static/activities/poll.js's
     renderProgress counts the same way)."""
     return round(100 * sum(map(bool, progress.values())) / len(progress)) if progress else 0
-
-
-def start(iso: str | None) -> datetime | None:
-    return datetime.fromisoformat(iso) if iso else None
 
 
 def facts(summary: dict, units: str) -> list[tuple[str, str]]:

@@ -27,8 +27,8 @@ log = structlog.get_logger(__name__)
 #: The version of what a book holds; bump it with any change to core.records,
 #: core.heatmap or records.inputs that changes a book, and every book is rebuilt whole.
 #: 1: records, totals and heatmap.
+#: 2: the heatmap in regions (core.heatmap.Heat).
 #: 3: totals by the activity's local date; undated activities by their upload's (counted).
-#: (2 is the heatmap's regions, made on another branch: this one follows it.)
 VERSION = 3
 
 #: Books newer than this code builds are left to newer workers (a partial deploy).

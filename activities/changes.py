@@ -10,3 +10,6 @@ from django.dispatch import Signal
 
 #: An owner edited one activity: `activity`, `changes` (field -> new value), `now`.
 edited = Signal()
+
+#: An owner changed their time zone: `user_id`, `now`.
+zone_changed = Signal()

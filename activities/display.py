@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from activities.models import Profile
 from core.derivers import charts
 
@@ -64,8 +62,47 @@ def is_pace_sport(sport: str | None) -> bool:
     return bool(charts.PACE_SPORTS.search((sport or "").lower()))
 
 
-def start(iso: str | None) -> datetime | None:
-    return datetime.fromisoformat(iso) if iso else None
+def cadence(per_minute: float | None, sport: str | None) -> str:
+    """A cadence as its sport counts it. Files store a runner's or walker's cadence per
+    leg (FIT's cycles: one per stride); people count steps, twice as many. A rider's is
+    pedal turns, rpm."""
+    if per_minute is None:
+        return NONE
+    if is_pace_sport(sport):
+        return f"{per_minute * 2:.0f} steps/min"
+    return f"{per_minute:.0f} rpm"
+
+
+def archive_outcome(progress: dict, *, finished: bool) -> str:
+    """What came of an archive's files, in a sentence: "12 files, all already uploaded",
+    "14 files: 3 imported, 9 already uploaded, 2 not activities" (static/activities/
+    upload.js's archiveOutcome says the same)."""
+    imported, duplicate, failed = (progress.get(k) or 0 for k in ("imported", "duplicate",
+                                                                  "failed"))
+    skipped, missing = progress.get("skipped") or 0, progress.get("missing") or 0
+    seen, files = progress.get("seen") or 0, progress.get("files")
+    others = f"; {_count(skipped, 'other file')} skipped" if skipped else ""
+    if finished and duplicate and not imported and not failed and not missing:
+        if duplicate == 1:
+            return f"Its activity was already uploaded{others}."
+        return f"{duplicate} files, all already uploaded{others}."
+    parts = [f"{n} {words}" for n, words in (
+        (imported, "imported"), (duplicate, "already uploaded"),
+        (skipped, "not activities, skipped"), (failed, "could not be read"),
+        (missing, "missing from the archive")) if n]
+    head = (_count(files if files is not None else seen, "file") if finished
+            else f"{seen} of {files if files is not None else '?'} files read")
+    return f"{head}: {', '.join(parts)}." if parts else f"{head}."
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def progress_percent(progress: dict[str, bool]) -> int:
+    """How far processing is, from the API's {step: done} (static/activities/poll.js's
+    renderProgress counts the same way)."""
+    return round(100 * sum(map(bool, progress.values())) / len(progress)) if progress else 0
 
 
 def facts(summary: dict, units: str) -> list[tuple[str, str]]:
@@ -89,7 +126,8 @@ def facts(summary: dict, units: str) -> list[tuple[str, str]]:
         ("Top heart rate", summary.get("max_hr_bpm"), lambda v: f"{v:.0f} bpm"),
         ("Average power", summary.get("avg_power_w"), lambda v: f"{v:.0f} W"),
         ("Top power", summary.get("max_power_w"), lambda v: f"{v:.0f} W"),
-        ("Average cadence", summary.get("avg_cadence"), lambda v: f"{v:.0f} /min"),
+        ("Average cadence", summary.get("avg_cadence"),
+         lambda v: cadence(v, summary.get("sport"))),
         ("Points recorded", summary.get("point_count"), lambda v: f"{v:,}"),
     ]
     return [(label, show(value)) for label, value, show in rows if value is not None]

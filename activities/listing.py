@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from django.db import connection
 
+from activities import edits
 from activities.models import Activity
 
 #: One page: {filters} are the chosen terms of FILTERS (each starts with AND).
@@ -72,6 +73,21 @@ def parse(params) -> Query:
     return Query(limit=limit, sport=sport, status=status,
                  cursor=decode_cursor(cursor) if cursor else None,
                  after=_time(params, "after"), before=_time(params, "before"))
+
+
+def check_sport(owner_id: int, query: Query) -> None:
+    """BadQuery for a sport that is neither a sport Cairn knows (FIT's names, as PATCH
+    takes them) nor one of this owner's activities has (a GPX <type> of its own): a typo
+    is an error, not an empty list."""
+    sport = query.sport
+    if sport is None or sport in edits.SPORTS:
+        return
+    owned = Activity.objects.filter(owner_id=owner_id, deleted_at__isnull=True)
+    if owned.filter(user_sport=sport).exists() or owned.filter(sport=sport).exists():
+        return
+    raise BadQuery(f"sport {sport!r} is not a sport: use a FIT sport name (running, "
+                   "cycling, walking…, listed in the OpenAPI document) or one your "
+                   "activities have.")
 
 
 def page(owner_id: int, query: Query) -> tuple[list[Activity], str | None]:

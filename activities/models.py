@@ -41,6 +41,10 @@ class Profile(models.Model):
         null=True, blank=True, verbose_name="maximum heart rate",
         validators=[MinValueValidator(100), MaxValueValidator(240)],
         help_text="Beats per minute; heart-rate zones are fractions of it.")
+    #: IANA name ("Europe/Berlin"): activities without a position are shown in it, and
+    #: an activity's own zone is named where it differs. Blank: the browser's.
+    time_zone = models.CharField(max_length=64, blank=True, default="", db_default="",
+                                 verbose_name="time zone")
 
     def __str__(self) -> str:
         return f"profile of {self.user}"

@@ -35,6 +35,9 @@ _UPLOAD = {
                               "(upload-sessions, tus) that these bytes came in as."},
         "error": {"type": ["string", "null"]},
         "error_code": {"type": ["string", "null"]},
+        "problem": {"type": ["string", "null"],
+                    "description": "What went wrong in a sentence for people (by "
+                                   "`error_code`; `error` keeps the technical message)."},
         "progress": {
             "description": "A file: each deriver and whether its output is current. An "
                            "archive: how many files it holds (files; a nested archive's "
@@ -64,6 +67,10 @@ _SUMMARY_TYPES = {
               "description": "Derived: the file's own name, else the time of day at the "
                              "start's place and the sport (\"Morning Run\"); `name` shows it "
                              "when no one gave the activity a name. Null until summarised."},
+    "timezone": {"type": ["string", "null"],
+                 "description": "The IANA time zone where the activity began "
+                                "(\"America/New_York\"), from its first position: its local "
+                                "time. Null without a position."},
 }
 
 _ACTIVITY = {

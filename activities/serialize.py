@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from django.db.models import Count
 
+from activities import problems
 from activities.models import Activity, ArchiveMember, Derived, Upload
 from core import derivers
 from reconciler import rollout_state
@@ -16,7 +17,7 @@ SUMMARY_FIELDS = (
     "sport", "sub_sport", "start_time", "distance_m", "distance_source", "elapsed_s",
     "moving_s", "ascent_m", "descent_m", "avg_speed_mps", "max_speed_mps", "avg_hr_bpm",
     "max_hr_bpm", "avg_power_w", "max_power_w", "avg_cadence", "point_count", "sessions",
-    "parts", "bbox", "title",
+    "parts", "bbox", "title", "timezone",
 )
 
 # Uploads report four states; a dead activity is, to its uploader, a failed one.
@@ -50,6 +51,7 @@ def upload_dict(upload: Upload, activity: Activity | None = None, *,
         "status": UPLOAD_STATUS[activity.state],
         "error": activity.error_message or None,
         "error_code": activity.error_code or None,
+        "problem": _sentence(activity.error_code, activity.error_message),
         "progress": progress(rows),
         "duplicate": duplicate,
         "kind": upload.kind,
@@ -70,6 +72,7 @@ def session_upload_dict(upload: Upload) -> dict:
         "id": upload.id, "kind": upload.kind, "activity_id": None,
         "status": "failed" if failed else "uploading",
         "error": session.error_message or None, "error_code": session.error_code or None,
+        "problem": _sentence(session.error_code, session.error_message),
         "progress": {"size_bytes": session.size_bytes}, "duplicate": False,
         "created_at": iso(upload.created_at), "updated_at": iso(upload.created_at),
     }
@@ -94,6 +97,7 @@ def archive_dict(upload: Upload, *, duplicate: bool = False) -> dict:
         "status": status,
         "error": archive.error_message or None,
         "error_code": archive.error_code or None,
+        "problem": _sentence(archive.error_code, archive.error_message),
         "progress": {
             "files": archive.members_total,
             # Files of the archive looked at: a missing one is named by its list only.
@@ -104,6 +108,11 @@ def archive_dict(upload: Upload, *, duplicate: bool = False) -> dict:
         "created_at": iso(upload.created_at),
         "updated_at": iso(archive.expanded_at or upload.created_at),
     }
+
+
+def _sentence(code: str, message: str) -> str | None:
+    found = problems.explain(code, message)
+    return found.sentence if found else None
 
 
 def member_dict(member: ArchiveMember, deleted: frozenset[int] = frozenset()) -> dict:

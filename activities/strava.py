@@ -4,8 +4,10 @@ clients written for Strava (stravalib and others) read Cairn's answers unchanged
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
-from activities.models import Activity, Derived, Upload
+from activities import times
+from activities.models import Activity, Derived, Profile, Upload
 
 #: Strava's own status sentences (developers.strava.com, "Upload").
 PROCESSING = "Your activity is still being processed."
@@ -66,6 +68,21 @@ def upload_dict(upload: Upload, *, error: str | None = None) -> dict:
             "error": error, "status": status, "activity_id": activity_id}
 
 
+def local_start(summary: dict, owner_zone: str | None) -> dict:
+    """Strava's `start_date_local` (the wall-clock time where it began, written with a
+    "Z" as Strava writes it), `timezone` ("(GMT-05:00) America/New_York") and `utc_offset`
+    (seconds): in the zone where the activity began, else its owner's, else UTC."""
+    zone = times.zone(summary.get("timezone")) or times.zone(owner_zone) or times.zone("UTC")
+    start = summary.get("start_time")
+    # Without a start (no timestamps), the zone's offset as it is now.
+    local = (datetime.fromisoformat(start) if start else datetime.now(UTC)).astimezone(zone)
+    offset = local.utcoffset().total_seconds()
+    sign, minutes = "-" if offset < 0 else "+", abs(int(offset)) // 60
+    return {"start_date_local": local.strftime("%Y-%m-%dT%H:%M:%SZ") if start else None,
+            "timezone": f"(GMT{sign}{minutes // 60:02d}:{minutes % 60:02d}) {zone.key}",
+            "utc_offset": offset}
+
+
 def activity_dict(activity: Activity) -> dict:
     """A DetailedActivity with Strava's names for Cairn's totals."""
     return activity_dicts([activity], detailed=True)[0]
@@ -79,10 +96,13 @@ def activity_dicts(activities: list[Activity], *, detailed: bool) -> list[dict]:
             activity__in=activities, deriver__in=("summary", "route"),
             data__isnull=False).values_list("activity_id", "deriver", "data"):
         outputs[activity_id][deriver] = json.loads(bytes(data))
+    owners = {a.owner_id for a in activities}
+    zones = dict(Profile.objects.filter(user_id__in=owners).values_list("user_id", "time_zone"))
     shown = []
     for activity in activities:
         found = outputs[activity.id]
-        shown.append(_activity_dict(activity, found.get("summary", {}), found.get("route", {})))
+        shown.append(_activity_dict(activity, found.get("summary", {}), found.get("route", {}))
+                     | local_start(found.get("summary", {}), zones.get(activity.owner_id)))
         if not detailed:
             shown[-1] |= {"resource_state": 2, "map": {**shown[-1]["map"], "polyline": None,
                                                        "resource_state": 2}}
@@ -110,8 +130,7 @@ def _activity_dict(activity: Activity, summary: dict, route: dict) -> dict:
         "total_elevation_gain": summary.get("ascent_m") or 0.0,
         "elev_high": None, "elev_low": None,
         "type": kind if kind in _TYPES else "Workout", "sport_type": kind,
-        "start_date": summary.get("start_time"), "start_date_local": summary.get("start_time"),
-        "timezone": "(GMT+00:00) Etc/UTC", "utc_offset": 0.0,
+        "start_date": summary.get("start_time"),
         "start_latlng": points[0] if points else [], "end_latlng": points[-1] if points else [],
         "map": {"id": f"a{activity.id}", "resource_state": 3,
                 "polyline": route.get("polyline"), "summary_polyline": route.get("polyline")},

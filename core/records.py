@@ -6,8 +6,11 @@ Output (`Book`, JSON-able, stored on the user's row):
     records   "<sport> <kind>" -> {"value", "activity_id", "achieved_at", "start_offset_s",
               "end_offset_s"}: the best of each kind; ties go to the earlier activity
     totals    period ("week", "month", "year") -> "<period_start> <sport>" ->
-              [count, distance in dm, moving time in ds, ascent in dm]: integers, so that
-              sums are exact in any order (incremental and full builds agree to the bit)
+              [count, distance in dm, moving time in ds, ascent in dm, undated count]:
+              integers, so that sums are exact in any order (incremental and full builds
+              agree to the bit). Periods are of the activity's local date (where it
+              began); an activity without timestamps counts on the day it was uploaded,
+              and among the period's undated ones
     included  "<activity id>" -> its `signature` (the sport shown and the versions of what
               was read): what the
               book was built from, compared with what exists to tell an addition (merged)
@@ -45,6 +48,16 @@ class Fact:
     efforts: dict
     #: The sport and the versions of the outputs read: a change in any is no addition.
     signature: list
+    #: The calendar day the totals count it on: where it began, its local date; without
+    #: timestamps, the day it was uploaded (`undated`). None: the start's UTC date.
+    day: date | None = None
+    undated: bool = False
+
+    @property
+    def counted_on(self) -> date | None:
+        if self.day is not None:
+            return self.day
+        return self.start_time.date() if self.start_time is not None else None
 
 
 @dataclass
@@ -95,12 +108,13 @@ def add(book: Book, fact: Fact) -> None:
         held = book.records.get(key)
         if held is None or _beats(entry, held, kind):
             book.records[key] = entry
-    if fact.start_time is not None:
+    day = fact.counted_on
+    if day is not None:
         figures = [1] + [_tenths(fact.summary.get(name))
-                         for name in ("distance_m", "moving_s", "ascent_m")]
+                         for name in ("distance_m", "moving_s", "ascent_m")] + [int(fact.undated)]
         for period in PERIODS:
-            key = f"{period_start(fact.start_time.date(), period).isoformat()} {fact.sport}"
-            held = book.totals[period].setdefault(key, [0, 0, 0, 0])
+            key = f"{period_start(day, period).isoformat()} {fact.sport}"
+            held = book.totals[period].setdefault(key, [0, 0, 0, 0, 0])
             for index, value in enumerate(figures):
                 held[index] += value
 

@@ -81,13 +81,15 @@ def bin_means(x: np.ndarray, values: np.ndarray, *, edges: np.ndarray,
 
 
 def keep_peak(means: np.ndarray, x: np.ndarray, values: np.ndarray, *,
-              edges: np.ndarray) -> None:
-    """Put the highest of `values` (at a known x inside the edges) into its bin of `means`."""
+              edges: np.ndarray, lowest: bool = False) -> None:
+    """Put the highest of `values` (at a known x inside the edges) into its bin of `means`;
+    with `lowest`, the lowest."""
     with np.errstate(invalid="ignore"):
         known = np.isfinite(x) & np.isfinite(values) & (x >= edges[0]) & (x <= edges[-1])
     if not known.any():
         return
-    top = np.flatnonzero(known)[np.argmax(values[known])]
+    pick = np.argmin if lowest else np.argmax
+    top = np.flatnonzero(known)[pick(values[known])]
     index = np.clip(np.searchsorted(edges, x[top], side="right") - 1, 0, len(means) - 1)
     means[index] = values[top]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime
 from typing import TypedDict
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
@@ -29,6 +30,9 @@ class Summary(TypedDict):
 
     #: The file's own name, else "<time of day> <sport>" (core.titles); never empty.
     title: str
+    #: The IANA time zone at the first recorded position ("America/New_York"): the
+    #: activity's local time; None without a position or where no zone is known.
+    timezone: str | None
     sport: str | None
     sub_sport: str | None
     start_time: str | None  # "YYYY-MM-DDTHH:MM:SSZ"
@@ -70,8 +74,10 @@ def summarize(track: Track) -> Summary:
     ascent_m, descent_m = _climb(track)
     hr_avg, hr_max = _heart_rate(track)
     times = _times(track, distance_m, positions) if _is_timed(track) else _UNTIMED
+    zone = _zone(track, positions)
     return {
-        "title": _title(track, times["start_time"], positions),
+        "title": _title(track, times["start_time"], zone),
+        "timezone": zone.key if zone is not None else None,
         "sport": track.sport,
         "sub_sport": track.sub_sport,
         "start_time": times["start_time"],
@@ -248,13 +254,18 @@ def _start_time(track: Track) -> str | None:
         return None
 
 
-def _title(track: Track, start_time: str | None, positions: geo.Positions) -> str:
+def _zone(track: Track, positions: geo.Positions) -> ZoneInfo | None:
+    """The time zone where the activity began (its first valid position)."""
     placed = np.flatnonzero(positions.valid)
-    lat, lon = ((float(track.lat[placed[0]]), float(track.lon[placed[0]])) if len(placed)
-                else (None, None))
+    if not len(placed):
+        return None
+    return titles.zone_of(float(track.lat[placed[0]]), float(track.lon[placed[0]]))
+
+
+def _title(track: Track, start_time: str | None, zone: ZoneInfo | None) -> str:
     start = (datetime.strptime(start_time, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
              if start_time else None)
-    return titles.title(sport=track.sport, start=start, lat=lat, lon=lon, name=track.name)
+    return titles.title(sport=track.sport, start=start, zone=zone, name=track.name)
 
 
 def _bbox(track: Track, positions: geo.Positions) -> BBox | None:

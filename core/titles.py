@@ -71,15 +71,19 @@ def time_of_day(hour: int) -> str:
     return "Night"
 
 
-def title(*, sport: str | None, start: float | None, lat: float | None, lon: float | None,
+def title(*, sport: str | None, start: float | None, lat: float | None = None,
+          lon: float | None = None, zone: ZoneInfo | None = None,
           name: str | None = None) -> str:
     """The file's own `name` if it is a real one, else "<time of day> <sport>" from the
-    start (epoch seconds) at (lat, lon), else the sport alone."""
+    start (epoch seconds) in the start's time `zone` (else the zone at (lat, lon)), else
+    the sport alone."""
     own = usable_name(name)
     if own:
         return own
     word = SPORT_WORDS.get((sport or "").strip().lower(), DEFAULT_WORD)
-    local = local_time(start, lat, lon)
+    if zone is None and lat is not None and lon is not None:
+        zone = zone_of(lat, lon)
+    local = in_zone(start, zone)
     return f"{time_of_day(local.hour)} {word}" if local is not None else word
 
 
@@ -98,16 +102,27 @@ def usable_name(name: str | None) -> str | None:
 def local_time(start: float | None, lat: float | None, lon: float | None) -> datetime | None:
     """The start as the clock on the wall showed it where it began; None without a start
     or a position, or where no time zone is known (open sea keeps its nautical zone)."""
-    if start is None or lat is None or lon is None or not all(
-            math.isfinite(v) for v in (start, lat, lon)):
+    if lat is None or lon is None:
         return None
-    zone = zone_at(round(lat, 4), round(lon, 4))
-    if zone is None:
+    return in_zone(start, zone_of(lat, lon))
+
+
+def in_zone(start: float | None, zone: ZoneInfo | None) -> datetime | None:
+    """Epoch seconds as the wall clock in `zone` read them; None without either."""
+    if start is None or zone is None or not math.isfinite(start):
         return None
     try:
         return datetime.fromtimestamp(start, UTC).astimezone(zone)
     except (OverflowError, OSError, ValueError):
         return None
+
+
+def zone_of(lat: float, lon: float) -> ZoneInfo | None:
+    """The time zone at a position (to 4 decimals, ~10 m: cached alike); None at sea or
+    for a position that is no place."""
+    if not (math.isfinite(lat) and math.isfinite(lon)):
+        return None
+    return zone_at(round(lat, 4), round(lon, 4))
 
 
 @cache

@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from activities import serialize
+from activities import names, serialize
 from activities.models import Activity, Derived
 from activities.views.api import api_error, api_view
 from reconciler import drift, explain, nudges, resync, tallies
@@ -44,7 +44,7 @@ def timeline_page(request: HttpRequest, activity_id: int) -> HttpResponse:
     if activity is None:
         raise Http404("No such activity.")
     return render(request, "reconciler/timeline.html",
-                  {"activity": activity, **_timeline(activity)})
+                  {"activity": activity, "name": names.name_of(activity), **_timeline(activity)})
 
 
 @api_view("GET")

@@ -96,3 +96,9 @@ def edited(sender, *, activity, changes: dict, now: datetime, **_) -> None:
     what the owner's records count."""
     if "sport" in changes:
         mark([activity.owner_id], now=now)
+
+
+def zone_changed(sender, *, user_id: int, now: datetime, **_) -> None:
+    """An owner's new time zone (activities.changes.zone_changed): their totals count
+    activities without a zone of their own on that zone's dates."""
+    mark([user_id], now=now)

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from activities.models import Activity, Derived
+from activities import times
+from activities.models import Activity, Derived, Profile
 from core import records
 
 #: Read per query: the outputs of this many activities at a time.
@@ -18,12 +19,15 @@ DERIVERS = ("summary", "best_efforts", "route")
 
 def wanted(user_id: int) -> tuple[dict[str, list], dict[int, tuple]]:
     """What the book should hold now, without the outputs' data: "<id>" -> [sport,
-    summary version, best_efforts version, route version], and id -> (sport, start)."""
+    summary version, best_efforts version, route version, the user's time zone], and
+    id -> (sport, start, upload time). The user's zone is in every signature: activities
+    without a zone of their own are counted on its dates, so a change rebuilds whole."""
     rows = (Activity.objects.live()
             .filter(owner_id=user_id, status=Activity.Status.READY)
-            .values_list("id", "user_sport", "sport", "start_time"))
-    shown = {i: ((user or file or records.UNKNOWN_SPORT), start)
-             for i, user, file, start in rows}
+            .values_list("id", "user_sport", "sport", "start_time", "created_at"))
+    shown = {i: ((user or file or records.UNKNOWN_SPORT), start, created)
+             for i, user, file, start, created in rows}
+    zone = Profile.objects.filter(user_id=user_id).values_list("time_zone", flat=True).first()
     versions: dict[int, dict[str, int]] = {}
     for activity_id, deriver, version in (
             Derived.objects.filter(activity_id__in=_live(user_id), deriver__in=DERIVERS,
@@ -31,11 +35,11 @@ def wanted(user_id: int) -> tuple[dict[str, list], dict[int, tuple]]:
             .values_list("activity_id", "deriver", "version")):
         versions.setdefault(activity_id, {})[deriver] = version
     out = {}
-    for activity_id, (sport, _) in shown.items():
+    for activity_id, (sport, _, _) in shown.items():
         have = versions.get(activity_id, {})
         if "summary" in have:  # a book counts what it can show figures for
             out[str(activity_id)] = [sport, have["summary"], have.get("best_efforts", 0),
-                                     have.get("route", 0)]
+                                     have.get("route", 0), zone or ""]
     return out, shown
 
 
@@ -54,13 +58,19 @@ def facts(ids: list[int], shown: dict[int, tuple], wanted: dict[str, list]
             outputs = data.get(activity_id, {})
             if "summary" not in outputs:
                 continue  # gone since `wanted` read it: the next round sees the change
-            sport, start_time = shown[activity_id]
+            sport, start_time, uploaded = shown[activity_id]
             signature = wanted[str(activity_id)]
+            summary = json.loads(outputs["summary"])
             efforts = json.loads(outputs["best_efforts"]) if "best_efforts" in outputs else {}
             route = json.loads(outputs["route"]) if "route" in outputs else {}
+            # Where it began, its local date; without timestamps, the day it was uploaded
+            # (in the user's zone, the zone it was uploaded from as far as Cairn knows).
+            user_zone = times.zone(signature[4] if len(signature) > 4 else "")
+            day = (times.local_date(start_time, summary.get("timezone"), user_zone)
+                   if start_time is not None else times.local_date(uploaded, None, user_zone))
             yield records.Fact(activity_id=activity_id, sport=sport, start_time=start_time,
-                               summary=json.loads(outputs["summary"]), efforts=efforts,
-                               signature=signature), _segments(route)
+                               summary=summary, efforts=efforts, signature=signature,
+                               day=day, undated=start_time is None), _segments(route)
 
 
 def _segments(route: dict) -> list[np.ndarray]:

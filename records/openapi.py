@@ -33,14 +33,20 @@ SCHEMAS = {
                               "totals": {"type": "array", "items": {
                                   "type": "object",
                                   "required": ["period_start", "sport", "count", "distance_m",
-                                               "moving_s", "ascent_m"],
+                                               "moving_s", "ascent_m", "undated"],
                                   "properties": {
                                       "period_start": {"type": "string", "format": "date"},
                                       "sport": {"type": "string"},
                                       "count": {"type": "integer"},
                                       "distance_m": {"type": "number"},
                                       "moving_s": {"type": "number"},
-                                      "ascent_m": {"type": "number"}}}}}},
+                                      "ascent_m": {"type": "number"},
+                                      "undated": {
+                                          "type": "integer", "minimum": 0,
+                                          "description": "How many of `count` had no "
+                                          "timestamps: counted on the day they were "
+                                          "uploaded. Periods are of each activity's local "
+                                          "date."}}}}}},
     "RecordsTimeline": {"type": "object", "required": ["status", "why", "attempts"],
                         "properties": {**_STATE, "why": {"type": "string"},
                                        "attempts": {"type": "array",

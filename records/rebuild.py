@@ -22,8 +22,10 @@ log = structlog.get_logger(__name__)
 
 #: The version of what a book holds; bump it with any change to core.records,
 #: core.heatmap or records.inputs that changes a book, and every book is rebuilt whole.
-#: 1: records, totals and heatmap. 2: the heatmap in regions (core.heatmap.Heat).
-VERSION = 2
+#: 1: records, totals and heatmap.
+#: 2: the heatmap in regions (core.heatmap.Heat).
+#: 3: totals by the activity's local date; undated activities by their upload's (counted).
+VERSION = 3
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,8 @@ class Total(TypedDict):
     distance_m: float
     moving_s: float
     ascent_m: float
+    #: How many of `count` had no timestamps: counted on the day they were uploaded.
+    undated: int
 
 
 #: Kinds in the order a reader expects: short to long, then power, then the rest.
@@ -57,11 +59,12 @@ def total_list(book: Book | None, period: str) -> list[Total]:
     """The totals of one period kind, newest period first, then by sport."""
     stored = (book.data or {}).get("totals", {}).get(period, {}) if book else {}
     out: list[Total] = []
-    for key, (count, distance_dm, moving_ds, ascent_dm) in stored.items():
+    for key, (count, distance_dm, moving_ds, ascent_dm, *undated) in stored.items():
         start, sport = key.split(" ", 1)
+        # A book built before undated activities were counted has four figures.
         out.append({"period_start": start, "sport": sport, "count": count,
                     "distance_m": distance_dm / 10, "moving_s": moving_ds / 10,
-                    "ascent_m": ascent_dm / 10})
+                    "ascent_m": ascent_dm / 10, "undated": undated[0] if undated else 0})
     out.sort(key=lambda t: (t["period_start"], t["sport"]))
     out.reverse()
     return out
@@ -72,6 +75,32 @@ def state(book: Book | None) -> dict:
     if book is None:
         return {"status": "none", "built_at": None, "pending": False}
     return {"status": book.status, "built_at": iso(book.built_at), "pending": book.needs_work}
+
+
+#: A build's outcome as its owner reads it (staff see the stored word and the worker).
+OUTCOME_WORDS = {"converged": "Done", "lease_lost": "Interrupted: built again",
+                 "retrying": "Failed: tried again later", "dead": "Failed: gave up",
+                 "worker_died": "Interrupted: built again", "": "Building now"}
+
+
+def outcome_words(outcome: str | None) -> str:
+    return OUTCOME_WORDS.get(outcome or "", (outcome or "").replace("_", " ").capitalize())
+
+
+def why_for_owner(book: Book | None, *, now: datetime) -> str:
+    """`why` in its owner's words: no workers, leases or commands."""
+    if book is None:
+        return why(book, now=now)
+    if book.status == Book.Status.DEAD:
+        return ("Building your records failed again and again, so it stopped until the "
+                "administrator starts it again.")
+    if book.lease_token:
+        return "Your records are being built now."
+    if book.needs_work and book.attempts:
+        return "Building your records failed; it will be tried again shortly."
+    if book.needs_work:
+        return "Your activities changed: the records are rebuilt in a moment."
+    return "Up to date: built from every processed activity."
 
 
 def why(book: Book | None, *, now: datetime) -> str:

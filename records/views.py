@@ -12,6 +12,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 
+from activities import names, times
+from activities.models import Activity
 from activities.views.api import api_error, api_view
 from activities.views.pages import units_of
 from core import heatmap, records
@@ -112,8 +114,25 @@ def heatmap_page(request: HttpRequest) -> HttpResponse:
 def records_page(request: HttpRequest) -> HttpResponse:
     book = _book(request.user)
     return render(request, "records/records.html", {
-        "records": serialize.record_list(book), "state": serialize.state(book),
-        "units": units_of(request.user)})
+        "records": _shown(request.user, serialize.record_list(book)),
+        "state": serialize.state(book), "units": units_of(request.user)})
+
+
+def _shown(user, found: list[dict]) -> list[dict]:
+    """Records as the page shows them: each with its activity's name and the day it was
+    set, that activity's local date."""
+    ids = {r["activity_id"] for r in found}
+    activities = list(Activity.objects.live().filter(owner=user, id__in=ids)
+                      .select_related("upload"))
+    summaries = names.summaries(activities)
+    shown = names.shown_all(activities, summaries)
+    viewer = times.user_zone(user)
+    out = []
+    for record in found:
+        summary = summaries.get(record["activity_id"], {})
+        when = times.moment(record["achieved_at"], summary.get("timezone"), viewer)
+        out.append(record | {"name": shown.get(record["activity_id"], ""), "when": when})
+    return out
 
 
 def _day(value: str | None) -> date | None:
@@ -153,4 +172,15 @@ def timeline_api(request: HttpRequest) -> JsonResponse:
 
 @login_required
 def timeline_page(request: HttpRequest) -> HttpResponse:
-    return render(request, "records/timeline.html", _timeline(_book(request.user)))
+    """Staff read the workers and their words; an owner reads what happened, plainly."""
+    book = _book(request.user)
+    found = _timeline(book)
+    staff = request.user.is_staff
+    if not staff:
+        found["why"] = serialize.why_for_owner(book, now=clock.now())
+    viewer = times.user_zone(request.user)
+    for attempt in found["attempts"]:
+        attempt["shown_outcome"] = (attempt["outcome"] or "running") if staff else (
+            serialize.outcome_words(attempt["outcome"]))
+        attempt["when"] = times.moment(attempt["started_at"], None, viewer)
+    return render(request, "records/timeline.html", {**found, "staff": staff})

@@ -9,22 +9,26 @@ from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
-from activities import caps, signout, tokens
+from activities import caps, changes, signout, times, tokens
 from activities.models import ApiToken, Profile
+from work import clock
 
 #: Session key holding a token just made, until the page has shown it once.
 NEW_TOKEN = "cairn_new_token"
 
 
 class ProfileForm(forms.ModelForm):
+    time_zone = forms.ChoiceField(choices=times.choices, required=False, label="Time zone")
+
     class Meta:
         model = Profile
-        fields = ["units", "max_hr"]
+        fields = ["units", "time_zone", "max_hr"]
         widgets = {"units": forms.RadioSelect,
                    "max_hr": forms.NumberInput(attrs={"inputmode": "numeric"})}
         labels = {"units": "Units", "max_hr": "Maximum heart rate (bpm)"}
@@ -55,11 +59,19 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     profile, _ = Profile.objects.get_or_create(user=request.user)
     if request.method == "GET":
         return _page(request, profile)
+    zone_before = profile.time_zone
     form = ProfileForm(request.POST, instance=profile)
     if not form.is_valid():
         return _page(request, profile, form=form, status=400)
-    form.save()
+    with transaction.atomic():
+        form.save()
+        if profile.time_zone != zone_before:
+            # Totals count activities without a zone of their own on this zone's dates.
+            changes.zone_changed.send(sender=Profile, user_id=request.user.id,
+                                      now=clock.now())
     saved = profile.get_units_display()
+    if profile.time_zone:
+        saved += f", time zone {profile.time_zone}"
     if profile.max_hr:
         saved += f", maximum heart rate {profile.max_hr} bpm"
     messages.info(request, f"Saved: {saved}.")

@@ -18,6 +18,7 @@ from activities import (
     edits,
     ingest,
     listing,
+    names,
     serialize,
     storage,
     tokens,
@@ -163,6 +164,7 @@ def activity_list(request: HttpRequest) -> JsonResponse:
     """The owner's activities, newest start first, a keyset page at a time."""
     try:
         query = listing.parse(request.GET)
+        listing.check_sport(request.user.id, query)
     except listing.BadQuery as error:
         return api_error("BadRequest", str(error), 400)
     activities, cursor = listing.page(request.user.id, query)
@@ -222,7 +224,7 @@ def activity_original(request: HttpRequest, activity_id: int) -> HttpResponse:
         activity.format, "application/octet-stream")
     response = HttpResponse(data, content_type=content_type)
     response["Content-Disposition"] = downloads.attachment(
-        activity.name, fallback=f"activity-{activity.id}",
+        names.download_stem(names.name_of(activity)), fallback=f"activity-{activity.id}",
         suffix=f".{activity.format}{'.gz' if gzipped else ''}")
     response["X-Content-Type-Options"] = "nosniff"
     return response

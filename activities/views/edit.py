@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from activities import edits, serialize
+from activities import edits, names, serialize, sports
 from activities.views.pages import _owned
 
 
@@ -33,6 +33,7 @@ def edit_page(request: HttpRequest, activity_id: int) -> HttpResponse:
             messages.info(request, f"Saved {values['name']}.")
             return redirect("activity-page", activity_id=activity.id)
     return render(request, "activities/edit.html", {
-        "activity": shown, "values": values, "error": error,
-        "sports": sorted(edits.SPORTS),
+        "activity": shown, "name": names.name_of(activity), "values": values, "error": error,
+        **dict(zip(("common_sports", "other_sports"),
+                   sports.grouped(edits.SPORTS, keep=values["sport"]), strict=True)),
     }, status=status)

@@ -4,8 +4,6 @@ progress, the route, the charts and the playback on top, through the JSON API.""
 
 from __future__ import annotations
 
-import json
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,10 +12,22 @@ from django.db.models import F, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from activities import bodylimit, breakdown, display, ingest, serialize
+from activities import (
+    archives,
+    bodylimit,
+    breakdown,
+    display,
+    ingest,
+    names,
+    problems,
+    serialize,
+    sports,
+    times,
+)
 from activities.models import Activity, Derived, Profile, Upload
 from activities.views import api
 from reconciler import deletion
@@ -57,7 +67,9 @@ def upload_page(request: HttpRequest) -> HttpResponse:
         else:
             accepted = [a for a in (_accept(request, f, many=len(files) > 1) for f in files) if a]
             if len(files) == 1 and accepted:
-                return redirect("upload-status", upload_id=accepted[0].upload.id)
+                url = reverse("upload-status", args=[accepted[0].upload.id])
+                # The status page says so ("Already uploaded — open it").
+                return redirect(f"{url}?again=1" if _again(accepted[0]) else url)
             if accepted:
                 messages.info(request, f"{len(accepted)} of {len(files)} files uploaded.")
             return redirect("upload-page")
@@ -67,9 +79,11 @@ def upload_page(request: HttpRequest) -> HttpResponse:
               .select_related("activity")
               .order_by("-created_at")[:20])
     units = units_of(request.user)
-    summaries = _summaries([u.activity for u in recent if u.activity])
+    made = [u.activity for u in recent if u.activity]
+    summaries = names.summaries(made)
+    shown = names.shown_all(made, summaries)
     rows = [(row := serialize.upload_dict(upload)) | {
-        "name": _upload_name(upload),
+        "name": shown.get(upload.activity_id) or names.base_name(upload.original_name),
         "result": _result(row, summaries.get(upload.activity_id), units)} for upload in recent]
     return render(request, "activities/upload.html", {
         "uploads": rows, "units": units,
@@ -82,7 +96,7 @@ def _result(row: dict, summary: dict | None, units: str) -> str:
     """What came of an upload, in words: the reason it failed, or the distance and time of
     the activity it made (never the internal step names)."""
     if row["status"] == "failed":
-        return row["error"] or "Processing failed."
+        return row["problem"] or "Processing failed."
     if row["status"] != "ready" or not summary:
         return ""
     return " · ".join(part for part in (
@@ -104,7 +118,10 @@ def _too_large(request: HttpRequest) -> HttpResponse:
 
 
 def _upload_name(upload: Upload) -> str:
-    return upload.activity.name if upload.activity else upload.original_name
+    """The activity's name once there is one, else the file's."""
+    if upload.activity is not None:
+        return names.name_of(upload.activity)
+    return names.base_name(upload.original_name)
 
 
 def _accept(request: HttpRequest, upload_file, *, many: bool) -> ingest.Accepted | None:
@@ -117,9 +134,14 @@ def _accept(request: HttpRequest, upload_file, *, many: bool) -> ingest.Accepted
     except ingest.Rejected as error:
         messages.error(request, f"{prefix}{error}")
         return None
-    if not accepted.created:
-        messages.info(request, f"{prefix}You had already uploaded this file.")
+    if many and _again(accepted):
+        messages.info(request, f"{prefix}Already uploaded.")
     return accepted
+
+
+def _again(accepted: ingest.Accepted) -> bool:
+    """The same file came before (a retry with the same idempotency key is not news)."""
+    return not accepted.created and not accepted.replayed
 
 
 @login_required
@@ -130,9 +152,18 @@ def upload_status(request: HttpRequest, upload_id: int) -> HttpResponse:
         raise Http404("No such upload.")
     if upload.kind == Upload.Kind.SESSION and upload.session.result_id:
         return redirect("upload-status", upload_id=upload.session.result_id)
+    shown = serialize.upload_dict(upload)
+    archive = {}
+    if upload.kind == Upload.Kind.ARCHIVE:
+        archive = {"outcome": display.archive_outcome(shown["progress"],
+                                                      finished=shown["status"] == "ready"),
+                   "page": archives.files_page(upload.archive, request.GET.get("page"))}
     return render(request, "activities/upload_status.html", {
-        "upload": serialize.upload_dict(upload),
-        "activity": serialize.activity_dict(upload.activity) if upload.activity else None,
+        "upload": shown, "again": request.GET.get("again") == "1", **archive,
+        "activity": (made := serialize.activity_dict(upload.activity) if upload.activity
+                     else None),
+        "when": made and times.moment(made["start_time"], made.get("timezone"),
+                                      times.user_zone(request.user)),
         "name": _upload_name(upload),
         "units": units_of(request.user),
     })
@@ -142,15 +173,19 @@ def upload_status(request: HttpRequest, upload_id: int) -> HttpResponse:
 def activity_list(request: HttpRequest) -> HttpResponse:
     # In the order they happened, newest first (index activity_owner_started); activities
     # not yet summarised come first, by upload time.
-    activities = (Activity.objects.live().filter(owner=request.user)
+    activities = (Activity.objects.live().filter(owner=request.user).select_related("upload")
                   .order_by(F("start_time").desc(nulls_first=True), "-created_at", "-id"))
     page = Paginator(activities, PAGE_SIZE).get_page(request.GET.get("page"))
     shown = list(page.object_list)
-    summaries = _summaries(shown)
+    summaries = names.summaries(shown)
+    titles = names.shown_all(shown, summaries)
     previews = set(_outputs(shown, "preview").values_list("activity_id", flat=True))
-    rows = [{"activity": a, "summary": summaries.get(a.id, {}), "preview": a.id in previews,
-             # The given name, else the derived title (core.titles), as the API shows it.
-             "title": a.name or summaries.get(a.id, {}).get("title") or "Activity"}
+    viewer = times.user_zone(request.user)
+    rows = [{"activity": a, "summary": (s := summaries.get(a.id, {})),
+             "preview": a.id in previews, "title": titles[a.id],
+             "sport": sports.name(a.shown_sport or s.get("sport")),
+             "when": times.moment(s.get("start_time"), s.get("timezone"), viewer),
+             "uploaded": times.moment(a.created_at, None, viewer)}
             for a in shown]
     return render(request, "activities/activity_list.html", {
         "page": page, "rows": rows, "units": units_of(request.user),
@@ -162,11 +197,6 @@ def _outputs(activities: list[Activity], deriver: str) -> QuerySet[Derived]:
     return (Derived.objects.filter(activity__in=activities, deriver=deriver,
                                    data__isnull=False)
             .exclude(status=Derived.Status.FAILED))
-
-
-def _summaries(activities: list[Activity]) -> dict[int, dict]:
-    rows = _outputs(activities, "summary").values_list("activity_id", "data")
-    return {activity_id: json.loads(bytes(data)) for activity_id, data in rows}
 
 
 @login_required
@@ -183,7 +213,9 @@ def activity_page(request: HttpRequest, activity_id: int) -> HttpResponse:
     output = breakdown.splits_output(activity) if activity.state in SETTLED else None
     max_hr = max_hr_of(request.user)
     return render(request, "activities/activity.html", {
-        "activity": summary, "units": units, "config": config, "max_hr": max_hr,
+        "activity": summary, "units": units, "name": names.name_of(activity),
+        "when": times.moment(summary["start_time"], summary.get("timezone"),
+                             times.user_zone(request.user)), "config": config, "max_hr": max_hr,
         "map_tiles": bool(settings.CAIRN_MAP_TILES),
         "splits": breakdown.split_rows(output, units=units, pace=config["pace"]),
         "laps": breakdown.lap_rows(output, units=units, pace=config["pace"]),
@@ -191,6 +223,7 @@ def activity_page(request: HttpRequest, activity_id: int) -> HttpResponse:
         "has_hr": bool(output and output.get("hr_histogram")),
         "progress": summary["progress"], "facts": display.facts(summary, units),
         "settled": config["settled"], "failed": activity.state in {"failed", "dead"},
+        "can_reprocess": activity.error_code not in problems.NOT_ACTIVITIES,
     })
 
 
@@ -207,7 +240,9 @@ def delete_page(request: HttpRequest, activity_id: int) -> HttpResponse:
     """GET asks for confirmation (no script needed); the POST (CSRF-checked) deletes."""
     activity = _owned(request, activity_id)
     if request.method == "POST":
+        name = names.name_of(activity)
         deletion.request(Activity.objects.filter(id=activity.id), now=clock.now())
-        messages.info(request, f"Deleted {activity.name or 'the activity'}.")
+        messages.info(request, f"Deleted {name}.")
         return redirect("activities-page")
-    return render(request, "activities/delete.html", {"activity": activity})
+    return render(request, "activities/delete.html",
+                  {"activity": activity, "name": names.name_of(activity)})

@@ -11,9 +11,11 @@ where <profiles> are those the track has of "elevation_m", "speed_mps" or
 "pace_s_per_km", "hr_bpm", "cadence" and "power_w". Each x is the middle of a bin;
 each value is the mean of the bin's readings (speed weighted by time), interpolated for an
 empty bin between two readings of one segment, null where nothing is known; the speed is
-the speed held over a few steps (motion.held_steps), and the bin holding the highest speed
-or heart rate shows that reading itself, so that a profile's peak is the summary's maximum
-(max_speed_mps, max_hr_bpm), never above or below it.
+the speed held over a few steps (motion.held_steps), and the bin holding the highest speed,
+heart rate or power shows that reading itself, so that a profile's peak is the summary's
+maximum (max_speed_mps, max_hr_bpm, max_power_w), never above or below it; the elevation
+keeps both its highest and its lowest reading (the playback's readings stay inside the
+chart's range).
 """
 
 from __future__ import annotations
@@ -59,11 +61,12 @@ def _profiles(track: Track, steps: tuple[np.ndarray, np.ndarray, np.ndarray], *,
     # A heart rate of 0 is a strap that lost contact, not a reading.
     hr = np.where(track.hr > 0, track.hr, np.nan)
     channels = {
-        "elevation_m": (_binned(x, track.ele, edges=edges, segment=segment), 1),
+        "elevation_m": (_binned(x, track.ele, edges=edges, segment=segment, peak=True,
+                                trough=True), 1),
         "hr_bpm": (_binned(x, hr, edges=edges, segment=segment, peak=True), 0),
         # Power and cadence as recorded: a 0 is coasting or standing, a real reading.
         "cadence": (_binned(x, track.cadence, edges=edges, segment=segment), 0),
-        "power_w": (_binned(x, track.power, edges=edges, segment=segment), 0),
+        "power_w": (_binned(x, track.power, edges=edges, segment=segment, peak=True), 0),
     }
     if pace:
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -80,17 +83,20 @@ def _profiles(track: Track, steps: tuple[np.ndarray, np.ndarray, np.ndarray], *,
 
 
 def _binned(x: np.ndarray, values: np.ndarray, *, edges: np.ndarray, segment: np.ndarray,
-            weights: np.ndarray | None = None, peak: bool = False) -> np.ndarray:
+            weights: np.ndarray | None = None, peak: bool = False,
+            trough: bool = False) -> np.ndarray:
     """Mean per bin; an empty bin between two readings of one segment is interpolated.
 
     With `peak`, the bin holding the highest reading shows that reading: a mean would
-    hide the peak the summary reports as the maximum.
+    hide the peak the summary reports as the maximum; with `trough`, the lowest too.
     """
     means = resample.bin_means(x, values, edges=edges, weights=weights)
     empty = np.isnan(means)
     if empty.any():
         centres = (edges[:-1] + edges[1:])[empty] / 2
         means[empty] = resample.interpolate(x, values, at=centres, segment=segment)
+    if trough:
+        resample.keep_peak(means, x, values, edges=edges, lowest=True)
     if peak:
         resample.keep_peak(means, x, values, edges=edges)
     return means
@@ -101,7 +107,8 @@ CHARTS = Deriver(
     # 2: speed held over a few steps, glitches left out, and the peaks of speed and heart
     # rate kept, as the summary's maxima; no speed without timestamps
     # 3: cadence and power profiles
-    version=3,
+    # 4: the peak of power and the highest and lowest elevation kept through the bins
+    version=4,
     needs=("track",),
     derive=build_charts,
 )

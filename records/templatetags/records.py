@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import template
 
+from activities import display
 from records import serialize
 from records.models import Book
 
@@ -22,13 +23,15 @@ def kind_name(kind: str) -> str:
 
 
 @register.filter
-def record_value(record: dict) -> str:
-    """Seconds as h:mm:ss, metres as km (or m for climbing), watts as W."""
+def record_value(record: dict, units: str = display.METRIC) -> str:
+    """Seconds as h:mm:ss, distances and climbing in the user's units, watts as W."""
     value, unit = record["value"], record["unit"]
     if unit == "W":
         return f"{value:.0f} W"
     if unit == "m":
-        return f"{value:.0f} m" if record["kind"] == "most_ascent" else f"{value / 1000:.2f} km"
+        if record["kind"] == "most_ascent":
+            return display.elevation(value, units)
+        return display.distance(value, units)
     return duration(value)
 
 
@@ -46,4 +49,4 @@ def new_records(context, activity_id: int) -> dict:
     user = context["request"].user
     book = Book.objects.filter(user_id=user.id).defer("heat", "heatmap_png").first()
     held = [r for r in serialize.record_list(book) if r["activity_id"] == activity_id]
-    return {"held": held}
+    return {"held": held, "units": context.get("units") or display.METRIC}

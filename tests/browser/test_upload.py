@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from activities import problems
 from activities.models import Activity
 from reconciler.models import Attempt
 from tests.browser.conftest import RUN_FIT, shoot, sign_in
@@ -54,7 +55,7 @@ def test_a_fit_file_uploads_with_progress_and_every_deriver_reaches_ready(
         {"name": "run.fit", "mimeType": "application/octet-stream", "buffer": data})
     row = page.locator(".upload-item")
     expect(row).to_have_attribute("data-status", "ready")
-    progress = row.locator("progress")
+    progress = row.locator(".upload-progress")
     # XMLHttpRequest's upload events count the multipart body: the file and its envelope.
     sent = progress.evaluate("p => [p.value, p.max]")
     assert sent[0] == sent[1] >= len(data)
@@ -102,11 +103,12 @@ def test_a_corrupt_file_says_what_is_wrong_on_both_pages_and_offers_reprocess(
     row = page.locator(".upload-item")
     expect(row).to_have_attribute("data-status", "failed")
     activity = Activity.objects.get()
-    assert activity.error_message  # a sentence, from the decoder
-    expect(row.locator(".upload-error")).to_have_text(activity.error_message)
+    assert activity.error_message  # the decoder's words, behind "Technical details"
+    said = problems.explain(activity.error_code, activity.error_message).sentence
+    expect(row.locator(".upload-error")).to_have_text(said)
     shoot(page, "upload-failed")
     row.get_by_role("link", name="Open the activity to reprocess it").click()
-    expect(page.locator("#activity-error")).to_have_text(activity.error_message)
+    expect(page.locator("#activity-error")).to_have_text(said)
     reprocess = page.get_by_role("button", name="Reprocess")
     expect(reprocess).to_be_visible()
     shoot(page, "activity-failed")
@@ -115,7 +117,7 @@ def test_a_corrupt_file_says_what_is_wrong_on_both_pages_and_offers_reprocess(
     # Queued again, then failed again by the sweeper: the page follows and reloads itself.
     wait_for(lambda: Attempt.objects.filter(activity=activity).count() == 2,
              what="the second attempt")
-    expect(page.locator("#activity-error")).to_have_text(activity.error_message)
+    expect(page.locator("#activity-error")).to_have_text(said)
     expect(page.get_by_role("button", name="Reprocess")).to_be_visible()
 
 

@@ -227,7 +227,8 @@ def test_a_failing_build_retries_then_dies(user, monkeypatch, settings):
         sweep_once()
     book = book_of(user)
     assert book.status == Book.Status.DEAD and not book.needs_work
-    assert list(Attempt.objects.filter(kind="book").values_list("outcome", flat=True)) == [
+    assert list(Attempt.objects.filter(kind="book").order_by("id").values_list(
+        "outcome", flat=True)) == [
         "retrying", "dead"]
 
 

@@ -25,6 +25,8 @@ from work import clock
 
 pytestmark = pytest.mark.django_db
 LATER = NOW + timedelta(hours=1)
+#: The summary's version after the test's deploy (`bump`).
+NEW = derivers.VERSIONS["summary"] + 1
 State = Rollout.State
 
 
@@ -72,7 +74,7 @@ def test_a_version_bump_starts_a_preview_that_changes_nothing_users_see(upload, 
     assert [a for a in after[0] if a["id"] != fresh.id] == before[0]
     assert [d for d in after[1] if d[0] != fresh.id] == before[1]
     # A new upload has only the new code to run: it gets the new version.
-    assert Derived.objects.get(activity=fresh, deriver="summary").version == 4
+    assert Derived.objects.get(activity=fresh, deriver="summary").version == NEW
 
 
 def test_a_reconcile_for_another_reason_leaves_the_held_output(upload, monkeypatch):
@@ -86,7 +88,7 @@ def test_a_reconcile_for_another_reason_leaves_the_held_output(upload, monkeypat
         sweep.drain()
         resync.resync(Activity.objects.filter(id__in=ids), now=LATER, deriver="route")
         sweep.drain()
-    assert _versions() == [3]
+    assert _versions() == [NEW - 1]
     assert Derived.objects.get(deriver="route").updated_at == LATER
 
 
@@ -228,7 +230,7 @@ def test_promote_rebuilds_everything_and_finish_drops_the_kept_outputs(upload, m
         sweep.drain()
         _act("promote")
         sweep.drain()
-    assert _versions() == [4] * 5
+    assert _versions() == [NEW] * 5
     assert _rollout().state == State.DONE
     assert KeptOutput.objects.filter(deriver="summary").count() == 5
     for activity_id in ids:
@@ -254,15 +256,15 @@ def test_pause_stops_the_rebuild_within_one_sweep(upload, monkeypatch, settings)
         sweep.drain()
         _act("promote")
         sweep.sweep_once()  # flags all five, rebuilds one
-        assert _versions().count(4) == 1
+        assert _versions().count(NEW) == 1
         _act("pause")
         sweep.sweep_once()
-        assert _versions().count(4) == 1
+        assert _versions().count(NEW) == 1
         sweep.drain()  # the flagged ones are reconciled, their summaries held
-        assert _versions().count(4) == 1
+        assert _versions().count(NEW) == 1
         _act("resume")
         sweep.drain()
-    assert _versions() == [4] * 5
+    assert _versions() == [NEW] * 5
     assert _rollout().state == State.DONE
 
 
@@ -278,7 +280,7 @@ def test_throttle_holds_the_rate_per_minute_across_sweeps(upload, monkeypatch):
             for _ in range(6):  # many sweeps in one minute, by two sweepers
                 sweep.sweep_once(owner="w-1")
                 sweep.sweep_once(owner="w-2")
-            rebuilt.append(_versions().count(4))
+            rebuilt.append(_versions().count(NEW))
             frozen.tick(timedelta(seconds=61))
         report = rollout_report.build(_rollout(), now=clock.now())
     assert rebuilt == [3, 6, 7]
@@ -312,7 +314,7 @@ def test_rollback_restores_the_previous_outputs_byte_identical(upload, monkeypat
         rollout_ops.throttle(_rollout().id, 3, by="ops", now=LATER)
         _act("promote")
         sweep.drain()
-        assert _versions().count(4) == 3
+        assert _versions().count(NEW) == 3
         _act("rollback")
         sweep.drain()
         frozen.tick(timedelta(minutes=5))
@@ -459,7 +461,7 @@ def test_a_worker_killed_mid_backfill_is_taken_over(upload, monkeypatch, setting
         sweep.drain()
         frozen.tick(timedelta(seconds=settings.CAIRN_LEASE_S + 1))
         sweep.drain()
-    assert _versions() == [4] * 5
+    assert _versions() == [NEW] * 5
     assert _rollout().state == State.DONE
 
 
@@ -472,10 +474,10 @@ def test_a_newer_version_supersedes_an_unfinished_rollout(upload, monkeypatch):
         sweep.drain()
     older = _rollout()
     assert older.kept.count() == 2
-    bump(monkeypatch, "summary", longer_summary)  # a fix, version 5
+    bump(monkeypatch, "summary", longer_summary)  # a fix, the version after
     with freeze_time(LATER):
         sweep.drain()
     older.refresh_from_db()
     assert older.state == State.FINISHED and not older.kept.exists()
-    assert _rollout().state == State.PREVIEW and _rollout().version == 5
+    assert _rollout().state == State.PREVIEW and _rollout().version == NEW + 1
     assert RolloutAction.objects.filter(rollout=older, action="superseded").exists()

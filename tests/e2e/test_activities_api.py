@@ -115,12 +115,26 @@ def test_filters_by_sport_status_and_time(api, upload, user):
 @pytest.mark.parametrize("query", [
     "limit=0", "limit=201", "limit=ten", "status=finished", "after=yesterday",
     "before=2026-13-01", "cursor=not-a-cursor", "cursor=WzEsMl0", "sport=" + "x" * 65,
+    "sport=bogus",
 ])
 def test_bad_list_parameters_are_400_with_a_message(api, query):
     response = api.get(f"/api/v1/activities?{query}")
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "BadRequest"
     assert response.json()["error"]["message"]
+
+
+def test_a_sport_is_known_or_one_of_the_owners_own(api, upload, other_user):
+    own = _ready(upload)
+    Activity.objects.filter(id=own.id).update(sport="kitesurf session")  # a GPX <type>
+    theirs = _ready(upload, owner=other_user)
+    Activity.objects.filter(id=theirs.id).update(sport="underwater hockey")
+    assert api.get("/api/v1/activities?sport=kitesurf%20session").json()["activities"][0][
+        "id"] == own.id
+    assert api.get("/api/v1/activities?sport=yoga").json()["activities"] == []  # FIT's
+    response = api.get("/api/v1/activities?sport=underwater%20hockey")  # not alice's
+    assert response.status_code == 400
+    assert "'underwater hockey' is not a sport" in response.json()["error"]["message"]
 
 
 def test_list_shows_only_the_owners_activities_and_needs_a_token(api, upload, other_user):
@@ -215,8 +229,9 @@ def test_a_gzipped_original_comes_back_gzipped(api, upload):
     response = api.get(f"/api/v1/activities/{activity.id}/original")
     assert response.content == data
     assert response["Content-Type"] == "application/gzip"
-    assert response["Content-Disposition"] == (
-        f'attachment; filename="activity-{activity.id}.gpx.gz"')
+    # Unnamed and not processed yet: the uploaded file's name ("ride.gpx", as the fixture
+    # sends it), its suffix not doubled.
+    assert response["Content-Disposition"] == 'attachment; filename="ride.gpx.gz"'
 
 
 def test_a_name_cannot_inject_a_header(api, upload):

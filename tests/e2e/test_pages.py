@@ -69,7 +69,8 @@ def test_a_zip_through_the_form_shows_the_archives_status_and_in_the_recent_list
     response = browser.post("/upload/", {"file": SimpleUploadedFile("export.zip", data)},
                             follow=True)
     assert response.status_code == 200
-    assert b"An archive:" in response.content
+    assert b"<h1>export.zip</h1>" in response.content
+    assert b"0 of 2 files read." in response.content
     assert b"export.zip (archive)" in browser.get("/upload/").content
 
 
@@ -117,7 +118,7 @@ def test_a_queued_activity_page_refreshes_without_javascript(user, upload):
     queued = upload().activity
     page = _signed_in().get(f"/activities/{queued.id}/").content.decode()
     assert '<noscript><meta http-equiv="refresh"' in page
-    assert "track: waiting" in page
+    assert "Processing: 0 %" in page and "track: waiting" not in page
 
 
 def test_units_are_metric_until_the_user_chooses_imperial(user, upload):

@@ -9,7 +9,9 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from freezegun import freeze_time
 
-from activities.models import Derived
+from activities import names
+from activities.models import Activity, Derived
+from core.derivers.summary import SUMMARY
 from reconciler import sweep
 from reconciler.models import Rollout, RolloutAction
 from tests import factories
@@ -19,6 +21,8 @@ from tests.e2e import test_operator_pages
 
 pytestmark = pytest.mark.django_db
 LATER = NOW + timedelta(hours=1)
+#: The summary's version after the test's deploy (`bump`).
+NEW = SUMMARY.version + 1
 staff = test_operator_pages.staff  # the signed-in staff client
 
 
@@ -53,7 +57,7 @@ def test_show_json_reports_the_preview(previewing):
 
 def test_show_for_a_person_has_the_headline(previewing):
     text = _run("show")
-    assert text.startswith("summary v4: preview (throttle none)")
+    assert text.startswith(f"summary v{NEW}: preview (throttle none)")
     assert "sample: 3 of 3 computed, strata cycling/gpx 3" in text
     assert "distance_m" in text and "failures under the new code: 0" in text
 
@@ -79,10 +83,10 @@ def test_no_rollout_is_a_sentence(db):
 
 
 def test_staff_page_shows_the_report_and_links_the_most_changed(previewing, staff):
-    rollout = Rollout.objects.get(deriver="summary", version=4)
+    rollout = Rollout.objects.get(deriver="summary", version=NEW)
     with freeze_time(LATER):
         page = staff.get("/staff/rollouts/").content.decode()
-    assert "summary v4" in page and "preview" in page
+    assert f"summary v{NEW}" in page and "preview" in page
     assert f'href="/staff/rollouts/{rollout.id}/activities/{previewing[-1]}/"' in page
     with freeze_time(LATER):
         side = staff.get(f"/staff/rollouts/{rollout.id}/activities/{previewing[-1]}/")
@@ -95,7 +99,7 @@ def test_staff_page_shows_the_report_and_links_the_most_changed(previewing, staf
 
 
 def test_staff_actions_record_the_user(previewing, staff):
-    rollout = Rollout.objects.get(deriver="summary", version=4)
+    rollout = Rollout.objects.get(deriver="summary", version=NEW)
     with freeze_time(LATER):
         staff.post(f"/staff/rollouts/{rollout.id}/promote/")
         answer = staff.post(f"/staff/rollouts/{rollout.id}/throttle/", {"per_min": "x"},
@@ -111,11 +115,11 @@ def test_rollout_pages_are_for_staff_only(previewing, user):
     browser.login(username="alice", password="correct-horse-9")
     assert browser.get("/staff/rollouts/").status_code == 302
     assert browser.post("/staff/rollouts/1/promote/").status_code == 302
-    assert Rollout.objects.get(deriver="summary", version=4).state == "preview"
+    assert Rollout.objects.get(deriver="summary", version=NEW).state == "preview"
 
 
 def test_an_activity_outside_the_sample_is_a_404(previewing, staff):
-    rollout = Rollout.objects.get(deriver="summary", version=4)
+    rollout = Rollout.objects.get(deriver="summary", version=NEW)
     assert staff.get(f"/staff/rollouts/{rollout.id}/activities/999/").status_code == 404
 
 
@@ -124,13 +128,13 @@ def test_timeline_of_an_affected_activity_shows_the_actions(previewing, api):
     with freeze_time(LATER):
         timeline = api.get(f"/api/v1/activities/{previewing[0]}/timeline").json()
     assert [(r["action"], r["by"], r["to"]) for r in timeline["rollouts"]
-            if r["deriver"] == "summary" and r["version"] == 4] == [
+            if r["deriver"] == "summary" and r["version"] == NEW] == [
         ("start", "deploy", "preview"), ("promote", "ann", "running")]
 
 
 def test_admin_lists_rollouts_and_their_actions(previewing, staff, django_user_model):
     django_user_model.objects.filter(username="root").update(is_superuser=True)
-    rollout = Rollout.objects.get(deriver="summary", version=4)
+    rollout = Rollout.objects.get(deriver="summary", version=NEW)
     page = staff.get(f"/admin/reconciler/rollout/{rollout.id}/change/").content.decode()
     assert "deploy" in page and "preview" in page
 
@@ -141,5 +145,6 @@ def test_timeline_page_lists_the_actions(previewing, user):
     browser.login(username="alice", password="correct-horse-9")
     with freeze_time(LATER):
         page = browser.get(f"/activities/{previewing[0]}/timeline/").content.decode()
-    assert f"<title>Timeline of activity {previewing[0]} · Cairn</title>" in page
-    assert "<h3>Version rollouts</h3>" in page and "<td>ann</td>" in page
+    name = names.name_of(Activity.objects.get(id=previewing[0]))
+    assert f"<title>Timeline of {name} · Cairn</title>" in page
+    assert "<h2>Version rollouts</h2>" in page and "<td>ann</td>" in page

@@ -58,8 +58,8 @@ def test_merging_in_any_order_equals_building_whole():
 def test_totals_are_the_sums_per_iso_week_month_and_year():
     # 2026-01-05 is a Monday; day 6 is Sunday (same week), day 7 the next Monday.
     book = records.build([fact(1, day=0), fact(2, day=6), fact(3, day=7)])
-    assert book.totals["week"]["2026-01-05 running"] == [2, 100000, 30000, 800]
-    assert book.totals["week"]["2026-01-12 running"] == [1, 50000, 15000, 400]
+    assert book.totals["week"]["2026-01-05 running"] == [2, 100000, 30000, 800, 0]
+    assert book.totals["week"]["2026-01-12 running"] == [1, 50000, 15000, 400, 0]
     assert book.totals["month"]["2026-01-01 running"][0] == 3
     assert book.totals["year"]["2026-01-01 running"][0] == 3
 

@@ -17,7 +17,7 @@ ONE_DEGREE_M = 2 * math.pi * 6_371_008.8 / 360
 KEYS = {"sport", "sub_sport", "start_time", "distance_m", "distance_source", "elapsed_s",
         "moving_s", "ascent_m", "descent_m", "avg_speed_mps", "max_speed_mps", "avg_hr_bpm",
         "max_hr_bpm", "avg_power_w", "max_power_w", "avg_cadence", "point_count", "sessions",
-        "parts", "bbox", "title"}
+        "parts", "bbox", "title", "timezone"}
 
 
 def run(n: int = 101, *, fmt: str = "gpx", sessions=(), segment_starts=(0,), **columns) -> Track:
@@ -250,3 +250,10 @@ def test_ragged_tracks_give_strict_json_and_no_negative_durations():
         json.dumps(summary, allow_nan=False)
         for key in ("elapsed_s", "moving_s", "distance_m", "ascent_m", "descent_m"):
             assert summary[key] is None or summary[key] >= 0, (key, summary)
+
+
+def test_the_time_zone_is_where_the_activity_began():
+    # run() starts at 46 N 14 E (Ljubljana); without positions there is no zone.
+    assert summaries.summarize(run())["timezone"] == "Europe/Ljubljana"
+    placeless = run(lat=np.full(101, np.nan), lon=np.full(101, np.nan))
+    assert summaries.summarize(placeless)["timezone"] is None

@@ -1,10 +1,11 @@
-"""The summary a rebuild gives is the summary version 3 gave, exactly: on every corpus file
+"""The summary a rebuild gives is the summary version 4 gave, exactly: on every corpus file
 (from its stored track, as the reconciler reads it) and on generated edge cases.
 
-tests/files/summary_v3.json holds what the version-3 code computed (before the summary
-was vectorised, issue 18), written by `python -m tests.unit.test_summary_parity --write`
-at that code. A change that moves any of these numbers must bump the summary deriver's
-version (a rollout), and the file is then written again by the new code.
+tests/files/summary_v4.json holds what the version-4 code computed (version 3's numbers,
+computed before the summary was vectorised, and the start's time zone), written by
+`python -m tests.unit.test_summary_parity --write` at that code. A change that moves any
+of these numbers must bump the summary deriver's version (a rollout), and the file is then
+written again by the new code.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from core.errors import DeriveError
 from core.track import Session, Track
 from tests.corpus import corpus_dir, require_corpus, rows
 
-GOLDEN = Path(__file__).resolve().parents[1] / "files" / "summary_v3.json"
+GOLDEN = Path(__file__).resolve().parents[1] / "files" / "summary_v4.json"
 T0 = 1714543200.0  # 2024-05-01T06:00:00Z
 
 
@@ -120,7 +121,7 @@ def golden() -> dict:
     return json.loads(GOLDEN.read_text())
 
 
-def test_edge_cases_summarise_as_version_3_did(golden):
+def test_edge_cases_summarise_as_version_4_did(golden):
     assert summarized(edge_cases()) == golden["cases"]
 
 
@@ -129,7 +130,7 @@ def test_an_empty_track_has_no_summary(golden):
 
 
 @pytest.mark.corpus
-def test_every_corpus_file_summarises_as_version_3_did(golden):
+def test_every_corpus_file_summarises_as_version_4_did(golden):
     require_corpus()
     found = summarized(corpus_tracks())
     assert len(found) >= 85

@@ -52,13 +52,17 @@ function showCharts(charts) {
   };
   if (charts.by_distance && charts.by_time) {
     toggle.hidden = false;
+    toggle.querySelector("input[value=distance]").checked = true;
     toggle.addEventListener("change", (event) => {
       axis = event.target.value;
       setCursor = drawCharts(container, charts, { fmt, axis });
       if (last) move(last);
     });
   } else if (!charts.by_distance) {
+    // Drawn against time (an indoor ride records no distance): the toggle stays hidden
+    // and says so, never "Distance" ticked.
     axis = "time";
+    toggle.querySelector("input[value=time]").checked = true;
     setCursor = drawCharts(container, charts, { fmt, axis });
   }
   return move;
@@ -74,6 +78,16 @@ function showPlayback(playback, { pace, onMove }) {
   }
   root.hidden = false;
   byId("readout-speed-label").textContent = pace ? "Pace" : "Speed";
+  if (playback.axis !== "time") {
+    // No timestamps: nothing happened in time to replay. The slider still moves along
+    // the route (by distance); playing, its speeds and the elapsed time are left out.
+    for (const node of [byId("play"), byId("speed").closest("p"), root.querySelector(".hint"),
+                        byId("readout-elapsed").closest("div")]) node.hidden = true;
+    byId("playback-title").textContent = "Along the route";
+    const missing = byId("playback-missing");
+    missing.textContent = "This file has no timestamps, so there is nothing to replay in time: move the slider along the route.";
+    missing.hidden = false;
+  }
   const elements = {
     root, play: byId("play"), range: byId("position"), speed: byId("speed"),
     readouts: { elapsed: byId("readout-elapsed"), distance: byId("readout-distance"),

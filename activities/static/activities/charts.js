@@ -13,7 +13,12 @@ function percentile(sorted, q) {
 }
 
 // The profiles this activity has, each with its values in display units and a label.
-function profiles(data, fmt) {
+// Cadence: devices count a runner's strides (one foot); people count steps, twice as many.
+// A bike's cadence is pedal turns, rpm.
+function profiles(data, fmt, foot) {
+  const cadence = foot
+    ? { title: "Cadence (steps/min)", value: (v) => v * 2, label: (v) => `${Math.round(v)} spm` }
+    : { title: "Cadence (rpm)", value: (v) => v, label: (v) => `${Math.round(v)} rpm` };
   const paceScale = fmt.perUnit / 1000;  // s/km to s per the user's unit
   return [
     { key: "elevation_m", kind: "elevation", title: `Elevation (${fmt.elevationUnit})`,
@@ -25,9 +30,9 @@ function profiles(data, fmt) {
       robust: true, value: (v) => v * paceScale, label: (v) => fmt.paceOf(v) },
     { key: "hr_bpm", kind: "hr", title: "Heart rate (bpm)", value: (v) => v,
       label: (v) => `${Math.round(v)} bpm` },
-    { key: "cadence", kind: "cadence", title: "Cadence (rpm)", value: (v) => v,
-      label: (v) => `${Math.round(v)} rpm` },
-    { key: "power_w", kind: "power", title: "Power (W)", value: (v) => v, robust: true,
+    { key: "cadence", kind: "cadence", ...cadence },
+    // Not robust: the chart's top is the summary's top power (the deriver keeps the peak).
+    { key: "power_w", kind: "power", title: "Power (W)", value: (v) => v,
       label: (v) => `${Math.round(v)} W` },
   ].filter((p) => Array.isArray(data[p.key]) && data[p.key].some(known));
 }
@@ -114,7 +119,7 @@ export function drawCharts(container, charts, { fmt, axis }) {
   const lastStep = xs.length > 1 ? (xs[xs.length - 1] - xs[xs.length - 2]) / 2 : 1;
   const domain = [0, xs[xs.length - 1] + lastStep];
   const xLabel = axis === "time" ? fmt.duration : fmt.distance;
-  const found = profiles(data, fmt).map((p) => ({ ...p, values: data[p.key] }));
+  const found = profiles(data, fmt, charts.speed_kind === "pace").map((p) => ({ ...p, values: data[p.key] }));
   if (!found.length) {
     container.replaceChildren(textNode("p", "muted", "Nothing was recorded that could be charted."));
     return () => {};

@@ -21,7 +21,7 @@ export function drawMap(figure, route, { label, tiles, attribution }) {
   holder.setAttribute("aria-label", label);
   const caption = document.createElement("figcaption");
   caption.className = "muted";
-  caption.textContent = "Green circle: start. Black circle: finish. Blue dot: playback position.";
+  caption.textContent = "Green dot: start. Black ring: finish (around the start where a loop ends). Blue: playback position.";
   figure.replaceChildren(holder, caption);
   figure.classList.add("has-map");
   const map = L.map(holder, { scrollWheelZoom: false, attributionControl: Boolean(tiles) });
@@ -37,9 +37,11 @@ export function drawMap(figure, route, { label, tiles, attribution }) {
   const line = L.polyline(parts, { className: "track", interactive: false }).addTo(map);
   line.getElement().id = "route-line";
   const first = route.points[0];
-  dot(route.points[route.points.length - 1], "finish", 7).addTo(map);
-  dot(first, "start", 7).addTo(map);
+  // Largest first: where a loop ends at its start, the finish, the playback marker (at
+  // the start until it moves) and the start nest as rings, each still seen.
+  dot(route.points[route.points.length - 1], "finish", 13).addTo(map);
   const marker = dot(first, "marker", 9).addTo(map);
+  dot(first, "start", 5).addTo(map);
   const element = marker.getElement();
   element.id = "marker";
   return (lat, lon) => {

@@ -39,7 +39,7 @@ export function followRecent(table) {
       show(upload);
       if (upload.status === "failed") {
         result.classList.add("error");
-        result.textContent = upload.error || "Processing failed.";
+        result.textContent = upload.problem || "Processing failed.";
       } else if (upload.activity_id) {
         result.textContent = await activityResult(upload.activity_id);
       }

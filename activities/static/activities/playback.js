@@ -48,7 +48,7 @@ export class Playback {
       const control = event.target.closest?.(
         "button, select, a, textarea, input:not([type=range]), [contenteditable]");
       const modified = event.ctrlKey || event.metaKey || event.altKey;
-      if (event.key === " " && !control && !modified && !root.hidden) {
+      if (event.key === " " && !control && !modified && !root.hidden && !play.hidden) {
         event.preventDefault();
         this.toggle();
       }

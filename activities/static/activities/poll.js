@@ -49,16 +49,23 @@ export async function watch(url, { onUpdate, onTrouble = () => {}, first = null 
   }
 }
 
-// The progress map as <li> items: "track: done", "charts: waiting" (or "not done" once
-// the upload failed: nothing more will happen until someone reprocesses it).
-export function renderProgress(list, progress, { failed = false } = {}) {
-  const pending = failed ? "not done" : "waiting";
-  list.replaceChildren(...Object.entries(progress).map(([name, done]) => {
-    const item = document.createElement("li");
-    item.className = done ? "done" : "waiting";
-    item.dataset.deriver = name;
-    item.textContent = `${name}: ${done ? "done" : pending}`;
-    return item;
-  }));
-  list.hidden = false;
+// The progress map ({step: done}) as a bar and a percentage: people want to know how far
+// along it is, not the names of the steps (the debug timeline has those). activities/
+// display.py's progress_percent counts the same way.
+export function renderProgress(node, progress, { failed = false } = {}) {
+  const steps = Object.values(progress);
+  const percent = steps.length ? Math.round((100 * steps.filter(Boolean).length) / steps.length) : 0;
+  let bar = node.querySelector("progress");
+  let text = node.querySelector(".percent");
+  if (!bar || !text) {
+    bar = document.createElement("progress");
+    bar.max = 100;
+    bar.setAttribute("aria-label", "Processing");
+    text = document.createElement("span");
+    text.className = "percent";
+    node.replaceChildren(bar, " ", text);
+  }
+  bar.value = percent;
+  text.textContent = failed ? `Stopped at ${percent} %` : `Processing: ${percent} %`;
+  node.hidden = false;
 }

@@ -63,13 +63,15 @@ export function drawRoute(figure, route, { label }) {
   svg("path", { d, class: "track", id: "route-line" }, root);
   const [sx, sy] = view.at(...route.points[0]);
   const [fx, fy] = view.at(...route.points[route.points.length - 1]);
-  svg("rect", { x: fx - 9, y: fy - 9, width: 18, height: 18, class: "finish" }, root);
-  svg("circle", { cx: sx, cy: sy, r: 10, class: "start" }, root);
-  const marker = svg("circle", { cx: sx, cy: sy, r: 14, class: "marker", id: "marker" }, root);
+  // Largest first: where a loop ends at its start, the finish, the playback marker (at
+  // the start until it moves) and the start nest, each still seen.
+  svg("rect", { x: fx - 15, y: fy - 15, width: 30, height: 30, class: "finish" }, root);
+  const marker = svg("circle", { cx: sx, cy: sy, r: 11, class: "marker", id: "marker" }, root);
+  svg("circle", { cx: sx, cy: sy, r: 6, class: "start" }, root);
   figure.replaceChildren(root);
   const caption = document.createElement("figcaption");
   caption.className = "muted";
-  caption.textContent = "Green circle: start. Black square: finish. Blue dot: playback position.";
+  caption.textContent = "Green dot: start. Black square: finish (around the start where a loop ends). Blue: playback position.";
   figure.append(caption);
   return (lat, lon) => {
     const shown = Number.isFinite(lat) && Number.isFinite(lon);

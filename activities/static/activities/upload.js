@@ -66,43 +66,61 @@ class Row {
     this.node.dataset.uploadId = upload.id;
     if (upload.kind === "session") {  // the bytes are in; the sweep has yet to take them
       this.setStatus(upload.status, upload.status === "failed" ? "failed" : "uploaded");
-      if (upload.status === "failed") this.fail(upload.error || "The upload failed.");
+      if (upload.status === "failed") this.fail(upload.problem || "The upload failed.");
       else this.say("Received: the server is taking the file in.");
       return;
     }
     this.setStatus(upload.status, upload.status);
-    this.say("");
+    this.say(this.again && upload.kind !== "archive" ? "Already uploaded —" : "");
     if (upload.kind === "archive") this.showArchive(upload);
     else this.showFile(upload);
-    if (upload.status === "failed") this.fail(upload.error || "Processing failed.");
+    if (upload.status === "failed") this.fail(upload.problem || "Processing failed.");
   }
 
   showFile(upload) {
     if (upload.status === "ready") {
       // Done: what the activity is, not the steps it took.
       this.derivers.hidden = true;
-      activityResult(upload.activity_id).then((text) => this.say(text));
+      if (!this.again) activityResult(upload.activity_id).then((text) => this.say(text));
     } else {
       renderProgress(this.derivers, upload.progress, { failed: upload.status === "failed" });
     }
     this.link.href = `/activities/${upload.activity_id}/`;
-    this.link.textContent = upload.status === "failed"
-      ? "Open the activity to reprocess it" : "Open the activity";
+    const reprocessable = !["NotAnActivity", "NotAnActivityFile", "UnsupportedFile"]
+      .includes(upload.error_code);  // activities/problems.py's NOT_ACTIVITIES
+    this.link.textContent = this.again ? "open it"
+      : upload.status === "failed" && reprocessable
+        ? "Open the activity to reprocess it" : "Open the activity";
     this.link.hidden = false;
   }
 
-  // A zip of activity files: how many of its files went which way so far.
+  // A zip of activity files: what became of its files so far; its page lists them.
   showArchive(upload) {
-    const { files, seen, ...counts } = upload.progress;
-    const parts = Object.entries(counts).filter(([, n]) => n).map(([what, n]) => `${n} ${what}`);
-    const total = files ?? "?";
-    this.say(`Archive: ${seen} of ${total} files read${parts.length ? ` (${parts.join(", ")})` : ""}.`);
-    if (upload.status === "ready") {
-      this.link.href = "/activities/";
-      this.link.textContent = "See the activities";
-      this.link.hidden = false;
-    }
+    const outcome = archiveOutcome(upload.progress, upload.status === "ready");
+    this.say(this.again ? `Already uploaded. ${outcome}` : outcome);
+    this.link.href = `/uploads/${upload.id}/`;
+    this.link.textContent = "See its files";
+    this.link.hidden = false;
   }
+}
+
+// activities/display.py's archive_outcome, word for word.
+function archiveOutcome(progress, finished) {
+  const n = (key) => progress[key] || 0;
+  const count = (k, noun) => `${k} ${noun}${k === 1 ? "" : "s"}`;
+  const others = n("skipped") ? `; ${count(n("skipped"), "other file")} skipped` : "";
+  if (finished && n("duplicate") && !n("imported") && !n("failed") && !n("missing")) {
+    if (n("duplicate") === 1) return `Its activity was already uploaded${others}.`;
+    return `${n("duplicate")} files, all already uploaded${others}.`;
+  }
+  const parts = [[n("imported"), "imported"], [n("duplicate"), "already uploaded"],
+                 [n("skipped"), "not activities, skipped"], [n("failed"), "could not be read"],
+                 [n("missing"), "missing from the archive"]]
+    .filter(([k]) => k).map(([k, words]) => `${k} ${words}`);
+  const files = progress.files ?? null;
+  const head = finished ? count(files ?? n("seen"), "file")
+    : `${n("seen")} of ${files ?? "?"} files read`;
+  return parts.length ? `${head}: ${parts.join(", ")}.` : `${head}.`;
 }
 
 function refusal(xhr) {
@@ -188,8 +206,8 @@ function sendResumable(row, file) {
 }
 
 function accepted(row, upload) {
+  row.again = upload.duplicate;  // "Already uploaded — open it"
   row.show(upload);
-  if (upload.duplicate) row.say("You had already uploaded this file: it is the same activity.");
   watch(`/api/v1/uploads/${upload.id}`, {
     first: upload,
     onUpdate: (next) => row.show(next),

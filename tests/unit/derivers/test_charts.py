@@ -9,6 +9,7 @@ import pytest
 
 from core.derivers import charts
 from core.derivers.charts import CHARTS
+from core.summarize import summarize
 from core.track import Track
 from tests.unit.derivers.tracks import T0, northward, wiggly, without_gps
 
@@ -124,3 +125,29 @@ def test_power_and_cadence_profiles_where_recorded():
     assert profile["cadence"][0] == 90
     assert profile["power_w"][0] == 200 and profile["power_w"][-1] == 0  # coasting is a reading
     assert "power_w" not in CHARTS.derive(northward(n))["by_time"]
+
+
+def test_the_power_charts_top_is_the_summarys_top_power_on_both_axes():
+    # 5,000 points into 400 bins: a one-second surge of 331 W among 180-280 W would be
+    # averaged away (the chart topping near 281 W while the summary says 331 W).
+    n = 5000
+    rng = np.random.default_rng(3)
+    power = rng.uniform(180, 280, n)
+    power[2345] = 331.0
+    track = northward(n, speed_mps=8.0, power=power)
+    top = summarize(track)["max_power_w"]
+    assert top == 331
+    found = CHARTS.derive(track)
+    for axis in ("by_time", "by_distance"):
+        assert max(v for v in found[axis]["power_w"] if v is not None) == top, axis
+
+
+def test_the_elevation_profile_keeps_the_highest_and_the_lowest_reading():
+    # The playback shows elevations the chart must hold: a one-point dip and peak.
+    n = 5000
+    ele = 300 + 5 * np.sin(np.arange(n) / 200)
+    ele[1000], ele[4000] = 250.0, 360.0
+    found = CHARTS.derive(northward(n, speed_mps=8.0, ele=ele))
+    for axis in ("by_time", "by_distance"):
+        values = [v for v in found[axis]["elevation_m"] if v is not None]
+        assert (min(values), max(values)) == (250.0, 360.0), axis

@@ -31,9 +31,10 @@ from django.db.models import Case, F, PositiveIntegerField, QuerySet, When
 from activities.models import Activity, Derived, Upload
 from core import backoff
 from reconciler import leases
-from reconciler.models import Attempt
+from reconciler.kind import KIND
 from records import flags as record_flags
 from webhooks import events
+from work import attempts as attempt_log
 from work import clock
 
 log = structlog.get_logger(__name__)
@@ -127,7 +128,7 @@ def _derived(activity_id: int) -> None:
 
 
 def _attempts(activity_id: int) -> None:
-    Attempt.objects.filter(activity_id=activity_id).delete()
+    attempt_log.of(KIND.name, activity_id).delete()
 
 
 def _activity(activity_id: int) -> None:

@@ -1,7 +1,7 @@
 """Expired leases (orphans): their holder stopped before settling them (killed, out of
-memory, a crash in a decoder). Each lease taken counted an attempt, so a process death is an
-attempt like any other: after CAIRN_MAX_ATTEMPTS the row is given up on (dead), and the
-attempts the dead holders left open are closed in the log."""
+memory, a crash in a decoder), on the tables not yet moved onto the kernel (work.leases.bury
+does this for its kinds). Each lease taken counted an attempt, so a process death is an
+attempt like any other: after CAIRN_MAX_ATTEMPTS the row is given up on (dead)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,10 @@ from datetime import datetime, timedelta
 import structlog
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Model
+from django.db.models import Model
 
-from activities.models import Activity, Archive
+from activities.models import Archive
 from reconciler import metrics
-from reconciler.models import Attempt
 from records.models import Book
 
 log = structlog.get_logger(__name__)
@@ -23,8 +22,6 @@ CODE = "WorkerDied"
 #: Per leased table: what its worker does, what else a dead row records, and how it is
 #: tried again.
 _GIVEN_UP: dict[type[Model], tuple[str, dict, str]] = {
-    Activity: ("processing this file", {"status": Activity.Status.DEAD},
-               " until it is re-synced"),
     Archive: ("expanding this archive", {}, ""),
     Book: ("building these records", {"status": Book.Status.DEAD}, " until they are re-synced"),
 }
@@ -48,8 +45,6 @@ def bury(model: type[Model], *, now: datetime, ids: list[int] | None = None) -> 
                                  attempts__gte=settings.CAIRN_MAX_ATTEMPTS)
     if ids is not None:
         spent = spent.filter(id__in=ids)
-    if model is Activity:  # a deletion is retried until done (reconciler.deletion)
-        spent = spent.filter(deleted_at__isnull=True)
     # Read first: a sweep that finds none (the rule) takes no lock and opens no write.
     if not spent.exists():
         return []
@@ -66,26 +61,8 @@ def bury(model: type[Model], *, now: datetime, ids: list[int] | None = None) -> 
                 error_message=sentence(model, attempts=attempts, last_seen=last_seen),
                 **also)
         buried = [row_id for row_id, _, _ in found]
-        if model is Activity:
-            _close_attempts(buried)
     for row_id, attempts, _ in found:
         metrics.EXPIRED_LEASES.labels(outcome="dead").inc()
         log.warning("lease.given_up", **{f"{model._meta.model_name}_id": row_id},
                     attempts=attempts)
     return buried
-
-
-def taken_over(activity_id: int) -> None:
-    """An orphan was leased again: close the attempt its stopped holder left open, and
-    count it."""
-    _close_attempts([activity_id])
-    metrics.EXPIRED_LEASES.labels(outcome="reclaimed").inc()
-    log.info("lease.taken_over", activity_id=activity_id)
-
-
-def _close_attempts(activity_ids: list[int]) -> None:
-    # The holder's lease ran out: its attempt ends there. A holder that comes back late
-    # overwrites this with lease_lost when it finishes.
-    Attempt.objects.filter(activity_id__in=activity_ids, ended_at=None).update(
-        outcome=Attempt.Outcome.WORKER_DIED, ended_at=F("held_until"), error_code=CODE,
-        error_message="The worker stopped before finishing: its lease ran out.")

@@ -1,8 +1,6 @@
-"""Claims and leases on the leased tables (activities, archives): take rows that need work,
-count the attempt, and write only while the lease holds.
-
-A row is being processed exactly while it carries a lease token: nothing else is written
-to say so (the API's `processing` is read from the lease, Activity.state).
+"""Leases on the leased tables not yet moved onto the kernel (work.leases): take rows
+that need work, count the attempt, and write only while the lease holds. Activities are
+the kernel's kind "activity" (reconciler.kind).
 """
 
 from __future__ import annotations
@@ -15,9 +13,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Model
 
-from activities.models import Activity, Derived
-from reconciler import expired, workers
-from reconciler.models import Attempt
+from reconciler import expired
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -33,20 +29,6 @@ class Lease:
     orphan: bool = False
 
 
-@dataclass(frozen=True, kw_only=True)
-class Claim:
-    """A lease on one activity: the token fences every write made under it."""
-
-    activity_id: int
-    token: str
-    owner: str
-    generation: int
-    expires_at: datetime
-    #: The Attempt logging this lease, and when it began, once one is started.
-    attempt_id: int | None = None
-    attempt_started: datetime | None = None
-
-
 class LeaseLost(Exception):
     """The lease expired or was taken: the holder must stop and discard its results."""
 
@@ -56,8 +38,7 @@ class LeaseLost(Exception):
 # the same statement, so a process that dies holding it has used one all the same.
 
 #: Lease up to `limit` due rows, fresh before backfill, oldest pending first, skipping
-#: rows another claimer has locked. For activities the subquery is served by the partial
-#: index activity_pending (activity_leased for orphans).
+#: rows another claimer has locked.
 LEASE_DUE = """
 UPDATE {table}
    SET lease_token = %(token)s, lease_owner = %(owner)s, lease_expires_at = %(expires)s,
@@ -90,70 +71,6 @@ UPDATE {table}
  WHERE {ids} AND lease_token = %(token)s AND lease_expires_at > %(now)s
 RETURNING id
 """
-
-#: Rows leased now, or orphans (an expired lease): the small index activity_leased.
-_ORPHAN = "a.lease_token IS NOT NULL"
-_UNLEASED = "a.lease_token IS NULL"
-#: Deleted activities are the deletion sweep's (reconciler.deletion), never derived.
-_LIVE = "a.deleted_at IS NULL"
-
-
-def claim(*, limit: int, now: datetime, owner: str) -> list[Claim]:
-    """Lease up to `limit` activities that need work; an empty list means nothing is due.
-
-    1. Orphans that have used CAIRN_MAX_ATTEMPTS are dead (expired.bury), never leased.
-    2. One orphan (an expired lease: its holder died), alone, so that a file that kills
-       its worker costs nobody else a lease; it goes first, so that a rescue takes one
-       lease period plus one sweep however much new work is waiting.
-    3. Else up to `limit` unleased activities, in the order of activity_pending.
-    """
-    expired.bury(Activity, now=now)
-    condition, params = _not_newer()
-    found = lease(Activity, limit=1, now=now, owner=owner,
-                  condition=f"{_ORPHAN} AND {_LIVE} AND {condition}", params=params)
-    if found:
-        expired.taken_over(found[0].row_id)
-    else:
-        found = lease(Activity, limit=limit, now=now, owner=owner,
-                      condition=f"{_UNLEASED} AND {_LIVE} AND {condition}", params=params)
-    return [_claim(taken, owner) for taken in found]
-
-
-def claim_one(activity_id: int, *, now: datetime, owner: str) -> Claim | None:
-    """Lease this activity if it needs work and nobody holds it; None otherwise (an orphan
-    that has used CAIRN_MAX_ATTEMPTS is made dead instead)."""
-    condition, params = _not_newer()
-    taken = lease_one(Activity, activity_id, now=now, owner=owner,
-                      condition=f"{_LIVE} AND {condition}", params=params)
-    if taken is None:
-        return None
-    if taken.orphan:
-        expired.taken_over(activity_id)
-    return _claim(taken, owner)
-
-
-def hold(claim: Claim, *, now: datetime) -> datetime:
-    """Check and renew the activity's lease inside the caller's transaction; raise
-    LeaseLost if it is gone. The attempt's `held_until` moves in the same transaction."""
-    if claim.activity_id not in hold_many([claim], now=now):
-        raise LeaseLost(f"lease {claim.token} on activity {claim.activity_id} is gone")
-    return now + timedelta(seconds=settings.CAIRN_LEASE_S)
-
-
-def hold_many(claims: list[Claim], *, now: datetime) -> set[int]:
-    """The fence for a batch of activities: the ids whose lease holds (renewed, and locked
-    until the caller commits on PostgreSQL); their attempts' `held_until` moves too."""
-    held: set[int] = set()
-    by_token: dict[str, list[int]] = {}
-    for claim in claims:
-        by_token.setdefault(claim.token, []).append(claim.activity_id)
-    for token, ids in by_token.items():
-        held |= fence(Activity, ids, token, now=now)
-    attempts = [c.attempt_id for c in claims if c.activity_id in held and c.attempt_id]
-    if attempts:
-        Attempt.objects.filter(id__in=attempts).update(held_until=_expiry(now))
-    return held
-
 
 def hold_row(model: type[Model], row_id: int, token: str, *, now: datetime) -> datetime:
     """The fence for one row of any leased table: renewed, or LeaseLost."""
@@ -217,22 +134,6 @@ def lease_one(model: type[Model], row_id: int, *, now: datetime, owner: str,
         return None
     return Lease(row_id=row_id, generation=row[1], token=token, expires_at=expires,
                  orphan=orphan)
-
-
-def _claim(taken: Lease, owner: str) -> Claim:
-    return Claim(activity_id=taken.row_id, token=taken.token, owner=owner,
-                 generation=taken.generation, expires_at=taken.expires_at)
-
-
-def _not_newer() -> tuple[str, dict]:
-    """SQL (over alias `a`) true when no output of the activity is newer than this code
-    produces: a worker on old code (a partial deploy) leaves those to newer workers."""
-    terms, params = [], {}
-    for n, (name, version) in enumerate(workers.code_versions().items()):
-        terms.append(f"(d.deriver = %(deriver_{n})s AND d.version > %(version_{n})s)")
-        params |= {f"deriver_{n}": name, f"version_{n}": version}
-    return (f"NOT EXISTS (SELECT 1 FROM {Derived._meta.db_table} AS d "
-            f"WHERE d.activity_id = a.id AND ({' OR '.join(terms)}))"), params
 
 
 def _expiry(now: datetime) -> datetime:

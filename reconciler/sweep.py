@@ -1,4 +1,5 @@
-"""The sweep: roll versions out, claim a batch of due activities, reconcile each."""
+"""The sweep: roll versions out, then claim and run every kind of reconciled work (work.kinds):
+a batch of due activities first, preview samples only when that left it idle."""
 
 from __future__ import annotations
 
@@ -10,14 +11,14 @@ import structlog
 from django.conf import settings
 from django.db import DatabaseError
 
-from reconciler import deletion, expand, housekeeping, leases, metrics, rollouts, workers
-from reconciler.models import Attempt
-from reconciler.reconcile import reconcile_batch
+from reconciler import deletion, expand, housekeeping, metrics, preview_kind, rollouts, workers
+from reconciler import kind as activity_kind
 from records import rebuild as records_rebuild
 from webhooks import outbox
 from work import clock, kinds
 from work import leases as work_leases
 from work import run as work_run
+from work.models import Attempt
 
 log = structlog.get_logger(__name__)
 
@@ -53,36 +54,47 @@ def sweep_once(*, owner: str | None = None, limit: int | None = None,
     for archive in archives:
         expand.expand(archive, budget_s=ARCHIVE_BUDGET_S)
     deleted = deletion.sweep(now=now, owner=owner)
-    deleted += run_kinds(now=now, owner=owner)  # kinds on the kernel (work.kinds)
-    claims = leases.claim(limit=limit or settings.CAIRN_CLAIM_BATCH, now=now, owner=owner)
-    reconcile_batch(claims, trigger=Attempt.Trigger.SWEEP)
+    # Kinds on the kernel (work.kinds): activities with this round's batch size.
+    leased = run_kinds(now=now, owner=owner, limits={
+        activity_kind.KIND.name: limit or settings.CAIRN_CLAIM_BATCH})
+    claimed = leased.pop(activity_kind.KIND.name, 0)
+    scanned += leased.pop(preview_kind.KIND.name, 0)
+    deleted += sum(leased.values())
     # After the activities, on a clock read now: those settled this round are due already.
     books = records_rebuild.sweep(now=max(now, clock.now()), owner=owner)
-    scanned += rollouts.preview(now=now, busy=len(claims) >= (limit or settings.CAIRN_CLAIM_BATCH))
     seconds = time.monotonic() - started
     metrics.SWEEPS.inc()
     metrics.SWEEP_SECONDS.observe(seconds)
     workers.beat(now=now, sweep=workers.Sweep(at=now, ms=round(seconds * 1000),
-                                              claimed=len(claims)))
-    return Round(claimed=len(claims) + len(archives) + deleted, scanned=scanned, books=books)
+                                              claimed=claimed))
+    return Round(claimed=claimed + len(archives) + deleted, scanned=scanned, books=books)
 
 
-def run_kinds(*, now: datetime, owner: str) -> int:
-    """Claim and run each kind registered with the kernel; returns how many rows were
-    leased. One row's failure is that row's outcome (work.run); one kind's (its claim:
-    the database) is logged and the other kinds go on."""
-    leased = 0
+def run_kinds(*, now: datetime, owner: str,
+              limits: dict[str, int] | None = None) -> dict[str, int]:
+    """Claim and run each kind registered with the kernel, in the registry's order; how
+    many rows of each were leased. A kind `when_idle` is left alone in a round where a
+    kind before it filled its batch. One row's failure is that row's outcome (work.run);
+    one kind's (its claim, its batch: the database) is logged and the other kinds go on
+    (their leases run out)."""
+    leased: dict[str, int] = {}
+    busy = False
     for kind in kinds.ALL.values():
-        if kind.run is None:
+        if not kind.runs or (kind.when_idle and busy):
             continue
+        limit = (limits or {}).get(kind.name) or kind.batch()
         try:
-            taken = work_leases.claim(kind, limit=kind.batch(), now=now, owner=owner,
+            taken = work_leases.claim(kind, limit=limit, now=now, owner=owner,
                                       trigger=Attempt.Trigger.SWEEP)
+            if kind.run_batch is not None:
+                kind.run_batch(taken)
+            else:
+                work_run.run(kind, taken)
         except DatabaseError as error:
             log.warning("work.claim_failed", kind=kind.name, error=str(error))
             continue
-        work_run.run(kind, taken)
-        leased += len(taken)
+        leased[kind.name] = len(taken)
+        busy = busy or len(taken) >= limit
     return leased
 
 

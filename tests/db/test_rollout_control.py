@@ -16,7 +16,8 @@ from activities.models import Activity, Derived
 from core import derivers
 from core.derivers import DeriveError
 from core.summarize import summarize
-from reconciler import leases, previews, rollback, rollout_ops, rollout_report, sweep
+from reconciler import kind as activity_kind
+from reconciler import previews, rollback, rollout_ops, rollout_report, sweep
 from reconciler.models import KeptOutput, PreviewSample, Rollout, RolloutAction
 from tests import factories
 from tests.bumps import bump, longer_summary
@@ -455,7 +456,7 @@ def test_a_worker_killed_mid_backfill_is_taken_over(upload, monkeypatch, setting
         sweep.drain()
         _act("promote")
         sweep.rollouts.advance(now=LATER, batch=1000)
-        assert len(leases.claim(limit=2, now=LATER, owner="dies")) == 2  # never settles
+        assert len(activity_kind.claim(limit=2, now=LATER, owner="dies")) == 2  # never settles
         sweep.drain()
         frozen.tick(timedelta(seconds=settings.CAIRN_LEASE_S + 1))
         sweep.drain()

@@ -17,12 +17,13 @@ from django.utils import timezone
 from activities import storage, zips
 from activities.models import Activity, Upload
 from core.errors import DeriveError
-from reconciler import expand, leases, orphans
-from reconciler.models import Attempt
+from reconciler import expand, orphans
+from reconciler import kind as activity_kind
 from reconciler.reconcile import reconcile_one
 from tests import factories, seaweed
 from tests.conftest import use_object_store
 from tests.seaweed import BUCKET
+from work.models import Attempt
 
 pytestmark = pytest.mark.django_db
 
@@ -131,7 +132,7 @@ def test_a_worker_reading_while_the_store_is_down_retries_and_then_converges(
     settings.CAIRN_BACKOFF_BASE_S = settings.CAIRN_BACKOFF_CAP_S = 1
     activity = upload(factories.gpx(points=34)).activity
     faulty_store.stop()
-    claim = leases.claim_one(activity.id, now=timezone.now(), owner="w-1")
+    claim = activity_kind.claim_one(activity.id, now=timezone.now(), owner="w-1")
     assert reconcile_one(claim, trigger=Attempt.Trigger.SWEEP) == Attempt.Outcome.RETRYING
     activity.refresh_from_db()
     assert activity.status == Activity.Status.QUEUED
@@ -141,7 +142,7 @@ def test_a_worker_reading_while_the_store_is_down_retries_and_then_converges(
 
     faulty_store.start()
     time.sleep(1.1)  # the backoff (at most a second here) has passed
-    claim = leases.claim_one(activity.id, now=timezone.now(), owner="w-1")
+    claim = activity_kind.claim_one(activity.id, now=timezone.now(), owner="w-1")
     assert claim is not None
     assert reconcile_one(claim, trigger=Attempt.Trigger.SWEEP) == Attempt.Outcome.CONVERGED
     activity.refresh_from_db()
@@ -152,7 +153,7 @@ def test_a_worker_reading_while_the_store_is_down_retries_and_then_converges(
 def test_an_original_deleted_behind_cairns_back_fails_with_a_sentence(upload, faulty_store):
     activity = upload(factories.gpx(points=35)).activity
     faulty_store.client().delete_object(Bucket=BUCKET, Key=_key(activity.file_name))
-    claim = leases.claim_one(activity.id, now=timezone.now(), owner="w-1")
+    claim = activity_kind.claim_one(activity.id, now=timezone.now(), owner="w-1")
     assert reconcile_one(claim, trigger=Attempt.Trigger.SWEEP) == Attempt.Outcome.FAILED
     activity.refresh_from_db()
     assert activity.status == Activity.Status.FAILED

@@ -152,6 +152,8 @@ def run(activity_id: int, changed: str) -> Shadow:
             values[deriver.name] = deriver.codec.loads(data)
             out[deriver.name] = ("ready", data, "", "", _ms(started))
         except DeriveError as error:
+            if error.code == storage.Unavailable.code:
+                raise storage.Unavailable(str(error)) from error  # the sample waits
             out[deriver.name] = ("failed", None, error.code, str(error), _ms(started))
         except storage.Unavailable:
             raise  # not the new code's doing: the sample waits (compute)

@@ -66,7 +66,8 @@ class Round:
     def store_away(self) -> bool:
         """Every transient failure was the store of originals being away: a wait."""
         return bool(self.transient) and all(
-            isinstance(error, storage.Unavailable) for error in self.transient.values())
+            getattr(error, "code", None) == storage.Unavailable.code
+            for error in self.transient.values())
 
 
 def settle(leased: list[Lease], rounds: dict[int, Round], *,

@@ -75,7 +75,7 @@ def test_fallback_out_of_time_answers_within_the_budget_and_leaves_the_rest_to_t
 
 
 def test_fallback_that_fails_leaves_the_activity_to_the_sweep(api, queue_down, monkeypatch):
-    from reconciler import leases
+    from work import leases
 
     def broken(*args, **kwargs):
         raise RuntimeError("the database fell over mid-claim")

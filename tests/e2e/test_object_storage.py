@@ -127,21 +127,30 @@ def test_upload_while_the_store_is_down_is_refused_and_the_retry_succeeds(api, f
 # Real time in these: S3 refuses requests signed at a frozen clock's date.
 
 
-def test_a_worker_reading_while_the_store_is_down_retries_and_then_converges(
+def test_a_worker_reading_while_the_store_is_down_waits_and_then_converges(
         upload, faulty_store, settings):
+    # The store away is a wait, never a counted failure: however many times the worker
+    # finds it down (more than CAIRN_MAX_ATTEMPTS here), the activity is neither dead nor
+    # failed, and it converges once the store is back. (It was a transient failure,
+    # retried with backoff and dead after the maximum, before the work kernel.)
     settings.CAIRN_BACKOFF_BASE_S = settings.CAIRN_BACKOFF_CAP_S = 1
+    settings.CAIRN_MAX_ATTEMPTS = 2
     activity = upload(factories.gpx(points=34)).activity
     faulty_store.stop()
-    claim = activity_kind.claim_one(activity.id, now=timezone.now(), owner="w-1")
-    assert reconcile_one(claim, trigger=Attempt.Trigger.SWEEP) == Attempt.Outcome.RETRYING
-    activity.refresh_from_db()
-    assert activity.status == Activity.Status.QUEUED
-    assert activity.needs_work
-    assert activity.error_code == "StorageUnavailable"
-    assert activity.attempts == 1
+    for _ in range(3):
+        claim = activity_kind.claim_one(activity.id, now=timezone.now(), owner="w-1")
+        assert claim is not None
+        assert reconcile_one(claim, trigger=Attempt.Trigger.SWEEP) == Attempt.Outcome.WAITING
+        activity.refresh_from_db()
+        assert activity.status == Activity.Status.QUEUED
+        assert activity.needs_work
+        assert activity.error_code == "StorageUnavailable"
+        assert activity.attempts == 0  # not counted
+        time.sleep(1.1)  # the wait (a second here) has passed
+    attempt = Attempt.objects.filter(kind="activity", row_id=activity.id).latest("id")
+    assert (attempt.outcome, attempt.error_code) == ("waiting", "StorageUnavailable")
 
     faulty_store.start()
-    time.sleep(1.1)  # the backoff (at most a second here) has passed
     claim = activity_kind.claim_one(activity.id, now=timezone.now(), owner="w-1")
     assert claim is not None
     assert reconcile_one(claim, trigger=Attempt.Trigger.SWEEP) == Attempt.Outcome.CONVERGED

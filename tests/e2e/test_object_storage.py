@@ -17,10 +17,12 @@ from django.utils import timezone
 from activities import storage, zips
 from activities.models import Activity, Upload
 from core.errors import DeriveError
-from reconciler import expand, orphans
+from reconciler import expand, orphans, sweep
 from reconciler import kind as activity_kind
+from reconciler.models import PreviewSample, ShadowOutput
 from reconciler.reconcile import reconcile_one
 from tests import factories, seaweed
+from tests.bumps import bump
 from tests.conftest import use_object_store
 from tests.seaweed import BUCKET
 from work.models import Attempt
@@ -157,6 +159,31 @@ def test_a_worker_reading_while_the_store_is_down_waits_and_then_converges(
     activity.refresh_from_db()
     assert activity.status == Activity.Status.READY
     assert activity.error_code == ""
+
+
+def test_a_preview_sample_waits_while_the_store_is_down(upload, faulty_store, monkeypatch,
+                                                       settings):
+    settings.CAIRN_BACKOFF_BASE_S = 1
+    settings.CAIRN_MAX_ATTEMPTS = 1
+    upload(factories.gpx(points=36))
+    sweep.drain()
+    bump(monkeypatch, "track")  # track's preview reads the original
+    faulty_store.stop()
+    for _ in range(2):  # more rounds than CAIRN_MAX_ATTEMPTS: a wait is never counted
+        sweep.sweep_once()
+        sample = PreviewSample.objects.get()
+        assert sample.computed_at is None and sample.needs_work
+        assert sample.attempts == 0
+        time.sleep(1.1)
+    assert set(Attempt.objects.filter(kind="preview").values_list(
+        "outcome", "error_code")) == {("waiting", "StorageUnavailable")}
+    assert not ShadowOutput.objects.exists()
+
+    faulty_store.start()
+    sweep.sweep_once()
+    sample.refresh_from_db()
+    assert sample.computed_at is not None and not sample.needs_work
+    assert set(ShadowOutput.objects.values_list("status", flat=True)) == {"ready"}
 
 
 def test_an_original_deleted_behind_cairns_back_fails_with_a_sentence(upload, faulty_store):

@@ -11,12 +11,12 @@ from freezegun import freeze_time
 from prometheus_client.parser import text_string_to_metric_families
 
 from reconciler import drift
-from reconciler import kind as activity_kind
 from tests.conftest import NOW
 from transfers import drift as session_drift
 from transfers import kind as session_kind
 from transfers import sessions
 from transfers.models import UploadSession
+from work import leases
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +32,7 @@ def leased_one(user) -> UploadSession:
     """A session whose last byte is in, leased by a sweeper (the only one due)."""
     session = open_tus(user)
     sessions.nudge(session.id)
-    taken = activity_kind.claim(session_kind.KIND, limit=10, now=timezone.now(), owner="w-1",
+    taken = leases.claim(session_kind.KIND, limit=10, now=timezone.now(), owner="w-1",
                          trigger="sweep")
     assert [lease.row_id for lease in taken] == [session.id]
     return session

@@ -62,29 +62,31 @@ def test_activity_attempts_move_into_the_one_attempt_log():
     before.append(("reconciler", "0006_rollout_control"))
     executor.migrate(before)
     old = executor.loader.project_state(before).apps
-    user = old.get_model("auth", "User").objects.create(username="old")
-    upload = old.get_model("activities", "Upload").objects.create(
-        owner_id=user.id, sha256="a" * 64, size_bytes=1, file_name="x")
-    activity = old.get_model("activities", "Activity").objects.create(
-        owner_id=user.id, upload_id=upload.id, format="fit", sha256="b" * 64,
-        file_name="x", size_bytes=1, due_at="2026-01-15T12:00:00Z")
-    when = "2026-01-15T12:00:00Z"
-    old.get_model("reconciler", "Attempt").objects.create(
-        activity_id=activity.id, trigger="sweep", worker="h:1", lease_token="t" * 32,
-        versions={"track": 3}, started_at=when, held_until=when, ended_at=when,
-        outcome="failed", derivers_run=["track", "summary"], error_code="CorruptFile",
-        error_message="Broken.")
-    rollout = old.get_model("reconciler", "Rollout").objects.create(
-        deriver="summary", version=9, state="preview", started_at=when)
-    Sample = old.get_model("reconciler", "PreviewSample")
-    computed = Sample.objects.create(rollout_id=rollout.id, activity_id=activity.id,
-                                     stratum="named", computed_at=when)
-    later = old.get_model("reconciler", "Rollout").objects.create(
-        deriver="track", version=9, state="preview", started_at=when)
-    pending = Sample.objects.create(rollout_id=later.id, activity_id=activity.id,
-                                    stratum="run/fit")
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
+    try:
+        user = old.get_model("auth", "User").objects.create(username="old")
+        upload = old.get_model("activities", "Upload").objects.create(
+            owner_id=user.id, sha256="a" * 64, size_bytes=1, file_name="x")
+        activity = old.get_model("activities", "Activity").objects.create(
+            owner_id=user.id, upload_id=upload.id, format="fit", sha256="b" * 64,
+            file_name="x", size_bytes=1, due_at="2026-01-15T12:00:00Z")
+        when = "2026-01-15T12:00:00Z"
+        old.get_model("reconciler", "Attempt").objects.create(
+            activity_id=activity.id, trigger="sweep", worker="h:1", lease_token="t" * 32,
+            versions={"track": 3}, started_at=when, held_until=when, ended_at=when,
+            outcome="failed", derivers_run=["track", "summary"], error_code="CorruptFile",
+            error_message="Broken.")
+        rollout = old.get_model("reconciler", "Rollout").objects.create(
+            deriver="summary", version=9, state="preview", started_at=when)
+        Sample = old.get_model("reconciler", "PreviewSample")
+        computed = Sample.objects.create(rollout_id=rollout.id, activity_id=activity.id,
+                                         stratum="named", computed_at=when)
+        later = old.get_model("reconciler", "Rollout").objects.create(
+            deriver="track", version=9, state="preview", started_at=when)
+        pending = Sample.objects.create(rollout_id=later.id, activity_id=activity.id,
+                                        stratum="run/fit")
+    finally:  # forward again whatever happened: the next tests need the schema
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
 
     from reconciler.models import PreviewSample
     from work.models import Attempt

@@ -229,6 +229,9 @@ def release_batch(kind: Kind, outcomes: list[tuple[Lease, Outcome]], rows: dict[
         else:
             fields, label = released(kind, outcome, generation=row.generation,
                                      claimed=lease.generation, attempts=row.attempts, now=now)
+            unwritten = fields.keys() - {*RELEASED, *columns}
+            if unwritten:  # a kind's mistake, never data: it would be silently dropped
+                raise ValueError(f"{kind.name} outcome sets {sorted(unwritten)}, not in columns")
             for name, value in fields.items():
                 setattr(row, name, value)
             written.append(row)

@@ -1,5 +1,6 @@
-"""The settle's batched statements (work/batched.py, reconciler/batched.py): each row gets its own values,
-NULLs and times survive on both databases, and a newer output is never overwritten."""
+"""The batched statements (work/batched.py, reconciler/batched.py): each row gets its own
+values, NULLs and times survive on both databases, and a newer output is never
+overwritten."""
 
 from datetime import timedelta
 
@@ -8,8 +9,8 @@ import pytest
 from activities.models import Activity, Derived
 from core import derivers
 from reconciler import batched
-from work import batched as work_batched
 from tests.conftest import NOW
+from work import batched as work_batched
 
 pytestmark = pytest.mark.django_db
 

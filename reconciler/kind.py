@@ -15,9 +15,11 @@ from work.models import Attempt
 
 # Every statement leaves out deleted activities (they are the deletions' kind, on this
 # table: reconciler.deletion) and those with an output newer than this code produces:
-# a worker on old code (a partial deploy) leaves them to newer workers. %(versions)s is
-# this code's versions as JSON ({deriver: version}); a deriver it does not know is never
-# newer.
+# a worker on old code (a partial deploy) leaves them to newer workers. {newer} is that
+# rule spelled out, one term per deriver of this code, "(d.deriver = 'track' AND
+# d.version > %(version_track)s) OR …" (Statements below): PostgreSQL answers it with one
+# probe of derived_by_version for the whole claim (normally it finds nothing), where a
+# comparison it cannot index would probe every candidate's outputs.
 
 #: Lease up to %(limit)s due activities nobody holds, fresh before backfill, oldest
 #: pending first: the partial index activity_pending.
@@ -30,8 +32,7 @@ UPDATE activities_activity
         WHERE needs_work AND due_at <= %(now)s AND lease_token IS NULL
           AND deleted_at IS NULL
           AND NOT EXISTS (SELECT 1 FROM activities_derived AS d
-                           WHERE d.activity_id = a.id
-                             AND d.version > CAST(%(versions)s ->> d.deriver AS INTEGER))
+                           WHERE d.activity_id = a.id AND ({newer}))
         ORDER BY priority, pending_since
         LIMIT %(limit)s
         {lock})
@@ -49,8 +50,7 @@ UPDATE activities_activity
         WHERE needs_work AND due_at <= %(now)s AND lease_token IS NOT NULL
           AND deleted_at IS NULL
           AND NOT EXISTS (SELECT 1 FROM activities_derived AS d
-                           WHERE d.activity_id = a.id
-                             AND d.version > CAST(%(versions)s ->> d.deriver AS INTEGER))
+                           WHERE d.activity_id = a.id AND ({newer}))
         ORDER BY priority, pending_since
         LIMIT %(limit)s
         {lock})
@@ -64,10 +64,40 @@ UPDATE activities_activity AS a
        due_at = %(expires)s, attempts = attempts + 1
  WHERE id = %(row_id)s AND needs_work AND due_at <= %(now)s AND deleted_at IS NULL
    AND NOT EXISTS (SELECT 1 FROM activities_derived AS d
-                    WHERE d.activity_id = a.id
-                      AND d.version > CAST(%(versions)s ->> d.deriver AS INTEGER))
+                    WHERE d.activity_id = a.id AND ({newer}))
 RETURNING id, generation, attempts
 """
+
+
+def _newer() -> str:
+    return " OR ".join(f"(d.deriver = '{name}' AND d.version > %(version_{name})s)"
+                       for name in workers.code_versions())
+
+
+def _params() -> dict:
+    return {f"version_{name}": version for name, version in workers.code_versions().items()}
+
+
+class Statements:
+    """The kind's claim statements (as work.kinds.Statements), the not-newer rule written
+    out for the derivers of the code running now (a deploy, or a test, may change them);
+    the text is the same for as long as they do not change."""
+
+    @staticmethod
+    def _spelled(template: str) -> str:
+        return template.replace("{newer}", _newer())
+
+    @property
+    def due(self) -> str:
+        return self._spelled(CLAIM_DUE)
+
+    @property
+    def orphan(self) -> str:
+        return self._spelled(CLAIM_ORPHAN)
+
+    @property
+    def one(self) -> str:
+        return self._spelled(CLAIM_ONE)
 
 
 def _error(code: str, message: str) -> dict:
@@ -92,7 +122,7 @@ KIND = kinds.register(kinds.Kind(
     name="activity",
     label="activities",
     model=Activity,
-    statements=kinds.Statements(due=CLAIM_DUE, orphan=CLAIM_ORPHAN, one=CLAIM_ONE),
+    statements=Statements(),
     doing="processing this file",
     max_attempts=lambda: settings.CAIRN_MAX_ATTEMPTS,
     backoff=lambda: (settings.CAIRN_BACKOFF_BASE_S, settings.CAIRN_BACKOFF_CAP_S),
@@ -102,7 +132,7 @@ KIND = kinds.register(kinds.Kind(
     scope={"deleted_at__isnull": True},
     run_batch=_reconcile,
     batch=lambda: settings.CAIRN_CLAIM_BATCH,
-    params=workers.versions_param,
+    params=_params,
     versions=workers.code_versions,
     replayed="it is re-synced",
     runbook="uploads-stuck-queued.md",

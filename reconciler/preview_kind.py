@@ -5,7 +5,10 @@ activities idle (`when_idle`): a preview never slows real work down."""
 
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
+from django.db import connection
 
 from reconciler import previews, workers
 from reconciler.models import PreviewSample
@@ -66,6 +69,17 @@ RETURNING id, generation, attempts
 """
 
 
+def _params() -> dict:
+    """This code's versions as one parameter: jsonb on PostgreSQL (its ->> needs it), JSON
+    text on SQLite."""
+    versions = workers.code_versions()
+    if connection.vendor == "postgresql":
+        from psycopg.types.json import Jsonb
+
+        return {"versions": Jsonb(versions)}
+    return {"versions": json.dumps(versions)}
+
+
 def _error(code: str, message: str) -> dict:
     return {}  # a sample's findings are its shadow outputs; its attempts keep the rest
 
@@ -81,7 +95,7 @@ KIND = kinds.register(kinds.Kind(
     error_fields=_error,
     run=previews.compute,
     batch=lambda: settings.CAIRN_PREVIEW_PER_SWEEP,
-    params=workers.versions_param,
+    params=_params,
     versions=workers.code_versions,
     when_idle=True,
     runbook="backfill-after-a-version-bump.md",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import time
@@ -11,7 +10,6 @@ from datetime import datetime, timedelta
 
 import structlog
 from django.conf import settings
-from django.db import connection
 
 from core import derivers
 
@@ -46,17 +44,6 @@ def identity() -> str:
 def code_versions() -> dict[str, int]:
     """The deriver versions this process's code produces."""
     return dict(derivers.VERSIONS)
-
-
-def versions_param() -> dict:
-    """code_versions() as one parameter of a claim statement (`%(versions)s ->> deriver`):
-    jsonb on PostgreSQL (its ->> needs it), JSON text on SQLite."""
-    versions = code_versions()
-    if connection.vendor == "postgresql":
-        from psycopg.types.json import Jsonb
-
-        return {"versions": Jsonb(versions)}
-    return {"versions": json.dumps(versions)}
 
 
 def live_window() -> timedelta:

@@ -171,7 +171,7 @@ class Activity(Leased):
         ]
         indexes = [
             # The claim: "needs work and due; fresh before backfill, oldest first"
-            # (reconciler.leases.claim), and drift's pending counts. Its predicate names no
+            # (reconciler.kind.CLAIM_DUE), and drift's pending counts. Its predicate names no
             # version, so a version bump never invalidates it.
             models.Index(fields=["priority", "pending_since"], name="activity_pending",
                          include=["due_at"], condition=Q(needs_work=True)),

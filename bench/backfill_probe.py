@@ -60,7 +60,7 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     if args.refill or not User.objects.filter(username="bench").exists():
         Here.query("TRUNCATE activities_activity, activities_upload, reconciler_rollout, "
-                   "reconciler_attempt, auth_user CASCADE")
+                   "work_attempt, auth_user CASCADE")
         User.objects.create_user("bench")
         backfill._fill(Here, args.size)
     Here.query("UPDATE activities_activity SET needs_work = false, pending_since = NULL")

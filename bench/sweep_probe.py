@@ -18,12 +18,21 @@ django.setup()
 from django.db import connection  # noqa: E402
 
 from core import derivers  # noqa: E402
-from reconciler import leases, rollouts, sweep  # noqa: E402
+from reconciler import rollouts, sweep  # noqa: E402
+from reconciler.kind import KIND  # noqa: E402
+from reconciler.kind import claim as claim_activities  # noqa: E402
 from work import clock  # noqa: E402
 
 TABLE = "activities_activity"
-CLAIM_SELECT = (f"SELECT id FROM {TABLE} AS a WHERE needs_work AND due_at <= %(now)s AND "
-                "{condition} ORDER BY priority, pending_since LIMIT 10 FOR UPDATE SKIP LOCKED")
+
+
+def claim_select(*, orphans: bool = False) -> tuple[str, dict]:
+    """The select inside the activity kind's claim statement (its first step, orphans, or
+    its second), and its parameters."""
+    statement = KIND.statements.orphan if orphans else KIND.statements.due
+    inner = statement[statement.index("SELECT"):statement.rindex(")")]
+    return (inner.format(lock="FOR UPDATE SKIP LOCKED"),
+            {**KIND.params(), "now": clock.now(), "limit": 10})
 
 
 def ms(function) -> float:
@@ -40,10 +49,7 @@ def plan(sql: str, params: list | dict) -> str:
 
 def claim_plan(*, orphans: bool = False) -> str:
     """The plan of the claim's select: of its first step (orphans) or of its second."""
-    condition, params = leases._not_newer()
-    which = "a.lease_token IS NOT NULL" if orphans else "a.lease_token IS NULL"
-    return plan(CLAIM_SELECT.format(condition=f"{which} AND {condition}"),
-                {**params, "now": clock.now()})
+    return plan(*claim_select(orphans=orphans))
 
 
 class Statements:
@@ -80,11 +86,9 @@ def bump(name: str) -> None:
 def claim_blocks() -> int:
     """Buffers the claim's select touches, run for real (EXPLAIN ANALYZE): the work it
     does, which the load on the machine does not change, unlike its time."""
-    condition, params = leases._not_newer()
-    sql = CLAIM_SELECT.format(condition=f"a.lease_token IS NULL AND {condition}")
+    sql, params = claim_select()
     with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql,
-                       {**params, "now": clock.now()})
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql, params)
         top = _json(cursor.fetchone()[0])[0]["Plan"]
     return top.get("Shared Hit Blocks", 0) + top.get("Shared Read Blocks", 0)
 
@@ -106,8 +110,8 @@ class Leased:
         self.batches: list[list[int]] = []
 
     def claim(self) -> None:
-        self.batches.append([c.activity_id for c in
-                             leases.claim(limit=10, now=clock.now(), owner="bench:1")])
+        self.batches.append([c.row_id for c in
+                             claim_activities(limit=10, now=clock.now(), owner="bench:1")])
 
     def settle_old(self) -> None:
         while len(self.batches) > IN_FLIGHT:
@@ -120,7 +124,7 @@ SETTLE = (f"UPDATE {TABLE} SET needs_work = false, lease_token = NULL, lease_own
 
 
 def claim() -> int:
-    return len(leases.claim(limit=10, now=clock.now(), owner="bench:1"))
+    return len(claim_activities(limit=10, now=clock.now(), owner="bench:1"))
 
 
 def execute(sql: str, params: list | None = None) -> None:

@@ -10,8 +10,9 @@ from django.http import HttpRequest
 from activities.models import Activity, Derived
 from core import derivers
 from reconciler import deletion, resync
-from reconciler.models import Attempt, Rollout, RolloutAction, Worker
+from reconciler.models import Rollout, RolloutAction, Worker
 from work import clock
+from work.models import Attempt
 
 RECONCILE_FIELDS = ("status", "error_code", "error_message", "needs_work", "generation",
                     "priority", "due_at", "pending_since", "lease_owner", "lease_token",
@@ -119,10 +120,13 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Attempt)
 class AttemptAdmin(ReadOnlyAdmin):
-    list_display = ("id", "activity", "trigger", "worker", "outcome", "started_at", "ended_at",
-                    "error_code")
-    list_filter = ("outcome", "trigger")
-    search_fields = ("=activity__id", "worker", "lease_token")
+    """The one attempt log of every kind of work (an activity's: kind "activity", row id
+    its id)."""
+
+    list_display = ("id", "kind", "row_id", "trigger", "worker", "outcome", "started_at",
+                    "ended_at", "error_code")
+    list_filter = ("kind", "outcome", "trigger")
+    search_fields = ("=row_id", "worker", "lease_token")
 
 
 class RolloutActionInline(admin.TabularInline):

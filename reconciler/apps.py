@@ -6,8 +6,9 @@ class ReconcilerConfig(AppConfig):
     verbose_name = "Reconciler"
 
     def ready(self) -> None:
-        # Registers the kinds of work this app does (work.kinds).
-        from reconciler import archive_kind, deletion_kind, nudges  # noqa: F401
+        # Registers the kinds of work this app does (work.kinds), in the order the sweep
+        # runs them: previews only in a round the activities left idle.
+        from reconciler import archive_kind, deletion_kind, kind, nudges, preview_kind  # noqa: F401
         from work import triggers
 
         # What starts a committed upload or archive soon (activities name the row only).

@@ -29,12 +29,11 @@ from django.db import transaction
 from django.db.models import Case, F, PositiveIntegerField, QuerySet, When
 
 from activities.models import Activity, Derived, Upload
-from reconciler.models import Attempt
 from records import flags as record_flags
 from webhooks import events
 from work import clock, kinds, leases
 from work.leases import Lease
-from work.models import Attempt as WorkAttempt
+from work.models import Attempt
 from work.outcomes import Done, Outcome, Retry
 
 log = structlog.get_logger(__name__)
@@ -100,11 +99,10 @@ def _derived(activity_id: int) -> None:
 
 
 def _attempts(activity_id: int) -> None:
-    Attempt.objects.filter(activity_id=activity_id).delete()
     # The kernel's log of every kind whose rows are activities (this deletion's own
     # attempts included: they would outlive the row they name).
     on_activities = [k.name for k in kinds.ALL.values() if k.model is Activity]
-    WorkAttempt.objects.filter(kind__in=on_activities, row_id=activity_id).delete()
+    Attempt.objects.filter(kind__in=on_activities, row_id=activity_id).delete()
 
 
 def _activity(activity_id: int) -> None:

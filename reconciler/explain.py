@@ -9,13 +9,16 @@ from django.conf import settings
 from activities.models import Activity, Derived
 from activities.serialize import iso
 from core import derivers
-from reconciler import expired, rollout_state
-from reconciler.models import Attempt, RolloutAction
+from reconciler import rollout_state
+from reconciler.kind import KIND
+from reconciler.models import RolloutAction
+from work import attempts
+from work.leases import WORKER_DIED
 
 
 def why(activity: Activity, outputs: list[Derived], *, now: datetime) -> str:
     """One plain sentence: what the activity is waiting for, or why it stopped."""
-    if activity.status == Activity.Status.DEAD and activity.error_code == expired.CODE:
+    if activity.status == Activity.Status.DEAD and activity.error_code == WORKER_DIED:
         return (f"{activity.error_message} Replay it with `resync --ids {activity.id}` or "
                 "the admin's Replay dead action.")
     if activity.status == Activity.Status.DEAD:
@@ -79,9 +82,9 @@ def timeline(activity: Activity) -> list[dict]:
         {"id": a.id, "trigger": a.trigger, "worker": a.worker, "versions": a.versions,
          "started_at": iso(a.started_at), "ended_at": iso(a.ended_at),
          "held_until": iso(a.held_until), "outcome": a.outcome or None,
-         "derivers_run": a.derivers_run, "error_code": a.error_code or None,
+         "derivers_run": a.detail.get("derivers", []), "error_code": a.error_code or None,
          "error": a.error_message or None}
-        for a in Attempt.objects.filter(activity=activity).order_by("started_at", "id")
+        for a in attempts.of(KIND.name, activity.id)
     ]
 
 

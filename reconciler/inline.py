@@ -13,7 +13,7 @@ import structlog
 from django.db import connection
 
 from reconciler import metrics, run, tallies
-from reconciler.models import Attempt
+from work.models import Attempt
 
 log = structlog.get_logger(__name__)
 

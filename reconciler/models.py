@@ -1,65 +1,12 @@
-"""The reconciler's own records: attempts (a log with lease intervals), version rollouts
-(with their previews and kept outputs), workers and tallies."""
+"""The reconciler's own records: version rollouts (with their previews and kept outputs),
+workers and tallies. Attempts are the kernel's one log (work.models.Attempt)."""
 
 from __future__ import annotations
 
 from django.db import models
 
 from activities.models import Activity
-
-
-class Attempt(models.Model):
-    """One worker's go at one activity, from claim to outcome.
-
-    The lease interval [started_at, held_until] is when this worker could write; two
-    attempts of one activity never overlap there (tests and the chaos run check it).
-    """
-
-    class Trigger(models.TextChoices):
-        NUDGE = "nudge"
-        SWEEP = "sweep"
-        INLINE = "inline"
-        COMMAND = "command"
-        ADMIN = "admin"
-
-    class Outcome(models.TextChoices):
-        #: Every deriver's output is current.
-        CONVERGED = "converged"
-        #: A permanent failure: the activity is failed.
-        FAILED = "failed"
-        #: A transient failure: retried after backoff.
-        RETRYING = "retrying"
-        #: Transient failures exhausted the attempts.
-        DEAD = "dead"
-        #: The lease expired or was taken; this attempt's results were thrown away.
-        LEASE_LOST = "lease_lost"
-        #: Out of time (the inline fallback's budget): lease handed back, work left to
-        #: the sweep; what was derived so far is kept.
-        YIELDED = "yielded"
-        #: The worker stopped (killed, out of memory, crashed) before finishing: found
-        #: when its lease had run out; `ended_at` is when it ran out.
-        WORKER_DIED = "worker_died"
-
-    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="attempts_log")
-    trigger = models.CharField(max_length=16, choices=Trigger.choices)
-    worker = models.CharField(max_length=255)
-    lease_token = models.CharField(max_length=32)
-    versions = models.JSONField(help_text="The deriver versions this worker's code produces.")
-    started_at = models.DateTimeField()
-    #: Renewed in the same transaction as the activity's lease, so that the interval is
-    #: exact even for a worker killed mid-file.
-    held_until = models.DateTimeField(help_text="End of the lease as last renewed.")
-    ended_at = models.DateTimeField(null=True, blank=True)
-    outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True)
-    derivers_run = models.JSONField(default=list)
-    error_code = models.CharField(max_length=64, blank=True)
-    error_message = models.TextField(blank=True)
-
-    class Meta:
-        indexes = [models.Index(fields=["activity", "started_at"], name="attempt_by_activity")]
-
-    def __str__(self) -> str:
-        return f"attempt {self.pk} on activity {self.activity_id}"
+from work.models import Leased
 
 
 class Rollout(models.Model):
@@ -134,24 +81,24 @@ class RolloutAction(models.Model):
         return f"{self.action} of {self.rollout} by {self.by}"
 
 
-class PreviewSample(models.Model):
-    """One activity of a rollout's preview sample: computed once into ShadowOutputs."""
+class PreviewSample(Leased):
+    """One activity of a rollout's preview sample: computed once into ShadowOutputs, under
+    a lease like any reconciled work (the kind "preview", reconciler.preview_kind)."""
 
     rollout = models.ForeignKey(Rollout, on_delete=models.CASCADE, related_name="samples")
     activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="+")
     #: "<sport>/<format>", or "named" for an id the operator asked for.
     stratum = models.CharField(max_length=80)
-    #: Who computes it and until when (a crashed computer's sample is taken over after).
-    leased_until = models.DateTimeField(null=True, blank=True)
     computed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["rollout", "activity"],
                                                name="preview_sample_once")]
         indexes = [
-            # Samples still to compute (reconciler.previews.compute).
-            models.Index(fields=["rollout"], name="preview_sample_pending",
-                         condition=models.Q(computed_at__isnull=True)),
+            # Samples still to compute, by rollout in id order: the preview kind's claim
+            # (reconciler.preview_kind), orphans and due alike.
+            models.Index(fields=["rollout", "id"], name="preview_sample_pending",
+                         condition=models.Q(needs_work=True)),
         ]
 
     def __str__(self) -> str:

@@ -1,5 +1,7 @@
 """A rollout's preview: the new code computes a stratified sample of activities into
-shadow outputs (never what users see), a few per sweep, after the sweep's claims."""
+shadow outputs (never what users see), a few per sweep, after the sweep's claims. Each
+sample is a leased row of the kind "preview" (reconciler.preview_kind): `compute` is its
+work on one leased sample."""
 
 from __future__ import annotations
 
@@ -20,6 +22,8 @@ from core import derivers
 from core.derivers import DeriveError
 from reconciler import rollout_state
 from reconciler.models import PreviewSample, Rollout, ShadowOutput
+from work import clock, kinds, leases
+from work.outcomes import Done, Outcome, Wait
 
 log = structlog.get_logger(__name__)
 
@@ -38,7 +42,8 @@ def choose_sample(pk: int, *, now: datetime) -> int:
         strata = _strata(rollout)
         quota = shares({key: len(ids) for key, ids in strata.items()},
                        settings.CAIRN_PREVIEW_SAMPLE)
-        rows = [PreviewSample(rollout=rollout, activity_id=i, stratum=key)
+        rows = [PreviewSample(rollout=rollout, activity_id=i, stratum=key, due_at=now,
+                              pending_since=now)
                 for key, ids in strata.items() for i in spread(ids, quota[key])]
         PreviewSample.objects.bulk_create(rows, ignore_conflicts=True)
         rollout.sampled_at = now
@@ -89,7 +94,7 @@ def spread(ids: list[int], n: int) -> list[int]:
     return [ids[math.floor(k * len(ids) / n)] for k in range(n)]
 
 
-def name(rollout: Rollout, activity_ids: Iterable[int]) -> int:
+def name(rollout: Rollout, activity_ids: Iterable[int], *, now: datetime) -> int:
     """Add operator-named activities to the sample (computed by the next sweeps); returns
     how many were new to it."""
     live = set(Activity.objects.live().filter(id__in=list(activity_ids))
@@ -99,7 +104,7 @@ def name(rollout: Rollout, activity_ids: Iterable[int]) -> int:
         try:
             with transaction.atomic():
                 PreviewSample.objects.create(rollout=rollout, activity_id=activity_id,
-                                             stratum=NAMED)
+                                             stratum=NAMED, due_at=now, pending_since=now)
             added += 1
         except IntegrityError:  # already in the sample: computed again with the others
             PreviewSample.objects.filter(rollout=rollout, activity_id=activity_id).update(
@@ -107,30 +112,22 @@ def name(rollout: Rollout, activity_ids: Iterable[int]) -> int:
     return added
 
 
-def compute(*, now: datetime, limit: int) -> int:
-    """Compute up to `limit` samples of the previews of this code's versions; returns how
-    many. A sample is leased for CAIRN_LEASE_S, so a computer that dies mid-way leaves it
-    to the next sweep, and two sweepers never compute the same one at once."""
-    rollouts = [r for r in Rollout.objects.filter(state=Rollout.State.PREVIEW)
-                if derivers.VERSIONS.get(r.deriver) == r.version]
-    done = 0
-    for rollout in rollouts:
-        for sample in _lease(rollout, now=now, limit=limit - done):
-            _store(sample, run(sample.activity_id, rollout.deriver), now=now)
-            done += 1
-    return done
-
-
-def _lease(rollout: Rollout, *, now: datetime, limit: int) -> list[PreviewSample]:
-    if limit <= 0:
-        return []
+def compute(lease: leases.Lease) -> Outcome:
+    """Compute one leased sample under the new code and store its shadow outputs under the
+    fence (a computer that lost its lease writes nothing). The store of originals away is
+    a wait, never a failure of the new code."""
+    sample = PreviewSample.objects.select_related("rollout").get(id=lease.row_id)
+    try:
+        shadow = run(sample.activity_id, sample.rollout.deriver)
+    except storage.Unavailable as error:
+        log.warning("preview.store_unavailable", sample_id=sample.id, error=str(error))
+        return Wait(until=clock.now() + timedelta(seconds=settings.CAIRN_BACKOFF_BASE_S),
+                    reason=error.code)
+    now = clock.now()
     with transaction.atomic():
-        due = list(PreviewSample.objects.select_for_update(skip_locked=True).filter(
-            rollout=rollout, computed_at=None).exclude(leased_until__gt=now)
-            .order_by("id")[:limit])
-        PreviewSample.objects.filter(id__in=[s.id for s in due]).update(
-            leased_until=now + timedelta(seconds=settings.CAIRN_LEASE_S))
-    return due
+        leases.hold(kinds.get(lease.kind), lease, now=now)
+        _store(sample, shadow)
+    return Done(fields={"computed_at": now}, detail={"derivers": sorted(shadow)})
 
 
 Shadow = dict[str, tuple[str, bytes | None, str, str, int]]
@@ -155,7 +152,11 @@ def run(activity_id: int, changed: str) -> Shadow:
             values[deriver.name] = deriver.codec.loads(data)
             out[deriver.name] = ("ready", data, "", "", _ms(started))
         except DeriveError as error:
+            if error.code == storage.Unavailable.code:
+                raise storage.Unavailable(str(error)) from error  # the sample waits
             out[deriver.name] = ("failed", None, error.code, str(error), _ms(started))
+        except storage.Unavailable:
+            raise  # not the new code's doing: the sample waits (compute)
         except Exception as error:  # noqa: BLE001 (a crash under the new code is a finding)
             out[deriver.name] = ("failed", None, type(error).__name__,
                                  f"The new code crashed: {error}", _ms(started))
@@ -182,15 +183,13 @@ def _inputs(activity_id: int, needs: tuple[str, ...], values: dict[str, Any],
     return inputs
 
 
-def _store(sample: PreviewSample, shadow: Shadow, *, now: datetime) -> None:
-    with transaction.atomic():
-        ShadowOutput.objects.bulk_create(
-            [ShadowOutput(sample=sample, deriver=name, status=status, data=data,
-                          error_code=code, error_message=message, duration_ms=ms)
-             for name, (status, data, code, message, ms) in shadow.items()],
-            update_conflicts=True, unique_fields=["sample", "deriver"],
-            update_fields=["status", "data", "error_code", "error_message", "duration_ms"])
-        PreviewSample.objects.filter(id=sample.id).update(computed_at=now, leased_until=None)
+def _store(sample: PreviewSample, shadow: Shadow) -> None:
+    ShadowOutput.objects.bulk_create(
+        [ShadowOutput(sample=sample, deriver=name, status=status, data=data,
+                      error_code=code, error_message=message, duration_ms=ms)
+         for name, (status, data, code, message, ms) in shadow.items()],
+        update_conflicts=True, unique_fields=["sample", "deriver"],
+        update_fields=["status", "data", "error_code", "error_message", "duration_ms"])
 
 
 def _ms(started: float) -> int:

@@ -7,9 +7,7 @@ derive what differs, settle (reconciler/settle.py).
 
 from __future__ import annotations
 
-import dataclasses
 import time
-from datetime import datetime
 from typing import Any
 
 import structlog
@@ -19,15 +17,14 @@ from activities import storage
 from activities.models import Activity, Derived
 from core import derivers, plan
 from core.derivers import DeriveError, Deriver
-from reconciler import batched, leases, metrics, rollout_state, settle, workers
-from reconciler.leases import Claim
-from reconciler.models import Attempt
+from reconciler import metrics, rollout_state, settle
+from reconciler.kind import KIND
 from reconciler.renewal import Renewal
 from reconciler.settle import Output, Round
-from work import clock
+from work import clock, leases
+from work.leases import Lease
 
 log = structlog.get_logger(__name__)
-Outcome = Attempt.Outcome
 
 #: A deriver that ran this long has its output stored at once, so that a crash after it
 #: never costs the work again; quicker outputs are stored with the activities' new state,
@@ -35,16 +32,17 @@ Outcome = Attempt.Outcome
 STORE_AT_ONCE_S = 1.0
 
 
-def reconcile_one(claim: Claim, *, trigger: str, deadline: float | None = None) -> str:
-    """Converge one activity under `claim`; returns the Attempt outcome."""
-    return reconcile_batch([claim], trigger=trigger, deadline=deadline)[claim.activity_id]
+def reconcile_one(claim: Lease, *, trigger: str, deadline: float | None = None) -> str:
+    """Converge one activity under `claim`; returns the attempt's outcome."""
+    return reconcile_batch([claim], trigger=trigger, deadline=deadline)[claim.row_id]
 
 
-def reconcile_batch(claims: list[Claim], *, trigger: str,
+def reconcile_batch(claims: list[Lease], *, trigger: str,
                     deadline: float | None = None) -> dict[int, str]:
-    """Converge leased activities; the Attempt outcome of each, by activity id.
+    """Converge leased activities (the claim opened their attempts); the attempt's outcome
+    of each, by activity id.
 
-    1. One query starts every attempt, one reads what is stored, one the inputs.
+    1. One query reads what is stored, one the inputs.
     2. Each activity is derived in turn, no transaction open, one thread renewing every
        lease; derivers whose output is current do not run. With a `deadline`
        (time.monotonic()), no deriver starts after it: the lease is handed back.
@@ -54,35 +52,21 @@ def reconcile_batch(claims: list[Claim], *, trigger: str,
     if not claims:
         return {}
     started = time.monotonic()
-    claims = _start_attempts(claims, trigger=trigger)
+    metrics.CLAIMS.labels(trigger=trigger).inc(len(claims))
     rounds = _observe(claims)
     with Renewal(claims) as renewal:
         for claim in claims:
-            with structlog.contextvars.bound_contextvars(activity_id=claim.activity_id):
-                _derive_all(claim, rounds[claim.activity_id], renewal, deadline=deadline)
+            with structlog.contextvars.bound_contextvars(activity_id=claim.row_id):
+                _derive_all(claim, rounds[claim.row_id], renewal, deadline=deadline)
     now = clock.now()  # one reading: the settle's time is when the attempts ended
     outcomes = settle.settle(claims, rounds, now=now)
-    _finish(claims, rounds, outcomes, trigger=trigger, ended=now,
-            seconds=time.monotonic() - started)
+    _finish(claims, rounds, outcomes, trigger=trigger, seconds=time.monotonic() - started)
     return outcomes
 
 
-def _start_attempts(claims: list[Claim], *, trigger: str) -> list[Claim]:
-    now = clock.now()
-    versions = workers.code_versions()
-    ids = batched.insert(Attempt, [
-        Attempt(activity_id=c.activity_id, trigger=trigger, worker=c.owner,
-                lease_token=c.token, versions=versions, started_at=now,
-                held_until=c.expires_at)
-        for c in claims])
-    metrics.CLAIMS.labels(trigger=trigger).inc(len(claims))
-    return [dataclasses.replace(c, attempt_id=i, attempt_started=now)
-            for c, i in zip(claims, ids, strict=True)]
-
-
-def _observe(claims: list[Claim]) -> dict[int, Round]:
+def _observe(claims: list[Lease]) -> dict[int, Round]:
     """What is stored for each activity, what to run, and the stored inputs it reads."""
-    ids = [c.activity_id for c in claims]
+    ids = [c.row_id for c in claims]
     rounds = {i: Round(stored={}) for i in ids}
     for activity_id, name, version, status in Derived.objects.filter(
             activity_id__in=ids).values_list("activity_id", "deriver", "version", "status"):
@@ -105,10 +89,10 @@ def _observe(claims: list[Claim]) -> dict[int, Round]:
     return rounds
 
 
-def _derive_all(claim: Claim, result: Round, renewal: Renewal, *,
+def _derive_all(claim: Lease, result: Round, renewal: Renewal, *,
                 deadline: float | None) -> None:
     for deriver in result.todo:
-        if result.lost or claim.activity_id in renewal.lost:
+        if result.lost or claim.row_id in renewal.lost:
             result.lost = True  # someone else holds it now: stop, throw everything away
             return
         if any(n in result.permanent or n in result.transient for n in deriver.needs):
@@ -131,7 +115,7 @@ def _derive_all(claim: Claim, result: Round, renewal: Renewal, *,
             _store_at_once(claim, result)
 
 
-def _derive(claim: Claim, deriver: Deriver, result: Round) -> None:
+def _derive(claim: Lease, deriver: Deriver, result: Round) -> None:
     """Run one deriver; its bytes are stored, and later derivers read exactly what a
     rebuild will read: those bytes decoded, not the value in memory."""
     with metrics.DERIVE_SECONDS.labels(deriver=deriver.name).time():
@@ -156,51 +140,38 @@ def _failed(deriver: Deriver, error: DeriveError, result: Round, started: float)
     log.info("derive.failed", deriver=deriver.name, error_code=error.code, permanent=True)
 
 
-def _inputs(claim: Claim, deriver: Deriver, result: Round) -> list[Any]:
+def _inputs(claim: Lease, deriver: Deriver, result: Round) -> list[Any]:
     if deriver.name == "track":
         # Only `track` reads the original; it is the one dear decode (DESIGN "Parse once").
         # Another deriver that needs nothing gets nothing (the benchmark's no-op floor).
-        name = Activity.objects.values_list("file_name", flat=True).get(id=claim.activity_id)
+        name = Activity.objects.values_list("file_name", flat=True).get(id=claim.row_id)
         return [storage.read_original(name)]
     missing = [n for n in deriver.needs if n not in result.values]
     if missing:  # read by _observe; gone only if the stored output changed since
-        raise RuntimeError(f"stored input {missing} of activity {claim.activity_id} is gone")
+        raise RuntimeError(f"stored input {missing} of activity {claim.row_id} is gone")
     return [result.values[n] for n in deriver.needs]
 
 
-def _store_at_once(claim: Claim, result: Round) -> None:
+def _store_at_once(claim: Lease, result: Round) -> None:
     with transaction.atomic():
-        if claim.activity_id not in leases.hold_many([claim], now=clock.now()):
+        if claim.row_id not in leases.hold_many(KIND, [claim], now=clock.now()):
             result.lost = True
             return
-        settle.store({claim.activity_id: result}, now=clock.now())
+        settle.store({claim.row_id: result}, now=clock.now())
 
 
-def _finish(claims: list[Claim], rounds: dict[int, Round], outcomes: dict[int, str], *,
-            trigger: str, ended: datetime, seconds: float) -> None:
-    """Close every attempt in one statement, count and log each."""
-    attempts = []
+def _finish(claims: list[Lease], rounds: dict[int, Round], outcomes: dict[int, str], *,
+            trigger: str, seconds: float) -> None:
+    """Count and log each attempt (the settle ended them)."""
     for claim in claims:
-        result, outcome = rounds[claim.activity_id], outcomes[claim.activity_id]
-        code, message = result.first_failure()
-        attempts.append(Attempt(
-            id=claim.attempt_id, activity_id=claim.activity_id, trigger=trigger,
-            worker=claim.owner, lease_token=claim.token, versions={},
-            started_at=claim.attempt_started, held_until=claim.expires_at, outcome=outcome,
-            ended_at=ended, derivers_run=result.ran, error_code=code, error_message=message))
+        result, outcome = rounds[claim.row_id], outcomes[claim.row_id]
+        code, _ = result.first_failure()
         metrics.ATTEMPTS.labels(trigger=trigger, outcome=outcome).inc()
-        if outcome == Outcome.LEASE_LOST:
-            log.warning("lease.lost", activity_id=claim.activity_id, lease_token=claim.token)
-        log.info("reconcile.finished", activity_id=claim.activity_id, outcome=outcome,
+        log.info("reconcile.finished", activity_id=claim.row_id, outcome=outcome,
                  derivers=result.ran, error_code=code or None, lease_token=claim.token,
                  worker=claim.owner, trigger=trigger,
                  ms=round(seconds * 1000 / len(claims), 1))
-    # Only these columns change (held_until stays as renewed).
-    batched.update_by_id(Attempt, attempts, ["outcome", "ended_at", "derivers_run",
-                                             "error_code", "error_message"])
-    for claim in claims:
-        metrics.RECONCILE_SECONDS.labels(outcome=outcomes[claim.activity_id]).observe(
-            seconds / len(claims))
+        metrics.RECONCILE_SECONDS.labels(outcome=outcome).observe(seconds / len(claims))
 
 
 def _ms_since(started: float) -> int:

@@ -10,9 +10,9 @@ import structlog
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 
-from reconciler import leases
-from reconciler.leases import Claim
-from work import clock
+from reconciler.kind import KIND
+from work import clock, leases
+from work.leases import Lease
 
 log = structlog.get_logger(__name__)
 
@@ -22,7 +22,7 @@ class Renewal:
     duration of a `with` block. `lost` holds the activity ids whose lease was found gone:
     their holder stops work on them and throws their results away."""
 
-    def __init__(self, claims: list[Claim], *, every_s: float | None = None) -> None:
+    def __init__(self, claims: list[Lease], *, every_s: float | None = None) -> None:
         self.claims = list(claims)
         self.every_s = every_s if every_s is not None else settings.CAIRN_LEASE_S / 3
         self.lost: set[int] = set()
@@ -48,18 +48,18 @@ class Renewal:
 
     def _renew(self) -> bool:
         """False once every lease is gone (nothing left to renew)."""
-        alive = [c for c in self.claims if c.activity_id not in self.lost]
+        alive = [c for c in self.claims if c.row_id not in self.lost]
         try:
             with transaction.atomic():
-                held = leases.hold_many(alive, now=clock.now())
+                held = leases.hold_many(KIND, alive, now=clock.now())
         except DatabaseError as error:
             # The database may be back before the leases run out: keep trying.
             log.warning("lease.renew_failed", activities=len(alive), error=str(error))
             connection.close()
             return True
         for claim in alive:
-            if claim.activity_id not in held:
-                self.lost.add(claim.activity_id)
-                log.warning("lease.lost", activity_id=claim.activity_id,
+            if claim.row_id not in held:
+                self.lost.add(claim.row_id)
+                log.warning("lease.lost", activity_id=claim.row_id,
                             lease_token=claim.token)
         return len(self.lost) < len(self.claims)

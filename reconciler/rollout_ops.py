@@ -111,7 +111,7 @@ def sample(rollout_id: int, activity_ids: list[int], *, by: str, now: datetime) 
         rollout = Rollout.objects.select_for_update().filter(id=rollout_id).first()
         if rollout is None or rollout.state != State.PREVIEW:
             raise Refused("Activities can be added to a rollout's sample only in preview.")
-        added = previews.name(rollout, activity_ids)
+        added = previews.name(rollout, activity_ids, now=now)
         _record(rollout, "sample", by=by, now=now, from_state=rollout.state,
                 to_state=rollout.state, detail=f"ids {' '.join(map(str, activity_ids))}"[:255])
     return Done(rollout, f"{rollout}: {added} named activities added to the sample.")

@@ -58,14 +58,6 @@ def advance(*, now: datetime, batch: int) -> int:
     return scanned
 
 
-def preview(*, now: datetime, busy: bool) -> int:
-    """Compute a few preview samples, at the lowest priority: only in a sweep round that
-    found less than a full batch of activities to claim. Returns how many."""
-    if busy:
-        return 0
-    return previews.compute(now=now, limit=settings.CAIRN_PREVIEW_PER_SWEEP)
-
-
 def _rollout_of(deriver: Deriver, *, now: datetime) -> Rollout:
     """This code's rollout of `deriver`, started on first sight: in preview when the
     policy (CAIRN_ROLLOUT_PREVIEW) says so and there are older outputs to compare with,

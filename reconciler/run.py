@@ -3,17 +3,17 @@
 
 from __future__ import annotations
 
-from reconciler import leases, workers
+from reconciler import kind, workers
 from reconciler.reconcile import reconcile_one
 from work import clock
 
-#: run_now's answers when it reconciled nothing (otherwise it returns the Attempt outcome).
+#: run_now's answers when it reconciled nothing (otherwise it returns the attempt's outcome).
 OUTDATED = "outdated"
 NOTHING_TO_DO = "nothing to do"
 
 
 def run_now(activity_id: int, trigger: str, deadline: float | None = None) -> str:
-    """Claim this activity and reconcile it in this process; the Attempt outcome, or
+    """Claim this activity and reconcile it in this process; the attempt's outcome, or
     OUTDATED / NOTHING_TO_DO. Never waits for a lease.
 
     The guards, the union of what its callers needed:
@@ -29,7 +29,7 @@ def run_now(activity_id: int, trigger: str, deadline: float | None = None) -> st
     workers.beat(now=now)
     if not workers.may_claim(now=now):
         return OUTDATED
-    claim = leases.claim_one(activity_id, now=now, owner=workers.identity())
+    claim = kind.claim_one(activity_id, now=now, owner=workers.identity(), trigger=trigger)
     if claim is None:
         return NOTHING_TO_DO
     return reconcile_one(claim, trigger=trigger, deadline=deadline)

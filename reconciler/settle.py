@@ -1,27 +1,31 @@
 """Settling a round: store what the derivers produced and record each activity's new state,
-under the fence, in one place (the one writer of an activity's reconcile fields)."""
+under the fence, in one place: the round's outcome (work.outcomes) by activity, released
+by the kernel in one statement for the batch (work.leases.release_batch)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.utils.dateparse import parse_datetime
 
+from activities import storage
 from activities.models import Activity, Derived
-from core import backoff, derivers, plan
+from core import derivers, plan
 from core.derivers import DeriveError, Deriver
-from reconciler import batched, leases, rollout_state
-from reconciler.leases import Claim
-from reconciler.models import Attempt
+from reconciler import batched, rollout_state
+from reconciler.kind import KIND
 from records import flags as record_flags
 from webhooks import events
-from work import clock
+from work import clock, leases
+from work.leases import Lease
+from work.models import Attempt
+from work.outcomes import Done, Failed, Outcome, Retry, Wait
 
-Outcome = Attempt.Outcome
+YIELDED = Attempt.Outcome.YIELDED
 
 
 @dataclass(frozen=True)
@@ -58,89 +62,86 @@ class Round:
             return code, message
         return "", ""
 
+    @property
+    def store_away(self) -> bool:
+        """Every transient failure was the store of originals being away: a wait."""
+        return bool(self.transient) and all(
+            getattr(error, "code", None) == storage.Unavailable.code
+            for error in self.transient.values())
 
-def settle(claims: list[Claim], rounds: dict[int, Round], *,
+
+def settle(leased: list[Lease], rounds: dict[int, Round], *,
            now: datetime | None = None) -> dict[int, str]:
     """Store the outputs and record every activity's new state: one writer, one
-    transaction, under the fence. Returns the Attempt outcome by activity id."""
+    transaction, under the fence. Returns the attempt's outcome by activity id."""
     now = now or clock.now()
-    by_id = {c.activity_id: c for c in claims}
     with transaction.atomic():
-        alive = [c for c in claims if not rounds[c.activity_id].lost]
-        held = leases.hold_many(alive, now=now) if alive else set()
-        outcomes = {i: Outcome.LEASE_LOST for i in by_id if i not in held}
+        alive = [lease for lease in leased if not rounds[lease.row_id].lost]
+        held = leases.hold_many(KIND, alive, now=now) if alive else {}
         store({i: rounds[i] for i in held}, now=now)
         failures = _stored_failures({i for i in held if _has_failed(rounds[i])})
-        activities = list(Activity.objects.select_for_update().filter(id__in=held))
-        for activity in activities:
-            outcomes[activity.id] = next_state(activity, by_id[activity.id],
-                                               rounds[activity.id],
-                                               failures.get(activity.id), now=now)
+        activities = {a.id: a for a in Activity.objects.select_for_update().filter(id__in=held)}
+        outcomes = [(lease, outcome(activities.get(lease.row_id), rounds[lease.row_id],
+                                    failures.get(lease.row_id), now=now))
+                    for lease in leased]
         # One statement for the batch, with only the fields settled (bulk_update would
         # build a CASE per row and field, an upsert would send every column).
-        batched.update_by_id(Activity, activities, SETTLED_FIELDS)
-        events.settled(activities, rounds, now=now)  # the outbox, in the same transaction
+        labels = leases.release_batch(KIND, outcomes, activities, now=now,
+                                      columns=SETTLED_FIELDS)
+        settled = list(activities.values())
+        events.settled(settled, rounds, now=now)  # the outbox, in the same transaction
         # Their owners' records are owed a rebuild in the same transaction (records.flags).
-        record_flags.mark_settled(activities, rounds, now=now)
-    return outcomes
+        record_flags.mark_settled(settled, rounds, now=now)
+    return labels
 
 
-#: Every field next_state (and nothing else) writes when a round settles.
-SETTLED_FIELDS = ["lease_token", "lease_owner", "lease_expires_at", "attempts", "status",
-                  "needs_work", "due_at", "processed_at", "pending_since", "error_code",
-                  "error_message", "start_time", "sport"]
+#: The activity's own fields an outcome may carry (the kernel writes the lease's).
+SETTLED_FIELDS = ("status", "processed_at", "error_code", "error_message", "start_time",
+                  "sport")
 
 
-def next_state(activity: Activity, claim: Claim, result: Round,
-               stored_failure: tuple[str, str] | None, *, now: datetime) -> str:
-    """Set the activity's fields from this round's result; return the attempt's outcome.
+def outcome(activity: Activity | None, result: Round, stored_failure: tuple[str, str] | None,
+            *, now: datetime) -> Outcome:
+    """What this round comes to for the activity (None: its lease was lost; the outcome
+    then only names the attempt's failure, nothing is written).
 
-    The claim counted this attempt (`attempts`), so a process death counts too; here the
-    count is settled.
-    1. Out of time with no failure: hand the lease (and the attempt) back.
-    2. Any transient failure: the count stands; retry after backoff, or dead once it
-       reaches CAIRN_MAX_ATTEMPTS.
-    3. Else a permanent failure (this round's, or stored at the current version): failed.
-    4. Else ready. Either way the count restarts, and it stays pending if it was
-       re-synced while we worked.
+    The claim counted this attempt (`attempts`), so a process death counts too; the
+    kernel's policy (work.leases.released) settles the count from the outcome.
+    1. Deleted meanwhile, or out of time with no failure: handed back (yielded).
+    2. The store of originals away: a wait, not counted, however long it lasts.
+    3. Any other transient failure: retried after backoff, dead at CAIRN_MAX_ATTEMPTS.
+    4. Else a permanent failure (this round's, or stored at the current version): failed.
+    5. Else ready. Either way it stays queued if it was re-synced while we worked.
     """
-    activity.lease_token, activity.lease_owner, activity.lease_expires_at = None, "", None
-    if activity.deleted_at is not None:
-        # Deleted while we worked: the deletion sweep takes it next (reconciler.deletion).
-        activity.needs_work, activity.due_at, activity.attempts = True, now, 0
-        return Outcome.YIELDED
+    code, message = result.first_failure()
+    detail = {"derivers": list(result.ran)}
+    if activity is not None and activity.deleted_at is not None:
+        # The deletions' kind takes it next (reconciler.deletion).
+        return Wait(until=now, label=YIELDED, detail=detail)
+    fields = {}
     if "summary" in result.values:  # listed by when it happened, not when uploaded
         summary = result.values["summary"]
-        activity.start_time = parse_datetime(summary.get("start_time") or "")
+        fields["start_time"] = parse_datetime(summary.get("start_time") or "")
         # The summary's, for the list's filter; the owner's choice is user_sport, never
         # written here.
-        activity.sport = (summary.get("sport") or "")[:64]
+        fields["sport"] = (summary.get("sport") or "")[:64]
     if result.out_of_time and not result.transient:
-        activity.status, activity.due_at = Activity.Status.QUEUED, now
-        activity.attempts = max(activity.attempts - 1, 0)
-        return Outcome.YIELDED
-    code, message = result.first_failure()
+        return Wait(until=now, label=YIELDED, fields=fields, detail=detail)
+    if result.store_away:
+        # Not the file's fault: looked at again after the first backoff step, for as long
+        # as the store is away (runbooks/object-store-unavailable.md).
+        return Wait(until=now + timedelta(seconds=settings.CAIRN_BACKOFF_BASE_S),
+                    reason=code, fields=fields | {"error_code": code, "error_message": message},
+                    detail=detail)
+    if result.transient:
+        return Retry(code, message, fields=fields, detail=detail)
     if not code:
         code, message = stored_failure or ("", "")
-    activity.error_code, activity.error_message = code, message
-    if result.transient:
-        if activity.attempts >= settings.CAIRN_MAX_ATTEMPTS:
-            activity.status, activity.needs_work = Activity.Status.DEAD, False
-            return Outcome.DEAD
-        activity.status = Activity.Status.QUEUED
-        activity.due_at = backoff.next_attempt_at(
-            activity.attempts, now=now, base_s=settings.CAIRN_BACKOFF_BASE_S,
-            cap_s=settings.CAIRN_BACKOFF_CAP_S)
-        return Outcome.RETRYING
-    activity.status = Activity.Status.FAILED if code else Activity.Status.READY
-    activity.attempts = 0
-    activity.processed_at = now
-    if activity.generation == claim.generation:
-        activity.needs_work, activity.pending_since = False, None
-    else:
-        # Re-synced while we worked: go round again for what was asked meanwhile.
-        activity.status, activity.due_at = Activity.Status.QUEUED, now
-    return Outcome.FAILED if code else Outcome.CONVERGED
+    fields |= {"processed_at": now, "error_code": code, "error_message": message}
+    if code:
+        return Failed(code, message, fields=fields | {"status": Activity.Status.FAILED},
+                      detail=detail)
+    return Done(fields=fields | {"status": Activity.Status.READY}, detail=detail)
 
 
 def store(rounds: dict[int, Round], *, now: datetime) -> None:

@@ -1,4 +1,4 @@
-"""The sweep: roll versions out, claim a batch of due activities, reconcile each."""
+"""The sweep: roll versions out, then claim and run every kind of work on the kernel."""
 
 from __future__ import annotations
 
@@ -10,21 +10,20 @@ import structlog
 from django.conf import settings
 from django.db import DatabaseError
 
-from reconciler import housekeeping, leases, metrics, rollouts, workers
-from reconciler.models import Attempt
-from reconciler.reconcile import reconcile_batch
+from reconciler import housekeeping, metrics, rollouts, workers
 from records import kind as books
 from work import clock, kinds
 from work import leases as work_leases
 from work import run as work_run
+from work.models import Attempt
 
 log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
 class Round:
-    claimed: int  # activities leased and reconciled
-    scanned: int  # activities looked at by version rollouts
+    claimed: int  # rows leased and run: activities and the kinds before them
+    scanned: int  # activities looked at by version rollouts, preview samples computed
     books: int = 0  # users' record books flagged, and rows of late kinds leased (books)
 
     @property
@@ -43,49 +42,60 @@ def sweep_once(*, owner: str | None = None, limit: int | None = None,
         return Round(claimed=0, scanned=0)
     housekeeping.tidy(now=now)
     scanned = rollouts.advance(now=now, batch=settings.CAIRN_ROLLOUT_BATCH)
-    leased = run_kinds(now=now, owner=owner)  # kinds on the kernel (work.kinds)
-    claims = leases.claim(limit=limit or settings.CAIRN_CLAIM_BATCH, now=now, owner=owner)
-    reconcile_batch(claims, trigger=Attempt.Trigger.SWEEP)
+    # Kinds on the kernel (work.kinds): activities with this round's batch size.
+    leased = run_kinds(now=now, owner=owner, limits={
+        "activity": limit or settings.CAIRN_CLAIM_BATCH})
+    claimed = leased.pop("activity", 0)
+    scanned += leased.pop("preview", 0)
     # After the activities, on a clock read now: those settled this round are due already.
     later = max(now, clock.now())
-    done = books.flag(now=later) + run_kinds(now=later, owner=owner, late=True)
-    scanned += rollouts.preview(now=now, busy=len(claims) >= (limit or settings.CAIRN_CLAIM_BATCH))
+    done = books.flag(now=later) + sum(run_kinds(now=later, owner=owner, late=True).values())
     seconds = time.monotonic() - started
     metrics.SWEEPS.inc()
     metrics.SWEEP_SECONDS.observe(seconds)
     workers.beat(now=now, sweep=workers.Sweep(at=now, ms=round(seconds * 1000),
-                                              claimed=len(claims)))
-    return Round(claimed=len(claims) + leased, scanned=scanned, books=done)
+                                              claimed=claimed))
+    return Round(claimed=claimed + sum(leased.values()), scanned=scanned, books=done)
 
 
-def run_kinds(*, now: datetime, owner: str, late: bool = False) -> int:
+def run_kinds(*, now: datetime, owner: str, late: bool = False,
+              limits: dict[str, int] | None = None) -> dict[str, int]:
     """Claim and run each kind registered with the kernel, in ORDER: those before the
-    activities, or (`late`) those after them; returns how many rows were leased. One
-    row's failure is that row's outcome (work.run); one kind's (its claim: the database)
-    is logged and the other kinds go on."""
-    leased = 0
+    activities (and the activities), or (`late`) those after them; how many rows of each
+    were leased. A kind `when_idle` is left alone in a round where a kind before it
+    filled its batch. One row's failure is that row's outcome (work.run); one kind's (its
+    claim, its batch: the database) is logged and the other kinds go on (their leases
+    run out)."""
+    leased: dict[str, int] = {}
+    busy = False
     for kind in ordered(late=late):
-        if kind.run is None and kind.sweep is None:
+        if not (kind.runs or kind.sweep) or (kind.when_idle and busy):
             continue
+        limit = (limits or {}).get(kind.name) or kind.batch()
         try:
             if kind.sweep is not None:  # its rows run elsewhere (deliveries: threads)
-                leased += kind.sweep(now=now, owner=owner)
+                leased[kind.name] = kind.sweep(now=now, owner=owner)
                 continue
-            taken = work_leases.claim(kind, limit=kind.batch(), now=now, owner=owner,
+            taken = work_leases.claim(kind, limit=limit, now=now, owner=owner,
                                       trigger=Attempt.Trigger.SWEEP)
+            if kind.run_batch is not None:
+                kind.run_batch(taken)
+            else:
+                work_run.run(kind, taken)
         except DatabaseError as error:
             log.warning("work.claim_failed", kind=kind.name, error=str(error))
             continue
-        work_run.run(kind, taken)
-        leased += len(taken)
+        leased[kind.name] = len(taken)
+        busy = busy or len(taken) >= limit
     return leased
 
 
 #: The order of a round's kinds: deliveries first (they are posted on their own threads
-#: while the rest runs), archives before the activities they make, books after the
-#: activities settled this round (on a clock read after them). Kinds not named here run
-#: before the activities, as registered.
-ORDER = ("delivery", "archive", "deletion", "session", "activity", "book")
+#: while the rest runs), archives before the activities they make, a rollout's preview
+#: samples after the activities (and only when they left the round idle), books after
+#: the activities settled this round (on a clock read after them). Kinds not named here
+#: run before the activities, as registered.
+ORDER = ("delivery", "archive", "deletion", "session", "activity", "preview", "book")
 #: The first of the kinds that run after the activities.
 LATE = "book"
 
@@ -102,7 +112,7 @@ def ordered(*, late: bool = False) -> list[kinds.Kind]:
 
 def drain(*, budget_s: float | None = None, owner: str | None = None,
           limit: int | None = None) -> int:
-    """Sweep until nothing is due or the budget is spent; returns activities claimed."""
+    """Sweep until nothing is due or the budget is spent; returns rows claimed."""
     deadline = None if budget_s is None else time.monotonic() + budget_s
     claimed = 0
     while True:

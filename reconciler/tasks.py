@@ -6,8 +6,8 @@ import structlog
 from django.conf import settings
 
 from reconciler import archive_kind, run, sweep, workers
-from reconciler.models import Attempt
 from work import clock, leases
+from work.models import Attempt
 
 #: A q2 task stops expanding an archive after this long (q2's timeout is 300 s).
 EXPAND_BUDGET_S = 240.0

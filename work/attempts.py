@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from django.db.models import F
 
+from work import batched
 from work.models import Attempt
 
 if TYPE_CHECKING:
@@ -20,13 +21,13 @@ def start(leases: list[Lease], *, trigger: str, now: datetime,
     """Open one attempt per lease (one statement); the leases, each with its attempt."""
     if not leases:
         return []
-    rows = Attempt.objects.bulk_create([
+    ids = batched.insert(Attempt, [
         Attempt(kind=lease.kind, row_id=lease.row_id, trigger=trigger, worker=lease.owner,
                 lease_token=lease.token, versions=versions or {}, started_at=now,
                 held_until=lease.expires_at)
         for lease in leases])
-    return [dataclasses.replace(lease, attempt_id=row.id, started_at=now)
-            for lease, row in zip(leases, rows, strict=True)]
+    return [dataclasses.replace(lease, attempt_id=row_id, started_at=now)
+            for lease, row_id in zip(leases, ids, strict=True)]
 
 
 def end(lease: Lease, outcome: str, *, now: datetime, code: str = "", message: str = "",
@@ -36,6 +37,16 @@ def end(lease: Lease, outcome: str, *, now: datetime, code: str = "", message: s
     Attempt.objects.filter(id=lease.attempt_id).update(
         outcome=outcome, ended_at=now, error_code=code, error_message=message,
         detail=detail or {})
+
+
+def end_many(ended: list[tuple[Lease, str, str, str, dict]], *, now: datetime) -> None:
+    """End a batch's attempts in one statement: (lease, outcome, code, message, detail)
+    each; `held_until` stays as last renewed."""
+    batched.update_by_id(Attempt, [
+        Attempt(id=lease.attempt_id, outcome=outcome, ended_at=now, error_code=code,
+                error_message=message, detail=detail)
+        for lease, outcome, code, message, detail in ended if lease.attempt_id is not None],
+        ["outcome", "ended_at", "detail", "error_code", "error_message"])
 
 
 def forget(lease: Lease) -> None:

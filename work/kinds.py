@@ -6,7 +6,7 @@ over `ALL` (apps register their kinds in their AppConfig.ready)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -53,6 +53,11 @@ class Kind:
     error_fields: Callable[[str, str], dict]
     #: What else a dead row records (its status), given the time it is given up on.
     dead_fields: Callable[[datetime], dict] = lambda now: {}
+    #: What else a row released still needing work records (an activity is "queued").
+    due_fields: Callable[[], dict] = dict
+    #: Its rows, when it shares its table with another kind: ORM filters the kernel adds
+    #: to its own reads (bury, claim_one); its statements say the same in SQL.
+    scope: dict = field(default_factory=dict)
     #: The work of one leased row. Whatever it raises becomes that row's outcome.
     run: Callable[[Lease], Outcome] | None = None
     #: A kind whose rows are run elsewhere claims and hands them out itself (webhook
@@ -60,17 +65,30 @@ class Kind:
     #: sweep(now=, owner=) -> rows leased, instead of claiming `batch` rows and running
     #: them in its own thread.
     sweep: Callable[..., int] | None = None
+    #: Or the work of a batch of leased rows, released by the kind itself in one statement
+    #: (work.leases.release_batch); the attempt's outcome by row id.
+    run_batch: Callable[[list[Lease]], dict[int, str]] | None = None
+    #: Leased only in a sweep round where no kind before it filled its batch (work that
+    #: may wait for a quiet moment: a rollout's preview).
+    when_idle: bool = False
     #: Rows leased per claim.
     batch: Callable[[], int] = lambda: 10
     #: Extra parameters of its statements.
     params: Callable[[], dict] = dict
     #: The versions of what this process's code produces, kept on each attempt.
     versions: Callable[[], dict] = dict
+    #: What brings a dead row back, as its sentence says it ("it is replayed").
+    replayed: str = "it is replayed"
     #: The runbook page (under runbooks/) for when its rows do not converge.
     runbook: str = ""
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def runs(self) -> bool:
+        """Whether the sweep has anything to run for it."""
+        return self.run is not None or self.run_batch is not None
 
 
 ALL: dict[str, Kind] = {}

@@ -16,9 +16,10 @@ from datetime import datetime, timedelta
 import structlog
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Model
 
 from core import backoff
-from work import attempts, clock, metrics
+from work import attempts, batched, clock, metrics
 from work.kinds import Kind
 from work.models import Attempt
 from work.outcomes import Dead, Done, Failed, Outcome, Retry, Wait
@@ -98,8 +99,8 @@ def claim_one(kind: Kind, row_id: int, *, now: datetime, owner: str,
     """Lease this row if it is due and nobody holds it; None otherwise. The read comes
     first, so that a duplicate nudge for a settled row writes nothing at all; an orphan
     that has used the kind's attempts is buried instead."""
-    found = kind.model.objects.filter(id=row_id, needs_work=True, due_at__lte=now).values_list(
-        "lease_token", "attempts").first()
+    found = kind.model.objects.filter(id=row_id, needs_work=True, due_at__lte=now,
+                                      **kind.scope).values_list("lease_token", "attempts").first()
     if found is None or kind.statements.one is None:
         return None
     orphan = found[0] is not None
@@ -151,6 +152,22 @@ def fenced(kind: Kind, row_ids: list[int], token: str, *,
         return {row[0]: (row[1], row[2]) for row in cursor.fetchall()}
 
 
+def hold_many(kind: Kind, leased: list[Lease], *, now: datetime) -> dict[int, tuple[int, int]]:
+    """The fence for a batch (of one token or several): renew the leases that still hold,
+    inside the caller's transaction, and their attempts' `held_until` with them; the
+    rows' (generation, attempts) by id."""
+    by_token: dict[str, list[int]] = {}
+    for lease in leased:
+        by_token.setdefault(lease.token, []).append(lease.row_id)
+    held: dict[int, tuple[int, int]] = {}
+    for token, ids in by_token.items():
+        held |= fenced(kind, ids, token, now=now)
+    opened = [lease.attempt_id for lease in leased if lease.row_id in held and lease.attempt_id]
+    if opened:
+        Attempt.objects.filter(id__in=opened).update(held_until=expiry(now))
+    return held
+
+
 def hold(kind: Kind, lease: Lease, *, now: datetime) -> tuple[int, int]:
     """Check and renew one lease inside the caller's transaction: the row's (generation,
     attempts), or LeaseLost. Its attempt's `held_until` moves in the same transaction."""
@@ -187,7 +204,7 @@ def release(kind: Kind, lease: Lease, outcome: Outcome, *, now: datetime) -> str
             fields, label = released(kind, outcome, generation=generation,
                                      claimed=lease.generation, attempts=count, now=now)
             kind.model.objects.filter(id=lease.row_id).update(**fields)
-            code, message = getattr(outcome, "code", ""), getattr(outcome, "message", "")
+            code, message = said(outcome)
         attempts.end(lease, label, now=now, code=code, message=message,
                      detail=outcome.detail)
     metrics.WORK_ATTEMPTS.labels(kind=kind.name, outcome=label).inc()
@@ -203,6 +220,58 @@ def _removed(kind: Kind, lease: Lease, outcome: Outcome) -> bool:
             and not kind.model.objects.filter(id=lease.row_id).exists())
 
 
+#: What a batch release writes besides the kind's own columns: every field released() may
+#: set (a row's value is written back unchanged where its outcome leaves one alone).
+RELEASED = ("lease_token", "lease_owner", "lease_expires_at", "attempts", "due_at",
+            "needs_work", "pending_since")
+
+
+def release_batch(kind: Kind, outcomes: list[tuple[Lease, Outcome]], rows: dict[int, Model],
+                  *, now: datetime, columns: tuple[str, ...]) -> dict[int, str]:
+    """Write the outcomes of a batch of leased rows in one statement, and end their
+    attempts in another: for a kind whose work writes a batch at once (activities).
+
+    The caller fenced the rows in this transaction (hold_many) and read them, locked:
+    `rows`, by id (a lease without its row here was lost: nothing is written for it).
+    Each row's fields come from the one policy (released), set on the instance; written
+    are the lease fields and the kind's `columns` (every field its outcomes may carry).
+    Returns the attempts' outcomes by row id."""
+    labels: dict[int, str] = {}
+    written: list[Model] = []
+    ended: list[tuple[Lease, str, Outcome]] = []
+    for lease, outcome in outcomes:
+        row = rows.get(lease.row_id)
+        if row is None:
+            label = Attempt.Outcome.LEASE_LOST
+        else:
+            fields, label = released(kind, outcome, generation=row.generation,
+                                     claimed=lease.generation, attempts=row.attempts, now=now)
+            unwritten = fields.keys() - {*RELEASED, *columns}
+            if unwritten:  # a kind's mistake, never data: it would be silently dropped
+                raise ValueError(f"{kind.name} outcome sets {sorted(unwritten)}, not in columns")
+            for name, value in fields.items():
+                setattr(row, name, value)
+            written.append(row)
+        labels[lease.row_id] = label
+        ended.append((lease, label, outcome))
+    batched.update_by_id(kind.model, written, (*RELEASED, *columns))
+    attempts.end_many([(lease, label, *said(outcome), outcome.detail)
+                       for lease, label, outcome in ended], now=now)
+    for lease, label, _ in ended:
+        metrics.WORK_ATTEMPTS.labels(kind=kind.name, outcome=label).inc()
+        if label == Attempt.Outcome.LEASE_LOST:
+            log.warning("lease.lost", kind=kind.name, row_id=lease.row_id,
+                        lease_token=lease.token)
+    return labels
+
+
+def said(outcome: Outcome) -> tuple[str, str]:
+    """The reason code and sentence an attempt keeps (a wait's reason: what it waits for)."""
+    if isinstance(outcome, Wait):
+        return outcome.reason, ""
+    return getattr(outcome, "code", ""), getattr(outcome, "message", "")
+
+
 def released(kind: Kind, outcome: Outcome, *, generation: int, claimed: int, attempts: int,
              now: datetime) -> tuple[dict, str]:
     """The row's fields after `outcome`, and the attempt's outcome: the one policy of
@@ -213,7 +282,7 @@ def released(kind: Kind, outcome: Outcome, *, generation: int, claimed: int, att
     fields: dict = {"lease_token": None, "lease_owner": "", "lease_expires_at": None}
     asked_again = generation != claimed
     if isinstance(outcome, Wait):
-        fields |= outcome.fields
+        fields |= outcome.fields | kind.due_fields()
         fields |= {"attempts": max(attempts - 1, 0),
                    "due_at": now if asked_again else outcome.until}
         return fields, outcome.label
@@ -222,6 +291,7 @@ def released(kind: Kind, outcome: Outcome, *, generation: int, claimed: int, att
         if ceiling is None or attempts < ceiling:
             base_s, cap_s = kind.backoff()
             fields |= kind.error_fields(outcome.code, outcome.message) | outcome.fields
+            fields |= kind.due_fields()
             fields["due_at"] = backoff.next_attempt_at(attempts, now=now, base_s=base_s,
                                                        cap_s=cap_s)
             return fields, Attempt.Outcome.RETRYING
@@ -242,7 +312,7 @@ def released(kind: Kind, outcome: Outcome, *, generation: int, claimed: int, att
     fields["attempts"] = 0
     fields["due_at"] = now
     if asked_again or outcome.again:
-        fields["needs_work"] = True
+        fields |= kind.due_fields() | {"needs_work": True}
     else:
         fields |= {"needs_work": False, "pending_since": None}
     return fields, label
@@ -275,7 +345,7 @@ def bury(kind: Kind, *, now: datetime, ids: list[int] | None = None) -> list[int
     if ceiling is None:
         return []
     spent = kind.model.objects.filter(needs_work=True, lease_token__isnull=False,
-                                      due_at__lte=now, attempts__gte=ceiling)
+                                      due_at__lte=now, attempts__gte=ceiling, **kind.scope)
     if ids is not None:
         spent = spent.filter(id__in=ids)
     # Read first: a sweep that finds none (the rule) takes no lock and opens no write.
@@ -305,4 +375,4 @@ def died(kind: Kind, *, attempts: int, last_seen: datetime | None) -> str:
     """What a person reads on a row given up on after its workers kept dying."""
     when = f" (last at {last_seen:%H:%M:%S} UTC)" if last_seen else ""
     return (f"The worker {kind.doing} stopped {attempts} times before finishing{when}; it "
-            "will not be tried again until it is replayed.")
+            f"will not be tried again until {kind.replayed}.")

@@ -205,10 +205,10 @@ def _report(db_url: str, fleet: Fleet, acks: list[load.Ack], refused: list[str],
         lost = verdict.not_converged(conn, ids, versions)
         intervals = verdict.lease_intervals(conn)
         activities = conn.execute("SELECT count(*) FROM activities_activity").fetchone()[0]
-        # Reads of originals that failed while the object store was away (retried).
+        # Reads of originals that found the object store away (waited, not counted).
         store_failures = conn.execute(
-            "SELECT count(*) FROM reconciler_attempt WHERE error_code = 'StorageUnavailable'"
-        ).fetchone()[0]
+            "SELECT count(*) FROM work_attempt WHERE kind = 'activity' "
+            "AND error_code = 'StorageUnavailable'").fetchone()[0]
     rescues = verdict.rescues(intervals, fleet.kills)
     return {
         "uploads": uploads,

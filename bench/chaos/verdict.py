@@ -39,11 +39,12 @@ class Interval:
 
 def lease_intervals(conn: psycopg.Connection) -> list[Interval]:
     rows = conn.execute("""
-        SELECT activity_id, id, worker, started_at,
+        SELECT row_id, id, worker, started_at,
                LEAST(COALESCE(ended_at, held_until), held_until),
                -- a killed worker's attempt is closed by whoever takes the orphan over
                ended_at IS NOT NULL AND outcome <> 'worker_died'
-          FROM reconciler_attempt ORDER BY activity_id, started_at, id""").fetchall()
+          FROM work_attempt WHERE kind = 'activity'
+         ORDER BY row_id, started_at, id""").fetchall()
     return [Interval(*row) for row in rows]
 
 

@@ -10,8 +10,8 @@ import pytest
 
 from activities import problems
 from activities.models import Activity
-from reconciler.models import Attempt
 from tests.browser.conftest import RUN_FIT, shoot, sign_in
+from work.models import Attempt
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -115,7 +115,7 @@ def test_a_corrupt_file_says_what_is_wrong_on_both_pages_and_offers_reprocess(
     with page.expect_navigation():
         reprocess.click()
     # Queued again, then failed again by the sweeper: the page follows and reloads itself.
-    wait_for(lambda: Attempt.objects.filter(activity=activity).count() == 2,
+    wait_for(lambda: Attempt.objects.filter(kind="activity", row_id=activity.id).count() == 2,
              what="the second attempt")
     expect(page.locator("#activity-error")).to_have_text(said)
     expect(page.get_by_role("button", name="Reprocess")).to_be_visible()

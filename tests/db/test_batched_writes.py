@@ -1,5 +1,6 @@
-"""The settle's batched statements (reconciler/batched.py): each row gets its own values,
-NULLs and times survive on both databases, and a newer output is never overwritten."""
+"""The batched statements (work/batched.py, reconciler/batched.py): each row gets its own
+values, NULLs and times survive on both databases, and a newer output is never
+overwritten."""
 
 from datetime import timedelta
 
@@ -9,6 +10,7 @@ from activities.models import Activity, Derived
 from core import derivers
 from reconciler import batched
 from tests.conftest import NOW
+from work import batched as work_batched
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +24,7 @@ def test_update_by_id_writes_each_row_its_own_values(upload):
     first.status, first.error_code, first.due_at = Activity.Status.FAILED, "CorruptFile", NOW
     second.status, second.error_code = Activity.Status.READY, ""
     second.due_at = NOW + timedelta(hours=1)
-    batched.update_by_id(Activity, [first, second], ["status", "error_code", "due_at"])
+    work_batched.update_by_id(Activity, [first, second], ["status", "error_code", "due_at"])
     stored = {a.id: (a.status, a.error_code, a.due_at) for a in Activity.objects.all()}
     assert stored == {first.id: ("failed", "CorruptFile", NOW),
                       second.id: ("ready", "", NOW + timedelta(hours=1))}
@@ -34,7 +36,7 @@ def test_update_by_id_writes_a_column_of_nulls_only(upload):
     for activity in activities:
         activity.lease_token, activity.lease_expires_at, activity.pending_since = (
             None, None, None)
-    batched.update_by_id(Activity, activities, ["lease_token", "lease_expires_at",
+    work_batched.update_by_id(Activity, activities, ["lease_token", "lease_expires_at",
                                                 "pending_since"])
     assert set(Activity.objects.values_list("lease_token", "lease_expires_at",
                                             "pending_since")) == {(None, None, None)}
@@ -44,7 +46,7 @@ def test_update_by_id_leaves_other_columns_and_rows_alone(upload):
     changed, untouched = _activities(upload, 2)
     name = Activity.objects.get(id=changed.id).name
     changed.status, changed.name = Activity.Status.DEAD, "not written"
-    batched.update_by_id(Activity, [changed], ["status"])
+    work_batched.update_by_id(Activity, [changed], ["status"])
     changed.refresh_from_db()
     assert (changed.status, changed.name) == (Activity.Status.DEAD, name)
     assert Activity.objects.get(id=untouched.id).status != Activity.Status.DEAD
@@ -77,14 +79,15 @@ def test_stored_outputs_never_overwrite_a_newer_version(upload):
 
 
 def test_insert_returns_each_rows_id_in_order(upload):
-    from reconciler.models import Attempt
+    from work.models import Attempt
 
     activities = _activities(upload, 3)
-    rows = [Attempt(activity_id=a.id, trigger="sweep", worker=f"w{n}", lease_token="t" * 32,
-                    versions={"summary": n}, started_at=NOW, held_until=NOW)
+    rows = [Attempt(kind="activity", row_id=a.id, trigger="sweep", worker=f"w{n}",
+                    lease_token="t" * 32, versions={"summary": n}, started_at=NOW,
+                    held_until=NOW, detail={"derivers": []})
             for n, a in enumerate(activities)]
-    ids = batched.insert(Attempt, rows)
-    stored = {a.id: (a.activity_id, a.worker, a.versions, a.derivers_run, a.ended_at)
+    ids = work_batched.insert(Attempt, rows)
+    stored = {a.id: (a.row_id, a.worker, a.versions, a.detail["derivers"], a.ended_at)
               for a in Attempt.objects.filter(id__in=ids)}
     assert [stored[i] for i in ids] == [(a.id, f"w{n}", {"summary": n}, [], None)
                                         for n, a in enumerate(activities)]

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from freezegun import freeze_time
 
 from activities.models import Activity
-from reconciler import leases
+from reconciler import kind as activity_kind
 from tests.conftest import NOW
 
 pytestmark = pytest.mark.django_db
@@ -21,8 +21,8 @@ def test_claim_leases_due_activities_up_to_the_limit(upload):
             ids.append(upload().activity.id)
             # One upload a second: the claim orders by arrival, and equal times have no order.
             clock.tick(timedelta(seconds=1))
-        claims = leases.claim(limit=2, now=NOW + timedelta(seconds=3), owner="w-1")
-    assert [c.activity_id for c in claims] == ids[:2]
+        claims = activity_kind.claim(limit=2, now=NOW + timedelta(seconds=3), owner="w-1")
+    assert [c.row_id for c in claims] == ids[:2]
     leased = Activity.objects.get(id=ids[0])
     assert leased.lease_owner == "w-1"
     assert leased.lease_token == claims[0].token
@@ -33,12 +33,13 @@ def test_claim_leases_due_activities_up_to_the_limit(upload):
 def test_leased_activity_is_not_claimed_again_until_its_lease_expires(upload, settings):
     with freeze_time(NOW) as clock:
         activity = upload().activity
-        assert leases.claim(limit=10, now=NOW, owner="w-1")
-        assert leases.claim(limit=10, now=NOW, owner="w-2") == []
+        assert activity_kind.claim(limit=10, now=NOW, owner="w-1")
+        assert activity_kind.claim(limit=10, now=NOW, owner="w-2") == []
         clock.tick(timedelta(seconds=settings.CAIRN_LEASE_S + 1))
-        stolen = leases.claim(limit=10, now=NOW + timedelta(seconds=settings.CAIRN_LEASE_S + 1),
+        stolen = activity_kind.claim(limit=10,
+                                     now=NOW + timedelta(seconds=settings.CAIRN_LEASE_S + 1),
                               owner="w-2")
-    assert [c.activity_id for c in stolen] == [activity.id]
+    assert [c.row_id for c in stolen] == [activity.id]
 
 
 def test_fresh_uploads_are_claimed_before_backfill(upload):
@@ -47,16 +48,16 @@ def test_fresh_uploads_are_claimed_before_backfill(upload):
         new = upload().activity
     Activity.objects.filter(id=old.id).update(priority=Activity.Priority.BACKFILL,
                                               due_at=NOW - timedelta(days=1))
-    claims = leases.claim(limit=1, now=NOW, owner="w-1")
-    assert [c.activity_id for c in claims] == [new.id]
+    claims = activity_kind.claim(limit=1, now=NOW, owner="w-1")
+    assert [c.row_id for c in claims] == [new.id]
 
 
 def test_activity_due_later_is_not_claimed(upload):
     with freeze_time(NOW):
         activity = upload().activity
     Activity.objects.filter(id=activity.id).update(due_at=NOW + timedelta(minutes=5))
-    assert leases.claim(limit=10, now=NOW, owner="w-1") == []
-    assert leases.claim_one(activity.id, now=NOW, owner="w-1") is None
+    assert activity_kind.claim(limit=10, now=NOW, owner="w-1") == []
+    assert activity_kind.claim_one(activity.id, now=NOW, owner="w-1") is None
 
 
 def test_claim_one_of_an_up_to_date_activity_writes_nothing(upload):
@@ -64,15 +65,15 @@ def test_claim_one_of_an_up_to_date_activity_writes_nothing(upload):
         activity = upload().activity
     Activity.objects.filter(id=activity.id).update(needs_work=False)
     with CaptureQueriesContext(connection) as queries:
-        assert leases.claim_one(activity.id, now=NOW, owner="w-1") is None
+        assert activity_kind.claim_one(activity.id, now=NOW, owner="w-1") is None
     assert [q["sql"].split()[0].upper() for q in queries.captured_queries] == ["SELECT"]
 
 
 def test_second_claim_one_of_a_leased_activity_gets_nothing(upload):
     with freeze_time(NOW):
         activity = upload().activity
-        first = leases.claim_one(activity.id, now=NOW, owner="w-1")
-        second = leases.claim_one(activity.id, now=NOW, owner="w-2")
+        first = activity_kind.claim_one(activity.id, now=NOW, owner="w-1")
+        second = activity_kind.claim_one(activity.id, now=NOW, owner="w-2")
     assert first is not None
     assert second is None
 
@@ -81,12 +82,12 @@ def test_orphan_is_claimed_before_uploads_newer_than_it(upload, settings):
     lease = timedelta(seconds=settings.CAIRN_LEASE_S + 1)
     with freeze_time(NOW) as clock:
         orphan = upload().activity
-        leases.claim(limit=1, now=NOW, owner="killed")  # its worker dies with the lease
+        activity_kind.claim(limit=1, now=NOW, owner="killed")  # its worker dies with the lease
         clock.tick(timedelta(seconds=5))
         newer = [upload().activity.id for _ in range(3)]  # arrive while it is held
         clock.tick(lease)
-        first = leases.claim(limit=1, now=NOW + lease + timedelta(seconds=5), owner="w-2")
-    assert [c.activity_id for c in first] == [orphan.id]
+        first = activity_kind.claim(limit=1, now=NOW + lease + timedelta(seconds=5), owner="w-2")
+    assert [c.row_id for c in first] == [orphan.id]
     assert orphan.id not in newer
 
 
@@ -99,9 +100,9 @@ def test_orphan_is_claimed_before_a_backlog_older_than_it(upload, settings):
         clock.tick(timedelta(seconds=5))
         orphan = upload().activity
         # Its worker takes it (a nudge) and dies with the lease.
-        assert leases.claim_one(orphan.id, now=NOW + timedelta(seconds=5), owner="killed")
+        assert activity_kind.claim_one(orphan.id, now=NOW + timedelta(seconds=5), owner="killed")
         clock.tick(lease)
-        first = leases.claim(limit=2, now=NOW + lease + timedelta(seconds=5), owner="w-2")
-        then = leases.claim(limit=2, now=NOW + lease + timedelta(seconds=5), owner="w-2")
-    assert [c.activity_id for c in first] == [orphan.id]  # alone (test_expired_leases.py)
-    assert [c.activity_id for c in then] == backlog[:2]
+        first = activity_kind.claim(limit=2, now=NOW + lease + timedelta(seconds=5), owner="w-2")
+        then = activity_kind.claim(limit=2, now=NOW + lease + timedelta(seconds=5), owner="w-2")
+    assert [c.row_id for c in first] == [orphan.id]  # alone (test_expired_leases.py)
+    assert [c.row_id for c in then] == backlog[:2]

@@ -8,7 +8,8 @@ from django.utils import timezone
 from freezegun import freeze_time
 
 from activities.models import Activity
-from reconciler import leases, sweep
+from reconciler import kind as activity_kind
+from reconciler import sweep
 
 SKEW = timedelta(minutes=5)
 
@@ -28,7 +29,7 @@ def test_fast_clock_does_not_steal_a_live_lease(upload, settings, clock):
     settings.CAIRN_CLOCK = clock
     settings.CAIRN_LEASE_S = 120  # shorter than the skew
     activity = upload().activity
-    assert leases.claim_one(activity.id, now=shared.now(), owner="honest") is not None
+    assert activity_kind.claim_one(activity.id, now=shared.now(), owner="honest") is not None
     with _worker_with_skewed_clock(SKEW, settings):
         stolen = sweep.sweep_once(owner="fast").claimed
     if clock == "database":

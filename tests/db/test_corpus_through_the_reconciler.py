@@ -10,8 +10,8 @@ import pytest
 from activities import ingest, serialize
 from activities.models import Activity
 from reconciler import sweep
-from reconciler.models import Attempt
 from tests.corpus import require_corpus, rows
+from work.models import Attempt
 
 pytestmark = [pytest.mark.corpus, pytest.mark.django_db]
 

@@ -7,7 +7,8 @@ from django.utils import timezone
 from freezegun import freeze_time
 
 from activities.models import Activity
-from reconciler import drift, leases, sweep
+from reconciler import drift, sweep
+from reconciler import kind as activity_kind
 from tests import factories
 from tests.conftest import NOW
 
@@ -34,8 +35,8 @@ def test_drift_counts_each_kind(upload, settings):
         upload()  # missing: never processed
         leased = upload().activity
         stale = upload().activity
-        leases.claim_one(leased.id, now=timezone.now(), owner="w-1")
-        leases.claim_one(stale.id, now=timezone.now(), owner="w-dead")
+        activity_kind.claim_one(leased.id, now=timezone.now(), owner="w-1")
+        activity_kind.claim_one(stale.id, now=timezone.now(), owner="w-dead")
         # w-dead died: its lease ran out a second ago.
         Activity.objects.filter(id=stale.id).update(
             lease_expires_at=timezone.now() - timedelta(seconds=1))

@@ -13,11 +13,12 @@ from prometheus_client import REGISTRY
 from activities import zips
 from activities.models import Activity, Archive
 from core import derivers
-from reconciler import archive_kind, drift, explain, leases, resync, sweep
-from reconciler.models import Attempt
+from reconciler import archive_kind, drift, explain, resync, sweep
+from reconciler import kind as activity_kind
 from tests import factories
 from tests.conftest import NOW
 from work import leases as work_leases
+from work.models import Attempt
 
 pytestmark = pytest.mark.django_db
 
@@ -55,12 +56,13 @@ def test_the_claim_itself_counts_the_attempt(upload, user):
             frozen.tick(timedelta(seconds=1))
         one = upload().activity.id
     with freeze_time(NOW):
-        claims = leases.claim(limit=2, now=NOW, owner="w-1")
-        assert leases.claim_one(one, now=NOW, owner="w-2") is not None
+        claims = activity_kind.claim(limit=2, now=NOW, owner="w-1")
+        assert activity_kind.claim_one(one, now=NOW, owner="w-2") is not None
         archive = zips.accept(io.BytesIO(factories.archive([("a.gpx", factories.gpx())])),
                               owner=user, original_name="export.zip").upload.archive
-        assert work_leases.claim(archive_kind.KIND, limit=1, now=NOW, owner="w-3", trigger="sweep")
-    assert [c.activity_id for c in claims] == batch
+        assert work_leases.claim(archive_kind.KIND, limit=1, now=NOW, owner="w-3",
+                                 trigger="sweep")
+    assert [c.row_id for c in claims] == batch
     attempts = dict(Activity.objects.values_list("id", "attempts"))
     assert attempts == {batch[0]: 1, batch[1]: 1, one: 1}
     assert Archive.objects.get(id=archive.id).attempts == 1
@@ -69,13 +71,13 @@ def test_the_claim_itself_counts_the_attempt(upload, user):
 def test_an_orphan_is_claimed_alone_and_its_batch_mates_after_it(upload, settings):
     with freeze_time(NOW) as clock:
         orphan = upload().activity
-        assert leases.claim(limit=10, now=timezone.now(), owner="killed")
+        assert activity_kind.claim(limit=10, now=timezone.now(), owner="killed")
         others = [upload().activity.id for _ in range(3)]
         _lease_runs_out(clock, settings)
-        first = leases.claim(limit=10, now=timezone.now(), owner="w-2")
-        second = leases.claim(limit=10, now=timezone.now(), owner="w-2")
-    assert [c.activity_id for c in first] == [orphan.id]
-    assert [c.activity_id for c in second] == others
+        first = activity_kind.claim(limit=10, now=timezone.now(), owner="w-2")
+        second = activity_kind.claim(limit=10, now=timezone.now(), owner="w-2")
+    assert [c.row_id for c in first] == [orphan.id]
+    assert [c.row_id for c in second] == others
 
 
 def test_a_poison_file_costs_its_batch_mates_one_lease_at_most(upload, settings,
@@ -99,8 +101,8 @@ def test_a_poison_file_costs_its_batch_mates_one_lease_at_most(upload, settings,
     assert deaths == settings.CAIRN_MAX_ATTEMPTS
     # Only the first death took batch-mates with it: one lost attempt each.
     lost = Attempt.objects.filter(outcome=Attempt.Outcome.WORKER_DIED).exclude(
-        activity_id=poison)
-    assert sorted(lost.values_list("activity_id", flat=True)) == [ids[0], ids[2], ids[3]]
+        row_id=poison)
+    assert sorted(lost.values_list("row_id", flat=True)) == [ids[0], ids[2], ids[3]]
 
 
 def _killed(times: int, clock, settings):
@@ -127,7 +129,7 @@ def test_an_orphan_at_max_attempts_is_dead_with_a_sentence(upload, settings, mon
         activity = upload().activity
         _die_on(activity.id, monkeypatch)
         last_claim = _killed(3, clock, settings)
-        assert leases.claim(limit=10, now=timezone.now(), owner="w-4") == []
+        assert activity_kind.claim(limit=10, now=timezone.now(), owner="w-4") == []
         now = timezone.now()
     activity.refresh_from_db()
     assert activity.status == Activity.Status.DEAD
@@ -140,7 +142,7 @@ def test_an_orphan_at_max_attempts_is_dead_with_a_sentence(upload, settings, mon
         f"The worker processing this file stopped 3 times before finishing (last at "
         f"{last_claim:%H:%M:%S} UTC); it will not be tried again until it is re-synced.")
     # Every attempt it killed is closed where its lease ran out, none left open.
-    attempts = list(Attempt.objects.filter(activity=activity).order_by("id"))
+    attempts = list(Attempt.objects.filter(kind="activity", row_id=activity.id).order_by("id"))
     assert [a.outcome for a in attempts] == [Attempt.Outcome.WORKER_DIED] * 3
     assert all(a.ended_at == a.held_until for a in attempts)
     # It shows as dead letters do.
@@ -178,9 +180,9 @@ def test_claim_one_of_an_orphan_at_max_attempts_makes_it_dead(upload, settings):
     settings.CAIRN_MAX_ATTEMPTS = 1
     with freeze_time(NOW) as clock:
         activity = upload().activity
-        assert leases.claim_one(activity.id, now=timezone.now(), owner="killed")
+        assert activity_kind.claim_one(activity.id, now=timezone.now(), owner="killed")
         _lease_runs_out(clock, settings)
-        assert leases.claim_one(activity.id, now=timezone.now(), owner="nudge") is None
+        assert activity_kind.claim_one(activity.id, now=timezone.now(), owner="nudge") is None
     activity.refresh_from_db()
     assert activity.status == Activity.Status.DEAD
     assert activity.error_code == "WorkerDied"
@@ -189,10 +191,9 @@ def test_claim_one_of_an_orphan_at_max_attempts_makes_it_dead(upload, settings):
 def test_an_orphan_below_max_attempts_is_taken_over_and_converges(upload, settings):
     with freeze_time(NOW) as clock:
         activity = upload().activity
-        [dead] = leases.claim(limit=1, now=timezone.now(), owner="killed")
-        reconcile_attempt = Attempt.objects.create(
-            activity=activity, trigger="sweep", worker="killed", lease_token=dead.token,
-            versions={}, started_at=timezone.now(), held_until=dead.expires_at)
+        [dead] = activity_kind.claim(limit=1, now=timezone.now(), owner="killed")
+        # The claim opened its attempt (work.attempts.start).
+        reconcile_attempt = Attempt.objects.get(id=dead.attempt_id)
         _lease_runs_out(clock, settings)
         assert sweep.sweep_once(owner="rescuer").claimed == 1
     activity.refresh_from_db()

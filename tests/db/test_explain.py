@@ -7,7 +7,8 @@ from freezegun import freeze_time
 
 from activities.models import Activity, Derived
 from core import derivers
-from reconciler import explain, leases, resync, sweep
+from reconciler import explain, resync, sweep
+from reconciler import kind as activity_kind
 from tests.conftest import NOW
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +28,7 @@ def test_fresh_activity_is_queued(upload):
 def test_leased_activity_names_its_worker_and_lease_end(upload, settings):
     with freeze_time(NOW):
         activity = upload().activity
-        leases.claim_one(activity.id, now=NOW, owner="w-2")
+        activity_kind.claim_one(activity.id, now=NOW, owner="w-2")
     end = (NOW + timedelta(seconds=settings.CAIRN_LEASE_S)).strftime("%H:%M:%S")
     assert _why(activity) == f"Leased by worker w-2 until {end} UTC."
 
@@ -35,7 +36,7 @@ def test_leased_activity_names_its_worker_and_lease_end(upload, settings):
 def test_expired_lease_is_taken_over_by_the_next_sweep(upload):
     with freeze_time(NOW):
         activity = upload().activity
-        leases.claim_one(activity.id, now=NOW, owner="w-2")
+        activity_kind.claim_one(activity.id, now=NOW, owner="w-2")
     Activity.objects.filter(id=activity.id).update(lease_expires_at=NOW - timedelta(minutes=1))
     assert _why(activity) == ("Worker w-2's lease ran out at 11:59:00 UTC: the next sweep "
                               "takes it over.")

@@ -7,10 +7,12 @@ from freezegun import freeze_time
 
 from activities.models import Activity, Derived
 from core import derivers
-from reconciler import leases, sweep
-from reconciler.models import Attempt
+from reconciler import kind as activity_kind
+from reconciler import sweep
 from reconciler.reconcile import reconcile_one
 from tests.conftest import NOW
+from work import leases
+from work.models import Attempt
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +21,7 @@ def test_worker_that_died_mid_file_is_replaced_and_its_late_write_rejected(uploa
     lease = timedelta(seconds=settings.CAIRN_LEASE_S + 1)
     with freeze_time(NOW) as clock:
         activity = upload().activity
-        [dead] = leases.claim(limit=1, now=NOW, owner="dead-worker")
+        [dead] = activity_kind.claim(limit=1, now=NOW, owner="dead-worker")
         # The worker is killed here: its lease runs out, and the next sweep takes over.
         clock.tick(lease)
         assert sweep.sweep_once(owner="live-worker").claimed == 1
@@ -56,11 +58,11 @@ def test_late_result_of_a_worker_whose_lease_was_taken_mid_derive_is_discarded(
 
         monkeypatch.setitem(track.__dict__, "derive", slow_derive)
         activity = upload().activity
-        [slow] = leases.claim(limit=1, now=NOW, owner="slow-worker")
+        [slow] = activity_kind.claim(limit=1, now=NOW, owner="slow-worker")
         outcome = reconcile_one(slow, trigger=Attempt.Trigger.SWEEP)
 
     assert outcome == Attempt.Outcome.LEASE_LOST
-    attempts = {a.worker: a for a in Attempt.objects.filter(activity=activity)}
+    attempts = {a.worker: a for a in Attempt.objects.filter(kind="activity", row_id=activity.id)}
     assert attempts["live-worker"].outcome == Attempt.Outcome.CONVERGED
     assert attempts["slow-worker"].outcome == Attempt.Outcome.LEASE_LOST
     activity.refresh_from_db()
@@ -72,20 +74,21 @@ def test_late_result_of_a_worker_whose_lease_was_taken_mid_derive_is_discarded(
 def test_hold_refuses_an_expired_lease_even_before_anyone_reclaims_it(upload, settings):
     with freeze_time(NOW):
         activity = upload().activity
-        [claim] = leases.claim(limit=1, now=NOW, owner="w-1")
+        [claim] = activity_kind.claim(limit=1, now=NOW, owner="w-1")
     late = NOW + timedelta(seconds=settings.CAIRN_LEASE_S + 1)
     with pytest.raises(leases.LeaseLost):
-        leases.hold(claim, now=late)
+        leases.hold(activity_kind.KIND, claim, now=late)
     assert not Derived.objects.filter(activity=activity).exists()
 
 
 def test_hold_renews_a_live_lease(upload, settings):
     with freeze_time(NOW):
         activity = upload().activity
-        [claim] = leases.claim(limit=1, now=NOW, owner="w-1")
+        [claim] = activity_kind.claim(limit=1, now=NOW, owner="w-1")
     later = NOW + timedelta(seconds=settings.CAIRN_LEASE_S - 1)
-    expires = leases.hold(claim, now=later)
+    assert leases.hold(activity_kind.KIND, claim, now=later) == (activity.generation, 1)
+    expires = later + timedelta(seconds=settings.CAIRN_LEASE_S)
     activity.refresh_from_db()
-    assert expires == later + timedelta(seconds=settings.CAIRN_LEASE_S)
     assert activity.lease_expires_at == expires
+    assert Attempt.objects.get(id=claim.attempt_id).held_until == expires
     assert activity.due_at == expires

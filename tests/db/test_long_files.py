@@ -8,9 +8,9 @@ from django.db import connection
 
 from activities.models import Activity, Derived
 from core import derivers
-from reconciler import leases
-from reconciler.models import Attempt
+from reconciler import kind as activity_kind
 from reconciler.reconcile import reconcile_one
+from work.models import Attempt
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -43,10 +43,10 @@ def test_slow_file_keeps_its_lease_and_no_one_steals_it(upload, short_lease, mon
 
     def try_to_steal():
         # Another worker, sweeping with the real clock, finds nothing due.
-        stolen.extend(leases.claim(limit=10, now=_now(), owner="thief"))
+        stolen.extend(activity_kind.claim(limit=10, now=_now(), owner="thief"))
 
     _slow_track(monkeypatch, try_to_steal)
-    claim = leases.claim_one(activity.id, now=_now(), owner="slow")
+    claim = activity_kind.claim_one(activity.id, now=_now(), owner="slow")
     assert reconcile_one(claim, trigger=Attempt.Trigger.SWEEP) == Attempt.Outcome.CONVERGED
     assert stolen == []
     activity.refresh_from_db()
@@ -67,7 +67,7 @@ def test_worker_that_finds_its_lease_gone_stops_and_discards_its_results(
             taken.append(True)
 
     _slow_track(monkeypatch, take_over_once)
-    claim = leases.claim_one(activity.id, now=_now(), owner="slow")
+    claim = activity_kind.claim_one(activity.id, now=_now(), owner="slow")
     assert reconcile_one(claim, trigger=Attempt.Trigger.SWEEP) == Attempt.Outcome.LEASE_LOST
     assert not Derived.objects.filter(activity=activity).exists()
 

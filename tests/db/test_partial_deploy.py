@@ -10,7 +10,8 @@ from freezegun import freeze_time
 
 from activities.models import Activity, Derived
 from core import derivers
-from reconciler import drift, leases, resync, rollouts, sweep, workers
+from reconciler import drift, resync, rollouts, sweep, workers
+from reconciler import kind as activity_kind
 from reconciler.models import Worker
 from tests.conftest import NOW
 
@@ -41,16 +42,17 @@ def test_old_code_never_claims_an_activity_whose_outputs_are_newer(upload, code)
         sweep.drain()
         resync.resync(Activity.objects.all(), now=NOW)
     code("old")
-    assert leases.claim(limit=10, now=NOW, owner="old") == []
-    assert leases.claim_one(activity.id, now=NOW, owner="old") is None
+    assert activity_kind.claim(limit=10, now=NOW, owner="old") == []
+    assert activity_kind.claim_one(activity.id, now=NOW, owner="old") is None
     code("new")
-    assert [c.activity_id for c in leases.claim(limit=10, now=NOW, owner="new")] == [activity.id]
+    assert [c.row_id for c in activity_kind.claim(limit=10, now=NOW, owner="new")] == [
+        activity.id]
 
 
 def test_old_code_never_overwrites_a_newer_output(upload, code, monkeypatch):
     """An old worker is mid-summary when a newer summary lands: its write is dropped."""
-    from reconciler.models import Attempt
     from reconciler.reconcile import reconcile_one
+    from work.models import Attempt
 
     code("old")
     summary = derivers.BY_NAME["summary"]
@@ -64,7 +66,7 @@ def test_old_code_never_overwrites_a_newer_output(upload, code, monkeypatch):
 
     with freeze_time(NOW):
         activity = upload().activity
-        claim = leases.claim_one(activity.id, now=NOW, owner="old")
+        claim = activity_kind.claim_one(activity.id, now=NOW, owner="old")
         tasks_track = derivers.BY_NAME["track"]
         # The newer summary exists before the old worker writes its own.
         Derived.objects.create(activity=activity, deriver="summary",
@@ -72,7 +74,7 @@ def test_old_code_never_overwrites_a_newer_output(upload, code, monkeypatch):
                                data=b'{"newer": true}', updated_at=NOW)
         monkeypatch.setitem(summary.__dict__, "derive", slow_summary)
         outcome = reconcile_one(claim, trigger=Attempt.Trigger.SWEEP)
-    assert tasks_track.name in Attempt.objects.get().derivers_run
+    assert tasks_track.name in Attempt.objects.get().detail["derivers"]
     row = Derived.objects.get(activity=activity, deriver="summary")
     assert row.version == summary.version + 1
     assert bytes(row.data) == b'{"newer": true}'

@@ -14,17 +14,18 @@ from freezegun import freeze_time
 from activities.models import Activity, Derived
 from core import derivers
 from core.derivers import DeriveError
-from reconciler import drift, inline, leases, resync, sweep, tasks
-from reconciler.models import Attempt
+from reconciler import drift, inline, resync, sweep, tasks
+from reconciler import kind as activity_kind
 from reconciler.reconcile import reconcile_one
 from tests import factories
 from tests.conftest import NOW
+from work.models import Attempt
 
 pytestmark = [pytest.mark.django_db, pytest.mark.storage]
 
 
 def _claim(activity_id):
-    return leases.claim_one(activity_id, now=NOW, owner="w-1")
+    return activity_kind.claim_one(activity_id, now=NOW, owner="w-1")
 
 
 def test_new_activity_converges_with_track_and_summary(upload):
@@ -63,7 +64,7 @@ def test_second_reconcile_of_a_ready_activity_performs_no_writes(upload):
         assert sweep.sweep_once(owner="w-2").claimed == 0
     assert {q["sql"].split()[0].upper() for q in queries.captured_queries} == {"SELECT"}
     assert _snapshot() == before
-    assert Attempt.objects.filter(activity=activity).count() == 1
+    assert Attempt.objects.filter(kind="activity", row_id=activity.id).count() == 1
 
 
 def _finely_recorded_gpx() -> bytes:
@@ -147,7 +148,7 @@ def test_transient_error_is_retried_with_backoff_then_dead(upload, settings, mon
         activity = upload().activity
         outcomes = []
         for _ in range(3):
-            [claim] = leases.claim(limit=1, now=timezone.now(), owner="w-1") or [None]
+            [claim] = activity_kind.claim(limit=1, now=timezone.now(), owner="w-1") or [None]
             outcomes.append(reconcile_one(claim, trigger=Attempt.Trigger.SWEEP))
             activity.refresh_from_db()
             if activity.needs_work:
@@ -160,8 +161,8 @@ def test_transient_error_is_retried_with_backoff_then_dead(upload, settings, mon
     # The track survived the summary's failures: only the summary was tried again.
     track = Derived.objects.get(activity=activity, deriver="track")
     assert track.status == Derived.Status.READY
-    runs = list(Attempt.objects.filter(activity=activity).order_by("id")
-                .values_list("derivers_run", flat=True))
+    runs = list(Attempt.objects.filter(kind="activity", row_id=activity.id).order_by("id")
+                .values_list("detail__derivers", flat=True))
     everything = [d.name for d in derivers.ALL]
     assert runs == [everything, ["summary"], ["summary"]]
     assert drift.count(now=timezone.now())["dead"] == 1

@@ -192,10 +192,10 @@ def test_a_best_efforts_bump_rebuilds_activities_then_records(user, monkeypatch)
 def test_a_stale_builder_writes_nothing(user):
     with freeze_time(NOW) as clock:
         ingest.accept(run_gpx(speed_mps=4.0), owner=user, original_name="a.gpx")
-        from reconciler import leases as activity_leases
+        from reconciler import kind as activity_kind
         from reconciler.reconcile import reconcile_batch
 
-        reconcile_batch(activity_leases.claim(limit=10, now=NOW, owner="w"), trigger="sweep")
+        reconcile_batch(activity_kind.claim(limit=10, now=NOW, owner="w"), trigger="sweep")
         [first] = leases.claim(BOOKS, limit=1, now=NOW, owner="slow", trigger="sweep")
         clock.tick(timedelta(seconds=200))  # its lease runs out; another takes over
         later = NOW + timedelta(seconds=200)
@@ -245,10 +245,10 @@ def test_users_with_activities_and_no_book_get_one(user):
 def test_leases_are_the_activities_machinery(user):
     with freeze_time(NOW):
         ingest.accept(run_gpx(speed_mps=4.0), owner=user, original_name="a.gpx")
-        from reconciler import leases as activity_leases
+        from reconciler import kind as activity_kind
         from reconciler.reconcile import reconcile_batch
 
-        reconcile_batch(activity_leases.claim(limit=10, now=NOW, owner="w"), trigger="sweep")
+        reconcile_batch(activity_kind.claim(limit=10, now=NOW, owner="w"), trigger="sweep")
         [taken] = leases.claim(BOOKS, limit=5, now=NOW, owner="a", trigger="sweep")
         assert leases.claim(BOOKS, limit=5, now=NOW, owner="b", trigger="sweep") == []  # held
         assert book_of(user).attempts == 1  # counted at the claim

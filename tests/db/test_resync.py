@@ -5,6 +5,7 @@ from freezegun import freeze_time
 
 from activities.models import Activity, Derived
 from reconciler import drift, resync, sweep
+from reconciler import kind as activity_kind
 from tests.conftest import NOW
 
 pytestmark = pytest.mark.django_db
@@ -42,13 +43,12 @@ def test_resync_all_rebuilds_every_output(upload):
 
 def test_resync_during_processing_is_not_lost(upload):
     """A re-sync that lands while a worker holds the activity makes it go round again."""
-    from reconciler import leases
-    from reconciler.models import Attempt
     from reconciler.reconcile import reconcile_one
+    from work.models import Attempt
 
     with freeze_time(NOW):
         activity = upload().activity
-        claim = leases.claim_one(activity.id, now=NOW, owner="w-1")
+        claim = activity_kind.claim_one(activity.id, now=NOW, owner="w-1")
         resync.resync(Activity.objects.filter(id=activity.id), now=NOW, deriver="summary")
         assert reconcile_one(claim, trigger=Attempt.Trigger.SWEEP) == Attempt.Outcome.CONVERGED
         activity.refresh_from_db()
@@ -57,4 +57,4 @@ def test_resync_during_processing_is_not_lost(upload):
     activity.refresh_from_db()
     assert not activity.needs_work
     assert activity.status == Activity.Status.READY
-    assert Attempt.objects.filter(activity=activity).count() == 2
+    assert Attempt.objects.filter(kind="activity", row_id=activity.id).count() == 2

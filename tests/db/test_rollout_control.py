@@ -16,12 +16,15 @@ from activities.models import Activity, Derived
 from core import derivers
 from core.derivers import DeriveError
 from core.summarize import summarize
-from reconciler import leases, previews, rollback, rollout_ops, rollout_report, sweep
+from reconciler import kind as activity_kind
+from reconciler import preview_kind, previews, rollback, rollout_ops, rollout_report, sweep
 from reconciler.models import KeptOutput, PreviewSample, Rollout, RolloutAction
 from tests import factories
 from tests.bumps import bump, longer_summary
 from tests.conftest import NOW
 from work import clock
+from work import leases as work_leases
+from work.models import Attempt
 
 pytestmark = pytest.mark.django_db
 LATER = NOW + timedelta(hours=1)
@@ -411,13 +414,22 @@ def test_a_crashed_preview_computer_is_taken_over(upload, monkeypatch, settings)
     bump(monkeypatch, "summary", longer_summary)
     with freeze_time(LATER) as frozen:
         sweep.sweep_once()  # the sample is chosen, one computed
-        taken = previews._lease(_rollout(), now=LATER, limit=2)  # ...and its computer dies
+        # ...and its computer dies holding two.
+        taken = work_leases.claim(preview_kind.KIND, limit=2, now=LATER, owner="dies",
+                                  trigger="sweep")
         assert len(taken) == 2
         sweep.drain()
         assert PreviewSample.objects.filter(computed_at=None).count() == 2
         frozen.tick(timedelta(seconds=settings.CAIRN_LEASE_S + 1))
         sweep.drain()
     assert not PreviewSample.objects.filter(computed_at=None).exists()
+    # Each was an orphan taken over: its dead computer's attempt ends as worker_died, the
+    # rescuer's as converged, and the count starts again.
+    for lease in taken:
+        outcomes = list(Attempt.objects.filter(kind="preview", row_id=lease.row_id)
+                        .order_by("id").values_list("outcome", flat=True))
+        assert outcomes == ["worker_died", "converged"]
+        assert PreviewSample.objects.get(id=lease.row_id).attempts == 0
 
 
 def test_a_crash_during_rollback_resumes(upload, monkeypatch, settings):
@@ -457,7 +469,7 @@ def test_a_worker_killed_mid_backfill_is_taken_over(upload, monkeypatch, setting
         sweep.drain()
         _act("promote")
         sweep.rollouts.advance(now=LATER, batch=1000)
-        assert len(leases.claim(limit=2, now=LATER, owner="dies")) == 2  # never settles
+        assert len(activity_kind.claim(limit=2, now=LATER, owner="dies")) == 2  # never settles
         sweep.drain()
         frozen.tick(timedelta(seconds=settings.CAIRN_LEASE_S + 1))
         sweep.drain()

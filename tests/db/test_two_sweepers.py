@@ -8,9 +8,9 @@ import pytest
 
 from activities import ingest
 from activities.models import Activity
-from reconciler.models import Attempt
 from tests import factories
 from tests.conftest import subprocess_env
+from work.models import Attempt
 
 REPO = __import__("pathlib").Path(__file__).resolve().parents[2]
 
@@ -32,10 +32,10 @@ def test_two_sweeper_processes_never_hold_the_same_activity_and_finish_all(user)
         assert sweeper.returncode == 0, err.decode()[-2000:]
 
     assert Activity.objects.filter(status=Activity.Status.READY).count() == 200
-    attempts = list(Attempt.objects.order_by("activity_id", "started_at"))
+    attempts = list(Attempt.objects.order_by("row_id", "started_at"))
     workers = {a.worker for a in attempts}
     assert len(workers) == 2, "both sweepers should have taken work"
-    for activity_id, group in itertools.groupby(attempts, key=lambda a: a.activity_id):
+    for activity_id, group in itertools.groupby(attempts, key=lambda a: a.row_id):
         group = list(group)
         assert [a.outcome for a in group] == [Attempt.Outcome.CONVERGED], activity_id
         for first, second in itertools.pairwise(group):

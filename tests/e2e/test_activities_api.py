@@ -12,6 +12,7 @@ from freezegun import freeze_time
 
 from activities import tokens
 from activities.models import Activity
+from reconciler import kind as activity_kind
 from reconciler import resync, sweep
 from tests import factories
 from tests.conftest import NOW
@@ -101,9 +102,8 @@ def test_filters_by_sport_status_and_time(api, upload, user):
     assert set(ids("status=queued")) == {queued.id}
     assert ids("status=failed") == [failed.id]
     assert ids("status=dead") == []
-    from reconciler import leases
 
-    leases.claim_one(queued.id, now=NOW, owner="w-1")  # leased: shown as processing
+    activity_kind.claim_one(queued.id, now=NOW, owner="w-1")  # leased: shown as processing
     assert ids("status=processing") == [queued.id]
     assert ids("status=queued") == []
     after = (NOW - timedelta(days=1, hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -17,13 +17,13 @@ from freezegun import freeze_time
 
 from activities import ingest, tokens
 from activities.models import Activity, ArchiveMember, Derived, Upload
-from reconciler import deletion, deletion_kind, leases, orphans, sweep
-from reconciler.models import Attempt
+from reconciler import deletion, deletion_kind, orphans, sweep
+from reconciler import kind as activity_kind
 from tests import factories
 from tests.conftest import NOW
 from work import leases as work_leases
 from work import run as work_run
-from work.models import Attempt as WorkAttempt
+from work.models import Attempt
 from work.outcomes import Done
 
 pytestmark = pytest.mark.django_db
@@ -104,13 +104,13 @@ def test_an_archives_file_list_no_longer_names_a_deleted_activity(api, user):
 
 def test_the_sweep_removes_derived_rows_attempts_the_activity_and_its_upload(api, user):
     activity = _ready(factories.gpx(), user)
-    assert Attempt.objects.filter(activity_id=activity.id).exists()
+    assert Attempt.objects.filter(kind="activity", row_id=activity.id).exists()
     _delete(api, activity)
     with freeze_time(LATER):
         assert sweep.sweep_once().claimed == 1
     assert not Activity.objects.filter(id=activity.id).exists()
     assert not Derived.objects.filter(activity_id=activity.id).exists()
-    assert not Attempt.objects.filter(activity_id=activity.id).exists()
+    assert not Attempt.objects.filter(kind="activity", row_id=activity.id).exists()
     assert not Upload.objects.filter(id=activity.upload_id).exists()
     # The original is the orphan sweep's: removed once no row refers to it.
     assert default_storage.exists(activity.file_name)
@@ -183,7 +183,7 @@ def test_a_deletion_stopped_mid_way_is_finished_after_its_lease_expires(api, use
     with freeze_time(expired):
         sweep.drain()
     assert not Activity.objects.filter(id=activity.id).exists()
-    assert not Attempt.objects.filter(activity_id=activity.id).exists()
+    assert not Attempt.objects.filter(kind="activity", row_id=activity.id).exists()
     assert not Upload.objects.filter(id=activity.upload_id).exists()
     # The holder that died comes back: its lease is gone, it writes nothing.
     with freeze_time(expired):
@@ -193,7 +193,7 @@ def test_a_deletion_stopped_mid_way_is_finished_after_its_lease_expires(api, use
 def test_deleted_while_a_worker_processes_it_the_worker_hands_it_on(api, user):
     with freeze_time(NOW):
         activity = ingest.accept(factories.gpx(), owner=user).activity
-        claim = leases.claim_one(activity.id, now=NOW, owner="w-1")
+        claim = activity_kind.claim_one(activity.id, now=NOW, owner="w-1")
     _delete(api, activity)
     row = Activity.objects.get(id=activity.id)
     assert row.lease_token == claim.token  # the worker's lease stands
@@ -205,8 +205,8 @@ def test_deleted_while_a_worker_processes_it_the_worker_hands_it_on(api, user):
         row = Activity.objects.get(id=activity.id)
         assert row.needs_work and row.lease_token is None and row.due_at == LATER
         # The normal claim never takes a deleted activity; the deletion sweep does.
-        assert leases.claim(limit=5, now=LATER, owner="w-2") == []
-        assert leases.claim_one(activity.id, now=LATER, owner="w-2") is None
+        assert activity_kind.claim(limit=5, now=LATER, owner="w-2") == []
+        assert activity_kind.claim_one(activity.id, now=LATER, owner="w-2") is None
         sweep.drain()
     assert not Activity.objects.filter(id=activity.id).exists()
 
@@ -315,7 +315,7 @@ def test_an_orphaned_deletion_past_max_attempts_is_not_buried(api, user, setting
     Activity.objects.filter(id=activity.id).update(attempts=settings.CAIRN_MAX_ATTEMPTS)
     expired = LATER + timedelta(seconds=settings.CAIRN_LEASE_S + 1)
     with freeze_time(expired):
-        assert leases.claim(limit=5, now=expired, owner="w-2") == []  # bury runs first
+        assert activity_kind.claim(limit=5, now=expired, owner="w-2") == []  # bury runs first
         assert Activity.objects.get(id=activity.id).status != "dead"
         sweep.drain()
     assert not Activity.objects.filter(id=activity.id).exists()
@@ -328,9 +328,9 @@ def test_a_finished_deletion_is_converged_and_leaves_no_attempts_behind(api, use
         taken = work_leases.claim(deletion_kind.KIND, limit=5, now=LATER, owner="w-1",
                                   trigger="sweep")
         assert [t.row_id for t in taken] == [activity.id]
-        assert WorkAttempt.objects.filter(kind="deletion", row_id=activity.id).exists()
+        assert Attempt.objects.filter(kind="deletion", row_id=activity.id).exists()
         # The row is gone with the last step: its release is no lost lease.
         assert work_run.run_one(deletion_kind.KIND, taken[0]) == "converged"
     assert not Activity.objects.filter(id=activity.id).exists()
-    assert not WorkAttempt.objects.filter(row_id=activity.id,
+    assert not Attempt.objects.filter(row_id=activity.id,
                                           kind__in=["deletion", "activity"]).exists()

@@ -12,9 +12,9 @@ from django.utils import timezone
 from activities import ingest
 from activities.models import Activity, Derived, Upload
 from reconciler import deletion, sweep
-from reconciler.models import Attempt
 from tests import factories
 from tests.e2e.test_worker_killed import LEASE_S, _sweeper, _wait_for
+from work.models import Attempt
 
 
 @pytest.mark.postgres_only(reason="a row lock holds the worker mid-deletion")
@@ -22,7 +22,7 @@ from tests.e2e.test_worker_killed import LEASE_S, _sweeper, _wait_for
 def test_a_sweeper_killed_mid_deletion_is_finished_by_the_next(user):
     activity = ingest.accept(factories.gpx(), owner=user, original_name="r.gpx").activity
     sweep.drain()
-    assert Attempt.objects.filter(activity=activity).exists()
+    assert Attempt.objects.filter(kind="activity", row_id=activity.id).exists()
     deletion.request(Activity.objects.filter(id=activity.id), now=timezone.now())
 
     doomed = _sweeper(CAIRN_CLOCK="database")
@@ -30,7 +30,7 @@ def test_a_sweeper_killed_mid_deletion_is_finished_by_the_next(user):
         with transaction.atomic():
             # The attempt log is the second step: locked here, the worker stops on it
             # after committing the first (the derived rows).
-            list(Attempt.objects.select_for_update().filter(activity=activity))
+            list(Attempt.objects.select_for_update().filter(kind="activity", row_id=activity.id))
             _wait_for(lambda: not Derived.objects.filter(activity_id=activity.id).exists(),
                       timeout=30, what="the first step of the deletion")
             time.sleep(0.5)  # the worker is now waiting on the lock, inside step two
@@ -41,7 +41,8 @@ def test_a_sweeper_killed_mid_deletion_is_finished_by_the_next(user):
             doomed.kill()
     row = Activity.objects.get(id=activity.id)
     assert row.lease_token is not None and row.attempts == 1  # held, counted, unfinished
-    assert Attempt.objects.filter(activity=activity).exists()  # step two rolled back
+    # step two rolled back
+    assert Attempt.objects.filter(kind="activity", row_id=activity.id).exists()
 
     rescuer = _sweeper(CAIRN_CLOCK="database")
     try:
@@ -50,5 +51,5 @@ def test_a_sweeper_killed_mid_deletion_is_finished_by_the_next(user):
     finally:
         rescuer.send_signal(signal.SIGTERM)
         rescuer.wait(timeout=30)
-    assert not Attempt.objects.filter(activity_id=activity.id).exists()
+    assert not Attempt.objects.filter(kind="activity", row_id=activity.id).exists()
     assert not Upload.objects.filter(id=activity.upload_id).exists()

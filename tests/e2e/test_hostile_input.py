@@ -17,10 +17,10 @@ from activities.models import Activity, Derived
 from core import track as track_codec
 from core.derivers import track as track_deriver
 from reconciler import sweep
-from reconciler.models import Attempt
 from tests import factories
 from tests.conftest import subprocess_env
 from tests.corpus import corpus_dir
+from work.models import Attempt
 
 pytestmark = pytest.mark.django_db
 
@@ -239,7 +239,8 @@ def test_a_file_too_big_for_the_workers_memory_fails_at_once_with_a_sentence(use
     assert activity.error_code == "OutOfMemory"
     assert activity.error_message == track_deriver.OUT_OF_MEMORY
     assert not activity.needs_work  # failed for good, not waiting for a retry
-    outcomes = list(Attempt.objects.filter(activity=activity).values_list("outcome", flat=True))
+    outcomes = list(Attempt.objects.filter(kind="activity", row_id=activity.id)
+                    .values_list("outcome", flat=True))
     assert outcomes == [Attempt.Outcome.FAILED]
 
 

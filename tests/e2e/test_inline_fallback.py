@@ -9,9 +9,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from activities.models import Activity
 from core import derivers
 from reconciler import metrics, nudges, sweep
-from reconciler.models import Attempt
 from tests import factories
 from tests.ports import free_port
+from work.models import Attempt
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -66,16 +66,16 @@ def test_fallback_out_of_time_answers_within_the_budget_and_leaves_the_rest_to_t
         time.sleep(0.05)
     attempt = Attempt.objects.get()
     assert attempt.outcome == Attempt.Outcome.YIELDED
-    assert attempt.derivers_run == ["track"]
+    assert attempt.detail["derivers"] == ["track"]
     monkeypatch.setitem(track.__dict__, "derive", real)
     assert sweep.sweep_once().claimed == 1
     activity.refresh_from_db()
     assert activity.status == Activity.Status.READY
-    assert Attempt.objects.latest("id").derivers_run == [d.name for d in derivers.ALL[1:]]
+    assert Attempt.objects.latest("id").detail["derivers"] == [d.name for d in derivers.ALL[1:]]
 
 
 def test_fallback_that_fails_leaves_the_activity_to_the_sweep(api, queue_down, monkeypatch):
-    from reconciler import leases
+    from work import leases
 
     def broken(*args, **kwargs):
         raise RuntimeError("the database fell over mid-claim")

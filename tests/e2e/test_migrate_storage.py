@@ -11,12 +11,12 @@ from django.core.management import CommandError, call_command
 
 from activities import storage, zips
 from activities.models import Activity, Upload
-from reconciler import leases
-from reconciler.models import Attempt
+from reconciler import kind as activity_kind
 from reconciler.reconcile import reconcile_one
 from tests import factories
 from tests.conftest import use_object_store
 from tests.seaweed import BUCKET
+from work.models import Attempt
 
 pytestmark = pytest.mark.django_db
 
@@ -66,7 +66,7 @@ def test_every_original_and_archive_is_copied_once_and_read_from_the_store(
     assert storage.read_original(names[1]) == local[names[1]]
 
     # Workers on s3 derive from the copies.
-    claim = leases.claim_one(activities[2].id, now=activities[2].due_at, owner="w-1")
+    claim = activity_kind.claim_one(activities[2].id, now=activities[2].due_at, owner="w-1")
     assert reconcile_one(claim, trigger=Attempt.Trigger.SWEEP) == Attempt.Outcome.CONVERGED
 
 

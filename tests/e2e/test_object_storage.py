@@ -17,13 +17,16 @@ from django.utils import timezone
 from activities import storage, zips
 from activities.models import Activity, Archive, Upload
 from core.errors import DeriveError
-from reconciler import archive_kind, leases, orphans
-from reconciler.models import Attempt
+from reconciler import archive_kind, orphans, sweep
+from reconciler import kind as activity_kind
+from reconciler.models import PreviewSample, ShadowOutput
 from reconciler.reconcile import reconcile_one
 from tests import factories, seaweed
+from tests.bumps import bump
 from tests.conftest import use_object_store
 from tests.seaweed import BUCKET
 from work import leases as work_leases
+from work.models import Attempt
 
 pytestmark = pytest.mark.django_db
 
@@ -127,22 +130,31 @@ def test_upload_while_the_store_is_down_is_refused_and_the_retry_succeeds(api, f
 # Real time in these: S3 refuses requests signed at a frozen clock's date.
 
 
-def test_a_worker_reading_while_the_store_is_down_retries_and_then_converges(
+def test_a_worker_reading_while_the_store_is_down_waits_and_then_converges(
         upload, faulty_store, settings):
+    # The store away is a wait, never a counted failure: however many times the worker
+    # finds it down (more than CAIRN_MAX_ATTEMPTS here), the activity is neither dead nor
+    # failed, and it converges once the store is back. (It was a transient failure,
+    # retried with backoff and dead after the maximum, before the work kernel.)
     settings.CAIRN_BACKOFF_BASE_S = settings.CAIRN_BACKOFF_CAP_S = 1
+    settings.CAIRN_MAX_ATTEMPTS = 2
     activity = upload(factories.gpx(points=34)).activity
     faulty_store.stop()
-    claim = leases.claim_one(activity.id, now=timezone.now(), owner="w-1")
-    assert reconcile_one(claim, trigger=Attempt.Trigger.SWEEP) == Attempt.Outcome.RETRYING
-    activity.refresh_from_db()
-    assert activity.status == Activity.Status.QUEUED
-    assert activity.needs_work
-    assert activity.error_code == "StorageUnavailable"
-    assert activity.attempts == 1
+    for _ in range(3):
+        claim = activity_kind.claim_one(activity.id, now=timezone.now(), owner="w-1")
+        assert claim is not None
+        assert reconcile_one(claim, trigger=Attempt.Trigger.SWEEP) == Attempt.Outcome.WAITING
+        activity.refresh_from_db()
+        assert activity.status == Activity.Status.QUEUED
+        assert activity.needs_work
+        assert activity.error_code == "StorageUnavailable"
+        assert activity.attempts == 0  # not counted
+        time.sleep(1.1)  # the wait (a second here) has passed
+    attempt = Attempt.objects.filter(kind="activity", row_id=activity.id).latest("id")
+    assert (attempt.outcome, attempt.error_code) == ("waiting", "StorageUnavailable")
 
     faulty_store.start()
-    time.sleep(1.1)  # the backoff (at most a second here) has passed
-    claim = leases.claim_one(activity.id, now=timezone.now(), owner="w-1")
+    claim = activity_kind.claim_one(activity.id, now=timezone.now(), owner="w-1")
     assert claim is not None
     assert reconcile_one(claim, trigger=Attempt.Trigger.SWEEP) == Attempt.Outcome.CONVERGED
     activity.refresh_from_db()
@@ -150,10 +162,35 @@ def test_a_worker_reading_while_the_store_is_down_retries_and_then_converges(
     assert activity.error_code == ""
 
 
+def test_a_preview_sample_waits_while_the_store_is_down(upload, faulty_store, monkeypatch,
+                                                       settings):
+    settings.CAIRN_BACKOFF_BASE_S = 1
+    settings.CAIRN_MAX_ATTEMPTS = 1
+    upload(factories.gpx(points=36))
+    sweep.drain()
+    bump(monkeypatch, "track")  # track's preview reads the original
+    faulty_store.stop()
+    for _ in range(2):  # more rounds than CAIRN_MAX_ATTEMPTS: a wait is never counted
+        sweep.sweep_once()
+        sample = PreviewSample.objects.get()
+        assert sample.computed_at is None and sample.needs_work
+        assert sample.attempts == 0
+        time.sleep(1.1)
+    assert set(Attempt.objects.filter(kind="preview").values_list(
+        "outcome", "error_code")) == {("waiting", "StorageUnavailable")}
+    assert not ShadowOutput.objects.exists()
+
+    faulty_store.start()
+    sweep.sweep_once()
+    sample.refresh_from_db()
+    assert sample.computed_at is not None and not sample.needs_work
+    assert set(ShadowOutput.objects.values_list("status", flat=True)) == {"ready"}
+
+
 def test_an_original_deleted_behind_cairns_back_fails_with_a_sentence(upload, faulty_store):
     activity = upload(factories.gpx(points=35)).activity
     faulty_store.client().delete_object(Bucket=BUCKET, Key=_key(activity.file_name))
-    claim = leases.claim_one(activity.id, now=timezone.now(), owner="w-1")
+    claim = activity_kind.claim_one(activity.id, now=timezone.now(), owner="w-1")
     assert reconcile_one(claim, trigger=Attempt.Trigger.SWEEP) == Attempt.Outcome.FAILED
     activity.refresh_from_db()
     assert activity.status == Activity.Status.FAILED

@@ -18,9 +18,9 @@ from django.utils import timezone
 from activities import ingest
 from activities.models import Activity
 from reconciler import drift, explain
-from reconciler.models import Attempt
 from tests import factories
 from tests.conftest import subprocess_env
+from work.models import Attempt
 
 REPO = Path(__file__).resolve().parents[2]
 MAX_ATTEMPTS = 3
@@ -74,7 +74,7 @@ def test_a_file_that_kills_its_worker_ends_dead_and_the_rest_converge(user, sett
             assert deaths <= MAX_ATTEMPTS + 2, f"still not dead after {deaths} worker deaths"
             identity = f"{socket.gethostname()}:{worker.pid}"
             # Mid-file: its attempt has started (it derives the poison first).
-            if Attempt.objects.filter(activity_id=poison, worker=identity,
+            if Attempt.objects.filter(kind="activity", row_id=poison, worker=identity,
                                       ended_at=None).exists():
                 worker.send_signal(signal.SIGKILL)
                 worker.wait()
@@ -98,9 +98,9 @@ def test_a_file_that_kills_its_worker_ends_dead_and_the_rest_converge(user, sett
                 ) == ["ready"] * OTHERS
     # Its batch-mates lost one lease each at most: the poison's later leases were alone.
     lost = Attempt.objects.filter(outcome=Attempt.Outcome.WORKER_DIED).exclude(
-        activity_id=poison)
+        row_id=poison)
     assert len(lost) <= 3
-    assert len(set(lost.values_list("activity_id", flat=True))) == len(lost)
+    assert len(set(lost.values_list("row_id", flat=True))) == len(lost)
     # The dead letter shows where dead letters show.
     assert drift.count(now=timezone.now())["dead"] == 1
     outcomes = [a["outcome"] for a in explain.timeline(activity)]

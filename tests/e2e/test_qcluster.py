@@ -11,9 +11,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django_q.models import Schedule
 
 from activities.models import Activity
-from reconciler.models import Attempt
 from tests import factories
 from tests.conftest import subprocess_env
+from work.models import Attempt
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -49,6 +49,6 @@ def test_nudge_reaches_a_real_cluster_and_the_upload_becomes_ready(api, cluster)
     if status != Activity.Status.READY:
         cluster.send_signal(signal.SIGTERM)
         pytest.fail(f"still {status}; cluster said:\n{cluster.communicate()[0].decode()[-3000:]}")
-    triggers = list(Attempt.objects.filter(activity_id=activity_id)
+    triggers = list(Attempt.objects.filter(kind="activity", row_id=activity_id)
                     .values_list("trigger", flat=True))
     assert triggers == [Attempt.Trigger.NUDGE]

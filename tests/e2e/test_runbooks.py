@@ -13,6 +13,7 @@ from django.core.management import call_command, get_commands, load_command_clas
 from django.utils import timezone
 
 from activities.models import Activity
+from reconciler import kind as activity_kind
 from reconciler import workers
 from reconciler.models import Worker
 
@@ -96,11 +97,10 @@ def test_resync_ids_retries_a_permanent_failure(upload):
 
 @pytest.mark.django_db
 def test_expired_leases_are_taken_over(upload):
-    from reconciler import leases
     from work import clock
 
     activity = upload().activity
-    leases.claim_one(activity.id, now=clock.now(), owner="dead-host:1")
+    activity_kind.claim_one(activity.id, now=clock.now(), owner="dead-host:1")
     past = timezone.now() - timedelta(seconds=1)
     Activity.objects.filter(id=activity.id).update(lease_expires_at=past, due_at=past)
     assert drift()["stale_leases"] == 1

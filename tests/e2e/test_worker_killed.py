@@ -13,9 +13,9 @@ from django.utils import timezone
 
 from activities import ingest
 from activities.models import Activity
-from reconciler.models import Attempt
 from tests import factories
 from tests.conftest import subprocess_env
+from work.models import Attempt
 
 REPO = Path(__file__).resolve().parents[2]
 LEASE_S = 5
@@ -48,7 +48,8 @@ def test_killed_worker_is_replaced_within_a_lease_and_nothing_overlaps(user):
                              original_name="long.fit").activity
     doomed = _sweeper(CAIRN_CLOCK=clock)
     try:
-        started = _wait_for(lambda: Attempt.objects.filter(activity=activity).first(),
+        started = _wait_for(
+            lambda: Attempt.objects.filter(kind="activity", row_id=activity.id).first(),
                             timeout=30, what="the first worker to start")
         doomed.send_signal(signal.SIGKILL)
         doomed.wait()
@@ -66,7 +67,8 @@ def test_killed_worker_is_replaced_within_a_lease_and_nothing_overlaps(user):
         rescuer.send_signal(signal.SIGTERM)
         rescuer.wait(timeout=30)
 
-    first, second = Attempt.objects.filter(activity=activity).order_by("started_at")
+    first, second = Attempt.objects.filter(kind="activity", row_id=activity.id).order_by(
+        "started_at")
     assert first.id == started.id
     # Died mid-file: closed by the rescuer where its lease ran out.
     assert first.outcome == Attempt.Outcome.WORKER_DIED

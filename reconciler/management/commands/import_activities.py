@@ -13,8 +13,8 @@ from django.core.management.base import BaseCommand, CommandError
 from activities import ingest, serialize, storage
 from activities.models import Activity, Archive, ArchiveMember
 from reconciler import archive_kind, run, workers
-from reconciler.models import Attempt
 from work import clock, leases
+from work.models import Attempt
 
 SETTLED = {Activity.Status.READY, Activity.Status.FAILED, Activity.Status.DEAD}
 

@@ -86,6 +86,21 @@ def _delivery(user, *, now) -> int:
                                    due_at=now, pending_since=now).id
 
 
+def _preview(user, *, now) -> int:
+    from activities import ingest
+    from core import derivers
+    from reconciler.models import PreviewSample, Rollout
+
+    activity = ingest.accept(factories.gpx(points=40), owner=user,
+                             original_name="ride.gpx").activity
+    # A rollout of this code's `preview` version, in preview: its samples are due.
+    rollout, _ = Rollout.objects.get_or_create(
+        deriver="preview", version=derivers.VERSIONS["preview"],
+        defaults={"state": Rollout.State.PREVIEW, "started_at": now})
+    return PreviewSample.objects.create(rollout=rollout, activity=activity, stratum="named",
+                                        due_at=now, pending_since=now).id
+
+
 ROWS: dict[str, Rows] = {
     "session": Rows(_session, uses_store=True),
     "activity": Rows(_activity, uses_store=True),
@@ -93,4 +108,5 @@ ROWS: dict[str, Rows] = {
     "archive": Rows(_archive, uses_store=True),
     "book": Rows(_book),
     "delivery": Rows(_delivery),
+    "preview": Rows(_preview),
 }

@@ -55,12 +55,12 @@ def test_a_destination_this_process_is_posting_to_is_left_out(user):
     busy = _owed(user, "https://busy.example/hook", 2)
     free = _owed(user, "https://free.example/hook", 1)
     outbox.POOL.ensure()
-    outbox.POOL.busy.add(busy[0].destination)
+    outbox.POOL.busy[busy[0].destination] = user.id
     try:
         with freeze_time(NOW):
             taken = leases.claim(KIND, limit=10, now=NOW, owner="w", trigger="sweep")
     finally:
-        outbox.POOL.busy.discard(busy[0].destination)
+        outbox.POOL.busy.pop(busy[0].destination, None)
     assert [t.row_id for t in taken] == [free[0].id]
 
 

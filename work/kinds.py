@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from django.db.models import Model
+from django.db.models import Model, Q
 
 if TYPE_CHECKING:
     from work.leases import Lease
@@ -63,6 +63,17 @@ class Kind:
     versions: Callable[[], dict] = dict
     #: The runbook page (under runbooks/) for when its rows do not converge.
     runbook: str = ""
+    #: Which rows of its table are this kind's, when kinds share a table (activities to
+    #: derive, activities to delete): drift, metrics, the admin and `replay` narrow to it.
+    rows: Callable[[], Q] = Q
+    #: Its rows given up on, as a filter one of its indexes serves (drift counts them, the
+    #: admin lists them, `replay` revives them). By default what the kernel leaves on a
+    #: dead row: no work wanted and its attempts kept (a settled row's count is cleared).
+    dead: Callable[[], Q] = lambda: Q(needs_work=False, attempts__gt=0)
+    #: Its rows failed permanently (a Failed outcome), likewise; None: it keeps none apart.
+    failed: Callable[[], Q] | None = None
+    #: What else a replayed row's own fields become (its status back to the start).
+    revived: Callable[[datetime], dict] = lambda now: {}
 
     def __str__(self) -> str:
         return self.name

@@ -71,6 +71,109 @@ UPDATE {table}
 RETURNING id, generation
 """
 
+#: Lease up to `limit` due activities of the first priority that has any (fresh before
+#: backfill), shared among their owners: the owners with due work are taken in turn from
+#: the one after %(after)s (the last this process served), wrapping round, up to `limit`
+#: owners, and each gives its longest-waiting rows, ceil(limit / owners) of them. So one
+#: user's archive of 20,000 files, or a backfill of millions, never makes another user's
+#: fresh upload wait: it is in the next batch. `walk` is a loose index scan of the partial
+#: index activity_fair (priority, owner_id, pending_since), one probe per owner: it
+#: starts at the first priority with due work (none: the idle claim's only probe), and
+#: each step takes the next owner after the last, or, once, the first from the start.
+#: `taken` reads each owner's rows from the same index. Returns each row's owner too, for
+#: the next claim's %(after)s (next_after). PostgreSQL (LATERAL): SQLite runs
+#: FAIR_DUE_SQLITE.
+FAIR_DUE = """
+UPDATE activities_activity
+   SET lease_token = %(token)s, lease_owner = %(owner)s, lease_expires_at = %(expires)s,
+       due_at = %(expires)s, attempts = attempts + 1
+ WHERE id IN (
+       WITH RECURSIVE walk (priority, owner_id, wrapped, n) AS (
+            (SELECT a.priority, %(after)s::integer, false, 0
+               FROM activities_activity AS a
+              WHERE needs_work AND a.lease_token IS NULL AND a.deleted_at IS NULL
+                AND a.due_at <= %(now)s
+              ORDER BY a.priority LIMIT 1)
+         UNION ALL
+            SELECT nx.priority, nx.owner_id, nx.wrapped, w.n + 1
+              FROM walk AS w
+             CROSS JOIN LATERAL (
+                   SELECT o.priority, o.owner_id, o.wrapped FROM (
+                        (SELECT a.priority, a.owner_id, w.wrapped, 1 AS step
+                           FROM activities_activity AS a
+                          WHERE needs_work AND a.lease_token IS NULL AND a.deleted_at IS NULL
+                            AND a.due_at <= %(now)s AND a.priority = w.priority
+                            AND a.owner_id > w.owner_id
+                            AND (NOT w.wrapped OR a.owner_id <= %(after)s)
+                          ORDER BY a.owner_id LIMIT 1)
+                        UNION ALL
+                        (SELECT a.priority, a.owner_id, true, 2
+                           FROM activities_activity AS a
+                          WHERE needs_work AND a.lease_token IS NULL AND a.deleted_at IS NULL
+                            AND a.due_at <= %(now)s AND a.priority = w.priority
+                            AND NOT w.wrapped AND a.owner_id <= %(after)s
+                          ORDER BY a.owner_id LIMIT 1)
+                   ) AS o
+                   ORDER BY o.step LIMIT 1) AS nx
+             WHERE w.n < %(limit)s),
+       owners AS (SELECT priority, owner_id FROM walk WHERE n > 0),
+       share AS (SELECT ceil(%(limit)s::numeric / greatest(count(*), 1))::int AS rows
+                   FROM owners)
+       SELECT taken.id
+         FROM owners AS w
+        CROSS JOIN share
+        CROSS JOIN LATERAL (
+              SELECT a.id FROM activities_activity AS a
+               WHERE needs_work AND a.lease_token IS NULL AND a.deleted_at IS NULL
+                 AND a.due_at <= %(now)s AND a.priority = w.priority
+                 AND a.owner_id = w.owner_id AND {condition}
+               ORDER BY a.pending_since
+               LIMIT share.rows
+               FOR UPDATE SKIP LOCKED) AS taken)
+RETURNING id, generation, owner_id
+"""
+
+#: FAIR_DUE on SQLite (no LATERAL; one writer at a time; small tables): the due rows of
+#: the first priority that has any, numbered within their owner, taken round-robin: each
+#: owner's first from the one after %(after)s, then each one's second, and so on.
+FAIR_DUE_SQLITE = """
+UPDATE activities_activity
+   SET lease_token = %(token)s, lease_owner = %(owner)s, lease_expires_at = %(expires)s,
+       due_at = %(expires)s, attempts = attempts + 1
+ WHERE id IN (
+       SELECT id FROM (
+              SELECT a.id, a.priority, a.owner_id,
+                     row_number() OVER (PARTITION BY a.priority, a.owner_id
+                                        ORDER BY a.pending_since) AS turn
+                FROM activities_activity AS a
+               WHERE needs_work AND a.lease_token IS NULL AND a.deleted_at IS NULL
+                 AND a.due_at <= %(now)s AND {condition}
+                 AND a.priority = (SELECT min(priority) FROM activities_activity
+                                    WHERE needs_work AND lease_token IS NULL
+                                      AND deleted_at IS NULL AND due_at <= %(now)s))
+        ORDER BY turn, owner_id <= %(after)s, owner_id
+        LIMIT %(limit)s)
+RETURNING id, generation, owner_id
+"""
+
+
+def next_after(after: int, served: list[int]) -> int:
+    """Where the next fair claim starts: the last owner this one served, in its order
+    (the owners after `after` came before those from the start). `served` holds the
+    owners of the rows taken."""
+    if not served:
+        return after
+    wrapped = [owner for owner in served if owner <= after]
+    return max(wrapped or served)
+
+
+class Cursor:
+    """The owner after which this process's next fair claim starts (each sweeper keeps
+    its own: they rotate alike, and one that restarts begins from the first owner)."""
+
+    after = 0
+
+
 #: Lease one given row if it still needs work and is due (nudge, inline, command).
 LEASE_ONE = """
 UPDATE {table} AS a
@@ -105,7 +208,8 @@ def claim(*, limit: int, now: datetime, owner: str) -> list[Claim]:
     2. One orphan (an expired lease: its holder died), alone, so that a file that kills
        its worker costs nobody else a lease; it goes first, so that a rescue takes one
        lease period plus one sweep however much new work is waiting.
-    3. Else up to `limit` unleased activities, in the order of activity_pending.
+    3. Else up to `limit` unleased activities, fresh before backfill, shared among
+       their owners (FAIR_DUE).
     """
     expired.bury(Activity, now=now)
     condition, params = _not_newer()
@@ -114,8 +218,8 @@ def claim(*, limit: int, now: datetime, owner: str) -> list[Claim]:
     if found:
         expired.taken_over(found[0].row_id)
     else:
-        found = lease(Activity, limit=limit, now=now, owner=owner,
-                      condition=f"{_UNLEASED} AND {_LIVE} AND {condition}", params=params)
+        found = lease_fair(limit=limit, now=now, owner=owner, condition=condition,
+                           params=params)
     return [_claim(taken, owner) for taken in found]
 
 
@@ -192,6 +296,22 @@ def lease(model: type[Model], *, limit: int, now: datetime, owner: str,
         rows = cursor.fetchall()
     return [Lease(row_id=i, generation=g, token=token, expires_at=expires)
             for i, g in sorted(rows)]
+
+
+def lease_fair(*, limit: int, now: datetime, owner: str, condition: str,
+               params: dict) -> list[Lease]:
+    """Lease up to `limit` due activities shared among their owners (FAIR_DUE), and move
+    this process's cursor to the last owner served."""
+    token, expires = uuid.uuid4().hex, _expiry(now)
+    statement = FAIR_DUE if connection.vendor == "postgresql" else FAIR_DUE_SQLITE
+    with connection.cursor() as cursor:
+        cursor.execute(statement.format(condition=condition),
+                       {**params, "token": token, "owner": owner, "expires": expires,
+                        "now": now, "limit": limit, "after": Cursor.after})
+        rows = cursor.fetchall()
+    Cursor.after = next_after(Cursor.after, [o for _, _, o in rows])
+    return [Lease(row_id=i, generation=g, token=token, expires_at=expires)
+            for i, g, _ in sorted(rows)]
 
 
 def lease_one(model: type[Model], row_id: int, *, now: datetime, owner: str,

@@ -1,0 +1,20 @@
+"""The index of the claim shared among owners (reconciler.leases.FAIR_DUE): due work by
+priority and owner, nobody's lease on it, not being deleted."""
+
+from django.conf import settings
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ('activities', '0018_derived_deriver_version_statistics'),
+        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+    ]
+
+    operations = [
+        migrations.AddIndex(
+            model_name='activity',
+            index=models.Index(condition=models.Q(('deleted_at__isnull', True), ('lease_token__isnull', True), ('needs_work', True)), fields=['priority', 'owner', 'pending_since'], include=('due_at',), name='activity_fair'),
+        ),
+    ]

@@ -1,5 +1,6 @@
 """The index of the claim shared among owners (reconciler.leases.FAIR_DUE): due work by
-priority and owner, nobody's lease on it, not being deleted."""
+priority and owner, nobody's lease on it, not being deleted; with due_at and attempts, it
+also counts those rows by state from the index alone (work.drift)."""
 
 from django.conf import settings
 from django.db import migrations, models
@@ -15,6 +16,6 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name='activity',
-            index=models.Index(condition=models.Q(('deleted_at__isnull', True), ('lease_token__isnull', True), ('needs_work', True)), fields=['priority', 'owner', 'pending_since'], include=('due_at',), name='activity_fair'),
+            index=models.Index(condition=models.Q(('deleted_at__isnull', True), ('lease_token__isnull', True), ('needs_work', True)), fields=['priority', 'owner', 'pending_since'], include=('due_at', 'attempts'), name='activity_fair'),
         ),
     ]

@@ -53,7 +53,7 @@ def claim_plan(*, orphans: bool = False) -> str:
 
 def fair_params(params: dict) -> dict:
     return {**params, "token": "0" * 32, "owner": "bench:plan", "expires": clock.now(),
-            "now": clock.now(), "limit": 10, "after": leases.Cursor.after}
+            "now": clock.now(), "limit": 10, "after": leases.CURSOR.after}
 
 
 class Statements:

@@ -171,7 +171,14 @@ class Cursor:
     """The owner after which this process's next fair claim starts (each sweeper keeps
     its own: they rotate alike, and one that restarts begins from the first owner)."""
 
-    after = 0
+    def __init__(self) -> None:
+        self.after = 0
+
+    def reset(self) -> None:
+        self.after = 0
+
+
+CURSOR = Cursor()
 
 
 #: Lease one given row if it still needs work and is due (nudge, inline, command).
@@ -307,9 +314,9 @@ def lease_fair(*, limit: int, now: datetime, owner: str, condition: str,
     with connection.cursor() as cursor:
         cursor.execute(statement.format(condition=condition),
                        {**params, "token": token, "owner": owner, "expires": expires,
-                        "now": now, "limit": limit, "after": Cursor.after})
+                        "now": now, "limit": limit, "after": CURSOR.after})
         rows = cursor.fetchall()
-    Cursor.after = next_after(Cursor.after, [o for _, _, o in rows])
+    CURSOR.after = next_after(CURSOR.after, [o for _, _, o in rows])
     return [Lease(row_id=i, generation=g, token=token, expires_at=expires)
             for i, g, _ in sorted(rows)]
 

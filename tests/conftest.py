@@ -48,7 +48,7 @@ def _isolated(request, tmp_path_factory):
         yield
         return
     from activities import tokens
-    from reconciler import housekeeping, nudges, rollouts, workers
+    from reconciler import housekeeping, leases, nudges, rollouts, workers
     from records import outdated as records_outdated
     from work import clock
 
@@ -57,6 +57,7 @@ def _isolated(request, tmp_path_factory):
     records_outdated.SEEN.reset()
     workers.BEATS.reset()
     housekeeping.SCHEDULE.reset()
+    leases.CURSOR.reset()
     settings = request.getfixturevalue("settings")
     # Frozen time must govern every comparison, and freezegun cannot reach SQL's clock.
     settings.CAIRN_CLOCK = "local"

@@ -19,14 +19,6 @@ pytestmark = pytest.mark.django_db
 FRESH, BACKFILL = Activity.Priority.FRESH, Activity.Priority.BACKFILL
 
 
-@pytest.fixture(autouse=True)
-def _cursor():
-    """Every test starts where a fresh sweeper does."""
-    leases.Cursor.after = 0
-    yield
-    leases.Cursor.after = 0
-
-
 def people(django_user_model, n: int) -> list:
     return [django_user_model.objects.create_user(f"owner{i}", password="x") for i in range(n)]
 

@@ -18,6 +18,7 @@ from django.db.models import Model
 from activities.models import Activity, Derived
 from reconciler import expired, workers
 from reconciler.models import Attempt
+from work.leases import next_after
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -130,7 +131,7 @@ UPDATE activities_activity
                ORDER BY a.pending_since
                LIMIT share.rows
                FOR UPDATE SKIP LOCKED) AS taken)
-RETURNING id, generation, owner_id
+RETURNING id, generation, attempts, owner_id
 """
 
 #: FAIR_DUE on SQLite (no LATERAL; one writer at a time; small tables): the due rows of
@@ -153,18 +154,8 @@ UPDATE activities_activity
                                       AND deleted_at IS NULL AND due_at <= %(now)s))
         ORDER BY turn, owner_id <= %(after)s, owner_id
         LIMIT %(limit)s)
-RETURNING id, generation, owner_id
+RETURNING id, generation, attempts, owner_id
 """
-
-
-def next_after(after: int, served: list[int]) -> int:
-    """Where the next fair claim starts: the last owner this one served, in its order
-    (the owners after `after` came before those from the start). `served` holds the
-    owners of the rows taken."""
-    if not served:
-        return after
-    wrapped = [owner for owner in served if owner <= after]
-    return max(wrapped or served)
 
 
 class Cursor:
@@ -316,9 +307,9 @@ def lease_fair(*, limit: int, now: datetime, owner: str, condition: str,
                        {**params, "token": token, "owner": owner, "expires": expires,
                         "now": now, "limit": limit, "after": CURSOR.after})
         rows = cursor.fetchall()
-    CURSOR.after = next_after(CURSOR.after, [o for _, _, o in rows])
+    CURSOR.after = next_after(CURSOR.after, [row[3] for row in rows])
     return [Lease(row_id=i, generation=g, token=token, expires_at=expires)
-            for i, g, _ in sorted(rows)]
+            for i, g, _, _ in sorted(rows)]
 
 
 def lease_one(model: type[Model], row_id: int, *, now: datetime, owner: str,

@@ -51,6 +51,7 @@ def _isolated(request, tmp_path_factory):
     from reconciler import housekeeping, leases, nudges, rollouts, workers
     from records import outdated as records_outdated
     from work import clock
+    from work import leases as work_leases
 
     # Each test has its own database: nothing a process remembers of one holds for it.
     rollouts.SEEN.reset()
@@ -58,6 +59,7 @@ def _isolated(request, tmp_path_factory):
     workers.BEATS.reset()
     housekeeping.SCHEDULE.reset()
     leases.CURSOR.reset()
+    work_leases.CURSORS.clear()
     settings = request.getfixturevalue("settings")
     # Frozen time must govern every comparison, and freezegun cannot reach SQL's clock.
     settings.CAIRN_CLOCK = "local"

@@ -26,8 +26,13 @@ class Statements:
     transactions serialise writers). Parameters: token, owner, expires, now, limit (or
     row_id), and the kind's `params()`."""
 
-    #: Lease up to %(limit)s due rows that nobody holds.
+    #: Lease up to %(limit)s due rows that nobody holds. It may share them among owners:
+    #: then it reads %(after)s (the owner after which this process's last claim of the
+    #: kind stopped) and returns each row's owner as a fourth column, and the kernel
+    #: moves the cursor (work.leases.CURSORS; reconciler.leases.FAIR_DUE is such a one).
     due: str
+    #: `due` on SQLite, when PostgreSQL's cannot run there (LATERAL); None: the same.
+    due_sqlite: str | None = None
     #: Lease one orphan (a row whose lease expired: its holder died), alone. None: the
     #: kind takes orphans with the rest in `due` (its `due` does not ask for no lease).
     orphan: str | None = None

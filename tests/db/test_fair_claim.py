@@ -13,6 +13,8 @@ from activities.models import Activity
 from reconciler import leases
 from tests.conftest import NOW
 from tests.plans import explain
+from work import kinds
+from work import leases as work_leases
 
 pytestmark = pytest.mark.django_db
 
@@ -82,11 +84,33 @@ def test_owners_take_turns_when_more_have_work_than_a_batch_holds(django_user_mo
 
 
 def test_the_cursor_follows_the_last_owner_served():
-    assert leases.next_after(0, []) == 0
-    assert leases.next_after(5, [7, 9, 8]) == 9
+    assert work_leases.next_after(0, []) == 0
+    assert work_leases.next_after(5, [7, 9, 8]) == 9
     # Wrapped round: those from the start came last.
-    assert leases.next_after(5, [7, 9, 2, 3]) == 3
-    assert leases.next_after(5, [5]) == 5
+    assert work_leases.next_after(5, [7, 9, 2, 3]) == 3
+    assert work_leases.next_after(5, [5]) == 5
+
+
+def test_a_kind_of_the_kernel_shares_its_rows_among_owners(django_user_model):
+    """The statement as a kind registers it (the activities' kind): the kernel passes its
+    cursor and moves it with the owners the statement returns."""
+    kind = kinds.Kind(
+        name="fairprobe", label="fair probes", model=Activity, doing="probing",
+        statements=kinds.Statements(due=leases.FAIR_DUE.replace("{condition}", "TRUE"),
+                                    due_sqlite=leases.FAIR_DUE_SQLITE.replace("{condition}",
+                                                                              "TRUE")),
+        max_attempts=lambda: 5, backoff=lambda: (1.0, 10.0), error_fields=lambda c, m: {})
+    a, b = people(django_user_model, 2)
+    backlog = pending(a, 50, since=NOW - timedelta(hours=1))
+    upload = pending(b, 1, since=NOW - timedelta(seconds=1))
+    taken = work_leases.claim(kind, limit=10, now=NOW, owner="w-1", trigger="sweep")
+    first = {lease.row_id for lease in taken}
+    assert upload[0] in first
+    assert {lease.attempts for lease in taken} == {1}
+    assert work_leases.CURSORS["fairprobe"] == b.id
+    # Only a's rows are left: whole batches of them, oldest first.
+    taken = work_leases.claim(kind, limit=10, now=NOW, owner="w-1", trigger="sweep")
+    assert [lease.row_id for lease in taken] == [i for i in backlog if i not in first][:10]
 
 
 def test_rows_not_due_leased_or_deleted_are_not_taken(django_user_model):

@@ -18,7 +18,7 @@ from django.db.models import Model
 from activities.models import Activity, Derived
 from reconciler import expired, workers
 from reconciler.models import Attempt
-from work.leases import next_after
+from work.leases import SHARED_ROUNDS, next_after
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -299,15 +299,22 @@ def lease(model: type[Model], *, limit: int, now: datetime, owner: str,
 def lease_fair(*, limit: int, now: datetime, owner: str, condition: str,
                params: dict) -> list[Lease]:
     """Lease up to `limit` due activities shared among their owners (FAIR_DUE), and move
-    this process's cursor to the last owner served."""
+    this process's cursor to the last owner served. A batch left short (its owners had
+    fewer rows than their shares) takes the rest in turn: more of the same priority's,
+    or, once they are all leased, the next priority's (SHARED_ROUNDS statements at most)."""
     token, expires = uuid.uuid4().hex, _expiry(now)
     statement = FAIR_DUE if connection.vendor == "postgresql" else FAIR_DUE_SQLITE
-    with connection.cursor() as cursor:
-        cursor.execute(statement.format(condition=condition),
-                       {**params, "token": token, "owner": owner, "expires": expires,
-                        "now": now, "limit": limit, "after": CURSOR.after})
-        rows = cursor.fetchall()
-    CURSOR.after = next_after(CURSOR.after, [row[3] for row in rows])
+    rows: list[tuple] = []
+    for _ in range(SHARED_ROUNDS):
+        with connection.cursor() as cursor:
+            cursor.execute(statement.format(condition=condition),
+                           {**params, "token": token, "owner": owner, "expires": expires,
+                            "now": now, "limit": limit - len(rows), "after": CURSOR.after})
+            more = cursor.fetchall()
+        CURSOR.after = next_after(CURSOR.after, [row[3] for row in more])
+        rows += more
+        if not more or len(rows) >= limit:
+            break
     return [Lease(row_id=i, generation=g, token=token, expires_at=expires)
             for i, g, _, _ in sorted(rows)]
 

@@ -94,6 +94,17 @@ def claim(kind: Kind, *, limit: int, now: datetime, owner: str, trigger: str) ->
             due = kind.statements.due_sqlite
         taken = _run(kind, due, now=now, owner=owner, limit=limit,
                      after=CURSORS.get(kind.name, 0))
+        # Shared among owners, a batch is left short when its owners had fewer rows than
+        # their shares: the rest are taken in turn (the next priority's once the first's
+        # are all leased), in SHARED_ROUNDS statements at most.
+        for _ in range(SHARED_ROUNDS - 1):
+            if not taken or len(taken) >= limit or kind.name not in CURSORS:
+                break
+            more = _run(kind, due, now=now, owner=owner, limit=limit - len(taken),
+                        after=CURSORS[kind.name])
+            if not more:
+                break
+            taken += more
     return attempts.start(taken, trigger=trigger, now=now, versions=kind.versions())
 
 
@@ -135,6 +146,9 @@ def _run(kind: Kind, statement: str, *, now: datetime, owner: str, orphan: bool 
                   token=token, owner=owner, expires_at=expires, orphan=orphan)
             for row in sorted(rows)]
 
+
+#: Statements a claim shared among owners runs at most to fill its batch.
+SHARED_ROUNDS = 3
 
 #: Per kind whose `due` shares rows among owners: the owner after which this process's
 #: next claim starts (each sweeper keeps its own; they rotate alike).

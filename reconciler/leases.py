@@ -80,7 +80,8 @@ RETURNING id, generation
 #: fresh upload wait: it is in the next batch. `walk` is a loose index scan of the partial
 #: index activity_fair (priority, owner_id, pending_since), one probe per owner: it
 #: starts at the first priority with due work (none: the idle claim's only probe), and
-#: each step takes the next owner after the last, or, once, the first from the start.
+#: each step takes the next owner after the last (one probe), or, once, the first from
+#: the start.
 #: `taken` reads each owner's rows from the same index. Returns each row's owner too, for
 #: the next claim's %(after)s (next_after). PostgreSQL (LATERAL): SQLite runs
 #: FAIR_DUE_SQLITE.
@@ -96,27 +97,25 @@ UPDATE activities_activity
                 AND a.due_at <= %(now)s
               ORDER BY a.priority LIMIT 1)
          UNION ALL
-            SELECT nx.priority, nx.owner_id, nx.wrapped, w.n + 1
+            SELECT w.priority, nx.owner_id, w.wrapped OR ahead.owner_id IS NULL, w.n + 1
               FROM walk AS w
              CROSS JOIN LATERAL (
-                   SELECT o.priority, o.owner_id, o.wrapped FROM (
-                        (SELECT a.priority, a.owner_id, w.wrapped, 1 AS step
-                           FROM activities_activity AS a
-                          WHERE needs_work AND a.lease_token IS NULL AND a.deleted_at IS NULL
-                            AND a.due_at <= %(now)s AND a.priority = w.priority
-                            AND a.owner_id > w.owner_id
-                            AND (NOT w.wrapped OR a.owner_id <= %(after)s)
-                          ORDER BY a.owner_id LIMIT 1)
-                        UNION ALL
-                        (SELECT a.priority, a.owner_id, true, 2
-                           FROM activities_activity AS a
-                          WHERE needs_work AND a.lease_token IS NULL AND a.deleted_at IS NULL
-                            AND a.due_at <= %(now)s AND a.priority = w.priority
-                            AND NOT w.wrapped AND a.owner_id <= %(after)s
-                          ORDER BY a.owner_id LIMIT 1)
-                   ) AS o
-                   ORDER BY o.step LIMIT 1) AS nx
-             WHERE w.n < %(limit)s),
+                   SELECT (SELECT a.owner_id FROM activities_activity AS a
+                            WHERE needs_work AND a.lease_token IS NULL
+                              AND a.deleted_at IS NULL AND a.due_at <= %(now)s
+                              AND a.priority = w.priority AND a.owner_id > w.owner_id
+                              AND (NOT w.wrapped OR a.owner_id <= %(after)s)
+                            ORDER BY a.owner_id LIMIT 1) AS owner_id) AS ahead
+             CROSS JOIN LATERAL (
+                   -- COALESCE evaluates its second only when the first is null: the
+                   -- probe from the start runs once, when the owners ahead run out.
+                   SELECT COALESCE(ahead.owner_id, CASE WHEN NOT w.wrapped THEN
+                          (SELECT a.owner_id FROM activities_activity AS a
+                            WHERE needs_work AND a.lease_token IS NULL
+                              AND a.deleted_at IS NULL AND a.due_at <= %(now)s
+                              AND a.priority = w.priority AND a.owner_id <= %(after)s
+                            ORDER BY a.owner_id LIMIT 1) END) AS owner_id) AS nx
+             WHERE w.n < %(limit)s AND nx.owner_id IS NOT NULL),
        owners AS (SELECT priority, owner_id FROM walk WHERE n > 0),
        share AS (SELECT ceil(%(limit)s::numeric / greatest(count(*), 1))::int AS rows
                    FROM owners)

@@ -44,11 +44,12 @@ def plan(sql: str, params: list | dict) -> str:
 def claim_plan(*, orphans: bool = False) -> str:
     """The plan of the claim's first step (orphans: its select) or of its second (the
     whole statement shared among owners, leases.FAIR_DUE)."""
-    condition, params = leases._not_newer()
     if orphans:
+        condition, params = leases._not_newer()
         return plan(CLAIM_SELECT.format(condition=f"a.lease_token IS NOT NULL AND {condition}"),
                     {**params, "now": clock.now()})
-    return plan(leases.FAIR_DUE.format(condition=condition), fair_params(params))
+    statement, params = leases.fair_due()
+    return plan(statement, fair_params(params))
 
 
 def fair_params(params: dict) -> dict:
@@ -91,8 +92,7 @@ def claim_blocks() -> int:
     """Buffers the claim's select touches (of leases.FAIR_DUE, the rows it locks), run for
     real (EXPLAIN ANALYZE, rolled back): the work it does, which the load on the machine
     does not change, unlike its time."""
-    condition, params = leases._not_newer()
-    statement = leases.FAIR_DUE.format(condition=condition)
+    statement, params = leases.fair_due()
     select = statement[statement.index("WITH RECURSIVE"):statement.rindex(")\nRETURNING")]
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + select,

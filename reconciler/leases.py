@@ -82,9 +82,10 @@ RETURNING id, generation
 #: starts at the first priority with due work (none: the idle claim's only probe), and
 #: each step takes the next owner after the last (one probe), or, once, the first from
 #: the start.
-#: `taken` reads each owner's rows from the same index. Returns each row's owner too, for
-#: the next claim's %(after)s (next_after). PostgreSQL (LATERAL): SQLite runs
-#: FAIR_DUE_SQLITE.
+#: `taken` reads each owner's rows from the same index, but those with an output newer
+#: than this code's ({newer}, read once: a partial deploy leaves them to newer workers).
+#: Returns each row's owner too, for the next claim's %(after)s (next_after). PostgreSQL
+#: (LATERAL): SQLite runs FAIR_DUE_SQLITE. fair_due() fills both in.
 FAIR_DUE = """
 UPDATE activities_activity
    SET lease_token = %(token)s, lease_owner = %(owner)s, lease_expires_at = %(expires)s,
@@ -105,18 +106,22 @@ UPDATE activities_activity
                               AND a.deleted_at IS NULL AND a.due_at <= %(now)s
                               AND a.priority = w.priority AND a.owner_id > w.owner_id
                               AND (NOT w.wrapped OR a.owner_id <= %(after)s)
-                            ORDER BY a.owner_id LIMIT 1) AS owner_id) AS ahead
+                            ORDER BY a.owner_id LIMIT 1) AS owner_id
+                   OFFSET 0) AS ahead
              CROSS JOIN LATERAL (
                    -- COALESCE evaluates its second only when the first is null: the
                    -- probe from the start runs once, when the owners ahead run out.
+                   -- OFFSET 0 keeps each LATERAL whole, so that it runs once a step.
                    SELECT COALESCE(ahead.owner_id, CASE WHEN NOT w.wrapped THEN
                           (SELECT a.owner_id FROM activities_activity AS a
                             WHERE needs_work AND a.lease_token IS NULL
                               AND a.deleted_at IS NULL AND a.due_at <= %(now)s
                               AND a.priority = w.priority AND a.owner_id <= %(after)s
-                            ORDER BY a.owner_id LIMIT 1) END) AS owner_id) AS nx
+                            ORDER BY a.owner_id LIMIT 1) END) AS owner_id
+                   OFFSET 0) AS nx
              WHERE w.n < %(limit)s AND nx.owner_id IS NOT NULL),
        owners AS (SELECT priority, owner_id FROM walk WHERE n > 0),
+       newer AS MATERIALIZED ({newer}),
        share AS (SELECT ceil(%(limit)s::numeric / greatest(count(*), 1))::int AS rows
                    FROM owners)
        SELECT taken.id
@@ -126,7 +131,8 @@ UPDATE activities_activity
               SELECT a.id FROM activities_activity AS a
                WHERE needs_work AND a.lease_token IS NULL AND a.deleted_at IS NULL
                  AND a.due_at <= %(now)s AND a.priority = w.priority
-                 AND a.owner_id = w.owner_id AND {condition}
+                 AND a.owner_id = w.owner_id
+                 AND a.id NOT IN (SELECT activity_id FROM newer)
                ORDER BY a.pending_since
                LIMIT share.rows
                FOR UPDATE SKIP LOCKED) AS taken)
@@ -215,8 +221,7 @@ def claim(*, limit: int, now: datetime, owner: str) -> list[Claim]:
     if found:
         expired.taken_over(found[0].row_id)
     else:
-        found = lease_fair(limit=limit, now=now, owner=owner, condition=condition,
-                           params=params)
+        found = lease_fair(limit=limit, now=now, owner=owner)
     return [_claim(taken, owner) for taken in found]
 
 
@@ -295,18 +300,17 @@ def lease(model: type[Model], *, limit: int, now: datetime, owner: str,
             for i, g in sorted(rows)]
 
 
-def lease_fair(*, limit: int, now: datetime, owner: str, condition: str,
-               params: dict) -> list[Lease]:
+def lease_fair(*, limit: int, now: datetime, owner: str) -> list[Lease]:
     """Lease up to `limit` due activities shared among their owners (FAIR_DUE), and move
     this process's cursor to the last owner served. A batch left short (its owners had
     fewer rows than their shares) takes the rest in turn: more of the same priority's,
     or, once they are all leased, the next priority's (SHARED_ROUNDS statements at most)."""
     token, expires = uuid.uuid4().hex, _expiry(now)
-    statement = FAIR_DUE if connection.vendor == "postgresql" else FAIR_DUE_SQLITE
+    statement, params = fair_due()
     rows: list[tuple] = []
     for _ in range(SHARED_ROUNDS):
         with connection.cursor() as cursor:
-            cursor.execute(statement.format(condition=condition),
+            cursor.execute(statement,
                            {**params, "token": token, "owner": owner, "expires": expires,
                             "now": now, "limit": limit - len(rows), "after": CURSOR.after})
             more = cursor.fetchall()
@@ -351,12 +355,30 @@ def _claim(taken: Lease, owner: str) -> Claim:
 def _not_newer() -> tuple[str, dict]:
     """SQL (over alias `a`) true when no output of the activity is newer than this code
     produces: a worker on old code (a partial deploy) leaves those to newer workers."""
+    terms, params = _newer_terms()
+    return (f"NOT EXISTS (SELECT 1 FROM {Derived._meta.db_table} AS d "
+            f"WHERE d.activity_id = a.id AND ({terms}))"), params
+
+
+def _newer_terms() -> tuple[str, dict]:
+    """SQL (over alias `d`, an output) true when it is newer than this code produces."""
     terms, params = [], {}
     for n, (name, version) in enumerate(workers.code_versions().items()):
         terms.append(f"(d.deriver = %(deriver_{n})s AND d.version > %(version_{n})s)")
         params |= {f"deriver_{n}": name, f"version_{n}": version}
-    return (f"NOT EXISTS (SELECT 1 FROM {Derived._meta.db_table} AS d "
-            f"WHERE d.activity_id = a.id AND ({' OR '.join(terms)}))"), params
+    return " OR ".join(terms), params
+
+
+def fair_due() -> tuple[str, dict]:
+    """The claim shared among owners for this database, complete, and its parameters
+    but the lease's and the cursor's: FAIR_DUE (the activities with a newer output read
+    once, by the index derived_by_version: normally none), or FAIR_DUE_SQLITE."""
+    terms, params = _newer_terms()
+    if connection.vendor != "postgresql":
+        condition, params = _not_newer()
+        return FAIR_DUE_SQLITE.format(condition=condition), params
+    newer = f"SELECT d.activity_id FROM {Derived._meta.db_table} AS d WHERE {terms}"
+    return FAIR_DUE.format(newer=newer), params
 
 
 def _expiry(now: datetime) -> datetime:

@@ -94,11 +94,10 @@ def test_the_cursor_follows_the_last_owner_served():
 def test_a_kind_of_the_kernel_shares_its_rows_among_owners(django_user_model):
     """The statement as a kind registers it (the activities' kind): the kernel passes its
     cursor and moves it with the owners the statement returns."""
+    statement, params = leases.fair_due()  # this database's
     kind = kinds.Kind(
         name="fairprobe", label="fair probes", model=Activity, doing="probing",
-        statements=kinds.Statements(due=leases.FAIR_DUE.replace("{condition}", "TRUE"),
-                                    due_sqlite=leases.FAIR_DUE_SQLITE.replace("{condition}",
-                                                                              "TRUE")),
+        statements=kinds.Statements(due=statement), params=lambda: params,
         max_attempts=lambda: 5, backoff=lambda: (1.0, 10.0), error_fields=lambda c, m: {})
     a, b = people(django_user_model, 2)
     backlog = pending(a, 50, since=NOW - timedelta(hours=1))
@@ -139,9 +138,8 @@ def test_the_fair_claim_probes_its_index_never_scans(django_user_model):
                    i <= 50, 1, 0, %s, CASE WHEN i <= 50 THEN %s::timestamptz END, '', 0
               FROM generate_series(1, 50000) AS i""", [a.id, upload.id, NOW, NOW, NOW])
         cursor.execute(f"ANALYZE {table}")
-    condition, params = leases._not_newer()
-    plan = explain(leases.FAIR_DUE.format(condition=condition),
-                   {**params, "token": "t", "owner": "w", "expires": NOW, "now": NOW,
-                    "limit": 10, "after": 0})
+    statement, params = leases.fair_due()
+    plan = explain(statement, {**params, "token": "t", "owner": "w", "expires": NOW,
+                               "now": NOW, "limit": 10, "after": 0})
     assert "activity_fair" in plan, plan
     assert "Seq Scan on activities_activity" not in plan, plan

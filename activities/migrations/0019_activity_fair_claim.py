@@ -9,13 +9,17 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('activities', '0018_derived_deriver_version_statistics'),
+        ("activities", "0018_derived_deriver_version_statistics"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='activity',
-            index=models.Index(condition=models.Q(('deleted_at__isnull', True), ('lease_token__isnull', True), ('needs_work', True)), fields=['priority', 'owner', 'pending_since'], include=('due_at', 'attempts'), name='activity_fair'),
+            model_name="activity",
+            index=models.Index(
+                condition=models.Q(("deleted_at__isnull", True), ("lease_token__isnull", True),
+                                   ("needs_work", True)),
+                fields=["priority", "owner", "pending_since"], include=("due_at", "attempts"),
+                name="activity_fair"),
         ),
     ]

@@ -175,6 +175,15 @@ class Activity(Leased):
             # version, so a version bump never invalidates it.
             models.Index(fields=["priority", "pending_since"], name="activity_pending",
                          include=["due_at"], condition=Q(needs_work=True)),
+            # The claim shared among owners (reconciler.kind.CLAIM_DUE): the owners with
+            # due work, one probe each, and each one's longest-waiting rows. Only what
+            # nobody holds and is not being deleted.
+            # With attempts, it also counts the unleased by state (work.drift) from the
+            # index alone.
+            models.Index(fields=["priority", "owner", "pending_since"], name="activity_fair",
+                         include=["due_at", "attempts"],
+                         condition=Q(needs_work=True, lease_token__isnull=True,
+                                     deleted_at__isnull=True)),
             # Leases in flight and orphans (a lease whose holder died): the claim takes
             # expired ones first, so a rescue never waits behind a backlog of new work.
             # Small: it holds only what workers hold right now.

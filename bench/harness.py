@@ -66,7 +66,8 @@ class Site:
     processes: list[subprocess.Popen] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.database = f"cairn_bench_{self.name}"
+        # A prefix of one's own (CAIRN_BENCH_PREFIX) lets two people bench on one server.
+        self.database = f"{os.environ.get('CAIRN_BENCH_PREFIX', 'cairn_bench')}_{self.name}"
         with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
             conn.execute(f'CREATE DATABASE "{self.database}"')

@@ -15,13 +15,16 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings")
 django.setup()
 
-from django.db import connection  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+from django.db.models import Q  # noqa: E402
 
+from activities.models import Activity  # noqa: E402
 from core import derivers  # noqa: E402
 from reconciler import rollouts, sweep  # noqa: E402
 from reconciler.kind import KIND  # noqa: E402
 from reconciler.kind import claim as claim_activities  # noqa: E402
-from work import clock  # noqa: E402
+from work import clock, kinds  # noqa: E402
+from work import drift as work_drift  # noqa: E402
 
 TABLE = "activities_activity"
 
@@ -48,8 +51,16 @@ def plan(sql: str, params: list | dict) -> str:
 
 
 def claim_plan(*, orphans: bool = False) -> str:
-    """The plan of the claim's select: of its first step (orphans) or of its second."""
-    return plan(*claim_select(orphans=orphans))
+    """The plan of the claim's first step (orphans: its select) or of its second (the
+    whole statement shared among owners, reconciler.kind.CLAIM_DUE)."""
+    if orphans:
+        return plan(*claim_select(orphans=True))
+    return plan(KIND.statements.due, fair_params(KIND.params()))
+
+
+def fair_params(params: dict) -> dict:
+    return {**params, "token": "0" * 32, "owner": "bench:plan", "expires": clock.now(),
+            "now": clock.now(), "limit": 10, "after": 0}
 
 
 class Statements:
@@ -84,13 +95,35 @@ def bump(name: str) -> None:
 
 
 def claim_blocks() -> int:
-    """Buffers the claim's select touches, run for real (EXPLAIN ANALYZE): the work it
-    does, which the load on the machine does not change, unlike its time."""
-    sql, params = claim_select()
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql, params)
+    """Buffers the claim's select touches (of reconciler.kind.CLAIM_DUE, the rows it
+    locks), run for real (EXPLAIN ANALYZE, rolled back): the work it does, which the load
+    on the machine does not change, unlike its time."""
+    statement = KIND.statements.due
+    select = statement[statement.index("WITH RECURSIVE"):statement.rindex(")\nRETURNING")]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + select,
+                       fair_params(KIND.params()))
         top = _json(cursor.fetchone()[0])[0]["Plan"]
+        transaction.set_rollback(True)
     return top.get("Shared Hit Blocks", 0) + top.get("Shared Read Blocks", 0)
+
+
+#: The activities as a kind of work (drift's counts of them), for the plans of the counts
+#: while no app registers them: what the activities' kind declares.
+ACTIVITIES = kinds.Kind(
+    name="activity", label="activities", model=Activity, statements=kinds.Statements(due=""),
+    doing="", max_attempts=lambda: 5, backoff=lambda: (1.0, 1.0), error_fields=lambda c, m: {},
+    rows=lambda: Q(deleted_at__isnull=True),
+    dead=lambda: Q(status=Activity.Status.DEAD, deleted_at__isnull=True),
+    failed=lambda: Q(status=Activity.Status.FAILED, deleted_at__isnull=True))
+
+
+def work_counts() -> None:
+    """Every registered kind's drift counts (work.drift), and the activities' if no kind
+    of theirs is registered: their statements are among those whose plans are judged."""
+    on_activities = [k for k in kinds.ALL.values() if k.model is Activity]
+    for kind in [*kinds.ALL.values(), *([] if on_activities else [ACTIVITIES])]:
+        work_drift.count(kind, now=clock.now())
 
 
 def _json(value):
@@ -142,6 +175,7 @@ def main() -> None:
     statements.recording = True  # the first round looks at everything once
     sweep.sweep_once()  # warm: rollouts known finished, heartbeat written
     sweep.sweep_once()
+    work_counts()  # drift's counts of every kind: judged like the sweep's statements
     statements.recording = False
     out["idle_round_ms"] = [ms(sweep.sweep_once) for _ in range(args.samples)]
     out["idle_claim_ms"] = [ms(claim) for _ in range(args.samples)]

@@ -4,6 +4,7 @@ its spec. The work itself is reconciler.deletion.run."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.db.models import Q
 
 from activities.models import Activity
 from reconciler import deletion
@@ -64,6 +65,9 @@ KIND = kinds.register(kinds.Kind(
     max_attempts=lambda: None,
     backoff=lambda: (settings.CAIRN_BACKOFF_BASE_S, settings.CAIRN_BACKOFF_CAP_S),
     error_fields=_error,
+    scope={"deleted_at__isnull": False},
+    rows=lambda: Q(deleted_at__isnull=False),
+    dead=lambda: Q(pk__in=[]),  # never given up on
     run=deletion.run,
     batch=lambda: 20,
     runbook="deletions-not-finishing.md",

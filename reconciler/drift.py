@@ -16,6 +16,7 @@ from records import drift as record_drift
 from records import rebuild as record_rebuild
 from transfers import drift as transfers_drift
 from webhooks import drift as webhooks_drift
+from work import drift as work_drift
 
 
 def pending() -> QuerySet[Activity]:
@@ -57,6 +58,8 @@ def count(*, now: datetime) -> dict:
         "webhooks": webhooks_drift.count(now=now),
         "records": record_drift.count(now=now, version=record_rebuild.VERSION),
         "sessions": transfers_drift.count(now=now),
+        # Every registered kind of work, the same fields for each (work.drift).
+        "work": work_drift.counts(now=now),
     }
 
 

@@ -16,6 +16,7 @@ from records import drift as record_drift
 from transfers import drift as transfers_drift
 from webhooks import metrics as webhooks_metrics
 from work import clock
+from work import drift as work_drift
 
 _STATES = ("total", "pending", "missing", "stale_leases", "leased", "retrying", "forced",
            "failed", "dead")
@@ -60,6 +61,24 @@ class DriftCollector:
                                 "How long the longest-due upload session has waited for "
                                 "the sweep's look.",
                                 value=counts["sessions"]["oldest_arrived_age_s"] or 0)
+        yield from work_gauges(counts["work"])
+
+
+def work_gauges(work: dict[str, dict]):
+    """Every registered kind's rows by state, and how long its longest-due row has waited
+    (drift --json's "work"): a kind registered appears here with nothing else to write."""
+    rows = GaugeMetricFamily("cairn_work_rows", "Rows of each kind of reconciled work by "
+                             "state (drift --json's work).", labels=["kind", "state"])
+    oldest = GaugeMetricFamily("cairn_work_oldest_due_age_seconds", "How long each kind's "
+                               "longest-due row has waited for a claim (0: none due).",
+                               labels=["kind"])
+    for kind, found in work.items():
+        for state in work_drift.STATES:
+            if found[state] is not None:  # a kind that keeps no failed rows apart
+                rows.add_metric([kind, state], found[state])
+        oldest.add_metric([kind], found["oldest_due_age_s"] or 0)
+    yield rows
+    yield oldest
 
 
 def metrics(request: HttpRequest) -> HttpResponse:

@@ -3,6 +3,7 @@ staff), reprocessing (owner), and the staff drift page."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -13,7 +14,10 @@ from activities import names, serialize
 from activities.models import Activity, Derived
 from activities.views.api import api_error, api_view
 from reconciler import drift, explain, nudges, resync, tallies
-from work import clock
+from work import clock, kinds
+
+#: The operators' pages (one per symptom), shown to staff from the drift page.
+RUNBOOKS = settings.BASE_DIR / "runbooks"
 
 
 def _visible(request: HttpRequest, activity_id: int) -> Activity | None:
@@ -58,14 +62,26 @@ def timeline_api(request: HttpRequest, activity_id: int) -> JsonResponse:
 @staff_member_required
 def drift_page(request: HttpRequest) -> HttpResponse:
     now = clock.now()
+    counts = drift.count(now=now)
     return render(request, "reconciler/drift.html", {
-        "counts": drift.count(now=now),
+        "counts": counts,
+        # One table per registered kind, the same rows for each (work.drift.STATES).
+        "kinds": [(kinds.get(name), found) for name, found in counts["work"].items()],
         "workers": drift.worker_rows(now=now),
         "last_sweep": drift.last_sweep(now=now),
         "nudge_failures": tallies.last_hour(tallies.NUDGE_FAILED, now=now),
         "inline_fallbacks": tallies.last_hour(tallies.INLINE_FALLBACK, now=now),
         "now": now,
     })
+
+
+@staff_member_required
+def runbook_page(request: HttpRequest, name: str) -> HttpResponse:
+    """One runbook page as it is in the repository (the drift page links each kind's)."""
+    if name not in {path.name for path in RUNBOOKS.glob("*.md")}:
+        raise Http404("No such runbook.")
+    return render(request, "reconciler/runbook.html",
+                  {"name": name, "text": (RUNBOOKS / name).read_text(encoding="utf-8")})
 
 
 def _reprocess(activity: Activity) -> None:

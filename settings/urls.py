@@ -8,14 +8,20 @@ from activities.views import strava
 from reconciler import views as reconciler_views
 from reconciler.scrape import metrics
 from settings import openapi
+from work import admin as work_admin
 
 # Before any pattern below (or in activities.urls) uses it.
 register_converter(IdConverter, "id")
+
+# Every registered kind's state filter and replay action (the kinds registered in their
+# apps' ready(), after the admin discovered its modules).
+work_admin.equip(admin.site)
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("metrics", metrics, name="metrics"),
     path("staff/drift/", reconciler_views.drift_page, name="drift-page"),
+    path("staff/runbooks/<str:name>", reconciler_views.runbook_page, name="runbook"),
     path("staff/rollouts/", include("reconciler.rollout_views")),
     path("activities/<id:activity_id>/timeline/", reconciler_views.timeline_page,
          name="timeline"),

@@ -51,12 +51,14 @@ def _isolated(request, tmp_path_factory):
     from reconciler import housekeeping, nudges, rollouts, workers
     from records import outdated as records_outdated
     from work import clock
+    from work import leases as work_leases
 
     # Each test has its own database: nothing a process remembers of one holds for it.
     rollouts.SEEN.reset()
     records_outdated.SEEN.reset()
     workers.BEATS.reset()
     housekeeping.SCHEDULE.reset()
+    work_leases.CURSORS.clear()
     settings = request.getfixturevalue("settings")
     # Frozen time must govern every comparison, and freezegun cannot reach SQL's clock.
     settings.CAIRN_CLOCK = "local"

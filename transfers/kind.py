@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.conf import settings
+from django.db.models import Q
 
 from transfers import settle
 from transfers.models import UploadSession
@@ -60,6 +61,17 @@ def _dead(now: datetime) -> dict:
     return {"status": UploadSession.Status.FAILED, "settled_at": now}
 
 
+def _revived(now: datetime) -> dict:
+    # Replayed: its client sees it uploading again until the next look settles it.
+    return {"status": UploadSession.Status.UPLOADING, "settled_at": None}
+
+
+#: Given up on: failed with its attempts kept (a settled session's count is cleared):
+#: the partial index session_failed serves both.
+_DEAD = Q(status=UploadSession.Status.FAILED, attempts__gt=0)
+_FAILED = Q(status=UploadSession.Status.FAILED, attempts=0)
+
+
 KIND = kinds.register(kinds.Kind(
     name="session",
     label="upload sessions",
@@ -73,6 +85,9 @@ KIND = kinds.register(kinds.Kind(
     run=settle.look,
     batch=lambda: 10,
     runbook="uploads-stuck-uploading.md",
+    dead=lambda: _DEAD,
+    failed=lambda: _FAILED,
+    revived=_revived,
 ))
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from django.db.models import Model
+from django.db.models import Model, Q
 
 if TYPE_CHECKING:
     from work.leases import Lease
@@ -26,8 +26,13 @@ class Statements:
     transactions serialise writers). Parameters: token, owner, expires, now, limit (or
     row_id), and the kind's `params()`."""
 
-    #: Lease up to %(limit)s due rows that nobody holds.
+    #: Lease up to %(limit)s due rows that nobody holds. It may share them among owners:
+    #: then it reads %(after)s (the owner after which this process's last claim of the
+    #: kind stopped) and returns each row's owner as a fourth column, and the kernel
+    #: moves the cursor (work.leases.CURSORS; reconciler.kind.CLAIM_DUE is such a one).
     due: str
+    #: `due` on SQLite, when PostgreSQL's cannot run there (LATERAL); None: the same.
+    due_sqlite: str | None = None
     #: Lease one orphan (a row whose lease expired: its holder died), alone. None: the
     #: kind takes orphans with the rest in `due` (its `due` does not ask for no lease).
     orphan: str | None = None
@@ -81,6 +86,17 @@ class Kind:
     replayed: str = "it is replayed"
     #: The runbook page (under runbooks/) for when its rows do not converge.
     runbook: str = ""
+    #: Which rows of its table are this kind's, when kinds share a table (activities to
+    #: derive, activities to delete): drift, metrics, the admin and `replay` narrow to it.
+    rows: Callable[[], Q] = Q
+    #: Its rows given up on, as a filter one of its indexes serves (drift counts them, the
+    #: admin lists them, `replay` revives them). By default what the kernel leaves on a
+    #: dead row: no work wanted and its attempts kept (a settled row's count is cleared).
+    dead: Callable[[], Q] = lambda: Q(needs_work=False, attempts__gt=0)
+    #: Its rows failed permanently (a Failed outcome), likewise; None: it keeps none apart.
+    failed: Callable[[], Q] | None = None
+    #: What else a replayed row's own fields become (its status back to the start).
+    revived: Callable[[datetime], dict] = lambda now: {}
 
     def __str__(self) -> str:
         return self.name

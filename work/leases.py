@@ -90,7 +90,22 @@ def claim(kind: Kind, *, limit: int, now: datetime, owner: str, trigger: str) ->
             metrics.EXPIRED_LEASES.labels(outcome="reclaimed").inc()
             log.info("lease.taken_over", kind=kind.name, row_id=taken[0].row_id)
     if not taken:
-        taken = _run(kind, kind.statements.due, now=now, owner=owner, limit=limit)
+        due = kind.statements.due
+        if connection.vendor != "postgresql" and kind.statements.due_sqlite:
+            due = kind.statements.due_sqlite
+        taken = _run(kind, due, now=now, owner=owner, limit=limit,
+                     after=CURSORS.get(kind.name, 0))
+        # Shared among owners, a batch is left short when its owners had fewer rows than
+        # their shares: the rest are taken in turn (the next priority's once the first's
+        # are all leased), in SHARED_ROUNDS statements at most.
+        for _ in range(SHARED_ROUNDS - 1):
+            if not taken or len(taken) >= limit or kind.name not in CURSORS:
+                break
+            more = _run(kind, due, now=now, owner=owner, limit=limit - len(taken),
+                        after=CURSORS[kind.name])
+            if not more:
+                break
+            taken += more
     return attempts.start(taken, trigger=trigger, now=now, versions=kind.versions())
 
 
@@ -126,9 +141,28 @@ def _run(kind: Kind, statement: str, *, now: datetime, owner: str, orphan: bool 
                        {**kind.params(), **extra, "token": token, "owner": owner,
                         "expires": expires, "now": now})
         rows = cursor.fetchall()
-    return [Lease(kind=kind.name, row_id=i, generation=g, attempts=a, token=token,
-                  owner=owner, expires_at=expires, orphan=orphan)
-            for i, g, a in sorted(rows)]
+    if rows and len(rows[0]) > 3:  # shared among owners: the next claim starts after these
+        CURSORS[kind.name] = next_after(extra.get("after", 0), [row[3] for row in rows])
+    return [Lease(kind=kind.name, row_id=row[0], generation=row[1], attempts=row[2],
+                  token=token, owner=owner, expires_at=expires, orphan=orphan)
+            for row in sorted(rows)]
+
+
+#: Statements a claim shared among owners runs at most to fill its batch.
+SHARED_ROUNDS = 3
+
+#: Per kind whose `due` shares rows among owners: the owner after which this process's
+#: next claim starts (each sweeper keeps its own; they rotate alike).
+CURSORS: dict[str, int] = {}
+
+
+def next_after(after: int, served: list[int]) -> int:
+    """Where the next claim shared among owners starts: the last owner this one served,
+    in its order (the owners after `after` came before those from the start)."""
+    if not served:
+        return after
+    wrapped = [owner for owner in served if owner <= after]
+    return max(wrapped or served)
 
 
 # --- the fence -------------------------------------------------------------------------

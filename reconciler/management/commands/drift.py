@@ -32,6 +32,10 @@ def _describe(key: str, value) -> str:
     if key == "rollouts":
         return "; ".join(f"{r['deriver']} v{r['version']} {r['state']} at id {r['cursor']}"
                          for r in value) or "none"
+    if key == "work":
+        return "; ".join(f"{kind}: " + ", ".join(f"{state} {n}" for state, n in found.items()
+                                                  if n is not None)
+                         for kind, found in value.items()) or "none"
     if key == "records":
         return ", ".join(f"{name} {n}" for name, n in value.items())
     if key == "workers":

@@ -109,7 +109,7 @@ def test_drift_json_lists_every_registered_kind_with_the_same_fields(probe, uplo
     out = io.StringIO()
     call_command("drift", "--json", stdout=out)
     counts = json.loads(out.getvalue())
-    assert set(counts["work"]) == {"probe", "session"}
+    assert set(counts["work"]) == set(kinds.ALL)  # every registered kind, the probe too
     assert all(set(found) == FIELDS for found in counts["work"].values())
     assert counts["work"]["session"]["waiting"] == 1
     # What scripts and tests read is still there.

@@ -33,7 +33,12 @@ try:
     outcome = {"points": built.n, "lat": list(built.columns["lat"][:3])}
 except DeriveError as error:
     outcome = {"code": error.code, "error": str(error)}
-outcome["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM, not ru_maxrss: Linux keeps the largest RSS across fork and exec, so the child of
+# a big test process would start with its parent's peak; the high-water mark of this
+# process's own memory starts anew at exec.
+with open("/proc/self/status") as status:
+    hwm_kb = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+outcome["peak_mb"] = hwm_kb / 1024
 print(json.dumps(outcome))
 """
 

@@ -2,7 +2,8 @@
 with the kernel (work.kinds.ALL): what the kernel promises holds for all of them, not
 just for the kind it was written for.
 
-Each test runs once per kind, with a due row made by tests/contract/rows.py.
+Each test runs once per kind, with a due row made by tests/contract/rows.py; a dead row
+is seen in drift, /metrics and the admin, and replay brings it back.
 """
 
 from __future__ import annotations
@@ -17,13 +18,16 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.test import Client
+from django.urls import reverse
 from freezegun import freeze_time
 
 from reconciler import sweep
 from tests import seaweed
 from tests.conftest import NOW, subprocess_env, use_object_store
 from tests.contract.rows import ROWS
-from work import clock, kinds, leases, run
+from work import clock, kinds, leases, replay, run
+from work import drift as work_drift
 from work.models import Attempt
 
 REPO = Path(__file__).resolve().parents[2]
@@ -218,3 +222,31 @@ def test_the_store_away_for_longer_than_every_attempt_is_a_wait_and_then_it_comp
         sweep.sweep_once(now=later)
     back = row(kind, row_id)
     assert not back.needs_work and getattr(back, "status", "") not in {"failed", "dead"}
+
+
+def test_a_dead_row_shows_in_drift_metrics_and_admin_and_replay_revives_it(
+        name, user, django_user_model):
+    kind = kinds.get(name)
+    ceiling = kind.max_attempts()
+    if ceiling is None:
+        pytest.skip(f"{name} is never given up on (no maximum attempts)")
+    now = NOW
+    with freeze_time(NOW) as clock:
+        row_id = ROWS[name].make(user, now=NOW)
+        for _ in range(ceiling):
+            claim(kind, now=now)
+            clock.tick(LEASE)
+            now += LEASE
+        assert claim(kind, now=now) == []  # buried
+        assert work_drift.count(kind, now=now)["dead"] == 1
+        scraped = Client().get("/metrics").content.decode()
+        assert f'cairn_work_rows{{kind="{name}",state="dead"}} 1.0' in scraped
+        django_user_model.objects.create_superuser("root", password="admin-pass-42")
+        staff = Client()
+        staff.login(username="root", password="admin-pass-42")
+        meta = kind.model._meta
+        listing = staff.get(reverse(f"admin:{meta.app_label}_{meta.model_name}_changelist"),
+                            {f"work_{name}": "dead"})
+        assert [row.id for row in listing.context["cl"].result_list] == [row_id]
+        assert replay.replay(kind, kind.model.objects.filter(id=row_id), now=now) == 1
+        assert [lease.row_id for lease in claim(kind, now=now)] == [row_id]

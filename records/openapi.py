@@ -1,4 +1,4 @@
-"""The records endpoints' part of the OpenAPI document (activities.openapi adds it)."""
+"""The records endpoints' part of the OpenAPI document (settings.openapi adds it)."""
 
 from __future__ import annotations
 

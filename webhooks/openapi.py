@@ -1,4 +1,4 @@
-"""The webhooks part of the OpenAPI document (activities/openapi.py merges it in)."""
+"""The webhooks part of the OpenAPI document (settings/openapi.py merges it in)."""
 
 from __future__ import annotations
 

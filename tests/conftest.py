@@ -62,6 +62,10 @@ def _isolated(request, tmp_path_factory):
     settings = request.getfixturevalue("settings")
     # Frozen time must govern every comparison, and freezegun cannot reach SQL's clock.
     settings.CAIRN_CLOCK = "local"
+    # A command run in this process (reconcile --once) must not cap the test runner's own
+    # address space: Chromium, started later, needs far more. Subprocesses get the
+    # setting from their environment, as a deployment does.
+    settings.CAIRN_WORKER_MEMORY_MB = 0
     # Tests upload hundreds of files in a second; test_limits.py turns limits back on.
     settings.CAIRN_UPLOADS_PER_MINUTE = 0
     settings.CAIRN_MAX_PENDING = 0

@@ -32,7 +32,7 @@ NARROW = {"width": 390, "height": 844}
 #: Django's admin (its own templates).
 NOT_PAGES = {"metrics", "healthz", "readyz", "logout", "reprocess", "rollout-action",
              "settings-password", "settings-token-create", "settings-token-revoke",
-             "settings-email", "home"}
+             "settings-email", "settings-sign-out-everywhere", "home"}
 #: Operator pages whose wide tables may scroll inside their own box on a phone.
 MAY_SCROLL = {"drift-page", "rollouts-page", "rollout-activity", "timeline",
               "records-timeline"}
@@ -130,7 +130,8 @@ def urls_for(name: str, route: str, data: dict) -> list[str]:
              "upload-status": [f"/uploads/{data['file_upload']}/"]}
     # The rollout's sample holds the ride; a reset link's token is not an invitation's.
     values = {**data, **({"activity_id": data["ride"]} if name == "rollout-activity" else {}),
-              **({"token": data["reset_token"]} if name == "password_reset_confirm" else {})}
+              **({"token": data["reset_token"]} if name == "password_reset_confirm" else {}),
+              **({"name": "uploads-stuck-queued.md"} if name == "runbook" else {})}
     url = "/" + route
     for key in re.findall(r"<(?:\w+:)?(\w+)>", route):
         url = re.sub(rf"<(?:\w+:)?{key}>", str(values[key]), url)

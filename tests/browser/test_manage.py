@@ -31,7 +31,7 @@ def test_rename_from_the_activity_page(open_page, expect, user, ready_run):
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Sunday long run")
     expect(page.locator("#activity-description")).to_have_text("Round the lake, twice.")
-    expect(page.locator(".meta .sport")).to_have_text("hiking")
+    expect(page.locator(".meta .sport")).to_have_text("Hike")  # as people name it
     activity = Activity.objects.get(id=ready_run.id)
     assert (activity.name, activity.user_sport) == ("Sunday long run", "hiking")
     # A bad name is refused on the page, with the reason, and nothing changes.

@@ -18,7 +18,7 @@ from django.http import HttpRequest
 
 from activities import ingest, zips
 
-#: The streaming views' marker, read by the web server (settings/bodies.py).
+#: The streaming views' marker, read by the web server (activities/bodies.py).
 STREAMS_BODY = "cairn_streams_body"
 
 #: Room for the multipart envelope around a file of the largest allowed size.
@@ -28,7 +28,7 @@ MULTIPART_SLACK = 64 * 1024
 def streams_body(view: Callable) -> Callable:
     """Marks a view that takes files: it checks the token and the declared size before it
     reads its body, so the web server hands it the request at its head rather than read a
-    body of up to the archive limit first (settings/bodies.py)."""
+    body of up to the archive limit first (activities/bodies.py)."""
     setattr(view, STREAMS_BODY, True)
     return view
 

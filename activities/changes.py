@@ -1,8 +1,8 @@
-"""What an owner's change of an activity owes the apps above this one (the owner's records
-to rebuild, webhook events to deliver): announced inside the transaction of the change,
-to the receivers those apps connect in their AppConfig.ready, so that the outbox row and
-the records' flag commit with the change or not at all, and activities need not import
-them."""
+"""What an owner's change (an edit, a deletion, a new time zone) owes the apps above this
+one (the owner's records to rebuild, webhook events to deliver): announced inside the
+transaction of the change, to the receivers those apps connect in their AppConfig.ready,
+so that the outbox row and the records' flag commit with the change or not at all, and
+activities need not import them."""
 
 from __future__ import annotations
 
@@ -13,3 +13,6 @@ edited = Signal()
 
 #: An owner changed their time zone: `user_id`, `now`.
 zone_changed = Signal()
+
+#: An owner deleted activities (activities.deletion.request): `ids`, `now`.
+deleted = Signal()

@@ -92,7 +92,7 @@ class Upload(models.Model):
         indexes = [
             # An owner's uploads in the last minute (activities.limits), newest first.
             models.Index(fields=["owner", "-created_at"], name="upload_owner_recent"),
-            # Whether a stored archive is referred to (reconciler.orphans).
+            # Whether a stored archive is referred to (reconciler.operations.orphans).
             models.Index(fields=["file_name"], name="upload_archive_file",
                          condition=~Q(file_name="")),
         ]
@@ -157,7 +157,7 @@ class Activity(Leased):
     #: written by a rebuild.
     user_sport = models.CharField(max_length=64, blank=True, default="", db_default="")
     #: Deleted by its owner: hidden from every user-facing query at once (`live()`); the
-    #: deletion sweep (reconciler/deletion.py) removes the rows.
+    #: deletion sweep (reconciler/deletions/removal.py) removes the rows.
     deleted_at = models.DateTimeField(null=True, blank=True)
 
     objects = ActivityQuerySet.as_manager()
@@ -171,11 +171,11 @@ class Activity(Leased):
         ]
         indexes = [
             # The claim: "needs work and due; fresh before backfill, oldest first"
-            # (reconciler.kind.CLAIM_DUE), and drift's pending counts. Its predicate names no
-            # version, so a version bump never invalidates it.
+            # (reconciler.derivation.kind.CLAIM_DUE), and drift's pending counts. Its
+            # predicate names no version, so a version bump never invalidates it.
             models.Index(fields=["priority", "pending_since"], name="activity_pending",
                          include=["due_at"], condition=Q(needs_work=True)),
-            # The claim shared among owners (reconciler.kind.CLAIM_DUE): the owners with
+            # The claim shared among owners (reconciler.derivation.kind.CLAIM_DUE): the owners with
             # due work, one probe each, and each one's longest-waiting rows. Only what
             # nobody holds and is not being deleted.
             # With attempts, it also counts the unleased by state (work.drift) from the
@@ -196,14 +196,14 @@ class Activity(Leased):
             models.Index(fields=["owner", "-created_at"], name="activity_owner_recent"),
             # The same, in the order the activities happened.
             models.Index(fields=["owner", "-start_time"], name="activity_owner_started"),
-            # Whether a stored original is referred to (reconciler.orphans).
+            # Whether a stored original is referred to (reconciler.operations.orphans).
             models.Index(fields=["file_name"], name="activity_file"),
             # The list API's keyset pages (activities/listing.py): an owner's live
             # activities, newest start first, undated ones by upload time.
             models.Index(F("owner"), Coalesce("start_time", "created_at").desc(),
                          F("id").desc(), name="activity_owner_list",
                          condition=Q(deleted_at__isnull=True)),
-            # Deletions for the sweep to finish (reconciler.deletion): normally none.
+            # Deletions for the sweep to finish (reconciler.deletions.removal): normally none.
             models.Index(fields=["due_at"], name="activity_deleting",
                          condition=Q(deleted_at__isnull=False)),
         ]
@@ -250,9 +250,10 @@ class Derived(models.Model):
             models.UniqueConstraint(fields=["activity", "deriver"], name="derived_one_per_kind"),
         ]
         indexes = [
-            # "How many outputs of deriver D are older than version V" (reconciler.drift).
+            # "How many outputs of deriver D are older than version V"
+            # (reconciler.operations.drift).
             models.Index(fields=["deriver", "version"], name="derived_by_version"),
-            # Forced re-syncs still to do (reconciler.drift "forced").
+            # Forced re-syncs still to do (reconciler.operations.drift "forced").
             models.Index(fields=["deriver"], name="derived_stale",
                          condition=Q(status="stale")),
         ]
@@ -282,7 +283,7 @@ class Archive(Leased):
 
     class Meta:
         indexes = [
-            # Archives to expand (reconciler.archive_kind.CLAIM_DUE).
+            # Archives to expand (activities.expansion.kind.CLAIM_DUE).
             models.Index(fields=["priority", "pending_since"], name="archive_pending",
                          condition=Q(needs_work=True)),
         ]

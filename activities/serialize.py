@@ -7,10 +7,9 @@ from datetime import UTC, datetime
 
 from django.db.models import Count
 
-from activities import problems
+from activities import currency, problems
 from activities.models import Activity, ArchiveMember, Derived, Upload
 from core import derivers
-from reconciler import rollout_state
 
 #: Keys of the summary object (core.summarize); null until the summary exists.
 SUMMARY_FIELDS = (
@@ -142,7 +141,7 @@ def activity_dicts(activities: list[Activity]) -> list[dict]:
     summaries = {i: json.loads(bytes(data)) for i, data in Derived.objects.filter(
         activity_id__in=ids, deriver="summary", data__isnull=False).values_list(
         "activity_id", "data")}
-    held = rollout_state.held() if any(_has_old(r) for r in rows.values()) else set()
+    held = currency.held() if any(_has_old(r) for r in rows.values()) else set()
     return [_activity_dict(a, rows[a.id], summaries.get(a.id), held) for a in activities]
 
 
@@ -173,9 +172,9 @@ def _activity_dict(activity: Activity, rows: dict[str, Derived], summary: dict |
 def progress(rows: dict[str, Derived], held: set[str] | None = None) -> dict[str, bool]:
     """Each deriver, and whether its output is current: at the code's version, or older
     while its rollout is held (in preview, paused, rolled back: what users keep seeing).
-    `held` is read here only if an output is older (rollout_state.held)."""
+    `held` is read here only if an output is older (activities.currency)."""
     if held is None and _has_old(rows):
-        held = rollout_state.held()
+        held = currency.held()
     return {d.name: d.name in rows and rows[d.name].status == Derived.Status.READY
             and (rows[d.name].version >= d.version or d.name in (held or ()))
             for d in derivers.ALL}

@@ -13,7 +13,7 @@ from django.utils import timezone
 from core.errors import DeriveError
 
 #: A stored file no row refers to is deleted by the sweep once it is this old
-#: (reconciler/orphans.py): a file is stored before its row commits.
+#: (reconciler/operations/orphans.py): a file is stored before its row commits.
 ORPHAN_GRACE = timedelta(hours=1)
 
 

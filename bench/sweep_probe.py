@@ -20,9 +20,10 @@ from django.db.models import Q  # noqa: E402
 
 from activities.models import Activity  # noqa: E402
 from core import derivers  # noqa: E402
-from reconciler import rollouts, sweep  # noqa: E402
-from reconciler.kind import KIND  # noqa: E402
-from reconciler.kind import claim as claim_activities  # noqa: E402
+from reconciler import sweep  # noqa: E402
+from reconciler.derivation.kind import KIND  # noqa: E402
+from reconciler.derivation.kind import claim as claim_activities  # noqa: E402
+from reconciler.rollouts import advance as rollouts  # noqa: E402
 from work import clock, kinds  # noqa: E402
 from work import drift as work_drift  # noqa: E402
 
@@ -52,7 +53,7 @@ def plan(sql: str, params: list | dict) -> str:
 
 def claim_plan(*, orphans: bool = False) -> str:
     """The plan of the claim's first step (orphans: its select) or of its second (the
-    whole statement shared among owners, reconciler.kind.CLAIM_DUE)."""
+    whole statement shared among owners, reconciler.derivation.kind.CLAIM_DUE)."""
     if orphans:
         return plan(*claim_select(orphans=True))
     return plan(KIND.statements.due, fair_params(KIND.params()))
@@ -95,7 +96,7 @@ def bump(name: str) -> None:
 
 
 def claim_blocks() -> int:
-    """Buffers the claim's select touches (of reconciler.kind.CLAIM_DUE, the rows it
+    """Buffers the claim's select touches (of reconciler.derivation.kind.CLAIM_DUE, the rows it
     locks), run for real (EXPLAIN ANALYZE, rolled back): the work it does, which the load
     on the machine does not change, unlike its time."""
     statement = KIND.statements.due

@@ -1,15 +1,16 @@
 """Admin for activities' reconcile state, attempts and rollouts, with the re-sync actions.
 
-The actions call reconciler.resync, as the `resync` command does.
+The actions call reconciler.derivation.resync, as the `resync` command does.
 """
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from activities import deletion
 from activities.models import Activity, Derived
 from core import derivers
-from reconciler import deletion, resync
+from reconciler.derivation import resync
 from reconciler.models import Rollout, RolloutAction, Worker
 from work import clock
 from work.models import Attempt

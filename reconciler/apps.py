@@ -6,11 +6,19 @@ class ReconcilerConfig(AppConfig):
     verbose_name = "Reconciler"
 
     def ready(self) -> None:
-        # Registers the kinds of work this app does (work.kinds), in the order the sweep
-        # runs them: previews only in a round the activities left idle.
-        from reconciler import archive_kind, deletion_kind, kind, nudges, preview_kind  # noqa: F401
+        # Registers the kinds of work this app does (work.kinds); the sweep runs them in
+        # its own order (reconciler.sweep.ORDER).
+        from activities import currency
+        from reconciler import nudges
+        from reconciler.deletions import kind as _deletion  # noqa: F401
+        from reconciler.derivation import kind as _activity  # noqa: F401
+        from reconciler.rollouts import preview_kind as _preview  # noqa: F401
+        from reconciler.rollouts import state as rollout_state
         from work import triggers
 
         # What starts a committed upload or archive soon (activities name the row only).
         triggers.handle("activity", nudges.after_upload)
         triggers.handle("archive", nudges.after_archive)
+
+        # What activities show as current follows the operators' rollouts.
+        currency.held_by(rollout_state.held)

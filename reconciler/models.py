@@ -83,7 +83,7 @@ class RolloutAction(models.Model):
 
 class PreviewSample(Leased):
     """One activity of a rollout's preview sample: computed once into ShadowOutputs, under
-    a lease like any reconciled work (the kind "preview", reconciler.preview_kind)."""
+    a lease like any reconciled work (the kind "preview", reconciler.rollouts.preview_kind)."""
 
     rollout = models.ForeignKey(Rollout, on_delete=models.CASCADE, related_name="samples")
     activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="+")
@@ -96,7 +96,7 @@ class PreviewSample(Leased):
                                                name="preview_sample_once")]
         indexes = [
             # Samples still to compute, by rollout in id order: the preview kind's claim
-            # (reconciler.preview_kind), orphans and due alike.
+            # (reconciler.rollouts.preview_kind), orphans and due alike.
             models.Index(fields=["rollout", "id"], name="preview_sample_pending",
                          condition=models.Q(needs_work=True)),
         ]

@@ -20,7 +20,8 @@ import structlog
 from django.conf import settings
 from django.db import close_old_connections, connection
 
-from reconciler import metrics, nudges
+from reconciler import nudges
+from reconciler.operations import metrics
 
 log = structlog.get_logger(__name__)
 

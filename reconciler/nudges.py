@@ -15,7 +15,7 @@ from django_q.brokers import Broker, get_broker
 from django_q.brokers.redis_broker import Redis
 from django_q.tasks import async_task
 
-from reconciler import metrics, tallies
+from reconciler.operations import metrics, tallies
 
 log = structlog.get_logger(__name__)
 
@@ -92,7 +92,8 @@ def _enqueue(task: str, object_id: int, **context: int) -> bool:
 def after_upload(activity_id: int, *, size_bytes: int) -> None:
     """Nudge a worker: from the queue, after the answer; or, with the inline fallback (or
     no queue), here and now, and if the broker is down and the file small, process it."""
-    from reconciler import inline, nudge_queue
+    from reconciler import nudge_queue
+    from reconciler.derivation import inline
 
     if settings.CAIRN_NUDGE_QUEUE and not settings.CAIRN_INLINE_FALLBACK:
         nudge_queue.QUEUE.put(activity_id)

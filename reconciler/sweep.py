@@ -10,7 +10,8 @@ import structlog
 from django.conf import settings
 from django.db import DatabaseError
 
-from reconciler import housekeeping, metrics, rollouts, workers
+from reconciler.operations import housekeeping, metrics, workers
+from reconciler.rollouts import advance as rollouts
 from records import kind as books
 from work import clock, kinds
 from work import leases as work_leases

@@ -5,7 +5,10 @@ from __future__ import annotations
 import structlog
 from django.conf import settings
 
-from reconciler import archive_kind, run, sweep, workers
+from activities.expansion import kind as archive_kind
+from reconciler import sweep
+from reconciler.derivation import run
+from reconciler.operations import workers
 from work import clock, leases
 from work.models import Attempt
 

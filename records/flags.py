@@ -1,6 +1,6 @@
 """Raising a user's "records need work" flag, always inside the transaction that changes
-what the records are built from (reconciler.settle, activities.edits, reconciler.deletion),
-so that no change can commit without its rebuild being owed."""
+what the records are built from (reconciler.derivation.settle, activities.edits,
+activities.deletion), so that no change can commit without its rebuild being owed."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Least
 
+from activities.models import Activity
 from records.models import Book
 
 #: What a book is built from: an activity's round that ran one of these changed it.
@@ -84,7 +85,7 @@ def note_settled(activities: list, rounds: dict) -> list[tuple[int, bool]]:
 
 
 def mark_settled(activities: list, rounds: dict, *, now: datetime) -> None:
-    """The one call reconciler.settle makes, inside its transaction."""
+    """The one call reconciler.derivation.settle makes, inside its transaction."""
     noted = note_settled(activities, rounds)
     fresh = {user for user, is_fresh in noted if is_fresh}
     mark(fresh, now=now, fresh=True)
@@ -96,6 +97,13 @@ def edited(sender, *, activity, changes: dict, now: datetime, **_) -> None:
     what the owner's records count."""
     if "sport" in changes:
         mark([activity.owner_id], now=now)
+
+
+def deleted(sender, *, ids: list[int], now: datetime, **_) -> None:
+    """Activities deleted (activities.changes.deleted, in the deletion's transaction): their
+    owners' records lose them."""
+    mark(Activity.objects.filter(id__in=ids).values_list("owner_id", flat=True).distinct(),
+         now=now)
 
 
 def zone_changed(sender, *, user_id: int, now: datetime, **_) -> None:

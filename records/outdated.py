@@ -1,7 +1,7 @@
 """Books behind the code: after a bump of records.rebuild.VERSION every book is rebuilt
 whole, and users who have activities but no book yet (activities from before records
 existed) get one. Both are turned into flags in bounded batches, as activity rollouts
-are (reconciler.rollouts), so that the claim's index never names a version."""
+are (reconciler.rollouts.advance), so that the claim's index never names a version."""
 
 from __future__ import annotations
 

@@ -58,7 +58,7 @@ CAIRN_ROLLOUT_BATCH = env_int("CAIRN_ROLLOUT_BATCH", 1000, minimum=1)
 # of rebuilt activities cost a few whole builds, not thousands.
 CAIRN_RECORDS_BATCH = env_int("CAIRN_RECORDS_BATCH", 20, minimum=1)
 CAIRN_RECORDS_COALESCE_S = env_int("CAIRN_RECORDS_COALESCE_S", 60, minimum=0)
-# Version rollouts an operator controls (reconciler/rollout_ops.py): derivers whose new
+# Version rollouts an operator controls (reconciler/rollouts/ops.py): derivers whose new
 # versions start in preview (users read their numbers; a track change moves the summary's),
 # the preview's sample size and its share of a sweep, and the report's "changed" threshold.
 CAIRN_ROLLOUT_PREVIEW = env_list("CAIRN_ROLLOUT_PREVIEW", ["track", "summary"])

@@ -5,8 +5,8 @@ from django.urls import include, path, register_converter
 
 from activities.converters import IdConverter
 from activities.views import strava
-from reconciler import views as reconciler_views
-from reconciler.scrape import metrics
+from reconciler.operations import views as reconciler_views
+from reconciler.operations.scrape import metrics
 from settings import openapi
 from work import admin as work_admin
 
@@ -22,7 +22,7 @@ urlpatterns = [
     path("metrics", metrics, name="metrics"),
     path("staff/drift/", reconciler_views.drift_page, name="drift-page"),
     path("staff/runbooks/<str:name>", reconciler_views.runbook_page, name="runbook"),
-    path("staff/rollouts/", include("reconciler.rollout_views")),
+    path("staff/rollouts/", include("reconciler.rollouts.views")),
     path("activities/<id:activity_id>/timeline/", reconciler_views.timeline_page,
          name="timeline"),
     path("api/v1/activities/<id:activity_id>/timeline", reconciler_views.timeline_api,

@@ -12,7 +12,7 @@ from core.summarize import summarize
 def bump(monkeypatch, name: str, derive: Callable | None = None) -> derivers.Deriver:
     """This process now runs `name` at version + 1 (with `derive` if given), as after a
     deploy; returns the new deriver."""
-    from reconciler import rollouts
+    from reconciler.rollouts import advance as rollouts
 
     new = {}
     for d in derivers.ALL:

@@ -48,7 +48,9 @@ def _isolated(request, tmp_path_factory):
         yield
         return
     from activities import tokens
-    from reconciler import housekeeping, nudges, rollouts, workers
+    from reconciler import nudges
+    from reconciler.operations import housekeeping, workers
+    from reconciler.rollouts import advance as rollouts
     from records import outdated as records_outdated
     from work import clock
     from work import leases as work_leases

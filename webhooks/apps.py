@@ -15,6 +15,7 @@ class WebhooksConfig(AppConfig):
         )
 
         changes.edited.connect(events.on_edit, dispatch_uid="webhooks.events.edited")
+        changes.deleted.connect(events.on_delete, dispatch_uid="webhooks.events.deleted")
 
         # A mistyped network must stop the start, not every delivery later.
         try:

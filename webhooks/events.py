@@ -89,6 +89,11 @@ def on_edit(sender, *, activity: Activity, changes: dict[str, str], now: datetim
     edited(activity, changes, now=now)
 
 
+def on_delete(sender, *, ids: list[int], now: datetime, **_) -> None:
+    """activities.changes.deleted, in the deletion's transaction."""
+    deleted(Activity.objects.filter(id__in=ids), now=now)
+
+
 def deleted(activities: QuerySet[Activity], *, now: datetime) -> int:
     """A delete (inside its transaction): activity.deleted for each."""
     found = list(activities.only("id", "owner_id", "upload_id", "status"))

@@ -29,7 +29,7 @@ class Statements:
     #: Lease up to %(limit)s due rows that nobody holds. It may share them among owners:
     #: then it reads %(after)s (the owner after which this process's last claim of the
     #: kind stopped) and returns each row's owner as a fourth column, and the kernel
-    #: moves the cursor (work.leases.CURSORS; reconciler.kind.CLAIM_DUE is such a one).
+    #: moves the cursor (work.leases.CURSORS; reconciler.derivation.kind.CLAIM_DUE is such a one).
     due: str
     #: `due` on SQLite, when PostgreSQL's cannot run there (LATERAL); None: the same.
     due_sqlite: str | None = None

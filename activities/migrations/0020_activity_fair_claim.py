@@ -1,4 +1,4 @@
-"""The index of the claim shared among owners (reconciler.kind.CLAIM_DUE): due work by
+"""The index of the claim shared among owners (reconciler.derivation.kind.CLAIM_DUE): due work by
 priority and owner, nobody's lease on it, not being deleted; with due_at and attempts, it
 also counts those rows by state from the index alone (work.drift)."""
 

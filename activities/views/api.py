@@ -14,6 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from activities import (
     bodylimit,
+    deletion,
     downloads,
     edits,
     ingest,
@@ -25,7 +26,6 @@ from activities import (
 )
 from activities.models import Activity, Derived, Upload
 from core.errors import DeriveError
-from reconciler import deletion
 from work import clock
 
 log = structlog.get_logger(__name__)

@@ -20,6 +20,7 @@ from activities import (
     archives,
     bodylimit,
     breakdown,
+    deletion,
     display,
     ingest,
     names,
@@ -30,7 +31,6 @@ from activities import (
 )
 from activities.models import Activity, Derived, Profile, Upload
 from activities.views import api
-from reconciler import deletion
 from work import clock
 
 #: Activities per page of the list: each brings a preview image.

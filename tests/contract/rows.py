@@ -40,9 +40,8 @@ def _activity(user, *, now) -> int:
 
 
 def _deletion(user, *, now) -> int:
-    from activities import ingest
+    from activities import deletion, ingest
     from activities.models import Activity
-    from reconciler import deletion
 
     activity = ingest.accept(factories.gpx(points=40), owner=user,
                              original_name="ride.gpx").activity

@@ -1,4 +1,4 @@
-"""The batched statements (work/batched.py, reconciler/batched.py): each row gets its own
+"""The batched statements (work/batched.py, reconciler/derivation/batched.py): each row gets its own
 values, NULLs and times survive on both databases, and a newer output is never
 overwritten."""
 
@@ -8,7 +8,7 @@ import pytest
 
 from activities.models import Activity, Derived
 from core import derivers
-from reconciler import batched
+from reconciler.derivation import batched
 from tests.conftest import NOW
 from work import batched as work_batched
 

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from freezegun import freeze_time
 
 from activities.models import Activity
-from reconciler import kind as activity_kind
+from reconciler.derivation import kind as activity_kind
 from tests.conftest import NOW
 
 pytestmark = pytest.mark.django_db

@@ -42,7 +42,7 @@ def test_claim_subquery_uses_the_partial_index_not_a_scan(large_table):
 @pytest.mark.postgres_only(reason="the PostgreSQL planner's choice of index")
 @pytest.mark.django_db
 def test_drift_pending_counts_use_the_partial_index(large_table):
-    from reconciler import drift
+    from reconciler.operations import drift
 
     sql, params = drift.pending().values("id").query.sql_with_params()
     plan = explain(sql, list(params))
@@ -84,7 +84,7 @@ def test_the_look_for_stragglers_probes_the_version_index(derived_for_all):
     """Derivers sit at different versions: without statistics on the pair, "deriver =
     'track' AND version < 4" looks like a ninth of the table, which is then read whole."""
     from core import derivers
-    from reconciler import rollouts
+    from reconciler.rollouts import advance as rollouts
 
     for deriver in derivers.ALL:
         query = rollouts._old(deriver).filter(activity__needs_work=False)
@@ -100,7 +100,7 @@ def test_the_look_for_stragglers_probes_the_version_index(derived_for_all):
 @pytest.mark.postgres_only(reason="the PostgreSQL planner's choice of index")
 @pytest.mark.django_db
 def test_the_end_of_a_rollout_pass_probes_the_pending_index(large_table):
-    from reconciler import rollouts
+    from reconciler.rollouts import advance as rollouts
 
     query = Activity.objects.filter(needs_work=True, priority=Activity.Priority.BACKFILL)
     sql, params = query.values("id").query.sql_with_params()

@@ -8,8 +8,8 @@ from django.utils import timezone
 from freezegun import freeze_time
 
 from activities.models import Activity
-from reconciler import kind as activity_kind
 from reconciler import sweep
+from reconciler.derivation import kind as activity_kind
 
 SKEW = timedelta(minutes=5)
 

@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from activities import ingest
 from activities.models import Activity, Derived
-from reconciler import resync, sweep
+from reconciler import sweep
+from reconciler.derivation import resync
 from tests.corpus import require_corpus, rows
 
 pytestmark = [pytest.mark.corpus, pytest.mark.django_db]

@@ -7,8 +7,9 @@ from django.utils import timezone
 from freezegun import freeze_time
 
 from activities.models import Activity
-from reconciler import drift, sweep
-from reconciler import kind as activity_kind
+from reconciler import sweep
+from reconciler.derivation import kind as activity_kind
+from reconciler.operations import drift
 from tests import factories
 from tests.conftest import NOW
 

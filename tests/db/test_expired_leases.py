@@ -11,10 +11,13 @@ from freezegun import freeze_time
 from prometheus_client import REGISTRY
 
 from activities import zips
+from activities.expansion import kind as archive_kind
 from activities.models import Activity, Archive
 from core import derivers
-from reconciler import archive_kind, drift, explain, resync, sweep
-from reconciler import kind as activity_kind
+from reconciler import sweep
+from reconciler.derivation import explain, resync
+from reconciler.derivation import kind as activity_kind
+from reconciler.operations import drift
 from tests import factories
 from tests.conftest import NOW
 from work import leases as work_leases

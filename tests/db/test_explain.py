@@ -7,8 +7,9 @@ from freezegun import freeze_time
 
 from activities.models import Activity, Derived
 from core import derivers
-from reconciler import explain, resync, sweep
-from reconciler import kind as activity_kind
+from reconciler import sweep
+from reconciler.derivation import explain, resync
+from reconciler.derivation import kind as activity_kind
 from tests.conftest import NOW
 
 pytestmark = pytest.mark.django_db

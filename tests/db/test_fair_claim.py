@@ -1,4 +1,4 @@
-"""The claim shared among owners (reconciler.kind.CLAIM_DUE): within a priority, one
+"""The claim shared among owners (reconciler.derivation.kind.CLAIM_DUE): within a priority, one
 user's backlog never makes another user's fresh upload wait behind it, fresh still goes
 before backfill, and owners are served in turn when more of them have work than a batch
 holds. PostgreSQL runs the loose index scan, SQLite its round-robin twin: both are held
@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 
 from activities.models import Activity
-from reconciler import kind as activity_kind
+from reconciler.derivation import kind as activity_kind
 from tests.conftest import NOW
 from tests.plans import explain
 from work import kinds

@@ -7,9 +7,9 @@ from freezegun import freeze_time
 
 from activities.models import Activity, Derived
 from core import derivers
-from reconciler import kind as activity_kind
 from reconciler import sweep
-from reconciler.reconcile import reconcile_one
+from reconciler.derivation import kind as activity_kind
+from reconciler.derivation.reconcile import reconcile_one
 from tests.conftest import NOW
 from work import leases
 from work.models import Attempt

@@ -8,8 +8,8 @@ from django.db import connection
 
 from activities.models import Activity, Derived
 from core import derivers
-from reconciler import kind as activity_kind
-from reconciler.reconcile import reconcile_one
+from reconciler.derivation import kind as activity_kind
+from reconciler.derivation.reconcile import reconcile_one
 from work.models import Attempt
 
 pytestmark = pytest.mark.django_db(transaction=True)

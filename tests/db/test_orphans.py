@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from activities import acceptance, ingest, storage, zips
 from activities.models import Activity, Archive, Upload
-from reconciler import orphans
+from reconciler.operations import orphans
 from tests import factories
 
 pytestmark = pytest.mark.django_db

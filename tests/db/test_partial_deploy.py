@@ -10,9 +10,12 @@ from freezegun import freeze_time
 
 from activities.models import Activity, Derived
 from core import derivers
-from reconciler import drift, resync, rollouts, sweep, workers
-from reconciler import kind as activity_kind
+from reconciler import sweep
+from reconciler.derivation import kind as activity_kind
+from reconciler.derivation import resync
 from reconciler.models import Worker
+from reconciler.operations import drift, workers
+from reconciler.rollouts import advance as rollouts
 from tests.conftest import NOW
 
 pytestmark = pytest.mark.django_db
@@ -51,7 +54,7 @@ def test_old_code_never_claims_an_activity_whose_outputs_are_newer(upload, code)
 
 def test_old_code_never_overwrites_a_newer_output(upload, code, monkeypatch):
     """An old worker is mid-summary when a newer summary lands: its write is dropped."""
-    from reconciler.reconcile import reconcile_one
+    from reconciler.derivation.reconcile import reconcile_one
     from work.models import Attempt
 
     code("old")

@@ -14,9 +14,11 @@ from freezegun import freeze_time
 from activities.models import Activity, Derived
 from core import derivers
 from core.derivers import DeriveError
-from reconciler import drift, inline, resync, sweep, tasks
-from reconciler import kind as activity_kind
-from reconciler.reconcile import reconcile_one
+from reconciler import sweep, tasks
+from reconciler.derivation import inline, resync
+from reconciler.derivation import kind as activity_kind
+from reconciler.derivation.reconcile import reconcile_one
+from reconciler.operations import drift
 from tests import factories
 from tests.conftest import NOW
 from work.models import Attempt

@@ -10,10 +10,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from freezegun import freeze_time
 
-from activities import edits, ingest
+from activities import deletion, edits, ingest
 from activities.models import Activity, Derived
 from core import records as core_records
-from reconciler import deletion
 from reconciler.sweep import sweep_once
 from records import outdated, rebuild, serialize
 from records.kind import KIND as BOOKS
@@ -192,8 +191,8 @@ def test_a_best_efforts_bump_rebuilds_activities_then_records(user, monkeypatch)
 def test_a_stale_builder_writes_nothing(user):
     with freeze_time(NOW) as clock:
         ingest.accept(run_gpx(speed_mps=4.0), owner=user, original_name="a.gpx")
-        from reconciler import kind as activity_kind
-        from reconciler.reconcile import reconcile_batch
+        from reconciler.derivation import kind as activity_kind
+        from reconciler.derivation.reconcile import reconcile_batch
 
         reconcile_batch(activity_kind.claim(limit=10, now=NOW, owner="w"), trigger="sweep")
         [first] = leases.claim(BOOKS, limit=1, now=NOW, owner="slow", trigger="sweep")
@@ -245,8 +244,8 @@ def test_users_with_activities_and_no_book_get_one(user):
 def test_leases_are_the_activities_machinery(user):
     with freeze_time(NOW):
         ingest.accept(run_gpx(speed_mps=4.0), owner=user, original_name="a.gpx")
-        from reconciler import kind as activity_kind
-        from reconciler.reconcile import reconcile_batch
+        from reconciler.derivation import kind as activity_kind
+        from reconciler.derivation.reconcile import reconcile_batch
 
         reconcile_batch(activity_kind.claim(limit=10, now=NOW, owner="w"), trigger="sweep")
         [taken] = leases.claim(BOOKS, limit=5, now=NOW, owner="a", trigger="sweep")

@@ -4,8 +4,10 @@ import pytest
 from freezegun import freeze_time
 
 from activities.models import Activity, Derived
-from reconciler import drift, resync, sweep
-from reconciler import kind as activity_kind
+from reconciler import sweep
+from reconciler.derivation import kind as activity_kind
+from reconciler.derivation import resync
+from reconciler.operations import drift
 from tests.conftest import NOW
 
 pytestmark = pytest.mark.django_db
@@ -43,7 +45,7 @@ def test_resync_all_rebuilds_every_output(upload):
 
 def test_resync_during_processing_is_not_lost(upload):
     """A re-sync that lands while a worker holds the activity makes it go round again."""
-    from reconciler.reconcile import reconcile_one
+    from reconciler.derivation.reconcile import reconcile_one
     from work.models import Attempt
 
     with freeze_time(NOW):

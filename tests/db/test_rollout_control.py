@@ -16,9 +16,12 @@ from activities.models import Activity, Derived
 from core import derivers
 from core.derivers import DeriveError
 from core.summarize import summarize
-from reconciler import kind as activity_kind
-from reconciler import preview_kind, previews, rollback, rollout_ops, rollout_report, sweep
+from reconciler import sweep
+from reconciler.derivation import kind as activity_kind
 from reconciler.models import KeptOutput, PreviewSample, Rollout, RolloutAction
+from reconciler.rollouts import ops as rollout_ops
+from reconciler.rollouts import preview_kind, previews, rollback
+from reconciler.rollouts import report as rollout_report
 from tests import factories
 from tests.bumps import bump, longer_summary
 from tests.conftest import NOW
@@ -83,7 +86,7 @@ def test_a_version_bump_starts_a_preview_that_changes_nothing_users_see(upload, 
 def test_a_reconcile_for_another_reason_leaves_the_held_output(upload, monkeypatch):
     """A worker that reconciles an activity in preview (a re-sync of the route) keeps its
     summary at the old version."""
-    from reconciler import resync
+    from reconciler.derivation import resync
 
     ids = _ready(upload, sizes=(50,))
     bump(monkeypatch, "summary", longer_summary)

@@ -17,8 +17,10 @@ from activities import ingest
 from activities.models import Activity, Derived
 from core import derivers, motion
 from core.summarize import summarize
-from reconciler import rollout_ops, rollout_report, sweep
+from reconciler import sweep
 from reconciler.models import PreviewSample, Rollout
+from reconciler.rollouts import ops as rollout_ops
+from reconciler.rollouts import report as rollout_report
 from tests.bumps import bump
 from tests.conftest import NOW
 from tests.corpus import require_corpus, rows

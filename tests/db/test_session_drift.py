@@ -10,7 +10,7 @@ from django.utils import timezone
 from freezegun import freeze_time
 from prometheus_client.parser import text_string_to_metric_families
 
-from reconciler import drift
+from reconciler.operations import drift
 from tests.conftest import NOW
 from transfers import drift as session_drift
 from transfers import kind as session_kind

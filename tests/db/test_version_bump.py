@@ -7,8 +7,10 @@ from freezegun import freeze_time
 
 from activities.models import Activity, Derived
 from core import derivers
-from reconciler import drift, rollouts, sweep
+from reconciler import sweep
 from reconciler.models import Rollout
+from reconciler.operations import drift
+from reconciler.rollouts import advance as rollouts
 from tests.conftest import NOW
 
 pytestmark = pytest.mark.django_db

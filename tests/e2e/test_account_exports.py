@@ -119,9 +119,9 @@ def test_an_export_expanded_across_a_resume_applies_the_list_once(api, monkeypat
     """Expansion stops after one member (as when too much work waits) and another
     round resumes it: the list is read again, members imported after the resume still get
     their names, and the missing file is reported once."""
+    from activities.expansion import expand as expander
+    from activities.expansion import kind as archive_kind
     from activities.models import Archive
-    from reconciler import archive_kind
-    from reconciler import expand as expander
     from work import leases
 
     with freeze_time(NOW):

@@ -12,8 +12,9 @@ from freezegun import freeze_time
 
 from activities import tokens
 from activities.models import Activity
-from reconciler import kind as activity_kind
-from reconciler import resync, sweep
+from reconciler import sweep
+from reconciler.derivation import kind as activity_kind
+from reconciler.derivation import resync
 from tests import factories
 from tests.conftest import NOW
 

@@ -10,7 +10,8 @@ from freezegun import freeze_time
 
 from activities.models import Activity, Derived
 from core import derivers
-from reconciler import rollouts, sweep
+from reconciler import sweep
+from reconciler.rollouts import advance as rollouts
 from tests import factories
 from tests.conftest import NOW
 

@@ -13,8 +13,10 @@ from django.core.management import call_command
 from freezegun import freeze_time
 
 from activities import zips
+from activities.expansion import expand
+from activities.expansion import kind as archive_kind
 from activities.models import Activity, Archive, ArchiveMember, Upload
-from reconciler import archive_kind, expand, sweep
+from reconciler import sweep
 from tests import factories, fitwriter
 from tests.conftest import NOW
 from work import leases as work_leases

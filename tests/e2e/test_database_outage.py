@@ -48,7 +48,7 @@ def test_sweeper_loop_survives_database_errors_and_goes_on(upload, monkeypatch):
 def test_sweeper_loop_outlives_a_round_that_crashes(upload, monkeypatch):
     """Not only the database: whatever one round raises (here a step's OSError, as a tus
     folder replaced by a file once raised), the loop logs it and goes on."""
-    from reconciler import housekeeping
+    from reconciler.operations import housekeeping
 
     upload()
     real = housekeeping.tidy

@@ -15,10 +15,13 @@ from django.test import Client
 from django.utils import timezone
 from freezegun import freeze_time
 
-from activities import ingest, tokens
+from activities import deletion, ingest, tokens
 from activities.models import Activity, ArchiveMember, Derived, Upload
-from reconciler import deletion, deletion_kind, orphans, sweep
-from reconciler import kind as activity_kind
+from reconciler import sweep
+from reconciler.deletions import kind as deletion_kind
+from reconciler.deletions import removal
+from reconciler.derivation import kind as activity_kind
+from reconciler.operations import orphans
 from tests import factories
 from tests.conftest import NOW
 from work import leases as work_leases
@@ -170,7 +173,7 @@ def test_a_deletion_stopped_mid_way_is_finished_after_its_lease_expires(api, use
                                   trigger="sweep")
         assert [t.row_id for t in taken] == [activity.id]
         # The holder removes the derived rows, then dies (no further step, no release).
-        assert deletion.run(taken[0], steps=("derived",)) == Done()
+        assert removal.run(taken[0], steps=("derived",)) == Done()
     assert not Derived.objects.filter(activity_id=activity.id).exists()
     row = Activity.objects.get(id=activity.id)
     assert row.lease_token == taken[0].token and row.attempts == 1  # counted at the claim
@@ -198,7 +201,7 @@ def test_deleted_while_a_worker_processes_it_the_worker_hands_it_on(api, user):
     row = Activity.objects.get(id=activity.id)
     assert row.lease_token == claim.token  # the worker's lease stands
     assert row.due_at == claim.expires_at
-    from reconciler.reconcile import reconcile_one
+    from reconciler.derivation.reconcile import reconcile_one
 
     with freeze_time(LATER):
         assert reconcile_one(claim, trigger="sweep") == "yielded"
@@ -292,7 +295,7 @@ def test_a_failing_deletion_step_is_retried_with_backoff_and_never_given_up(
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(deletion, "STEPS", (("derived", database_trouble),
-                                            *deletion.STEPS[1:]))
+                                            *removal.STEPS[1:]))
     with freeze_time(LATER):
         sweep.drain()  # the failure stays with its row: the sweep goes on
     row = Activity.objects.get(id=activity.id)

@@ -9,9 +9,9 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from activities import ingest
+from activities import deletion, ingest
 from activities.models import Activity, Derived, Upload
-from reconciler import deletion, sweep
+from reconciler import sweep
 from tests import factories
 from tests.e2e.test_worker_killed import LEASE_S, _sweeper, _wait_for
 from work.models import Attempt

@@ -13,9 +13,10 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from freezegun import freeze_time
 
+from activities.expansion import expand as expander
+from activities.expansion import kind as archive_kind
 from activities.models import Activity, Archive, ArchiveMember, Upload
-from reconciler import archive_kind, sweep
-from reconciler import expand as expander
+from reconciler import sweep
 from tests import corpus, factories, zipcraft
 from tests.conftest import NOW
 from work import leases as work_leases

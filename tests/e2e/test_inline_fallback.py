@@ -8,7 +8,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from activities.models import Activity
 from core import derivers
-from reconciler import metrics, nudges, sweep
+from reconciler import nudges, sweep
+from reconciler.operations import metrics
 from tests import factories
 from tests.ports import free_port
 from work.models import Attempt

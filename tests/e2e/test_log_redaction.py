@@ -4,7 +4,7 @@ readable."""
 
 import pytest
 
-from settings.redaction import redact
+from activities.redaction import redact
 
 
 @pytest.mark.parametrize(("logged", "shown"), [
@@ -36,7 +36,7 @@ def test_gunicorns_error_lines_are_redacted_too():
 
     from gunicorn.config import Config
 
-    from settings.webserver import RedactingLogger
+    from activities.webserver import RedactingLogger
 
     logger = RedactingLogger(Config())
     records = []

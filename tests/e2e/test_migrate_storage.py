@@ -11,8 +11,8 @@ from django.core.management import CommandError, call_command
 
 from activities import storage, zips
 from activities.models import Activity, Upload
-from reconciler import kind as activity_kind
-from reconciler.reconcile import reconcile_one
+from reconciler.derivation import kind as activity_kind
+from reconciler.derivation.reconcile import reconcile_one
 from tests import factories
 from tests.conftest import use_object_store
 from tests.seaweed import BUCKET

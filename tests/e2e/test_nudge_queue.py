@@ -10,7 +10,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from activities.models import Activity
-from reconciler import metrics, nudge_queue, nudges, sweep
+from reconciler import nudge_queue, nudges, sweep
+from reconciler.operations import metrics
 from tests import factories
 from tests.conftest import subprocess_env
 

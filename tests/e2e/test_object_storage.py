@@ -15,12 +15,14 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from activities import storage, zips
+from activities.expansion import kind as archive_kind
 from activities.models import Activity, Archive, Upload
 from core.errors import DeriveError
-from reconciler import archive_kind, orphans, sweep
-from reconciler import kind as activity_kind
+from reconciler import sweep
+from reconciler.derivation import kind as activity_kind
+from reconciler.derivation.reconcile import reconcile_one
 from reconciler.models import PreviewSample, ShadowOutput
-from reconciler.reconcile import reconcile_one
+from reconciler.operations import orphans
 from tests import factories, seaweed
 from tests.bumps import bump
 from tests.conftest import use_object_store

@@ -5,8 +5,8 @@ from django.test import Client
 from freezegun import freeze_time
 
 from core import derivers
-from reconciler import tallies
 from reconciler.models import Worker
+from reconciler.operations import tallies
 from tests.conftest import NOW
 
 pytestmark = pytest.mark.django_db

@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from activities import ingest
 from activities.models import Activity
-from reconciler import drift, explain
+from reconciler.derivation import explain
+from reconciler.operations import drift
 from tests import factories
 from tests.conftest import subprocess_env
 from work.models import Attempt

@@ -8,7 +8,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from activities.models import Activity
-from reconciler import metrics, nudges, sweep
+from reconciler import nudges, sweep
+from reconciler.operations import metrics
 from tests import factories
 from tests.ports import free_port
 

@@ -13,7 +13,7 @@ from freezegun import freeze_time
 
 from activities import ingest, tokens
 from activities.models import Activity
-from reconciler import drift
+from reconciler.operations import drift
 from reconciler.sweep import sweep_once
 from records.models import Book
 from tests.conftest import NOW

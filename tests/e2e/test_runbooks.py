@@ -13,9 +13,9 @@ from django.core.management import call_command, get_commands, load_command_clas
 from django.utils import timezone
 
 from activities.models import Activity
-from reconciler import kind as activity_kind
-from reconciler import workers
+from reconciler.derivation import kind as activity_kind
 from reconciler.models import Worker
+from reconciler.operations import workers
 
 RUNBOOKS = Path(__file__).resolve().parents[2] / "runbooks"
 _FENCE = re.compile(r"```sh\n(.*?)```", re.S)

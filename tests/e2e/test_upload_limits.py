@@ -11,8 +11,9 @@ from django.db import connection
 from freezegun import freeze_time
 
 from activities import ingest, limits
+from activities.expansion import kind as archive_kind
 from activities.models import Activity, Archive, Upload
-from reconciler import archive_kind, sweep
+from reconciler import sweep
 from tests import factories
 from tests.conftest import NOW
 from tests.e2e.test_archives import export, post

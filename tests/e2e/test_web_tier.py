@@ -49,7 +49,7 @@ def test_clients_stalled_in_their_request_head_do_not_hold_the_server(served, st
 
 
 def test_a_request_head_that_never_ends_is_dropped(served):
-    from settings.webserver import HEAD_TIMEOUT_S
+    from activities.webserver import HEAD_TIMEOUT_S
 
     [client] = serving.stalled_clients(served, 1)
     started = time.monotonic()
@@ -176,7 +176,7 @@ def test_clients_trickling_small_bodies_do_not_hold_the_server(served):
 
 
 def test_a_small_body_that_stalls_is_answered_408_and_closed(served):
-    from settings.bodies import BODY_TIMEOUT_S
+    from activities.bodies import BODY_TIMEOUT_S
 
     client = _slow_login(served)
     started = time.monotonic()

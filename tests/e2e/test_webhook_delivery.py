@@ -12,7 +12,9 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from activities import ingest
 from activities.models import Activity
-from reconciler import drift, resync, sweep
+from reconciler import sweep
+from reconciler.derivation import resync
+from reconciler.operations import drift
 from tests import factories
 from tests.receivers import Receiver
 from webhooks.models import Announced, Delivery

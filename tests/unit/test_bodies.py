@@ -1,4 +1,4 @@
-"""settings.bodies: which request bodies the web server reads before a thread takes them,
+"""activities.bodies: which request bodies the web server reads before a thread takes them,
 from the head alone (the served behaviour: tests/e2e/test_web_tier.py); and core.memory,
 the address-space cap `serve` and `reconcile` set."""
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from settings import bodies
+from activities import bodies
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -28,26 +28,34 @@ def tree() -> list[str]:
 
 
 def listed() -> dict[str, set[str]]:
-    """Paths on the tree by package: files (`decode/fit.py`) and folders (`templates/`)."""
+    """Paths on the tree by package: files (`decode/fit.py`), folders (`templates/`), and
+    a subpackage's files, listed indented under it (`derivation/` then `    kind.py`)."""
     found: dict[str, set[str]] = {}
     package = None
+    subpackage = ""
     for line in tree():
         top = re.match(r"^(\w+)/\s", line + " ")
         if top:
-            package = top.group(1)
+            package, subpackage = top.group(1), ""
             found.setdefault(package, set())
             continue
-        entry = re.match(r"^  ((?:[\w./-]+(?:\.py|/))(?:, [\w./-]+(?:\.py|/))*)", line)
+        entry = re.match(r"^(  |    )((?:[\w./-]+(?:\.py|/))(?:, [\w./-]+(?:\.py|/))*)", line)
         if package is None or not entry:
             continue
-        folder = ""
-        for name in entry.group(1).split(", "):
-            name = name.strip()
+        nested = entry.group(1) == "    "
+        if not nested:
+            subpackage = ""
+        folder = subpackage if nested else ""
+        names = entry.group(2).split(", ")
+        for name in names:
+            name = folder + name.strip()
             if "/" in name.rstrip("/"):
                 folder = name.rstrip("/").rsplit("/", 1)[0] + "/"
                 found[package].add(name)
             elif name.endswith("/"):
                 found[package].add(name)
+                if len(names) == 1:
+                    subpackage = name  # what follows, indented, lies in it
             else:
                 found[package].add(folder + name)
     return found
@@ -68,7 +76,9 @@ def test_every_module_is_on_the_tree():
     for package, names in listed().items():
         if package not in PACKAGES:
             continue
-        folders = [n for n in names if n.endswith("/")]
+        # A folder stands for what it holds, unless its modules are listed under it.
+        folders = [n for n in names if n.endswith("/")
+                   and not any(m.startswith(n) and m != n for m in names)]
         for module in sorted(modules(package)):
             if module in names or Path(module).name in ROUTINE:
                 continue

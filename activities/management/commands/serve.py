@@ -20,9 +20,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from activities import tokens
+from activities import tokens, webserver
 from core import memory
-from settings import webserver
 
 log = structlog.get_logger(__name__)
 

@@ -6,7 +6,7 @@ import json
 
 from django.core.management.base import BaseCommand
 
-from reconciler import drift
+from reconciler.operations import drift
 from work import clock
 
 

@@ -11,8 +11,10 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from activities import ingest, serialize, storage
+from activities.expansion import kind as archive_kind
 from activities.models import Activity, Archive, ArchiveMember
-from reconciler import archive_kind, run, workers
+from reconciler.derivation import run
+from reconciler.operations import workers
 from work import clock, leases
 from work.models import Attempt
 

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from activities.models import Activity
 from core import derivers
-from reconciler import resync
+from reconciler.derivation import resync
 from records import resync as records_resync
 from work import clock
 

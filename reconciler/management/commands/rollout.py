@@ -8,8 +8,9 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from reconciler import rollout_ops, rollout_report
 from reconciler.models import Rollout
+from reconciler.rollouts import ops as rollout_ops
+from reconciler.rollouts import report as rollout_report
 from work import clock
 
 

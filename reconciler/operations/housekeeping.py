@@ -1,5 +1,5 @@
 """Pruning the reconciler's own records, at most once an hour per process, and stored
-files no row refers to (reconciler/orphans.py), a folder a minute."""
+files no row refers to (reconciler/operations/orphans.py), a folder a minute."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 
 import structlog
 
-from reconciler import orphans, tallies
 from reconciler.models import Worker
+from reconciler.operations import orphans, tallies
 
 log = structlog.get_logger(__name__)
 

@@ -8,7 +8,7 @@ import structlog
 from django.db.models import QuerySet
 
 from activities.models import Activity
-from reconciler import flags
+from reconciler.derivation import flags
 
 log = structlog.get_logger(__name__)
 

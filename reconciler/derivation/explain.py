@@ -9,9 +9,9 @@ from django.conf import settings
 from activities.models import Activity, Derived
 from activities.serialize import iso
 from core import derivers
-from reconciler import rollout_state
-from reconciler.kind import KIND
+from reconciler.derivation.kind import KIND
 from reconciler.models import RolloutAction
+from reconciler.rollouts import state as rollout_state
 from work import attempts
 from work.leases import WORKER_DIED
 

@@ -1,6 +1,6 @@
 """Activities as a kind of reconciled work (work.kinds): deriving their outputs. Its
-claim statements, complete here, and its spec; the work is reconciler.reconcile, a batch
-at a time, released in one statement (reconciler.settle)."""
+claim statements, complete here, and its spec; the work is reconciler.derivation.reconcile, a batch
+at a time, released in one statement (reconciler.derivation.settle)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ from django.conf import settings
 from django.db.models import Q
 
 from activities.models import Activity
-from reconciler import workers
+from reconciler.operations import workers
 from work import kinds, leases
 from work.models import Attempt
 
 # Every statement leaves out deleted activities (they are the deletions' kind, on this
-# table: reconciler.deletion) and those with an output newer than this code produces:
+# table: reconciler.deletions.removal) and those with an output newer than this code produces:
 # a worker on old code (a partial deploy) leaves them to newer workers. {newer} is that
 # rule spelled out, one term per deriver of this code, "(d.deriver = 'track' AND
 # d.version > %(version_track)s) OR …" (Statements below): PostgreSQL answers it with one
@@ -193,7 +193,7 @@ def _due() -> dict:
 
 
 def _reconcile(leased: list[leases.Lease]) -> dict[int, str]:
-    from reconciler.reconcile import reconcile_batch  # it settles through this kind
+    from reconciler.derivation.reconcile import reconcile_batch  # it settles through this kind
 
     return reconcile_batch(leased, trigger=Attempt.Trigger.SWEEP)
 

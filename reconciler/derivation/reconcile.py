@@ -2,7 +2,7 @@
 
 Every trigger (nudge, sweep, inline fallback, command, admin) goes through
 reconcile_batch; reconcile_one is a batch of one. The shape: observe what is stored,
-derive what differs, settle (reconciler/settle.py).
+derive what differs, settle (reconciler/derivation/settle.py).
 """
 
 from __future__ import annotations
@@ -17,10 +17,12 @@ from activities import storage
 from activities.models import Activity, Derived
 from core import derivers, plan
 from core.derivers import DeriveError, Deriver
-from reconciler import metrics, rollout_state, settle
-from reconciler.kind import KIND
-from reconciler.renewal import Renewal
-from reconciler.settle import Output, Round
+from reconciler.derivation import settle
+from reconciler.derivation.kind import KIND
+from reconciler.derivation.renewal import Renewal
+from reconciler.derivation.settle import Output, Round
+from reconciler.operations import metrics
+from reconciler.rollouts import state as rollout_state
 from work import clock, leases
 from work.leases import Lease
 

@@ -10,7 +10,7 @@ import structlog
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 
-from reconciler.kind import KIND
+from reconciler.derivation.kind import KIND
 from work import clock, leases
 from work.leases import Lease
 

@@ -1,6 +1,6 @@
 """A rollout's preview: the new code computes a stratified sample of activities into
 shadow outputs (never what users see), a few per sweep, after the sweep's claims. Each
-sample is a leased row of the kind "preview" (reconciler.preview_kind): `compute` is its
+sample is a leased row of the kind "preview" (reconciler.rollouts.preview_kind): `compute` is its
 work on one leased sample."""
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from activities import storage
 from activities.models import Activity, Derived
 from core import derivers
 from core.derivers import DeriveError
-from reconciler import rollout_state
 from reconciler.models import PreviewSample, Rollout, ShadowOutput
+from reconciler.rollouts import state as rollout_state
 from work import clock, kinds, leases
 from work.outcomes import Done, Outcome, Wait
 

@@ -1,6 +1,6 @@
 """A rollout's preview samples as a kind of reconciled work (work.kinds): computing one
 sample under the new code. Its claim statements, complete here, and its spec; the work is
-reconciler.previews.compute. The sweep leases samples only in a round that left the
+reconciler.rollouts.previews.compute. The sweep leases samples only in a round that left the
 activities idle (`when_idle`): a preview never slows real work down."""
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ import json
 from django.conf import settings
 from django.db import connection
 
-from reconciler import previews, workers
 from reconciler.models import PreviewSample
+from reconciler.operations import workers
+from reconciler.rollouts import previews
 from work import kinds
 
 # Every statement takes only samples of rollouts in preview whose version is the one this

@@ -1,5 +1,5 @@
 """Archive expansion as a kind of reconciled work (work.kinds): its claim statements and
-its spec. The work itself is reconciler.expand.expand."""
+its spec. The work itself is activities.expansion.expand.expand."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import functools
 
 from django.conf import settings
 
+from activities.expansion import expand as expander
 from activities.models import Archive
-from reconciler import expand as expander
 from work import kinds, leases, run
 
 #: A sweep round spends at most this long expanding an archive, so that the activities

@@ -16,8 +16,9 @@ from activities import storage
 from activities.models import Activity, Derived
 from core import derivers, plan
 from core.derivers import DeriveError, Deriver
-from reconciler import batched, rollout_state
-from reconciler.kind import KIND
+from reconciler.derivation import batched
+from reconciler.derivation.kind import KIND
+from reconciler.rollouts import state as rollout_state
 from records import flags as record_flags
 from webhooks import events
 from work import clock, leases
@@ -116,7 +117,7 @@ def outcome(activity: Activity | None, result: Round, stored_failure: tuple[str,
     code, message = result.first_failure()
     detail = {"derivers": list(result.ran)}
     if activity is not None and activity.deleted_at is not None:
-        # The deletions' kind takes it next (reconciler.deletion).
+        # The deletions' kind takes it next (reconciler.deletions.removal).
         return Wait(until=now, label=YIELDED, detail=detail)
     fields = {}
     if "summary" in result.values:  # listed by when it happened, not when uploaded

@@ -1,5 +1,5 @@
 """Deleting activities as a kind of reconciled work (work.kinds): its claim statements and
-its spec. The work itself is reconciler.deletion.run."""
+its spec. The work itself is reconciler.deletions.removal.run."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db.models import Q
 
 from activities.models import Activity
-from reconciler import deletion
+from reconciler.deletions import removal
 from work import kinds
 
 #: Lease up to %(limit)s due deletions nobody holds, the longest due first: the partial
@@ -68,7 +68,7 @@ KIND = kinds.register(kinds.Kind(
     scope={"deleted_at__isnull": False},
     rows=lambda: Q(deleted_at__isnull=False),
     dead=lambda: Q(pk__in=[]),  # never given up on
-    run=deletion.run,
+    run=removal.run,
     batch=lambda: 20,
     runbook="deletions-not-finishing.md",
 ))

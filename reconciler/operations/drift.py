@@ -10,8 +10,8 @@ from django.db.models import Count, Min, Q, QuerySet
 from activities.models import Activity, Derived
 from activities.serialize import iso
 from core import derivers
-from reconciler import workers
 from reconciler.models import Rollout, Worker
+from reconciler.operations import workers
 from records import drift as record_drift
 from records import rebuild as record_rebuild
 from transfers import drift as transfers_drift

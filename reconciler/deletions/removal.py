@@ -1,13 +1,10 @@
-"""Deleting activities: the request hides an activity at once; the sweep removes it.
+"""Removing deleted activities: the sweep's half of a deletion (activities.deletion hides
+an activity at once and says it needs work).
 
-`request` (the API, the page, the admin) marks the activities deleted and says they need
-work, in one transaction: from then on every user-facing query leaves them out
-(Activity.objects.live()), and the same content may be uploaded again (the unique
-constraints leave deleted rows out). Deletions are a kind of reconciled work
-(reconciler.deletion_kind: attempts counted at the claim, never given up on); `run` removes
-a leased one in steps, each in its own transaction under the fence (work.leases.hold), so
-that a process that dies mid-way leaves a consistent row that the next sweep takes over
-when the lease expires and finishes:
+Deletions are a kind of reconciled work (reconciler.deletions.kind: attempts counted at
+the claim, never given up on); `run` removes a leased one in steps, each in its own
+transaction under the fence (work.leases.hold), so that a process that dies mid-way leaves
+a consistent row that the next sweep takes over when the lease expires and finishes:
 
 1. the derived rows (the heavy ones),
 2. the attempt logs (of every kind of work on activities),
@@ -15,57 +12,25 @@ when the lease expires and finishes:
    the archive's list of files, whose link to the activity is cleared).
 
 The original file is not removed here: the same bytes may belong to another activity (of
-this owner, uploaded again, or of another user). reconciler/orphans.py deletes a stored file
-once no row of any user refers to its name and it is older than the grace period.
+this owner, uploaded again, or of another user). reconciler/operations/orphans.py deletes a
+stored file once no row of any user refers to its name and it is older than the grace
+period.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 
 import structlog
 from django.db import transaction
-from django.db.models import Case, F, PositiveIntegerField, QuerySet, When
 
-from activities.models import Activity, Derived, Upload
-from records import flags as record_flags
-from webhooks import events
+from activities.models import Activity, Derived
 from work import clock, kinds, leases
 from work.leases import Lease
 from work.models import Attempt
 from work.outcomes import Done, Outcome, Retry
 
 log = structlog.get_logger(__name__)
-
-def request(activities: QuerySet[Activity], *, now: datetime) -> list[int]:
-    """Delete these activities for their owner now; the sweep removes the rows. Returns
-    the ids newly deleted (one already deleted is left as it is)."""
-    with transaction.atomic():
-        ids = list(activities.live().select_for_update().values_list("id", flat=True))
-        if not ids:
-            return []
-        # A worker holding the lease keeps it (its settle sees the deletion and hands the
-        # row on, settle.next_state); an unleased row is due now, with a fresh count.
-        Activity.objects.filter(id__in=ids).update(
-            deleted_at=now, needs_work=True, pending_since=now,
-            priority=Activity.Priority.FRESH, generation=F("generation") + 1,
-            due_at=Case(When(lease_token__isnull=True, then=now), default=F("due_at")),
-            attempts=Case(When(lease_token__isnull=True, then=0), default=F("attempts"),
-                          output_field=PositiveIntegerField()))
-        Upload.objects.filter(activity_id__in=ids, kind=Upload.Kind.FILE).update(
-            deleted_at=now)
-        events.deleted(Activity.objects.filter(id__in=ids), now=now)
-        # A direct or resumable upload's own id (transfers/) goes with the file it became.
-        Upload.objects.filter(kind=Upload.Kind.SESSION, session__result__activity_id__in=ids,
-                              session__result__kind=Upload.Kind.FILE).update(deleted_at=now)
-        # The owners' records lose these activities: owed a rebuild in this transaction.
-        record_flags.mark(Activity.objects.filter(id__in=ids).values_list("owner_id", flat=True)
-                          .distinct(), now=now)
-    for activity_id in ids:
-        log.info("activity.deleted", activity_id=activity_id)
-    return ids
-
 
 def run(lease: Lease, *, steps: tuple[str, ...] | None = None) -> Outcome:
     """The deletion kind's work on one leased deleted activity: remove it, step by step

@@ -12,7 +12,8 @@ import time
 import structlog
 from django.db import connection
 
-from reconciler import metrics, run, tallies
+from reconciler.derivation import run
+from reconciler.operations import metrics, tallies
 from work.models import Attempt
 
 log = structlog.get_logger(__name__)

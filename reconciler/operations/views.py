@@ -13,7 +13,9 @@ from django.views.decorators.http import require_POST
 from activities import names, serialize
 from activities.models import Activity, Derived
 from activities.views.api import api_error, api_view
-from reconciler import drift, explain, nudges, resync, tallies
+from reconciler import nudges
+from reconciler.derivation import explain, resync
+from reconciler.operations import drift, tallies
 from work import clock, kinds
 
 #: The operators' pages (one per symptom), shown to staff from the drift page.

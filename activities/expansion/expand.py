@@ -1,5 +1,5 @@
 """Expanding an archive into activities, one member at a time, under a lease: the
-archive kind's work (reconciler.archive_kind leases and releases it).
+archive kind's work (activities.expansion.kind leases and releases it).
 
 Each member's outcome and the cursor move in one fenced transaction, so a worker killed
 mid-archive leaves it exactly where it stopped: the next claimer resumes at the cursor,
@@ -21,9 +21,9 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 
 from activities import ingest, limits, storage
+from activities.expansion import listing, nested
 from activities.models import Archive, ArchiveMember
 from core import exports, fitpeek, sniff
-from reconciler import listing, nested
 from work import clock, kinds, leases
 from work.leases import Lease
 from work.outcomes import Done, Failed, Outcome, Wait

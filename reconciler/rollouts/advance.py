@@ -13,8 +13,9 @@ from django.db import IntegrityError, transaction
 from activities.models import Activity, Derived
 from core import derivers
 from core.derivers import Deriver
-from reconciler import flags, previews, rollback
+from reconciler.derivation import flags
 from reconciler.models import Rollout, RolloutAction
+from reconciler.rollouts import previews, rollback
 
 log = structlog.get_logger(__name__)
 

@@ -14,8 +14,8 @@ from django.conf import settings
 from activities.models import Derived
 from activities.serialize import iso
 from core import derivers
-from reconciler import rollout_state
 from reconciler.models import PreviewSample, Rollout, RolloutAction, ShadowOutput
+from reconciler.rollouts import state as rollout_state
 
 #: Summary fields compared as numbers (the change is new − old, in the field's unit).
 NUMBERS = ("distance_m", "elapsed_s", "moving_s", "ascent_m", "descent_m", "avg_speed_mps",

@@ -13,8 +13,8 @@ from django.db import transaction
 
 from activities.models import Derived
 from core import derivers
-from reconciler import previews
 from reconciler.models import KeptOutput, Rollout, RolloutAction
+from reconciler.rollouts import previews
 
 log = structlog.get_logger(__name__)
 State = Rollout.State

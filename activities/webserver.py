@@ -11,7 +11,7 @@ read before its 401. This worker reads each request head in the event loop, with
 thread, and hands the connection to the thread pool only once the head is complete (or
 too large, for the parser to refuse); a head that takes longer than HEAD_TIMEOUT_S is
 dropped. A small body (a form, JSON) is read whole in the loop too, within a deadline,
-before a thread takes the request (settings/bodies.py says which, and why); the bodies
+before a thread takes the request (activities/bodies.py says which, and why); the bodies
 of the views that take files are read by the application, after it has checked the
 token and the size, with an idle timeout per read.
 """
@@ -28,8 +28,8 @@ from functools import partial
 from gunicorn.glogging import Logger
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
-from settings import bodies
-from settings.redaction import redact
+from activities import bodies
+from activities.redaction import redact
 
 #: A request head (request line and headers) must arrive whole within this long.
 HEAD_TIMEOUT_S = 10.0
@@ -191,7 +191,7 @@ class HeadBufferingWorker(ThreadWorker):
 
 class RedactingLogger(Logger):
     """gunicorn's logger, with every secret-bearing query parameter (`access_token`: Strava
-    clients send it in the URL; `client_secret`, `code`, … settings.redaction) hidden in
+    clients send it in the URL; `client_secret`, `code`, … activities.redaction) hidden in
     the access log and in its error lines (which name the request's URI)."""
 
     def atoms(self, resp, req, environ, request_time):
@@ -219,6 +219,6 @@ def gunicorn_command(*, host: str, port: int, workers: int) -> list[str]:
     """The web server command of `serve` (tests start exactly this)."""
     return [sys.executable, "-m", "gunicorn", "settings.wsgi", "--bind", f"{host}:{port}",
             "--workers", str(workers), "--threads", str(THREADS),
-            "--worker-class", "settings.webserver.HeadBufferingWorker",
-            "--logger-class", "settings.webserver.RedactingLogger",
+            "--worker-class", "activities.webserver.HeadBufferingWorker",
+            "--logger-class", "activities.webserver.RedactingLogger",
             "--access-logfile", "-", "--graceful-timeout", "10"]

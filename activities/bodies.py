@@ -1,5 +1,5 @@
 """Which request bodies the web server's event loop reads whole before a thread takes the
-request (settings/webserver.py), decided from the request head alone.
+request (activities/webserver.py), decided from the request head alone.
 
 A body read on a thread holds the thread for as long as the client takes to send it, and
 Django's CSRF check reads the form of any POST that carries a `csrftoken` cookie before a

@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
-from reconciler import kind, workers
-from reconciler.reconcile import reconcile_one
+from reconciler.derivation import kind
+from reconciler.derivation.reconcile import reconcile_one
+from reconciler.operations import workers
 from work import clock
 
 #: run_now's answers when it reconciled nothing (otherwise it returns the attempt's outcome).

@@ -11,7 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from reconciler import drift
+from reconciler.operations import drift
 from records import drift as record_drift
 from transfers import drift as transfers_drift
 from webhooks import metrics as webhooks_metrics

@@ -10,8 +10,9 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_POST
 
-from reconciler import rollout_ops, rollout_report
 from reconciler.models import Rollout
+from reconciler.rollouts import ops as rollout_ops
+from reconciler.rollouts import report as rollout_report
 from work import clock
 
 #: Finished rollouts shown below the unfinished ones.

@@ -131,7 +131,7 @@ class AttemptAdmin(ReadOnlyAdmin):
 
 
 class RolloutActionInline(admin.TabularInline):
-    """Who did what to the rollout, and when (rollout_ops records every action)."""
+    """Who did what to the rollout, and when (reconciler.rollouts.ops records every action)."""
 
     model = RolloutAction
     fields = ("at", "action", "by", "from_state", "to_state", "detail")

@@ -15,7 +15,7 @@ class Rollout(models.Model):
     The cursor walks activity ids upwards; each batch flags the activities whose output
     of `deriver` is older than `version` (or absent). This keeps version numbers out of
     the claim's index (DESIGN.md). `state` is what the operator controls (`rollout`
-    command, staff page); every change of it is one conditional UPDATE (rollout_ops).
+    command, staff page); every change of it is one conditional UPDATE (rollouts.ops).
     """
 
     class State(models.TextChoices):

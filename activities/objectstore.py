@@ -23,6 +23,7 @@ from s3transfer.exceptions import RetriesExceededError, S3UploadFailedError
 from storages.backends.s3 import S3Storage
 from storages.utils import ReadBytesWrapper, clean_name
 
+from activities import metrics
 from activities.storage import Unavailable
 
 log = structlog.get_logger(__name__)
@@ -55,6 +56,7 @@ class VerifiedS3Storage(S3Storage):
         if not _matches(head, size=size, sha256=sha256, md5=md5):
             log.error("storage.unconfirmed", key=key, size_bytes=size,
                       stored_bytes=head.get("ContentLength"))
+            metrics.STORE_ERRORS.labels(reason="unconfirmed").inc()
             raise Unavailable(f"The object store did not confirm {key} as sent "
                               f"({size} bytes); it was not acknowledged.")
         return cleaned
@@ -107,15 +109,18 @@ class VerifiedS3Storage(S3Storage):
         except FileNotFoundError:  # django-storages' own translation of a 404
             if self._bucket_there():
                 raise
+            metrics.STORE_ERRORS.labels(reason="no_bucket").inc()
             raise Unavailable(f"The bucket {self.bucket_name!r} is not there.") from None
         except ClientError as error:
             if _status(error) == 404 and _code(error) != "NoSuchBucket" and self._bucket_there():
                 raise FileNotFoundError(f"{name} is not in the object store") from None
             log.warning("storage.unavailable", key=name, error=str(error))
+            metrics.STORE_ERRORS.labels(reason="error").inc()
             raise Unavailable(f"The object store answered with an error ({_code(error)}).") \
                 from error
         except _STORE_ERRORS as error:
             log.warning("storage.unavailable", key=name, error=str(error))
+            metrics.STORE_ERRORS.labels(reason="unreachable").inc()
             raise Unavailable(f"The object store cannot be reached "
                               f"({type(error).__name__}).") from error
 

@@ -19,7 +19,7 @@ from django.db import connection, transaction
 from django.db.models import Model
 
 from core import backoff
-from work import attempts, batched, clock, metrics
+from work import attempts, batched, clock, freshness, metrics
 from work.kinds import Kind
 from work.models import Attempt
 from work.outcomes import Dead, Done, Failed, Outcome, Retry, Wait
@@ -237,6 +237,10 @@ def release(kind: Kind, lease: Lease, outcome: Outcome, *, now: datetime) -> str
             generation, count = found[lease.row_id]
             fields, label = released(kind, outcome, generation=generation,
                                      claimed=lease.generation, attempts=count, now=now)
+            if fields.get("needs_work") is False:  # done with: how long it took
+                since, priority = kind.model.objects.filter(id=lease.row_id).values_list(
+                    "pending_since", "priority").get()
+                freshness.settled(kind, since=since, priority=priority, outcome=label, now=now)
             kind.model.objects.filter(id=lease.row_id).update(**fields)
             code, message = said(outcome)
         attempts.end(lease, label, now=now, code=code, message=message,
@@ -283,6 +287,9 @@ def release_batch(kind: Kind, outcomes: list[tuple[Lease, Outcome]], rows: dict[
             unwritten = fields.keys() - {*RELEASED, *columns}
             if unwritten:  # a kind's mistake, never data: it would be silently dropped
                 raise ValueError(f"{kind.name} outcome sets {sorted(unwritten)}, not in columns")
+            if fields.get("needs_work") is False:  # done with: how long it took
+                freshness.settled(kind, since=row.pending_since, priority=row.priority,
+                                  outcome=label, now=now)
             for name, value in fields.items():
                 setattr(row, name, value)
             written.append(row)
@@ -387,8 +394,9 @@ def bury(kind: Kind, *, now: datetime, ids: list[int] | None = None) -> list[int
         return []
     with transaction.atomic():
         found = list(spent.select_for_update(skip_locked=True)
-                     .values_list("id", "attempts", "lease_expires_at")[:100])
-        for row_id, count, expired in found:
+                     .values_list("id", "attempts", "lease_expires_at", "pending_since",
+                                  "priority")[:100])
+        for row_id, count, expired, _, _ in found:
             # The holder last renewed (or took) the lease one lease period before it ran
             # out, and died within a third of a lease after that.
             last_seen = expired - timedelta(seconds=settings.CAIRN_LEASE_S) if expired else None
@@ -397,10 +405,12 @@ def bury(kind: Kind, *, now: datetime, ids: list[int] | None = None) -> list[int
                 needs_work=False, lease_token=None, lease_owner="", lease_expires_at=None,
                 pending_since=None, due_at=now, **kind.error_fields(WORKER_DIED, message),
                 **kind.dead_fields(now))
-        buried = [row_id for row_id, _, _ in found]
+        buried = [row_id for row_id, *_ in found]
         attempts.close_died(kind.name, buried)
-    for row_id, count, _ in found:
+    for row_id, count, _, since, priority in found:
         metrics.EXPIRED_LEASES.labels(outcome="dead").inc()
+        freshness.settled(kind, since=since, priority=priority, outcome=Attempt.Outcome.DEAD,
+                          now=now)
         log.warning("lease.given_up", kind=kind.name, row_id=row_id, attempts=count)
     return buried
 

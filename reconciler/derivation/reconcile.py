@@ -111,6 +111,7 @@ def _derive_all(claim: Lease, result: Round, renewal: Renewal, *,
             continue
         except Exception as error:  # a bug or an outage: transient, retried with backoff
             result.transient[deriver.name] = error
+            metrics.DERIVES.labels(deriver=deriver.name, result="crashed").inc()
             log.exception("derive.crashed", deriver=deriver.name, lease_token=claim.token)
             continue
         if time.monotonic() - started >= STORE_AT_ONCE_S:
@@ -126,11 +127,14 @@ def _derive(claim: Lease, deriver: Deriver, result: Round) -> None:
         data = deriver.codec.dumps(value)
         value = deriver.codec.loads(data)
     result.values[deriver.name] = value
+    metrics.DERIVES.labels(deriver=deriver.name, result="ready").inc()
     result.unstored.append(Output(deriver, Derived.Status.READY, data, None,
                                    _ms_since(started)))
 
 
 def _failed(deriver: Deriver, error: DeriveError, result: Round, started: float) -> None:
+    metrics.DERIVES.labels(deriver=deriver.name,
+                           result="failed" if error.permanent else "retrying").inc()
     if not error.permanent:
         result.transient[deriver.name] = error
         log.warning("derive.failed", deriver=deriver.name, error_code=error.code,

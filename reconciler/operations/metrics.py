@@ -27,3 +27,6 @@ DERIVE_SECONDS = Histogram("cairn_derive_duration_seconds", "Time to run one der
 RECONCILE_SECONDS = Histogram("cairn_reconcile_duration_seconds",
                               "Time to reconcile one activity, by outcome.", ["outcome"],
                               buckets=_SECONDS)
+DERIVES = Counter("cairn_derives_total", "Derivers run, by deriver and result: ready, failed "
+                  "(permanently: bad input), retrying (transient), crashed (a bug or an "
+                  "outage, retried).", ["deriver", "result"])

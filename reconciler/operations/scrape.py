@@ -11,11 +11,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from reconciler.operations import drift
+from reconciler.operations import drift, loop_gauges
 from records import drift as record_drift
 from transfers import drift as transfers_drift
 from webhooks import metrics as webhooks_metrics
-from work import clock
+from work import clock, freshness
 from work import drift as work_drift
 
 _STATES = ("total", "pending", "missing", "stale_leases", "leased", "retrying", "forced",
@@ -96,5 +96,7 @@ def metrics(request: HttpRequest) -> HttpResponse:
     database = CollectorRegistry()
     database.register(DriftCollector())
     database.register(webhooks_metrics.Collector())
+    database.register(freshness.Collector())
+    database.register(loop_gauges.Collector())
     body = generate_latest(processes) + generate_latest(database)
     return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)

@@ -13,6 +13,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
+from prometheus_client import REGISTRY
 
 from activities import storage, zips
 from activities.expansion import kind as archive_kind
@@ -35,6 +36,13 @@ pytestmark = pytest.mark.django_db
 
 def _key(name: str) -> str:
     return f"{default_storage.location}/{name}"
+
+
+def _store_errors() -> float:
+    """This process's cairn_object_store_errors_total, every reason."""
+    return sum(sample.value for metric in REGISTRY.collect()
+               if metric.name == "cairn_object_store_errors" for sample in metric.samples
+               if sample.name.endswith("_total"))
 
 
 def test_an_original_is_stored_with_its_checksum_and_read_back(s3_store):
@@ -109,10 +117,12 @@ def _named(data: bytes, name: str):
 def test_upload_while_the_store_is_down_is_refused_and_the_retry_succeeds(api, faulty_store):
     data = factories.gpx(points=33)
     faulty_store.stop()
+    failed_before = _store_errors()
     response = api.post("/api/v1/uploads", {"file": _named(data, "ride.gpx")},
                         HTTP_IDEMPOTENCY_KEY="key-1")
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "StorageUnavailable"
+    assert _store_errors() > failed_before  # what CairnObjectStoreUnavailable reads
     assert int(response["Retry-After"]) > 0
     assert not Upload.objects.exists()
     assert not Activity.objects.exists()

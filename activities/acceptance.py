@@ -34,12 +34,12 @@ INSERT INTO activities_activity
     (owner_id, upload_id, name, external_id, description, trainer, commute, user_sport,
      sport, format, sha256, file_name, size_bytes, created_at, status, error_code,
      error_message, needs_work, generation, priority, due_at, pending_since, lease_owner,
-     attempts)
+     attempts, trace_parent)
 VALUES (%(owner_id)s, %(upload_id)s, %(name)s, %(external_id)s, %(description)s,
         %(trainer)s, %(commute)s, %(user_sport)s, %(sport)s, %(format)s, %(sha256)s,
         %(file_name)s, %(size_bytes)s, %(created_at)s, %(status)s, %(error_code)s,
         %(error_message)s, %(needs_work)s, %(generation)s, %(priority)s, %(due_at)s,
-        %(pending_since)s, %(lease_owner)s, %(attempts)s)
+        %(pending_since)s, %(lease_owner)s, %(attempts)s, %(trace_parent)s)
 ON CONFLICT DO NOTHING
 RETURNING id
 """
@@ -62,7 +62,7 @@ ACTIVITY_COLUMNS = (
     "owner_id", "upload_id", "name", "external_id", "description", "trainer", "commute",
     "user_sport", "sport", "format", "sha256", "file_name", "size_bytes", "created_at",
     "status", "error_code", "error_message", "needs_work", "generation", "priority",
-    "due_at", "pending_since", "lease_owner", "attempts")
+    "due_at", "pending_since", "lease_owner", "attempts", "trace_parent")
 
 
 def insert_upload(upload: Upload) -> bool:

@@ -21,7 +21,7 @@ from django.utils import timezone
 from activities import acceptance, limits, metrics, storage
 from activities.models import Activity, Upload
 from core import sniff
-from work import clock, triggers
+from work import clock, tracing, triggers
 
 log = structlog.get_logger(__name__)
 
@@ -151,7 +151,7 @@ def _insert(data: bytes, payload: sniff.Payload, *, owner: AbstractBaseUser,
     upload = Upload(owner=owner, sha256=payload.sha256, size_bytes=len(data),
                     original_name=text(original_name, limit=255),
                     idempotency_key=idempotency_key or None, created_at=now)
-    with transaction.atomic():
+    with tracing.span("upload commit"), transaction.atomic():
         if not acceptance.insert_upload(upload):
             return None
         activity = _new_activity(payload, owner=owner, upload=upload, details=details, now=now)
@@ -179,7 +179,8 @@ def _new_activity(payload: sniff.Payload, *, owner: AbstractBaseUser, upload: Up
         format=payload.format, sha256=payload.sha256,
         file_name=storage.original_name(sha256=payload.sha256, fmt=payload.format,
                                         gzipped=payload.gzipped),
-        size_bytes=payload.size, created_at=now, due_at=now, pending_since=now)
+        size_bytes=payload.size, created_at=now, due_at=now, pending_since=now,
+        trace_parent=tracing.parent())
 
 
 def accept_member(data: bytes, *, owner: AbstractBaseUser, upload: Upload,

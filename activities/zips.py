@@ -19,7 +19,7 @@ from activities import ingest, metrics, storage
 from activities.ingest import Accepted, Rejected
 from activities.models import Archive, ArchiveMember, Upload
 from core import zipdir
-from work import clock, triggers
+from work import clock, tracing, triggers
 
 log = structlog.get_logger(__name__)
 
@@ -79,7 +79,7 @@ def _accept(handle: IO[bytes], *, owner: AbstractBaseUser, original_name: str,
         handle.seek(0)
         default_storage.save(name, File(handle))
     try:
-        with transaction.atomic():
+        with tracing.span("archive commit"), transaction.atomic():
             if replaced is not None:  # only one live upload of some content (the constraint)
                 Upload.objects.filter(id=replaced.id, deleted_at__isnull=True).update(
                     deleted_at=clock.now())
@@ -89,7 +89,7 @@ def _accept(handle: IO[bytes], *, owner: AbstractBaseUser, original_name: str,
                 idempotency_key=idempotency_key or None)
             now = clock.now()
             archive = Archive.objects.create(upload=upload, members_total=members, due_at=now,
-                                             pending_since=now)
+                                             pending_since=now, trace_parent=tracing.parent())
             triggers.after_commit("archive", archive.id)
     except IntegrityError:  # the same archive or key committed meanwhile (the sweep
         # removes the stored archive if no row ever refers to it)

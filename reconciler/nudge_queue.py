@@ -22,6 +22,7 @@ from django.db import close_old_connections, connection
 
 from reconciler import nudges
 from reconciler.operations import metrics
+from work import tracing
 
 log = structlog.get_logger(__name__)
 
@@ -34,13 +35,13 @@ class NudgeQueue:
         self.send = send
         self._lock = threading.Lock()
         self._pid: int | None = None
-        self._queue: queue.Queue[tuple[int, str | None]] | None = None
+        self._queue: queue.Queue[tuple[int, str | None, str]] | None = None
 
     def put(self, activity_id: int) -> bool:
         """Queue a nudge for the activity; False (counted, logged) if the queue is full."""
         request_id = structlog.contextvars.get_contextvars().get("request_id")
         try:
-            self._started().put_nowait((activity_id, request_id))
+            self._started().put_nowait((activity_id, request_id, tracing.parent()))
         except queue.Full:
             metrics.NUDGES.labels(outcome="dropped").inc()
             log.warning("nudge.dropped", activity_id=activity_id,
@@ -70,7 +71,7 @@ class NudgeQueue:
             while pending.unfinished_tasks and (left := deadline - time.monotonic()) > 0:
                 pending.all_tasks_done.wait(left)
 
-    def _started(self) -> queue.Queue[tuple[int, str | None]]:
+    def _started(self) -> queue.Queue[tuple[int, str | None, str]]:
         with self._lock:
             if self._pid != os.getpid() or self._queue is None:
                 self._queue = queue.Queue(maxsize=settings.CAIRN_NUDGE_QUEUE)
@@ -79,11 +80,12 @@ class NudgeQueue:
                                  daemon=True).start()
             return self._queue
 
-    def _drain(self, pending: queue.Queue[tuple[int, str | None]]) -> None:
+    def _drain(self, pending: queue.Queue[tuple[int, str | None, str]]) -> None:
         while True:
-            activity_id, request_id = pending.get()
+            activity_id, request_id, traceparent = pending.get()
             try:
-                with structlog.contextvars.bound_contextvars(request_id=request_id):
+                with (structlog.contextvars.bound_contextvars(request_id=request_id),
+                      tracing.attached(traceparent)):
                     self.send(activity_id)  # catches, counts and logs its own failures
             except Exception:  # never let one nudge stop the thread
                 log.exception("nudge.enqueue_failed", activity_id=activity_id)

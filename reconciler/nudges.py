@@ -16,6 +16,7 @@ from django_q.brokers.redis_broker import Redis
 from django_q.tasks import async_task
 
 from reconciler.operations import metrics, tallies
+from work import tracing
 
 log = structlog.get_logger(__name__)
 
@@ -71,6 +72,11 @@ def send_archive(archive_id: int) -> bool:
 
 
 def _enqueue(task: str, object_id: int, **context: int) -> bool:
+    with tracing.span("nudge", task=task, **context):
+        return _sent(task, object_id, **context)
+
+
+def _sent(task: str, object_id: int, **context: int) -> bool:
     try:
         # save=False: a successful nudge leaves no row in q2's task table; the Attempt
         # log already says what happened. The request id goes along, so that one upload

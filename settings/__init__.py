@@ -326,6 +326,10 @@ else:
 # --- Logs: structlog JSON lines on stderr --------------------------------------------------
 
 CAIRN_LOG_FORMAT = env_choice("CAIRN_LOG_FORMAT", "json", choices=("json", "console"))
+# Traces (work/tracing.py): over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set (the SDK
+# reads its own OTEL_* settings), printed with "console", else off.
+CAIRN_TRACING = ("otlp" if env_str("OTEL_EXPORTER_OTLP_ENDPOINT", "")
+                 else env_choice("CAIRN_TRACING", "off", choices=("off", "console")))
 CAIRN_LOG_LEVEL = env_choice("CAIRN_LOG_LEVEL", "info",
                              choices=("debug", "info", "warning", "error"))
 LOGGING_CONFIG = None

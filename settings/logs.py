@@ -6,8 +6,11 @@ import logging.config
 
 import structlog
 
+from work import tracing
+
 _SHARED = [
     structlog.contextvars.merge_contextvars,
+    tracing.add_ids,  # a line written inside a span names its trace
     structlog.stdlib.add_logger_name,
     structlog.stdlib.add_log_level,
     structlog.processors.TimeStamper(fmt="iso", utc=True),

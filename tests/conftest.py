@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from datetime import UTC, datetime
 
@@ -260,3 +261,19 @@ def _on_postgres(config) -> bool:
     from django.conf import settings
 
     return settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+
+
+@pytest.fixture
+def log_lines():
+    """Every line the log handlers would write, formatted by Cairn's own formatter."""
+    lines: list[str] = []
+    formatter = logging.getLogger().handlers[0].formatter
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            lines.append(formatter.format(record))
+
+    keep = Keep()
+    logging.getLogger().addHandler(keep)
+    yield lines
+    logging.getLogger().removeHandler(keep)

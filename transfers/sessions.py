@@ -21,7 +21,7 @@ from activities import bodylimit, caps, ingest, zips
 from activities.models import Upload
 from transfers import store
 from transfers.models import UploadSession
-from work import clock
+from work import clock, tracing
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 #: A PUT (or PATCH) that began just before the session expired may still be arriving: the
@@ -83,7 +83,8 @@ def open_session(*, owner: AbstractBaseUser, via: str, filename: str, size: int,
         return UploadSession.objects.create(
             owner=owner, upload=upload, via=via, key=key, original_name=upload.original_name,
             size_bytes=size, sha256=sha256, expires_at=expires_at,
-            due_at=first_look(via, now=now, expires_at=expires_at), pending_since=now)
+            due_at=first_look(via, now=now, expires_at=expires_at), pending_since=now,
+            trace_parent=tracing.parent())
 
 
 def _check_open(owner: AbstractBaseUser, *, size: int, now: datetime) -> None:

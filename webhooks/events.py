@@ -17,6 +17,7 @@ from activities.models import Activity
 from activities.serialize import iso
 from webhooks import destinations
 from webhooks.models import Announced, Delivery, Subscription
+from work import tracing
 
 UPLOAD_READY = "upload.ready"
 UPLOAD_FAILED = "upload.failed"
@@ -96,7 +97,7 @@ def on_delete(sender, *, ids: list[int], now: datetime, **_) -> None:
 
 def deleted(activities: QuerySet[Activity], *, now: datetime) -> int:
     """A delete (inside its transaction): activity.deleted for each."""
-    found = list(activities.only("id", "owner_id", "upload_id", "status"))
+    found = list(activities.only("id", "owner_id", "upload_id", "status", "trace_parent"))
     listeners = _listeners({a.owner_id for a in found})
     rows = []
     for activity in found:
@@ -136,7 +137,7 @@ def _deliveries(subs: list[Subscription], event: str, activity: Activity, data: 
             subscription=sub, message_id=f"msg_{uuid.uuid4().hex}", event=event,
             activity_id=activity.id, body=json.dumps(body, separators=(",", ":")),
             destination=destination_of(sub.url), due_at=now, pending_since=now,
-            created_at=now))
+            created_at=now, trace_parent=tracing.parent() or activity.trace_parent))
     return rows
 
 

@@ -24,7 +24,7 @@ from django.db.models import QuerySet
 from core import shares
 from webhooks import breaker, destinations, limits, metrics, signing, transport
 from webhooks.models import Delivery, Subscription
-from work import clock, kinds, leases
+from work import clock, kinds, leases, tracing
 from work import run as work_run
 from work.models import Attempt
 from work.outcomes import Done, Outcome, Retry, Wait
@@ -159,7 +159,10 @@ def _post_all(destination: str, jobs: list[Job]) -> None:
     kind = _kind()
     for n, job in enumerate(jobs):
         try:
-            outcome = attempt(job.delivery)
+            with tracing.within(job.lease), tracing.span(
+                    "webhook post", event=job.delivery.event,
+                    destination=job.delivery.destination):
+                outcome = attempt(job.delivery)
         except Exception as error:  # noqa: BLE001 (this delivery's outcome)
             log.exception("webhook.crashed", delivery_id=job.delivery.id,
                           error=f"{type(error).__name__}: {error}")

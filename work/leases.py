@@ -9,6 +9,7 @@ all the same; an expired lease nobody released is the only thing called WorkerDi
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,7 +20,7 @@ from django.db import connection, transaction
 from django.db.models import Model
 
 from core import backoff
-from work import attempts, batched, clock, freshness, metrics
+from work import attempts, batched, clock, freshness, metrics, tracing
 from work.kinds import Kind
 from work.models import Attempt
 from work.outcomes import Dead, Done, Failed, Outcome, Retry, Wait
@@ -82,6 +83,7 @@ def claim(kind: Kind, *, limit: int, now: datetime, owner: str, trigger: str) ->
     Each lease opens an attempt (one statement for the batch).
     """
     bury(kind, now=now)
+    started_ns = time.time_ns()
     taken: list[Lease] = []
     if kind.statements.orphan:
         taken = _run(kind, kind.statements.orphan, now=now, owner=owner, limit=1, orphan=True)
@@ -106,7 +108,9 @@ def claim(kind: Kind, *, limit: int, now: datetime, owner: str, trigger: str) ->
             if not more:
                 break
             taken += more
-    return attempts.start(taken, trigger=trigger, now=now, versions=kind.versions())
+    taken = attempts.start(taken, trigger=trigger, now=now, versions=kind.versions())
+    tracing.claimed(kind, taken, trigger=trigger, started_ns=started_ns)
+    return taken
 
 
 def claim_one(kind: Kind, row_id: int, *, now: datetime, owner: str,
@@ -123,13 +127,16 @@ def claim_one(kind: Kind, row_id: int, *, now: datetime, owner: str,
     if orphan and ceiling is not None and found[1] >= ceiling:
         bury(kind, now=now, ids=[row_id])
         return None
+    started_ns = time.time_ns()
     taken = _run(kind, kind.statements.one, now=now, owner=owner, row_id=row_id, orphan=orphan)
     if not taken:
         return None
     if orphan:
         attempts.close_died(kind.name, [row_id])
         metrics.EXPIRED_LEASES.labels(outcome="reclaimed").inc()
-    return attempts.start(taken, trigger=trigger, now=now, versions=kind.versions())[0]
+    taken = attempts.start(taken, trigger=trigger, now=now, versions=kind.versions())
+    tracing.claimed(kind, taken, trigger=trigger, started_ns=started_ns)
+    return taken[0]
 
 
 def _run(kind: Kind, statement: str, *, now: datetime, owner: str, orphan: bool = False,
@@ -245,6 +252,7 @@ def release(kind: Kind, lease: Lease, outcome: Outcome, *, now: datetime) -> str
             code, message = said(outcome)
         attempts.end(lease, label, now=now, code=code, message=message,
                      detail=outcome.detail)
+    tracing.released(lease, label, code=code)
     metrics.WORK_ATTEMPTS.labels(kind=kind.name, outcome=label).inc()
     if label == Attempt.Outcome.LEASE_LOST:
         log.warning("lease.lost", kind=kind.name, row_id=lease.row_id, lease_token=lease.token)
@@ -298,7 +306,8 @@ def release_batch(kind: Kind, outcomes: list[tuple[Lease, Outcome]], rows: dict[
     batched.update_by_id(kind.model, written, (*RELEASED, *columns))
     attempts.end_many([(lease, label, *said(outcome), outcome.detail)
                        for lease, label, outcome in ended], now=now)
-    for lease, label, _ in ended:
+    for lease, label, outcome in ended:
+        tracing.released(lease, label, code=said(outcome)[0])
         metrics.WORK_ATTEMPTS.labels(kind=kind.name, outcome=label).inc()
         if label == Attempt.Outcome.LEASE_LOST:
             log.warning("lease.lost", kind=kind.name, row_id=lease.row_id,
@@ -367,6 +376,7 @@ def give_back(kind: Kind, leases: list[Lease], *, due_at: datetime,
     checked at `now`."""
     now = now or clock.now()
     for lease in leases:
+        tracing.released(lease, "given_back")
         with transaction.atomic():
             if lease.row_id not in fenced(kind, [lease.row_id], lease.token, now=now):
                 continue

@@ -31,6 +31,10 @@ class Leased(models.Model):
     #: Counted when a lease is taken (a worker that dies holding it has used one), kept
     #: by a transient failure, given back by a wait, cleared by a settled result.
     attempts = models.PositiveIntegerField(default=0, help_text="Failed attempts in a row.")
+    #: The trace of whoever asked for this work (W3C traceparent; "" untraced), continued
+    #: by every worker that claims the row (work.tracing). A database default, so that
+    #: statements written in SQL need not name it.
+    trace_parent = models.CharField(max_length=55, blank=True, default="", db_default="")
 
     class Meta:
         abstract = True

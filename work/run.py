@@ -7,7 +7,7 @@ from datetime import datetime
 
 import structlog
 
-from work import attempts, clock, leases, metrics
+from work import attempts, clock, leases, metrics, tracing
 from work.kinds import Kind
 from work.models import Attempt
 from work.outcomes import Outcome, Retry
@@ -25,7 +25,8 @@ def run_one(kind: Kind, lease: leases.Lease) -> str:
     bound = log.bind(kind=kind.name, row_id=lease.row_id, lease_token=lease.token,
                      attempt=lease.attempts)
     try:
-        outcome = kind.run(lease)
+        with tracing.within(lease):
+            outcome = kind.run(lease)
     except leases.LeaseLost:
         bound.warning("lease.lost")
         _end_lost(kind, lease)
@@ -47,8 +48,9 @@ def settle(kind: Kind, lease: leases.Lease, outcome: Outcome,
         log.exception("work.release_failed", kind=kind.name, row_id=lease.row_id,
                       error=f"{type(error).__name__}: {error}")
         return Attempt.Outcome.LEASE_LOST
-    log.info("work.released", kind=kind.name, row_id=lease.row_id, outcome=label,
-             error_code=getattr(outcome, "code", None) or None)
+    with tracing.within(lease):
+        log.info("work.released", kind=kind.name, row_id=lease.row_id, outcome=label,
+                 error_code=getattr(outcome, "code", None) or None)
     return label
 
 
@@ -64,4 +66,5 @@ def _end_lost(kind: Kind, lease: leases.Lease) -> None:
         attempts.end(lease, Attempt.Outcome.LEASE_LOST, now=clock.now())
     except Exception:  # noqa: BLE001 (the log row only)
         log.exception("work.attempt_end_failed", kind=kind.name, row_id=lease.row_id)
+    tracing.released(lease, Attempt.Outcome.LEASE_LOST)
     metrics.WORK_ATTEMPTS.labels(kind=kind.name, outcome=Attempt.Outcome.LEASE_LOST).inc()

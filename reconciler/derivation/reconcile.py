@@ -23,7 +23,7 @@ from reconciler.derivation.renewal import Renewal
 from reconciler.derivation.settle import Output, Round
 from reconciler.operations import metrics
 from reconciler.rollouts import state as rollout_state
-from work import clock, leases
+from work import clock, leases, tracing
 from work.leases import Lease
 
 log = structlog.get_logger(__name__)
@@ -58,10 +58,12 @@ def reconcile_batch(claims: list[Lease], *, trigger: str,
     rounds = _observe(claims)
     with Renewal(claims) as renewal:
         for claim in claims:
-            with structlog.contextvars.bound_contextvars(activity_id=claim.row_id):
+            with (structlog.contextvars.bound_contextvars(activity_id=claim.row_id),
+                  tracing.within(claim)):
                 _derive_all(claim, rounds[claim.row_id], renewal, deadline=deadline)
     now = clock.now()  # one reading: the settle's time is when the attempts ended
-    outcomes = settle.settle(claims, rounds, now=now)
+    with tracing.step(claims, "settle"):
+        outcomes = settle.settle(claims, rounds, now=now)
     _finish(claims, rounds, outcomes, trigger=trigger, seconds=time.monotonic() - started)
     return outcomes
 
@@ -121,7 +123,8 @@ def _derive_all(claim: Lease, result: Round, renewal: Renewal, *,
 def _derive(claim: Lease, deriver: Deriver, result: Round) -> None:
     """Run one deriver; its bytes are stored, and later derivers read exactly what a
     rebuild will read: those bytes decoded, not the value in memory."""
-    with metrics.DERIVE_SECONDS.labels(deriver=deriver.name).time():
+    with (metrics.DERIVE_SECONDS.labels(deriver=deriver.name).time(),
+          tracing.span(f"derive {deriver.name}", version=deriver.version)):
         started = time.monotonic()
         value = deriver.derive(*_inputs(claim, deriver, result))
         data = deriver.codec.dumps(value)
@@ -173,10 +176,11 @@ def _finish(claims: list[Lease], rounds: dict[int, Round], outcomes: dict[int, s
         result, outcome = rounds[claim.row_id], outcomes[claim.row_id]
         code, _ = result.first_failure()
         metrics.ATTEMPTS.labels(trigger=trigger, outcome=outcome).inc()
-        log.info("reconcile.finished", activity_id=claim.row_id, outcome=outcome,
-                 derivers=result.ran, error_code=code or None, lease_token=claim.token,
-                 worker=claim.owner, trigger=trigger,
-                 ms=round(seconds * 1000 / len(claims), 1))
+        with tracing.within(claim):
+            log.info("reconcile.finished", activity_id=claim.row_id, outcome=outcome,
+                     derivers=result.ran, error_code=code or None, lease_token=claim.token,
+                     worker=claim.owner, trigger=trigger,
+                     ms=round(seconds * 1000 / len(claims), 1))
         metrics.RECONCILE_SECONDS.labels(outcome=outcome).observe(seconds / len(claims))
 
 

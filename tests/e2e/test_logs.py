@@ -2,7 +2,6 @@
 request id and the activity id, so one upload can be followed into the worker."""
 
 import json
-import logging
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -12,22 +11,6 @@ from tests import factories
 
 # Committed for real, so the nudge goes out inside the request, as in production.
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def log_lines():
-    """Every line the log handlers would write, formatted by Cairn's own formatter."""
-    lines: list[str] = []
-    formatter = logging.getLogger().handlers[0].formatter
-
-    class Keep(logging.Handler):
-        def emit(self, record):
-            lines.append(formatter.format(record))
-
-    keep = Keep()
-    logging.getLogger().addHandler(keep)
-    yield lines
-    logging.getLogger().removeHandler(keep)
 
 
 def test_one_upload_can_be_followed_from_the_request_into_the_worker(

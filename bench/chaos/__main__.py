@@ -209,6 +209,11 @@ def _report(db_url: str, fleet: Fleet, acks: list[load.Ack], refused: list[str],
         store_failures = conn.execute(
             "SELECT count(*) FROM work_attempt WHERE kind = 'activity' "
             "AND error_code = 'StorageUnavailable'").fetchone()[0]
+        ready = verdict.ready_at(conn, ids)
+    # Freshness while workers were being killed: from each 202 during the chaos to the
+    # activity's first ready (the objective's measure, README "Operating Cairn").
+    waits = [ready[ack.activity_id] - ack.at for ack in acks
+             if ack.at < calm and ack.activity_id in ready]
     rescues = verdict.rescues(intervals, fleet.kills)
     return {
         "uploads": uploads,
@@ -230,6 +235,10 @@ def _report(db_url: str, fleet: Fleet, acks: list[load.Ack], refused: list[str],
         "orphan_rescue_p95_s": _percentile(rescues, 95),
         "orphan_rescues": len(rescues),
         "upload_retries": sum(ack.tries - 1 for ack in acks),
+        "ready_during_chaos_p50_s": _percentile(waits, 50),
+        "ready_during_chaos_p99_s": _percentile(waits, 99),
+        "ready_during_chaos_within_5s": (f"{sum(w <= 5 for w in waits) / len(waits):.1%}"
+                                         if waits else None),
         "chaos_s": round(calm - started, 1),
         "converge_after_chaos_s": round(converged_at - calm, 1) if converged_at else None,
         "lease_s": int(fleet.env["CAIRN_LEASE_S"]),

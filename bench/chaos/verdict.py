@@ -37,6 +37,16 @@ class Interval:
     finished: bool  # settled by its own worker (not closed as worker_died)
 
 
+def ready_at(conn: psycopg.Connection, ids: list[int]) -> dict[int, float]:
+    """When each activity was first ready (its first converged attempt ended), as
+    time.time(): what its uploader waited for."""
+    rows = conn.execute("""
+        SELECT row_id, EXTRACT(EPOCH FROM MIN(ended_at))::float FROM work_attempt
+         WHERE kind = 'activity' AND outcome = 'converged' AND row_id = ANY(%(ids)s)
+         GROUP BY row_id""", {"ids": ids}).fetchall()
+    return dict(rows)
+
+
 def lease_intervals(conn: psycopg.Connection) -> list[Interval]:
     rows = conn.execute("""
         SELECT row_id, id, worker, started_at,

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Min, Q
 from prometheus_client.core import GaugeMetricFamily
 
 from work import clock, kinds, metrics
@@ -32,11 +31,14 @@ def settled(kind: Kind, *, since: datetime | None, priority: int, outcome: str,
 
 def oldest_pending(kind: Kind, *, now: datetime) -> dict[str, float | None]:
     """{priority: seconds} the oldest of the kind's rows still needing work has waited
-    since it started needing it (None: none waits). One statement over the pending set,
-    which each kind's (priority, pending_since) partial index holds."""
-    found = kind.model.objects.filter(kind.rows(), needs_work=True).aggregate(**{
-        name: Min("pending_since", filter=Q(priority=value))
-        for name, value in PRIORITIES.items()})
+    since it started needing it (None: none waits). One probe per priority, in the order
+    of the kind's (priority, pending_since) index of rows needing work: a scrape during a
+    backfill of millions reads a row, not the backlog."""
+    pending = kind.model.objects.filter(kind.rows(), needs_work=True,
+                                        pending_since__isnull=False)
+    found = {name: pending.filter(priority=value).order_by("pending_since")
+             .values_list("pending_since", flat=True).first()
+             for name, value in PRIORITIES.items()}
     return {name: round((now - since).total_seconds(), 1) if since else None
             for name, since in found.items()}
 

@@ -56,6 +56,11 @@ class Book(Leased):
             # looked for every minute by each sweeper: a probe that normally finds none,
             # not a read of every user's book.
             models.Index(fields=["version"], name="book_by_version"),
+            # Dead books (the kernel's default: "NOT needs_work AND attempts > 0"), counted
+            # by drift and /metrics at every scrape: only the dead are in it, so the count
+            # reads none of the settled books.
+            models.Index(fields=["id"], name="book_dead",
+                         condition=Q(needs_work=False, attempts__gt=0)),
         ]
 
     def __str__(self) -> str:

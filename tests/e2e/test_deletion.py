@@ -294,7 +294,7 @@ def test_a_failing_deletion_step_is_retried_with_backoff_and_never_given_up(
     def database_trouble(activity_id):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(deletion, "STEPS", (("derived", database_trouble),
+    monkeypatch.setattr(removal, "STEPS", (("derived", database_trouble),
                                             *removal.STEPS[1:]))
     with freeze_time(LATER):
         sweep.drain()  # the failure stays with its row: the sweep goes on

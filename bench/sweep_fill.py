@@ -35,7 +35,7 @@ BOOKS = """
 INSERT INTO records_book (user_id, needs_work, generation, priority, due_at, lease_owner,
                           attempts, version, status, error_code, error_message, built_at,
                           whole)
-SELECT %(first)s + u, false, 1, 0, now(), '', 1, %(records)s, 'ready', '', '', now(), true
+SELECT %(first)s + u, false, 1, 0, now(), '', 0, %(records)s, 'ready', '', '', now(), true
   FROM generate_series(0, %(users)s - 1) AS u
 """
 UPLOADS = """

@@ -395,13 +395,15 @@ def bury(kind: Kind, *, now: datetime, ids: list[int] | None = None) -> list[int
     ceiling = kind.max_attempts()
     if ceiling is None:
         return []
+    # Read first: a sweep that finds none (the rule) takes no lock and opens no write.
+    if ids is None and not _any_spent(kind, now, ceiling):
+        return []
     spent = kind.model.objects.filter(needs_work=True, lease_token__isnull=False,
                                       due_at__lte=now, attempts__gte=ceiling, **kind.scope)
     if ids is not None:
         spent = spent.filter(id__in=ids)
-    # Read first: a sweep that finds none (the rule) takes no lock and opens no write.
-    if not spent.exists():
-        return []
+        if not spent.exists():
+            return []
     with transaction.atomic():
         found = list(spent.select_for_update(skip_locked=True)
                      .values_list("id", "attempts", "lease_expires_at", "pending_since",
@@ -423,6 +425,28 @@ def bury(kind: Kind, *, now: datetime, ids: list[int] | None = None) -> list[int
                           now=now)
         log.warning("lease.given_up", kind=kind.name, row_id=row_id, attempts=count)
     return buried
+
+
+def _any_spent(kind: Kind, now: datetime, ceiling: int) -> bool:
+    """Whether any orphan of `kind` has used `ceiling` attempts: bury's probe in every
+    claim, as a statement compiled once per kind (building the query each time cost more
+    than the rest of an idle claim together)."""
+    key = (kind.name, connection.vendor)
+    if key not in _SPENT:
+        fixed = kind.model.objects.filter(needs_work=True, lease_token__isnull=False,
+                                          **kind.scope).order_by().values("id")
+        sql, params = fixed.query.sql_with_params()
+        quote = connection.ops.quote_name
+        _SPENT[key] = (f"{sql} AND {quote('due_at')} <= %s AND {quote('attempts')} >= %s "
+                       "LIMIT 1", params)
+    sql, params = _SPENT[key]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, now, ceiling])
+        return cursor.fetchone() is not None
+
+
+#: bury's probe by (kind, database vendor): its SQL and the parameters of its fixed part.
+_SPENT: dict[tuple[str, str], tuple[str, tuple]] = {}
 
 
 def died(kind: Kind, *, attempts: int, last_seen: datetime | None) -> str:

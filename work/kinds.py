@@ -38,6 +38,10 @@ class Statements:
     orphan: str | None = None
     #: Lease the row %(row_id)s if it is due (a nudge, an inline run, a command).
     one: str | None = None
+    #: A probe run before `due` (parameters: now and the kind's `params()`): no row back
+    #: means nothing is due, and `due` is not run. For a `due` whose planning costs more
+    #: than an idle round should (the activities' claim shared among owners). None: none.
+    gate: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

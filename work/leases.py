@@ -79,7 +79,8 @@ def claim(kind: Kind, *, limit: int, now: datetime, owner: str, trigger: str) ->
     2. One orphan, alone, so that work that kills its worker costs nobody else a lease;
        first, so that a rescue takes one lease period plus one sweep however much other
        work waits. Its dead holder's attempt is closed as worker_died.
-    3. Else up to `limit` rows in the order of the kind's `due` statement.
+    3. Else, unless the kind's gate finds nothing due, up to `limit` rows in the order of
+       the kind's `due` statement.
     Each lease opens an attempt (one statement for the batch).
     """
     bury(kind, now=now)
@@ -91,7 +92,7 @@ def claim(kind: Kind, *, limit: int, now: datetime, owner: str, trigger: str) ->
             attempts.close_died(kind.name, [taken[0].row_id])
             metrics.EXPIRED_LEASES.labels(outcome="reclaimed").inc()
             log.info("lease.taken_over", kind=kind.name, row_id=taken[0].row_id)
-    if not taken:
+    if not taken and _may_be_due(kind, now):
         due = kind.statements.due
         if connection.vendor != "postgresql" and kind.statements.due_sqlite:
             due = kind.statements.due_sqlite
@@ -425,6 +426,15 @@ def bury(kind: Kind, *, now: datetime, ids: list[int] | None = None) -> list[int
                           now=now)
         log.warning("lease.given_up", kind=kind.name, row_id=row_id, attempts=count)
     return buried
+
+
+def _may_be_due(kind: Kind, now: datetime) -> bool:
+    """False when the kind's gate says nothing is due (its `due` is then not even run)."""
+    if kind.statements.gate is None:
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute(kind.statements.gate, {**kind.params(), "now": now})
+        return cursor.fetchone() is not None
 
 
 def _any_spent(kind: Kind, now: datetime, ceiling: int) -> bool:

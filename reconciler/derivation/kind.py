@@ -130,6 +130,15 @@ UPDATE activities_activity
 RETURNING id, generation, attempts
 """
 
+#: Whether any activity is due that nobody holds: CLAIM_DUE's first step alone, run before
+#: it, since planning the whole statement costs more than an idle claim may (over the
+#: index activity_fair). A row back may still be one CLAIM_DUE leaves (newer outputs).
+ANY_DUE = """
+SELECT 1 FROM activities_activity
+ WHERE needs_work AND lease_token IS NULL AND deleted_at IS NULL AND due_at <= %(now)s
+ LIMIT 1
+"""
+
 #: Lease the activity %(row_id)s if it is due (a nudge, the inline fallback, a command).
 CLAIM_ONE = """
 UPDATE activities_activity AS a
@@ -178,6 +187,8 @@ class Statements:
     @property
     def one(self) -> str:
         return self._spelled(CLAIM_ONE)
+
+    gate = ANY_DUE
 
 
 def _error(code: str, message: str) -> dict:

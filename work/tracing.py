@@ -121,15 +121,12 @@ def _context(traceparent: str) -> otel_context.Context:
 
 
 @contextmanager
-def span(name: str, *, traceparent: str | None = None, **attributes) -> Iterator[None]:
-    """A span around a block: under the current span, or under `traceparent` (a context
-    carried from elsewhere: a row, another thread)."""
+def span(name: str, **attributes) -> Iterator[None]:
+    """A span around a block, under the current one."""
     if not on():
         yield
         return
-    context = _context(traceparent) if traceparent is not None else None
-    with tracer().start_as_current_span(name, context=context,
-                                        attributes=_attributes(attributes)):
+    with tracer().start_as_current_span(name, attributes=_attributes(attributes)):
         yield
 
 

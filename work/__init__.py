@@ -1,2 +1,3 @@
 """The kernel of reconciled work: leased rows, the one clock, claims, the fence, release,
-the attempt log and the registry of kinds. Imports only Django and core."""
+the attempt log, the registry of kinds and the traces carried on the rows. Of the
+project's packages it imports only core."""

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 
+from core.derivers import base as deriver_base
 from work.models import Leased
 
 
@@ -239,9 +240,14 @@ class Derived(models.Model):
     version = models.PositiveIntegerField()
     status = models.CharField(max_length=8, choices=Status.choices)
     data = models.BinaryField(null=True)
+    #: core.derivers.digest of `data`, written with it: what a rebuild compares so that the
+    #: same bytes are not written again, and the ETag (NULL: a failure, or written before
+    #: digests were kept; computed from `data` when served).
+    digest = models.BinaryField(null=True, max_length=16)
     error_code = models.CharField(max_length=64, blank=True)
     error_message = models.TextField(blank=True)
     duration_ms = models.PositiveIntegerField(default=0)
+    #: When `data` last changed (a rebuild to the same bytes leaves it).
     updated_at = models.DateTimeField()
 
     class Meta:
@@ -260,6 +266,13 @@ class Derived(models.Model):
 
     def __str__(self) -> str:
         return f"{self.deriver} v{self.version} of activity {self.activity_id}"
+
+    def etag(self) -> str:
+        """The output's ETag: its content's digest (the same bytes, the same tag, whatever
+        rebuilt them)."""
+        digest = bytes(self.digest) if self.digest is not None else deriver_base.digest(
+            bytes(self.data))
+        return f'"{digest.hex()}"'
 
 
 class Archive(Leased):

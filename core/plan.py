@@ -18,6 +18,7 @@ class Stored:
 
     version: int
     status: str  # READY, FAILED or STALE
+    digest: bytes | None = None  # of the stored bytes (None: a failure, or not known yet)
 
 
 def todo(stored: Mapping[str, Stored], wanted: Sequence[Deriver],
@@ -42,11 +43,18 @@ def todo(stored: Mapping[str, Stored], wanted: Sequence[Deriver],
                for n in deriver.needs):
             blocked.add(deriver.name)
             continue
-        old = mine is not None and mine.version < deriver.version
-        if (mine is None or (old and deriver.name not in held) or mine.status == STALE
-                or any(n in run for n in deriver.needs)):
+        if outdated(mine, deriver, held) or any(n in run for n in deriver.needs):
             run.add(deriver.name)
     return [d for d in wanted if d.name in run]
+
+
+def outdated(mine: Stored | None, deriver: Deriver, held: Collection[str] = ()) -> bool:
+    """Whether a deriver's own output wants a rebuild: missing, older than the code (and
+    not held), or forced. A deriver todo() chose for another reason runs only because an
+    input runs: it is skipped when every input it needs gave the bytes already stored
+    (a rebuild that changed nothing changes nothing after it)."""
+    old = mine is not None and mine.version < deriver.version
+    return mine is None or (old and deriver.name not in held) or mine.status == STALE
 
 
 def _is_settled_failure(entry: Stored | None, name: str, run: set[str]) -> bool:

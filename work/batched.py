@@ -87,6 +87,8 @@ def insert(model: type[Model], rows: Sequence[Model]) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def execute(sql: str, params: list) -> None:
+def execute(sql: str, params: list) -> int:
+    """Run one statement; the number of rows it wrote (an upsert's skipped rows are not)."""
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+        return cursor.rowcount

@@ -237,8 +237,8 @@ OUTPUTS = {"route": "application/json", "playback": "application/json",
 
 @api_view("GET")
 def activity_output(request: HttpRequest, activity_id: int, kind: str) -> HttpResponse:
-    """An output exactly as stored (no re-encoding), with an ETag so that lists of
-    previews are not fetched twice."""
+    """An output exactly as stored (no re-encoding), with an ETag from its content so that
+    lists of previews are not fetched twice, nor after a rebuild that changed nothing."""
     activity = owned(request, activity_id)
     if activity is None:
         return api_error("NotFound", f"No activity {activity_id}.", 404)
@@ -247,7 +247,7 @@ def activity_output(request: HttpRequest, activity_id: int, kind: str) -> HttpRe
     if row is None:
         return api_error("NotReady", f"The {kind} of activity {activity_id} is not ready "
                          f"(the activity is {activity.state}).", 404)
-    etag = f'"{kind}-{row.version}-{row.updated_at.timestamp():.6f}"'
+    etag = row.etag()
     if request.headers.get("If-None-Match") == etag:
         response = HttpResponse(status=304)
     else:

@@ -1,6 +1,6 @@
 """Every kind of derived data, in dependency order."""
 
-from core.derivers.base import Codec, DeriveError, Deriver
+from core.derivers.base import Codec, DeriveError, Deriver, digest
 from core.derivers.best_efforts import BEST_EFFORTS
 from core.derivers.charts import CHARTS
 from core.derivers.playback import PLAYBACK
@@ -15,4 +15,4 @@ ALL: tuple[Deriver, ...] = (TRACK, SUMMARY, ROUTE, PLAYBACK, PREVIEW, CHARTS, SP
 BY_NAME: dict[str, Deriver] = {d.name: d for d in ALL}
 VERSIONS: dict[str, int] = {d.name: d.version for d in ALL}
 
-__all__ = ["ALL", "BY_NAME", "VERSIONS", "Codec", "DeriveError", "Deriver"]
+__all__ = ["ALL", "BY_NAME", "VERSIONS", "Codec", "DeriveError", "Deriver", "digest"]

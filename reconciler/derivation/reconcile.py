@@ -72,13 +72,17 @@ def _observe(claims: list[Lease]) -> dict[int, Round]:
     """What is stored for each activity, what to run, and the stored inputs it reads."""
     ids = [c.row_id for c in claims]
     rounds = {i: Round(stored={}) for i in ids}
-    for activity_id, name, version, status in Derived.objects.filter(
-            activity_id__in=ids).values_list("activity_id", "deriver", "version", "status"):
-        rounds[activity_id].stored[name] = plan.Stored(version, status)
+    for activity_id, name, version, status, digest in Derived.objects.filter(
+            activity_id__in=ids).values_list("activity_id", "deriver", "version", "status",
+                                             "digest"):
+        rounds[activity_id].stored[name] = plan.Stored(
+            version, status, bytes(digest) if digest is not None else None)
     wanted: set[tuple[int, str]] = set()
     held = rollout_state.held()
     for activity_id, result in rounds.items():
         result.todo = plan.todo(result.stored, derivers.ALL, held)
+        result.outdated = {d.name for d in result.todo
+                           if plan.outdated(result.stored.get(d.name), d, held)}
         names = {d.name for d in result.todo}
         wanted |= {(activity_id, need) for d in result.todo for need in d.needs
                    if need not in names}
@@ -101,6 +105,9 @@ def _derive_all(claim: Lease, result: Round, renewal: Renewal, *,
             return
         if any(n in result.permanent or n in result.transient for n in deriver.needs):
             continue  # an input failed in this round: it is retried with it
+        if deriver.name not in result.outdated and all(
+                n not in result.ran or n in result.same_bytes for n in deriver.needs):
+            continue  # chosen for an input that was rebuilt to the bytes already stored
         if deadline is not None and time.monotonic() > deadline:
             result.out_of_time = True
             return
@@ -131,8 +138,12 @@ def _derive(claim: Lease, deriver: Deriver, result: Round) -> None:
         value = deriver.codec.loads(data)
     result.values[deriver.name] = value
     metrics.DERIVES.labels(deriver=deriver.name, result="ready").inc()
+    digest = derivers.digest(data)
+    stored = result.stored.get(deriver.name)
+    if stored is not None and stored.digest == digest:
+        result.same_bytes.add(deriver.name)
     result.unstored.append(Output(deriver, Derived.Status.READY, data, None,
-                                   _ms_since(started)))
+                                   _ms_since(started), digest))
 
 
 def _failed(deriver: Deriver, error: DeriveError, result: Round, started: float) -> None:

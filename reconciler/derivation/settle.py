@@ -36,15 +36,20 @@ class Output:
     data: bytes | None
     error: DeriveError | None
     duration_ms: int
+    digest: bytes | None = None  # of `data` (core.derivers.digest)
 
 
 @dataclass
 class Round:
     """What reconciling one activity produced: what is stored and what to run (read once),
-    values for later derivers, outputs not yet stored, and the failures."""
+    values for later derivers, outputs not yet stored, and the failures. `outdated`: the
+    derivers in `todo` whose own output wants a rebuild (the others run only if an input
+    changes); `same_bytes`: those that ran and gave the bytes already stored."""
 
     stored: dict[str, plan.Stored]
     todo: list[Deriver] = field(default_factory=list)
+    outdated: set[str] = field(default_factory=set)
+    same_bytes: set[str] = field(default_factory=set)
     values: dict[str, Any] = field(default_factory=dict)
     unstored: list[Output] = field(default_factory=list)
     permanent: dict[str, DeriveError] = field(default_factory=dict)
@@ -152,12 +157,15 @@ def store(rounds: dict[int, Round], *, now: datetime) -> None:
     if not outputs:
         return
     # A rollout that may be rolled back keeps what is about to be overwritten (never a
-    # newer output: the statement below leaves those alone).
+    # newer output: the statement below leaves those alone), the same bytes too: a
+    # rollback gives back the versions as well.
     rollout_state.keep([(i, o.deriver.name) for i, o in outputs])
-    # One INSERT … ON CONFLICT DO UPDATE for new and rebuilt outputs alike.
+    # One INSERT … ON CONFLICT DO UPDATE for new and rebuilt outputs alike; the same bytes
+    # are not written again (the statement compares digests).
     batched.store_outputs([(i, o.deriver.name, o.deriver.version, o.status, o.data,
-                            o.error.code if o.error else "", str(o.error) if o.error else "",
-                            o.duration_ms) for i, o in outputs], now=now)
+                            o.digest, o.error.code if o.error else "",
+                            str(o.error) if o.error else "", o.duration_ms)
+                           for i, o in outputs], now=now)
     for result in rounds.values():
         result.unstored.clear()
 

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils.dateparse import parse_datetime
 
 from activities.models import Activity, Derived
+from core import derivers
 from reconciler.models import KeptOutput, Rollout, RolloutAction
 
 log = structlog.get_logger(__name__)
@@ -56,11 +57,12 @@ def _put_back(kept: list[KeptOutput]) -> None:
     activity its start time and sport back too (what settle writes from it)."""
     Derived.objects.bulk_create(
         [Derived(activity_id=k.activity_id, deriver=k.deriver, version=k.version,
-                 status=k.status, data=k.data, error_code=k.error_code,
-                 error_message=k.error_message, duration_ms=k.duration_ms,
-                 updated_at=k.updated_at) for k in kept],
+                 status=k.status, data=k.data,
+                 digest=derivers.digest(bytes(k.data)) if k.data is not None else None,
+                 error_code=k.error_code, error_message=k.error_message,
+                 duration_ms=k.duration_ms, updated_at=k.updated_at) for k in kept],
         update_conflicts=True, unique_fields=["activity", "deriver"],
-        update_fields=["version", "status", "data", "error_code", "error_message",
+        update_fields=["version", "status", "data", "digest", "error_code", "error_message",
                        "duration_ms", "updated_at"])
     for k in kept:
         if k.deriver == "summary" and k.data is not None:

@@ -2,6 +2,7 @@
 users see; the report measures what would change; promote, pause, throttle, roll back and
 finish; a crash anywhere resumes."""
 
+import dataclasses
 import math
 import statistics
 import threading
@@ -15,6 +16,7 @@ from activities import serialize
 from activities.models import Activity, Derived
 from core import derivers
 from core.derivers import DeriveError
+from core.derivers.track import build_track
 from core.summarize import summarize
 from reconciler import sweep
 from reconciler.derivation import kind as activity_kind
@@ -51,6 +53,12 @@ def _seen_by_users(*, rebuilt=False):
              for a in Activity.objects.order_by("id")],
             sorted((d.activity_id, d.deriver, d.version, d.status, bytes(d.data or b""),
                     d.updated_at) for d in Derived.objects.all()))
+
+
+def _moved_north(original: bytes):
+    """A track deriver whose points lie 100 m further north: every position moves."""
+    track = build_track(original)
+    return dataclasses.replace(track, columns={**track.columns, "lat": track.lat + 0.0009})
 
 
 def _rollout(name="summary"):
@@ -95,7 +103,10 @@ def test_a_reconcile_for_another_reason_leaves_the_held_output(upload, monkeypat
         resync.resync(Activity.objects.filter(id__in=ids), now=LATER, deriver="route")
         sweep.drain()
     assert _versions() == [NEW - 1]
-    assert Derived.objects.get(deriver="route").updated_at == LATER
+    # The route ran again (to the bytes already stored: not written) and the summary not.
+    last = Attempt.objects.filter(kind="activity").order_by("-id").first()
+    assert last.detail["derivers"] == ["route"]
+    assert Derived.objects.get(deriver="route").status == Derived.Status.READY
 
 
 def test_previews_and_charts_promote_at_once(upload, monkeypatch):
@@ -333,14 +344,15 @@ def test_rollback_restores_the_previous_outputs_byte_identical(upload, monkeypat
 def test_rollback_restores_every_output_a_track_rollout_rebuilt(upload, monkeypatch):
     ids = _ready(upload, sizes=(50, 70))
     before = _seen_by_users(rebuilt=True)
-    track = bump(monkeypatch, "track")
+    track = bump(monkeypatch, "track", _moved_north)
     with freeze_time(LATER):
         sweep.drain()
         assert _rollout("track").state == State.PREVIEW
         rollout_ops.act(_rollout("track").id, "promote", by="ops", now=LATER)
         sweep.drain()
         assert _versions("track") == [track.version] * 2
-        # Every output derives from the track, so a track rollout keeps each one's previous.
+        # Every output derives from the track, so a track rollout that moves its points
+        # keeps each one's previous.
         assert KeptOutput.objects.count() == len(derivers.ALL) * len(ids)
         rollout_ops.act(_rollout("track").id, "rollback", by="ops", now=LATER)
         sweep.drain()

@@ -7,11 +7,14 @@ from freezegun import freeze_time
 
 from activities.models import Activity, Derived
 from core import derivers
+from core.derivers.track import build_track
 from reconciler import sweep
 from reconciler.models import Rollout
 from reconciler.operations import drift
 from reconciler.rollouts import advance as rollouts
+from tests import bumps as tests_bumps
 from tests.conftest import NOW
+from work.models import Attempt
 
 pytestmark = pytest.mark.django_db
 
@@ -64,14 +67,45 @@ def test_summary_bump_rebuilds_summaries_and_leaves_tracks_untouched(upload, bum
     assert Rollout.objects.get(deriver="summary", version=derivers.VERSIONS["summary"]).flagged == 5
 
 
-def test_track_bump_rebuilds_track_and_everything_that_reads_it(upload, bump):
+def test_track_bump_that_moves_the_points_rebuilds_everything_that_reads_it(upload,
+                                                                            monkeypatch):
     _ready(upload, 2)
-    bump("track")
+    tests_bumps.bump(monkeypatch, "track", _moved_north)
     with freeze_time(NOW.replace(hour=13)):
         sweep.drain()
     versions = set(Derived.objects.values_list("deriver", "version"))
     assert versions == set(derivers.VERSIONS.items())
-    assert set(Derived.objects.values_list("updated_at", flat=True)) == {NOW.replace(hour=13)}
+    ran = Attempt.objects.filter(kind="activity").order_by("-id")[:2]
+    assert [a.detail["derivers"] for a in ran] == [[d.name for d in derivers.ALL]] * 2
+    # Those whose bytes changed were written at the bump (the preview, a drawing scaled to
+    # the route's own box, and the splits do not move).
+    moved = set(Derived.objects.filter(updated_at=NOW.replace(hour=13))
+                .values_list("deriver", flat=True))
+    assert {"track", "summary", "route", "playback", "charts"} <= moved
+
+
+def test_track_bump_to_the_same_bytes_rebuilds_nothing_after_it(upload, bump):
+    """The same decoder at a new version gives the same track: what reads it does not run
+    again, and no output's bytes are written (only the track's version moves)."""
+    ids = _ready(upload, 2)
+    before = {(d.activity_id, d.deriver): (d.version, bytes(d.data), d.updated_at)
+              for d in Derived.objects.all()}
+    bump("track")
+    with freeze_time(NOW.replace(hour=13)):
+        sweep.drain()
+    ran = Attempt.objects.filter(kind="activity", row_id__in=ids).order_by("-id")[:2]
+    assert [a.detail["derivers"] for a in ran] == [["track"]] * 2
+    after = {(d.activity_id, d.deriver): (d.version, bytes(d.data), d.updated_at)
+             for d in Derived.objects.all()}
+    assert {key: (version - (key[1] == "track"), data, at)
+            for key, (version, data, at) in after.items()} == before
+    assert set(drift.old_versions().values()) == {0}
+
+
+def _moved_north(original: bytes):
+    """A track deriver whose points lie 100 m further north: every position moves."""
+    track = build_track(original)
+    return dataclasses.replace(track, columns={**track.columns, "lat": track.lat + 0.0009})
 
 
 def test_fresh_upload_is_processed_before_the_backlog_of_a_bump(upload, bump, settings):

@@ -149,11 +149,14 @@ def path_length_m(lat: np.ndarray, lon: np.ndarray, *, time: np.ndarray) -> floa
     return Positions(lat, lon).path_length_m(time)
 
 
-def project_m(lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Equirectangular (x east, y north) metres about the points' middle; NaN in, NaN out.
+def project_m(lat: np.ndarray, lon: np.ndarray, *, about: tuple[float, float] | None = None
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """Equirectangular (x east, y north) metres about the points' middle, or about the
+    (lat, lon) `about` when given; NaN in, NaN out.
 
     Good to well under a per cent across an activity's extent, and cheap. Longitudes
-    are unwrapped first, so a track across the antimeridian stays in one piece.
+    are unwrapped first, so a track across the antimeridian stays in one piece. `about`
+    keeps the scale true where the caller measures (a segment among a long ride's points).
     """
     lat = np.asarray(lat, dtype=np.float64)
     lon = np.asarray(lon, dtype=np.float64)
@@ -162,8 +165,11 @@ def project_m(lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]
         return np.full(len(lat), np.nan), np.full(len(lat), np.nan)
     lon = lon.copy()
     lon[finite] = np.degrees(np.unwrap(np.radians(lon[finite])))
-    mid_lat = (np.min(lat[finite]) + np.max(lat[finite])) / 2
-    mid_lon = (np.min(lon[finite]) + np.max(lon[finite])) / 2
+    if about is None:
+        mid_lat = (np.min(lat[finite]) + np.max(lat[finite])) / 2
+        mid_lon = (np.min(lon[finite]) + np.max(lon[finite])) / 2
+    else:
+        mid_lat, mid_lon = about
     scale = np.radians(1.0) * EARTH_RADIUS_M
     return (lon - mid_lon) * scale * np.cos(np.radians(mid_lat)), (lat - mid_lat) * scale
 

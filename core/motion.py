@@ -124,9 +124,13 @@ def moving_time_s(track: Track, *, steps: Steps | None = None) -> float | None:
     if not track.has("time"):
         return None
     _, dt, speed = steps if steps is not None else moving_steps(track)
+    return float(np.sum(dt[is_moving(dt, speed)]))
+
+
+def is_moving(dt: np.ndarray, speed: np.ndarray) -> np.ndarray:
+    """Mask of the steps (`moving_steps`' durations and speeds) that count as moving time."""
     with np.errstate(invalid="ignore"):
-        moving = (dt > 0) & (dt <= GAP_S) & ~(speed < STOP_SPEED_MPS)
-    return float(np.sum(dt[moving]))
+        return (dt > 0) & (dt <= GAP_S) & ~(speed < STOP_SPEED_MPS)
 
 
 def max_speed_mps(track: Track, *, steps: Steps | None = None) -> float | None:

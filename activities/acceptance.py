@@ -1,17 +1,21 @@
-"""The rows of a newly accepted activity file, written by three named statements in one
-transaction, with no read before them: the inserts' conflicts are the duplicate checks.
+"""The rows of a newly accepted activity file: on PostgreSQL one named statement (a
+data-modifying CTE), on SQLite three in one transaction; no read before them either way:
+the inserts' conflicts are the duplicate checks.
 
-Plain SQL that SQLite (≥ 3.35: `ON CONFLICT`, `RETURNING`) and PostgreSQL both run, so
-both databases take this one path. Why three and not one: the upload and its activity
-refer to each other, and only PostgreSQL can insert two rows in one statement (a
-data-modifying CTE); SQLite cannot. The caller holds the transaction, and stores the
-original between the first statement and the second (a refused or duplicate upload
-stores nothing; the row never commits before its original is durable).
+Why two shapes: the upload and its activity refer to each other, and only PostgreSQL can
+insert two rows in one statement. There, the ids are drawn first (the owner's live
+activity of this content, if an archive brought it, else a new one), so each row is
+inserted already pointing at the other; the foreign keys are checked at commit, which
+in autocommit is the end of the statement: one round trip, no transaction to open or
+close, row locks held only while it runs. The caller stores the original before either
+(ingest._insert): a row never commits before its original is durable, and a file stored
+for an upload that turned out a duplicate is the same bytes under the same name (the
+orphan sweep removes a file no row came to refer to, after storage.ORPHAN_GRACE).
 """
 
 from __future__ import annotations
 
-from django.db import connection
+from django.db import connection, transaction
 
 from activities.models import Activity, Upload
 
@@ -63,6 +67,79 @@ ACTIVITY_COLUMNS = (
     "user_sport", "sport", "format", "sha256", "file_name", "size_bytes", "created_at",
     "status", "error_code", "error_message", "needs_work", "generation", "priority",
     "due_at", "pending_since", "lease_owner", "attempts", "trace_parent")
+
+
+# accept: the upload and its activity in one statement (PostgreSQL). The upload is
+# inserted unless this owner already has a live upload of the same content or the same
+# Idempotency-Key (then no row comes back); its activity is the owner's live one of this
+# content (an archive brought it: the insert below meets it and does nothing) or a new
+# one, needing work and due now. Returns the upload's id, the activity it points at, and
+# whether that activity is new.
+ACCEPT = """
+WITH ids AS (
+    SELECT nextval(pg_get_serial_sequence('activities_upload', 'id')) AS upload_id,
+           coalesce((SELECT id FROM activities_activity
+                      WHERE owner_id = %(owner_id)s AND sha256 = %(sha256)s
+                        AND deleted_at IS NULL),
+                    nextval(pg_get_serial_sequence('activities_activity', 'id')))
+               AS activity_id
+), upload AS (
+    INSERT INTO activities_upload
+        (id, activity_id, owner_id, sha256, size_bytes, original_name, idempotency_key,
+         kind, file_name, created_at)
+    SELECT upload_id, activity_id, %(owner_id)s, %(sha256)s, %(size_bytes)s,
+           %(original_name)s, %(idempotency_key)s, %(kind)s, %(upload_file_name)s,
+           %(created_at)s
+      FROM ids
+    ON CONFLICT DO NOTHING
+    RETURNING id, activity_id
+), activity AS (
+    INSERT INTO activities_activity
+        (id, upload_id, owner_id, name, external_id, description, trainer, commute,
+         user_sport, sport, format, sha256, file_name, size_bytes, created_at, status,
+         error_code, error_message, needs_work, generation, priority, due_at,
+         pending_since, lease_owner, attempts, trace_parent)
+    SELECT upload.activity_id, upload.id, %(owner_id)s, %(name)s, %(external_id)s,
+           %(description)s, %(trainer)s, %(commute)s, %(user_sport)s, %(sport)s,
+           %(format)s, %(sha256)s, %(file_name)s, %(activity_size_bytes)s, %(created_at)s,
+           %(status)s, %(error_code)s, %(error_message)s, %(needs_work)s, %(generation)s,
+           %(priority)s, %(due_at)s, %(pending_since)s, %(lease_owner)s, %(attempts)s,
+           %(trace_parent)s
+      FROM upload
+    ON CONFLICT DO NOTHING
+    RETURNING id
+)
+SELECT upload.id, upload.activity_id, EXISTS (SELECT 1 FROM activity) FROM upload
+"""
+
+
+def accept(upload: Upload, activity: Activity) -> bool | None:
+    """Insert the (unsaved) upload and the activity of its content, and set their ids;
+    None if the owner has this upload already (nothing written), else whether the
+    activity is new (False: it is the owner's live one of this content, and `activity`'s
+    id is set to it). Commits on PostgreSQL (one statement in autocommit, unless the
+    caller holds a transaction); on SQLite, in a transaction of its own or the caller's."""
+    if connection.vendor != "postgresql":
+        with transaction.atomic():
+            if not insert_upload(upload):
+                return None
+            activity.upload_id = upload.id
+            return insert_activity(activity)
+    # One set of parameters: the rows share the owner, content and time; the sizes (the
+    # upload's as sent, the activity's inflated) and file names are their own.
+    uploads = _params(upload, UPLOAD_COLUMNS)
+    activities = _params(activity, ACTIVITY_COLUMNS)
+    params = activities | uploads | {
+        "upload_file_name": uploads["file_name"], "file_name": activities["file_name"],
+        "size_bytes": uploads["size_bytes"], "activity_size_bytes": activities["size_bytes"]}
+    with connection.cursor() as cursor:
+        cursor.execute(ACCEPT, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    upload.id, activity.id, created = row
+    upload.activity_id, activity.upload_id = activity.id, upload.id
+    return created
 
 
 def insert_upload(upload: Upload) -> bool:

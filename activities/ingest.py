@@ -14,7 +14,6 @@ from typing import IO
 import structlog
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -145,22 +144,25 @@ def _accept(data: bytes, *, owner: AbstractBaseUser, original_name: str, details
 def _insert(data: bytes, payload: sniff.Payload, *, owner: AbstractBaseUser,
             original_name: str, details: Details, idempotency_key: str | None
             ) -> Accepted | None:
-    """The upload's rows and its stored original, committed; None (nothing stored) if the
+    """The upload's stored original and its rows, committed; None (no row written) if the
     owner has a live upload of this content or key."""
     now = clock.estimate()  # the database's clock, without asking it each time
     upload = Upload(owner=owner, sha256=payload.sha256, size_bytes=len(data),
                     original_name=text(original_name, limit=255),
                     idempotency_key=idempotency_key or None, created_at=now)
-    with tracing.span("upload commit"), transaction.atomic():
-        if not acceptance.insert_upload(upload):
-            return None
-        activity = _new_activity(payload, owner=owner, upload=upload, details=details, now=now)
+    with tracing.span("upload commit"):  # the activity's work continues this span
+        activity = _new_activity(payload, owner=owner, upload=upload, details=details,
+                                 now=now)
+        # Stored before the rows, outside their lock window (acceptance.py says why that
+        # is safe for a duplicate too).
         storage.save_original(data, name=activity.file_name)
-        created = acceptance.insert_activity(activity)
+        created = acceptance.accept(upload, activity)
         if created:
             _nudge_after_commit(activity.id, payload.size)
-        else:  # an archive brought this content before: the upload points at its activity
-            activity = Activity.objects.get(id=activity.id)
+    if created is None:
+        return None
+    if not created:  # an archive brought this content before: the upload points at it
+        activity = Activity.objects.get(id=activity.id)
     upload.activity = activity
     log.info("upload.accepted", upload_id=upload.id, activity_id=activity.id,
              format=payload.format, gzipped=payload.gzipped, size_bytes=len(data),

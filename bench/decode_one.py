@@ -10,6 +10,8 @@ import json
 import time
 from pathlib import Path
 
+from bench.peak import peak_mb
+
 
 def cairn(path: Path) -> int:
     from core import decode, sniff
@@ -30,13 +32,6 @@ def gpxpy(path: Path) -> int:
 
     document = reference.parse(path.read_bytes().decode("utf-8-sig"))
     return sum(len(segment.points) for track in document.tracks for segment in track.segments)
-
-
-def _peak_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def main() -> None:
@@ -69,7 +64,7 @@ def main() -> None:
     for _ in range(args.runs):
         took, points = _timed(decode, args.path)
         seconds.append(took)
-    print(json.dumps({"seconds": seconds, "points": points, "peak_mb": _peak_mb()}))
+    print(json.dumps({"seconds": seconds, "points": points, "peak_mb": peak_mb()}))
 
 
 def _timed(decode, path: Path) -> tuple[float, int]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import sys
 import time
 
@@ -21,6 +20,7 @@ django.setup()
 from django.contrib.auth import get_user_model  # noqa: E402
 
 from activities.models import Activity  # noqa: E402
+from bench import peak  # noqa: E402
 from records import flags, outdated, rebuild  # noqa: E402
 from records import kind as books  # noqa: E402
 from records import resync as records_resync  # noqa: E402
@@ -47,8 +47,7 @@ def one(username: str, runs: int) -> dict:
     modes = list(attempts.of(books.KIND.name, Book.objects.get(user=user).id)
                  .order_by("-id").values_list("detail__mode", flat=True)[:runs])
     assert modes == ["merged"] * runs, modes
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"whole_s": whole, "merged_s": merged, "peak_mb": round(peak_mb, 1)}
+    return {"whole_s": whole, "merged_s": merged, "peak_mb": round(peak.peak_mb(), 1)}
 
 
 def bump(runs: int) -> dict:

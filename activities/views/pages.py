@@ -8,7 +8,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import redirect, render
@@ -171,10 +172,10 @@ def upload_status(request: HttpRequest, upload_id: int) -> HttpResponse:
 
 @login_required
 def activity_list(request: HttpRequest) -> HttpResponse:
-    # In the order they happened, newest first (index activity_owner_started); activities
-    # not yet summarised come first, by upload time.
+    # In the order they happened, newest first, as the list API orders them (index
+    # activity_owner_list); one not yet summarised (or without times) by its upload time.
     activities = (Activity.objects.live().filter(owner=request.user).select_related("upload")
-                  .order_by(F("start_time").desc(nulls_first=True), "-created_at", "-id"))
+                  .order_by(Coalesce("start_time", "created_at").desc(), "-id"))
     page = Paginator(activities, PAGE_SIZE).get_page(request.GET.get("page"))
     shown = list(page.object_list)
     summaries = names.summaries(shown)

@@ -24,9 +24,9 @@ def _database_gone(*args, **kwargs):
 
 
 def _fail_the_commit(monkeypatch) -> None:
-    """The database goes away after the original is stored: at the activity's insert (a
+    """The database goes away after the original is stored: at the rows' statement (a
     file, activities/acceptance.py) or at the archive's row (an archive)."""
-    monkeypatch.setattr(acceptance, "insert_activity", _database_gone)
+    monkeypatch.setattr(acceptance, "accept", _database_gone)
     monkeypatch.setattr(Archive.objects, "create", _database_gone)
 
 

@@ -14,5 +14,8 @@ edited = Signal()
 #: An owner changed their time zone: `user_id`, `now`.
 zone_changed = Signal()
 
+#: An owner changed their maximum heart rate (a training load's fallback): `user_id`, `now`.
+max_hr_changed = Signal()
+
 #: An owner deleted activities (activities.deletion.request): `ids`, `now`.
 deleted = Signal()

@@ -13,6 +13,7 @@ from django.db import DatabaseError
 from reconciler.operations import housekeeping, metrics, workers
 from reconciler.rollouts import advance as rollouts
 from records import kind as books
+from training import kind as training_books
 from work import clock, kinds
 from work import leases as work_leases
 from work import run as work_run
@@ -25,7 +26,7 @@ log = structlog.get_logger(__name__)
 class Round:
     claimed: int  # rows leased and run: activities and the kinds before them
     scanned: int  # activities looked at by version rollouts, preview samples computed
-    books: int = 0  # users' record books flagged, and rows of late kinds leased (books)
+    books: int = 0  # users' record and training books flagged, and late kinds' rows leased
 
     @property
     def found_work(self) -> bool:
@@ -50,7 +51,8 @@ def sweep_once(*, owner: str | None = None, limit: int | None = None,
     scanned += leased.pop("preview", 0)
     # After the activities, on a clock read now: those settled this round are due already.
     later = max(now, clock.now())
-    done = books.flag(now=later) + sum(run_kinds(now=later, owner=owner, late=True).values())
+    done = (books.flag(now=later) + training_books.flag(now=later)
+            + sum(run_kinds(now=later, owner=owner, late=True).values()))
     seconds = time.monotonic() - started
     metrics.SWEEPS.inc()
     metrics.SWEEP_SECONDS.observe(seconds)
@@ -93,10 +95,11 @@ def run_kinds(*, now: datetime, owner: str, late: bool = False,
 
 #: The order of a round's kinds: deliveries first (they are posted on their own threads
 #: while the rest runs), archives before the activities they make, a rollout's preview
-#: samples after the activities (and only when they left the round idle), books after
-#: the activities settled this round (on a clock read after them). Kinds not named here
-#: run before the activities, as registered.
-ORDER = ("delivery", "archive", "deletion", "session", "activity", "preview", "book")
+#: samples after the activities (and only when they left the round idle), books (records,
+#: then training) after the activities settled this round (on a clock read after them).
+#: Kinds not named here run before the activities, as registered.
+ORDER = ("delivery", "archive", "deletion", "session", "activity", "preview", "book",
+         "training")
 #: The first of the kinds that run after the activities.
 LATE = "book"
 

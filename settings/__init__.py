@@ -208,6 +208,7 @@ INSTALLED_APPS = [
     "webhooks",
     "transfers",
     "records",
+    "training",
     "accounts",
 ]
 

@@ -42,6 +42,7 @@ urlpatterns = [
     path("", include("webhooks.urls")),
     path("", include("transfers.urls")),
     path("", include("records.urls")),
+    path("", include("training.urls")),
     path("", include("accounts.urls")),
     path("", include("activities.urls")),
 ]

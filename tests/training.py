@@ -1,9 +1,12 @@
 """For the training tests: corpus files with power or heart rate (decoded once per
 session), and the 1 s grid of recording time rebuilt the slow way, point by point, as
-the reference core/training/seconds.py is held to."""
+the reference core/training/seconds.py is held to; and rides of even power made for the
+training book's tests, whose loads are worked by hand."""
 
 from __future__ import annotations
 
+import math
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 
@@ -73,3 +76,20 @@ def slow_grid(track: Track, column: str, *, trim: bool) -> tuple[list[float], li
                 values.append(v)
                 elapsed.append(t - t0 + k)
     return values, elapsed
+
+
+def ride_fit(start: datetime, *, watts: float | None, seconds: int = 1800,
+             hr: float | None = 140.0) -> bytes:
+    """A FIT ride of `seconds` + 1 points a second apart from `start`, heading east at
+    8 m/s, holding `watts` and `hr` (None: not recorded) throughout: its normalized power
+    is `watts` and its power grid `seconds` long, so its TSS is worked by hand."""
+    from tests import fitwriter
+
+    i = np.arange(seconds + 1, dtype=np.float64)
+    points = {"time": start.timestamp() + i, "lat": np.full(len(i), 46.0),
+              "lon": 14.5 + i * 8 / (111_320 * math.cos(math.radians(46.0)))}
+    if watts is not None:
+        points["power"] = np.full(len(i), watts)
+    if hr is not None:
+        points["heart_rate"] = np.full(len(i), hr)
+    return fitwriter.activity(points)

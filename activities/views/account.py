@@ -59,7 +59,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     profile, _ = Profile.objects.get_or_create(user=request.user)
     if request.method == "GET":
         return _page(request, profile)
-    zone_before = profile.time_zone
+    zone_before, max_hr_before = profile.time_zone, profile.max_hr
     form = ProfileForm(request.POST, instance=profile)
     if not form.is_valid():
         return _page(request, profile, form=form, status=400)
@@ -69,6 +69,10 @@ def settings_page(request: HttpRequest) -> HttpResponse:
             # Totals count activities without a zone of their own on this zone's dates.
             changes.zone_changed.send(sender=Profile, user_id=request.user.id,
                                       now=clock.now())
+        if profile.max_hr != max_hr_before:
+            # Heart-rate loads read it where no dated maximum is set.
+            changes.max_hr_changed.send(sender=Profile, user_id=request.user.id,
+                                        now=clock.now())
     saved = profile.get_units_display()
     if profile.time_zone:
         saved += f", time zone {profile.time_zone}"

@@ -20,6 +20,7 @@ from reconciler.derivation import batched
 from reconciler.derivation.kind import KIND
 from reconciler.rollouts import state as rollout_state
 from records import flags as record_flags
+from training import flags as training_flags
 from webhooks import events
 from work import clock, leases
 from work.leases import Lease
@@ -96,8 +97,10 @@ def settle(leased: list[Lease], rounds: dict[int, Round], *,
                                       columns=SETTLED_FIELDS)
         settled = list(activities.values())
         events.settled(settled, rounds, now=now)  # the outbox, in the same transaction
-        # Their owners' records are owed a rebuild in the same transaction (records.flags).
+        # Their owners' records and training books are owed a rebuild in the same
+        # transaction (records.flags, training.flags).
         record_flags.mark_settled(settled, rounds, now=now)
+        training_flags.mark_settled(settled, rounds, now=now)
     return labels
 
 

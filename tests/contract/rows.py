@@ -69,6 +69,14 @@ def _book(user, *, now) -> int:
     return Book.objects.get(user=user).id
 
 
+def _training(user, *, now) -> int:
+    from training import flags
+    from training.models import Book
+
+    flags.mark([user.id], now=now)
+    return Book.objects.get(user=user).id
+
+
 def _delivery(user, *, now) -> int:
     import uuid
 
@@ -106,6 +114,7 @@ ROWS: dict[str, Rows] = {
     "deletion": Rows(_deletion),
     "archive": Rows(_archive, uses_store=True),
     "book": Rows(_book),
+    "training": Rows(_training),
     "delivery": Rows(_delivery),
     "preview": Rows(_preview),
 }

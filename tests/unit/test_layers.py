@@ -1,6 +1,7 @@
 """Imports between Cairn's packages point one way, down the layers:
 
-    core  <-  work  <-  activities, accounts  <-  transfers, records, webhooks  <-  reconciler
+    core  <-  work  <-  activities, accounts  <-  transfers, records, training, webhooks
+          <-  reconciler
           <-  settings
 
 A package imports only packages of lower layers (siblings in one layer never import each
@@ -20,7 +21,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"core"}),
     frozenset({"work"}),
     frozenset({"activities", "accounts"}),
-    frozenset({"transfers", "records", "webhooks"}),
+    frozenset({"transfers", "records", "training", "webhooks"}),
     frozenset({"reconciler"}),
     frozenset({"settings"}),
 )

@@ -7,7 +7,8 @@ import re
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-PACKAGES = ("core", "work", "activities", "accounts", "transfers", "records", "webhooks",
+PACKAGES = ("core", "work", "activities", "accounts", "transfers", "records", "training",
+            "webhooks",
             "reconciler",
             "settings")
 #: Files a package has for Django or Python, not worth a line of their own.

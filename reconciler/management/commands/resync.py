@@ -11,6 +11,7 @@ from activities.models import Activity
 from core import derivers
 from reconciler.derivation import resync
 from records import resync as records_resync
+from training import resync as training_resync
 from work import clock
 
 
@@ -24,9 +25,11 @@ class Command(BaseCommand):
         parser.add_argument("--dead", action="store_true",
                             help="Dead activities (transient errors exhausted): replay them.")
         parser.add_argument("--deriver", choices=sorted([*derivers.BY_NAME,
-                                                         records_resync.DERIVER]),
+                                                         records_resync.DERIVER,
+                                                         training_resync.DERIVER]),
                             help="Rebuild only this deriver (and what depends on it); "
-                                 "`records`: the selected users' records, totals and heatmap.")
+                                 "`records`: the selected users' records, totals and heatmap; "
+                                 "`training`: their loads and fitness series.")
 
     def handle(self, *args, all, owner, ids, dead, deriver, **options):
         if not (all or owner or ids or dead):
@@ -39,9 +42,11 @@ class Command(BaseCommand):
             selected = selected.filter(owner=user)
         if ids:
             selected = selected.filter(id__in=ids)
-        if deriver == records_resync.DERIVER:
-            users = records_resync.users_of(selected, every=all, dead=dead)
-            count = records_resync.resync(users, now=clock.now())
+        books = {records_resync.DERIVER: records_resync,
+                 training_resync.DERIVER: training_resync}
+        if deriver in books:
+            users = books[deriver].users_of(selected, every=all, dead=dead)
+            count = books[deriver].resync(users, now=clock.now())
             self.stdout.write(json.dumps({"resynced": count, "deriver": deriver}))
             return
         if dead:

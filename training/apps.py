@@ -1,0 +1,20 @@
+from django.apps import AppConfig
+
+
+class TrainingConfig(AppConfig):
+    name = "training"
+    verbose_name = "Training load, fitness and thresholds"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from activities import changes
+        from training import (
+            flags,
+            kind,  # noqa: F401 (registers the training book kind)
+        )
+
+        changes.edited.connect(flags.edited, dispatch_uid="training.flags.edited")
+        changes.deleted.connect(flags.deleted, dispatch_uid="training.flags.deleted")
+        changes.zone_changed.connect(flags.profile_changed, dispatch_uid="training.flags.zone")
+        changes.max_hr_changed.connect(flags.profile_changed,
+                                       dispatch_uid="training.flags.max_hr")

@@ -1,0 +1,104 @@
+"""Users' training books as a kind of reconciled work (work.kinds): its claim statements
+and its spec. The work itself is training.rebuild.run; books behind the code are flagged
+before the claim (training.outdated, by the sweep)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+
+from training import outdated, rebuild
+from training.models import Book
+from work import kinds, leases, run
+from work.leases import Lease
+from work.models import Attempt
+from work.outcomes import Outcome
+
+#: Lease up to %(limit)s due books nobody holds, fresh before backfill, longest pending
+#: first: the partial index training_pending. Books newer than this code builds are left
+#: to newer workers (a partial deploy).
+CLAIM_DUE = """
+UPDATE training_book
+   SET lease_token = %(token)s, lease_owner = %(owner)s, lease_expires_at = %(expires)s,
+       due_at = %(expires)s, attempts = attempts + 1
+ WHERE id IN (
+       SELECT id FROM training_book
+        WHERE needs_work AND due_at <= %(now)s AND lease_token IS NULL
+          AND version <= %(training_version)s
+        ORDER BY priority, pending_since
+        LIMIT %(limit)s
+        {lock})
+RETURNING id, generation, attempts
+"""
+
+#: Lease one orphan (its holder died), alone: the partial index training_leased.
+CLAIM_ORPHAN = """
+UPDATE training_book
+   SET lease_token = %(token)s, lease_owner = %(owner)s, lease_expires_at = %(expires)s,
+       due_at = %(expires)s, attempts = attempts + 1
+ WHERE id IN (
+       SELECT id FROM training_book
+        WHERE needs_work AND due_at <= %(now)s AND lease_token IS NOT NULL
+          AND version <= %(training_version)s
+        ORDER BY due_at
+        LIMIT %(limit)s
+        {lock})
+RETURNING id, generation, attempts
+"""
+
+#: Lease the book %(row_id)s if it is due.
+CLAIM_ONE = """
+UPDATE training_book
+   SET lease_token = %(token)s, lease_owner = %(owner)s, lease_expires_at = %(expires)s,
+       due_at = %(expires)s, attempts = attempts + 1
+ WHERE id = %(row_id)s AND needs_work AND due_at <= %(now)s
+   AND version <= %(training_version)s
+RETURNING id, generation, attempts
+"""
+
+
+def _error(code: str, message: str) -> dict:
+    return {"error_code": code, "error_message": message}
+
+
+def _dead(now: datetime) -> dict:
+    return {"status": Book.Status.DEAD}
+
+
+def _run(lease: Lease) -> Outcome:
+    return rebuild.run(KIND, lease)
+
+
+KIND = kinds.register(kinds.Kind(
+    name="training",
+    label="training books",
+    model=Book,
+    statements=kinds.Statements(due=CLAIM_DUE, orphan=CLAIM_ORPHAN, one=CLAIM_ONE),
+    doing="building this training book",
+    max_attempts=lambda: settings.CAIRN_MAX_ATTEMPTS,
+    backoff=lambda: (settings.CAIRN_BACKOFF_BASE_S, settings.CAIRN_BACKOFF_CAP_S),
+    error_fields=_error,
+    dead_fields=_dead,
+    run=_run,
+    batch=lambda: settings.CAIRN_RECORDS_BATCH,
+    params=lambda: {"training_version": rebuild.VERSION},
+    versions=lambda: {"training": rebuild.VERSION},
+    runbook="rebuilding-records.md",
+))
+
+
+def flag(*, now: datetime) -> int:
+    """Flag a bounded batch of books behind this code (and create missing ones): the
+    sweep's step before it claims books. Returns how many."""
+    return outdated.flag(now=now, batch=settings.CAIRN_ROLLOUT_BATCH, version=rebuild.VERSION)
+
+
+def sweep(*, now: datetime, owner: str, limit: int | None = None) -> int:
+    """Flag books behind, then lease due books and build each (tests); returns how many
+    were flagged or leased."""
+    flagged = flag(now=now)
+    taken = leases.claim(KIND, limit=limit or KIND.batch(), now=now, owner=owner,
+                         trigger=Attempt.Trigger.SWEEP)
+    run.run(KIND, taken)
+    return flagged + len(taken)

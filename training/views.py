@@ -1,0 +1,76 @@
+"""The training API (token or session), owner only: each view reads or writes the
+signed-in user's own thresholds and book, nobody else's."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+from django.http import HttpRequest, JsonResponse
+
+from activities.views.api import api_error, api_view
+from training import rebuild, served, thresholds
+from training.models import Book, Threshold
+from work import clock
+
+#: The fitness range's default length, today included.
+DEFAULT_DAYS = 90
+RANGES = ("all", "90d")
+
+
+@api_view("GET", "POST")
+def thresholds_api(request: HttpRequest) -> JsonResponse:
+    if request.method == "GET":
+        rows = Threshold.objects.filter(user=request.user).order_by("kind", "effective")
+        return JsonResponse({"thresholds": [thresholds.as_dict(row) for row in rows]})
+    try:
+        body = json.loads(request.body or b"null")
+    except (ValueError, UnicodeDecodeError):
+        body = None
+    try:
+        wanted = thresholds.parse(body)
+    except thresholds.Invalid as error:
+        return api_error("BadRequest", str(error), 400)
+    row, created = thresholds.put(request.user.id, wanted, now=clock.now())
+    return JsonResponse(thresholds.as_dict(row), status=201 if created else 200)
+
+
+def _day(request: HttpRequest, name: str) -> date | None:
+    """The query's date `name`; ValueError when it is there and no YYYY-MM-DD."""
+    raw = request.GET.get(name)
+    if raw is None:
+        return None
+    if len(raw) != 10:
+        raise ValueError(raw)
+    return date.fromisoformat(raw)
+
+
+@api_view("GET")
+def fitness_api(request: HttpRequest) -> JsonResponse:
+    today = rebuild.today_of(request.user.id)
+    try:
+        start, end = _day(request, "from"), _day(request, "to")
+    except ValueError:
+        return api_error("BadRequest", "from and to are dates: YYYY-MM-DD.", 400)
+    end = end or today
+    start = start or end - timedelta(days=DEFAULT_DAYS - 1)
+    if start > end:
+        return api_error("BadRequest", "from is on or before to.", 400)
+    if (end - start).days >= served.MAX_DAYS:
+        return api_error("BadRequest", f"Ask for at most {served.MAX_DAYS} days at a time.",
+                         400)
+    book = Book.objects.filter(user=request.user).first()
+    return JsonResponse({"from": start.isoformat(), "to": end.isoformat(),
+                         "days": served.days(request.user.id, start, end, today=today),
+                         **served.state(book)})
+
+
+@api_view("GET")
+def power_curve_api(request: HttpRequest) -> JsonResponse:
+    chosen = request.GET.get("range", "all")
+    if chosen not in RANGES:
+        return api_error("BadRequest", "range is all or 90d.", 400)
+    book = Book.objects.filter(user=request.user).first()
+    points = served.curve(request.user.id, book, recent=chosen == "90d",
+                          today=rebuild.today_of(request.user.id))
+    return JsonResponse({"range": chosen, "points": points, **served.state(book)})

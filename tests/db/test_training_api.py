@@ -152,3 +152,33 @@ def test_the_series_runs_to_today_from_a_book_built_days_ago(api, user):
     assert all(d["load"] == 0 for d in tail)
     assert all(a["fitness"] > b["fitness"] and a["fatigue"] > b["fatigue"]
                for a, b in zip(tail, tail[1:], strict=False))
+
+
+def _matches(response, path: str, method: str = "get") -> None:
+    """The answer validates against the OpenAPI document's schema for its status."""
+    import jsonschema
+    from referencing import Registry, Resource
+
+    from settings import openapi
+
+    document = openapi.document()
+    schema = (document["paths"][path][method]["responses"][str(response.status_code)]
+              ["content"]["application/json"]["schema"])
+    registry = Registry().with_resource("cairn", Resource.from_contents(
+        {**document, "$schema": "https://json-schema.org/draft/2020-12/schema"}))
+    jsonschema.Draft202012Validator({"$ref": "cairn#" + schema["$ref"][1:]},
+                                    registry=registry).validate(response.json())
+
+
+def test_the_answers_match_the_openapi_document(api, user):
+    with freeze_time(NOW) as clock:
+        _matches(post(api, {"kind": "ftp", "value": 250, "from": "2025-01-01"}),
+                 "/api/v1/thresholds", "post")
+        _matches(post(api, {"kind": "ftp"}), "/api/v1/thresholds", "post")
+        ride(user, date(2026, 1, 5), 200)
+        settle(clock)
+        _matches(api.get("/api/v1/thresholds"), "/api/v1/thresholds")
+        _matches(api.get("/api/v1/fitness?from=2026-01-01"), "/api/v1/fitness")
+        _matches(api.get("/api/v1/fitness?from=x"), "/api/v1/fitness")
+        _matches(api.get("/api/v1/power-curve?range=90d"), "/api/v1/power-curve")
+        _matches(api.get("/api/v1/power-curve?range=x"), "/api/v1/power-curve")

@@ -116,14 +116,14 @@ def build(user_id: int, *, today: date) -> Plan:
     end = max(today, *(day for day, _ in loads.values()))
     span = Day.objects.filter(user_id=user_id).values_list("date", flat=True)
     stored_first, stored_last = span.order_by("date").first(), span.order_by("-date").first()
-    before = None
-    if whole or stored_last is None or stored_first != plan.first:
-        restart = plan.first
-    else:
+    restart, before = plan.first, None
+    if not whole and stored_last is not None and stored_first == plan.first:
         restart = max(plan.first, min([*moved, stored_last + timedelta(days=1)]))
-        if restart > plan.first:
-            row = Day.objects.get(user_id=user_id, date=restart - timedelta(days=1))
+        row = Day.objects.filter(user_id=user_id, date=restart - timedelta(days=1)).first()
+        if row is not None:
             before = fitness.State(fitness=row.fitness_state, fatigue=row.fatigue_state)
+        else:  # the first day, or a day missing: from the first day
+            restart = plan.first
     if restart > end:
         return plan
     daily = fitness.daily_loads((day, value) for day, value in loads.values()

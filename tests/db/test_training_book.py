@@ -202,3 +202,20 @@ def test_the_profiles_maximum_heart_rate_stands_in_for_a_dated_one(user):
     history = thresholds.history(user.id)
     assert thresholds.in_force(history, date(2025, 6, 1), 190.0)["hr_max"] == 185.0
     assert thresholds.in_force(history, date(2025, 2, 1), 190.0)["hr_max"] == 190.0
+
+
+def test_a_new_maximum_heart_rate_in_the_account_owes_a_rebuild(user):
+    from django.test import Client
+
+    browser = Client()
+    browser.login(username="alice", password="correct-horse-9")
+    with freeze_time(NOW) as clock:
+        upload_rides(user, clock, watts=[200])
+        assert not Book.objects.get(user=user).needs_work
+        saved = browser.post("/settings/", {"units": "metric", "time_zone": "", "max_hr": 188})
+        assert saved.status_code == 302
+        assert Book.objects.get(user=user).needs_work  # in the profile's transaction
+        settle(clock)
+        assert ActivityLoad.objects.get(user=user).signature[-1] == 188.0
+        browser.post("/settings/", {"units": "imperial", "time_zone": "", "max_hr": 188})
+    assert not Book.objects.get(user=user).needs_work  # units alone move no load

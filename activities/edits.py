@@ -1,7 +1,8 @@
-"""An owner's edits of an activity (PATCH): name, sport and description, checked.
+"""An owner's edits of an activity (PATCH): name, sport, description and gear, checked.
 
 They live in fields no rebuild writes: `name` and `description` (set at upload, then only
-here) and `user_sport`, which the serializers show instead of the summary's sport."""
+here), `user_sport`, which the serializers show instead of the summary's sport, and
+`gear` (one of the owner's, or none)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import json
 from django.db import transaction
 
 from activities import changes as announced
-from activities.models import Activity
+from activities.models import Activity, Gear
 from work import clock
 
 #: Sports an owner may choose: the FIT profile's names, as summaries report them.
@@ -34,19 +35,25 @@ class Invalid(ValueError):
     """An edit refused; the message says what to send instead."""
 
 
-def parse(body: bytes) -> dict[str, str]:
-    """The fields to change from a PATCH body, checked; Invalid otherwise."""
+def parse(body: bytes) -> dict[str, str | int | None]:
+    """The fields to change from a PATCH body, checked (whose gear `gear_id` is, `apply`
+    checks); Invalid otherwise."""
     try:
         changes = json.loads(body or b"null")
     except (ValueError, UnicodeDecodeError):
         raise Invalid("Send a JSON object with name, sport or description.") from None
     if not isinstance(changes, dict) or not changes:
         raise Invalid("Send a JSON object with name, sport or description.")
-    unknown = sorted(set(changes) - {"name", "sport", "description"})
+    unknown = sorted(set(changes) - {"name", "sport", "description", "gear_id"})
     if unknown:
-        raise Invalid(f"Only name, sport and description can be changed, not "
+        raise Invalid(f"Only name, sport, description and gear_id can be changed, not "
                       f"{', '.join(unknown)}.")
+    gear = changes.get("gear_id")
+    if gear is not None and (isinstance(gear, bool) or not isinstance(gear, int)):
+        raise Invalid("gear_id is the id of one of your gear, or null for none.")
     for key, value in changes.items():
+        if key == "gear_id":
+            continue
         if not isinstance(value, str):
             raise Invalid(f"{key} is a string.")
         if "\x00" in value or (key != "description" and not value.isprintable()):
@@ -68,13 +75,18 @@ def parse(body: bytes) -> dict[str, str]:
     return {key: value.strip() if key == "name" else value for key, value in changes.items()}
 
 
-def apply(activity: Activity, changes: dict[str, str]) -> None:
+def apply(activity: Activity, changes: dict[str, str | int | None]) -> None:
     """Write the checked changes (only their fields: a concurrent settle is not undone);
-    a change of sport owes the owner's records a rebuild, in the same transaction."""
-    fields = {"name": "name", "description": "description", "sport": "user_sport"}
+    a change of sport or gear owes the owner's books a rebuild, in the same transaction.
+    Invalid for a gear that is not the owner's."""
+    gear = changes.get("gear_id")
+    if gear is not None and not Gear.objects.filter(id=gear, owner_id=activity.owner_id).exists():
+        raise Invalid(f"You have no gear {gear}.")
+    fields = {"name": "name", "description": "description", "sport": "user_sport",
+              "gear_id": "gear_id"}
     for key, value in changes.items():
         setattr(activity, fields[key], value)
-    with transaction.atomic():  # the edit, its event (the outbox) and the records' flag
-        activity.save(update_fields=[fields[key] for key in changes])
+    with transaction.atomic():  # the edit, its event (the outbox) and the books' flags
+        activity.save(update_fields=[fields[key].removesuffix("_id") for key in changes])
         announced.edited.send(sender=Activity, activity=activity, changes=changes,
                               now=clock.now())

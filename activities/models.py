@@ -104,6 +104,33 @@ class Upload(models.Model):
         return f"upload {self.pk}"
 
 
+class Gear(models.Model):
+    """A pair of shoes, a bike or other kit an owner's activities are done with. Its
+    totals (distance, moving time, count) are kept by the training book (training/), which
+    also owns its API; it lives here because an activity names it (Activity.gear)."""
+
+    class Kind(models.TextChoices):
+        SHOES = "shoes"
+        BIKE = "bike"
+        OTHER = "other"
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                              related_name="gear")
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    #: The sports a new activity of which gets this gear (the oldest such, not retired).
+    sports = models.JSONField(default=list, blank=True)
+    retired = models.BooleanField(default=False)
+    retire_at_km = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name_plural = "gear"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.kind}) of user {self.owner_id}"
+
+
 class ActivityQuerySet(models.QuerySet):
     def live(self) -> ActivityQuerySet:
         """What users see: every activity not deleted (a deleted one waits for the sweep)."""
@@ -162,6 +189,10 @@ class Activity(Leased):
     #: Deleted by its owner: hidden from every user-facing query at once (`live()`); the
     #: deletion sweep (reconciler/deletions/removal.py) removes the rows.
     deleted_at = models.DateTimeField(null=True, blank=True)
+    #: What it was done with: the owner's choice (PATCH), else their default gear for its
+    #: sport when it first settled (training.flags); a deleted gear leaves none.
+    gear = models.ForeignKey(Gear, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="activities")
 
     objects = ActivityQuerySet.as_manager()
 

@@ -91,6 +91,8 @@ _ACTIVITY = {
         "progress": {"type": "object", "additionalProperties": {"type": "boolean"}},
         "created_at": _TIME, "processed_at": {"type": ["string", "null"],
                                               "format": "date-time"},
+        "gear_id": {"type": ["integer", "null"], "description": "The owner's gear it was "
+                    "done with (/api/v1/gear)."},
     },
 }
 
@@ -103,7 +105,9 @@ _EDIT = {"type": "object", "minProperties": 1, "additionalProperties": False, "p
     "name": {"type": "string", "minLength": 1, "maxLength": edits.NAME_MAX},
     "sport": {"enum": ["", *sorted(edits.SPORTS)],
               "description": "Shown instead of the file's sport; \"\" shows the file's again."},
-    "description": {"type": "string", "maxLength": edits.DESCRIPTION_MAX}}}
+    "description": {"type": "string", "maxLength": edits.DESCRIPTION_MAX},
+    "gear_id": {"type": ["integer", "null"], "description": "One of your gear, or null "
+                "for none."}}}
 
 #: The query of the activity list (activities/listing.py).
 _LIST_PARAMETERS = [

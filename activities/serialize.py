@@ -166,6 +166,7 @@ def _activity_dict(activity: Activity, rows: dict[str, Derived], summary: dict |
         "progress": progress(rows, held),
         "created_at": iso(activity.created_at),
         "processed_at": iso(activity.processed_at),
+        "gear_id": activity.gear_id,
     }
 
 

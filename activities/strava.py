@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime
 
 from activities import times
-from activities.models import Activity, Derived, Profile, Upload
+from activities.models import Activity, Derived, Gear, Profile, Upload
 
 #: Strava's own status sentences (developers.strava.com, "Upload").
 PROCESSING = "Your activity is still being processed."
@@ -98,16 +98,26 @@ def activity_dicts(activities: list[Activity], *, detailed: bool) -> list[dict]:
         outputs[activity_id][deriver] = json.loads(bytes(data))
     owners = {a.owner_id for a in activities}
     zones = dict(Profile.objects.filter(user_id__in=owners).values_list("user_id", "time_zone"))
+    kinds = dict(Gear.objects.filter(id__in={a.gear_id for a in activities if a.gear_id})
+                 .values_list("id", "kind"))
     shown = []
     for activity in activities:
         found = outputs[activity.id]
         shown.append(_activity_dict(activity, found.get("summary", {}), found.get("route", {}))
-                     | local_start(found.get("summary", {}), zones.get(activity.owner_id)))
+                     | local_start(found.get("summary", {}), zones.get(activity.owner_id))
+                     | {"gear_id": gear_id(activity.gear_id, kinds)})
         if not detailed:
             shown[-1] |= {"resource_state": 2, "map": {**shown[-1]["map"], "polyline": None,
                                                        "resource_state": 2}}
             del shown[-1]["description"]
     return shown
+
+
+def gear_id(gear: int | None, kinds: dict[int, str]) -> str | None:
+    """Strava's gear id: "b<id>" for a bike, "g<id>" for other gear; None without one."""
+    if gear is None or gear not in kinds:
+        return None
+    return f"{'b' if kinds[gear] == Gear.Kind.BIKE else 'g'}{gear}"
 
 
 def _activity_dict(activity: Activity, summary: dict, route: dict) -> dict:

@@ -1,6 +1,6 @@
 """Raising a user's "training book needs work" flag, always inside the transaction that
 changes what the book is built from (reconciler.derivation.settle, activities.edits,
-activities.deletion, the account's profile, a new threshold), so that no change commits
+activities.deletion, the account's profile, a new threshold, gear), so that no change commits
 without its rebuild being owed. The flag says only "look again": which loads and days
 the change moved, the rebuild finds by comparing each activity's inputs with those its
 stored load was built from (training.rebuild), so flags raised together cost one build."""
@@ -23,7 +23,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Least
 
-from activities.models import Activity
+from activities.models import Activity, Gear
 from core import derivers
 from training.models import Book
 
@@ -71,23 +71,48 @@ def mark(user_ids: Iterable[int], *, now: datetime, fresh: bool = True,
 def mark_settled(activities: list, rounds: dict, *, now: datetime) -> None:
     """The call reconciler.derivation.settle makes, inside its transaction: the owners of
     activities whose track or summary changed (new bytes, or the same at a new version);
-    fresh when the activity had no summary before (a new upload)."""
-    fresh, backfill = set(), set()
+    fresh when the activity had no summary before (a new upload), which then gets its
+    owner's default gear for its sport."""
+    fresh, backfill, new = set(), set(), []
     for activity in activities:
         result = rounds[activity.id]
         changed = [name for name in INPUTS.intersection(result.ran)
                    if name not in result.same_bytes
                    or result.stored[name].version != derivers.VERSIONS.get(name)]
-        if changed:
-            (backfill if "summary" in result.stored else fresh).add(activity.owner_id)
+        if changed and "summary" in result.stored:
+            backfill.add(activity.owner_id)
+        elif changed:
+            fresh.add(activity.owner_id)
+            new.append(activity.id)
+    default_gear(new)
     mark(fresh, now=now, fresh=True)
     mark(backfill - fresh, now=now, fresh=False)
 
 
+def default_gear(ids: list[int]) -> None:
+    """Give these new activities without gear their owner's default gear for their sport
+    (the sport shown): the oldest gear, not retired, that lists it."""
+    if not ids:
+        return
+    chosen: dict[tuple[int, str], list[int]] = {}
+    for activity_id, owner, user_sport, sport in (
+            Activity.objects.filter(id__in=ids, gear__isnull=True,
+                                    status=Activity.Status.READY)
+            .values_list("id", "owner_id", "user_sport", "sport")):
+        chosen.setdefault((owner, user_sport or sport), []).append(activity_id)
+    owners = {owner for owner, _ in chosen}
+    gear = list(Gear.objects.filter(owner_id__in=owners, retired=False).order_by("id")
+                .values_list("id", "owner_id", "sports"))
+    for (owner, sport), activity_ids in chosen.items():
+        found = next((g for g, o, sports in gear if o == owner and sport in sports), None)
+        if found is not None:
+            Activity.objects.filter(id__in=activity_ids).update(gear_id=found)
+
+
 def edited(sender, *, activity, changes: dict, now: datetime, **_) -> None:
     """An owner's edit (activities.changes.edited, in its transaction): the sport is on
-    each activity's load and on the power curve's points."""
-    if "sport" in changes:
+    each activity's load; the gear's totals count it."""
+    if "sport" in changes or "gear_id" in changes:
         mark([activity.owner_id], now=now)
 
 

@@ -67,6 +67,9 @@ class Book(Leased):
     whole = models.BooleanField(default=False)
     #: The all-time power curve: [[duration_s, watts, activity_id], ...].
     curve = models.JSONField(default=list, blank=True)
+    #: Totals per gear: {"<gear id>": [count, distance in dm, moving time in ds]}, integer
+    #: sums of the activities' own (ActivityLoad), exact in any order.
+    gear = models.JSONField(default=dict, blank=True)
 
     class Meta:
         db_table = "training_book"
@@ -99,10 +102,11 @@ class ActivityLoad(models.Model):
                              related_name="activity_loads")
     activity_id = models.BigIntegerField(unique=True)
     #: The activity's day (its start in the owner's time zone): its load counts on it.
-    day = models.DateField()
+    #: None without timestamps (no load; its distance still counts for its gear).
+    day = models.DateField(null=True)
     sport = models.CharField(max_length=64, blank=True)
-    #: training.inputs.signature: the track's version and time, the sport, the day and
-    #: the thresholds in force on it.
+    #: training.inputs.Input.signature: the track's and summary's versions and times, the
+    #: sport, the day and the thresholds in force on it.
     signature = models.JSONField()
     #: TSS points (core.training.load), or None and `reason`.
     load = models.FloatField(null=True)
@@ -112,6 +116,9 @@ class ActivityLoad(models.Model):
     intensity = models.FloatField(null=True)
     #: Mean-maximal power: [[duration_s, watts, start_offset_s], ...] ([] without power).
     curve = models.JSONField(default=list)
+    #: The summary's distance and moving time in tenths (dm, ds): gear totals sum them.
+    distance_dm = models.BigIntegerField(default=0)
+    moving_ds = models.BigIntegerField(default=0)
 
     class Meta:
         indexes = [

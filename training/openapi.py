@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from activities.edits import SPORTS
+from activities.models import Gear
+from training import gear
 from training.models import Threshold
 from training.thresholds import RANGES
 
@@ -30,7 +33,29 @@ def _errors(*statuses: int) -> dict:
             for s in statuses}
 
 
+_GEAR = {
+    "name": {"type": "string", "minLength": 1, "maxLength": gear.NAME_MAX},
+    "kind": {"enum": list(Gear.Kind.values)},
+    "sports": {"type": "array", "items": {"enum": sorted(SPORTS)},
+               "description": "A new activity of one of these gets this gear (the oldest "
+               "such gear not retired)."},
+    "retired": {"type": "boolean"},
+    "retire_at_km": {"type": ["integer", "null"], "minimum": 1,
+                     "maximum": gear.RETIRE_MAX_KM},
+}
+
 SCHEMAS = {
+    "GearNew": {"type": "object", "required": ["name", "kind"], "additionalProperties": False,
+                "properties": _GEAR},
+    "GearEdit": {"type": "object", "minProperties": 1, "additionalProperties": False,
+                 "properties": {k: v for k, v in _GEAR.items() if k != "kind"}},
+    "Gear": {"type": "object", "required": ["id", *_GEAR, "distance_m", "moving_s", "count"],
+             "properties": {"id": {"type": "integer"}, **_GEAR,
+                            "distance_m": {"type": "number"}, "moving_s": {"type": "number"},
+                            "count": {"type": "integer", "description": "Activities with "
+                                      "it, as the training book last counted them."}}},
+    "GearList": {"type": "object", "required": ["gear", *_STATE],
+                 "properties": {**_STATE, "gear": {"type": "array", "items": _ref("Gear")}}},
     "ThresholdNew": {"type": "object", "required": ["kind", "value", "from"],
                      "additionalProperties": False, "properties": _THRESHOLD},
     "Threshold": {"type": "object", "required": ["id", "kind", "value", "from"],
@@ -75,6 +100,24 @@ def paths(get, ref) -> dict:
             "parameters": dates,
             **get("getFitness", "Load, fitness, fatigue and form per day (default: the "
                   "last 90 days)", ref("Fitness"), extra=(400,))},
+        "/api/v1/gear": {
+            **get("listGear", "The owner's gear with its totals", ref("GearList")),
+            "post": {"operationId": "createGear", "summary": "Add gear",
+                     "requestBody": {"required": True, **ref("GearNew")},
+                     "responses": {"201": {"description": "Added", **ref("Gear")},
+                                   **_errors(400, 401, 403, 503)}}},
+        "/api/v1/gear/{gear_id}": {
+            "parameters": [{"name": "gear_id", "in": "path", "required": True,
+                            "schema": {"type": "integer", "minimum": 1}}],
+            **get("getGear", "One gear with its totals", ref("Gear")),
+            "patch": {"operationId": "editGear", "summary": "Rename, retire, set sports",
+                      "requestBody": {"required": True, **ref("GearEdit")},
+                      "responses": {"200": {"description": "Edited", **ref("Gear")},
+                                    **_errors(400, 401, 403, 404, 503)}},
+            "delete": {"operationId": "deleteGear",
+                       "summary": "Remove gear (its activities keep none)",
+                       "responses": {"204": {"description": "Deleted"},
+                                     **_errors(401, 403, 404, 503)}}},
         "/api/v1/power-curve": {
             "parameters": [{"name": "range", "in": "query", "required": False,
                             "schema": {"enum": ["all", "90d"]}}],

@@ -2,8 +2,10 @@
 releases it). A build recomputes the load of each activity whose inputs moved (its
 signature: training.inputs), removes those of activities gone, and recomputes the daily
 series from the earliest day any of them touched, resuming from the exact state stored
-for the day before; every other load and day is left as it was, not rewritten. The rows
-are written under the fence (work.leases.hold), the book's own fields by the release."""
+for the day before; every other load and day is left as it was, not rewritten. Gear
+totals are summed again from every activity's figures (integers: cheap and exact). The
+rows are written under the fence (work.leases.hold), the book's own fields by the
+release."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from django.db import transaction
 from django.db.models import Case, F, Q, Value, When
 
 from activities import times
-from activities.models import Profile
+from activities.models import Activity, Profile
 from core.track import Track
 from core.training import fitness, load, power
 from training import inputs
@@ -30,14 +32,15 @@ log = structlog.get_logger(__name__)
 
 #: The version of what a book holds; bump it with any change to core.training or
 #: training.inputs that changes a load or a day, and every book is rebuilt whole.
-#: 1: TSS or hrTSS per activity, NP and IF, power curve, fitness/fatigue/form per day.
+#: 1: TSS or hrTSS per activity, NP and IF, power curve, fitness/fatigue/form per day,
+#: gear totals.
 VERSION = 1
 
 
 @dataclass
 class Plan:
     """What one build writes: loads to (re)write and remove, the days from `restart` on
-    (None: no day moved), and the book's all-time curve."""
+    (None: no day moved), and the book's all-time curve and gear totals."""
 
     computed: list[ActivityLoad] = field(default_factory=list)
     removed: list[int] = field(default_factory=list)
@@ -45,6 +48,7 @@ class Plan:
     first: date | None = None
     days: list[fitness.Day] = field(default_factory=list)
     curve: list = field(default_factory=list)
+    gear: dict = field(default_factory=dict)
     whole: bool = False
 
 
@@ -74,7 +78,7 @@ def run(kind: Kind, lease: Lease) -> Outcome:
               "duration_ms": round((time.monotonic() - started) * 1000)}
     bound.info("training.built", **detail)
     return Done(fields={
-        "curve": plan.curve, "version": VERSION, "status": Book.Status.READY,
+        "curve": plan.curve, "gear": plan.gear, "version": VERSION, "status": Book.Status.READY,
         "built_at": clock.now(), "error_code": "", "error_message": "",
         # A whole rebuild asked for while this one was built stays asked for.
         "whole": Case(When(generation=lease.generation, then=Value(False)),
@@ -88,36 +92,49 @@ def today_of(user_id: int) -> date:
 
 
 def build(user_id: int, *, today: date) -> Plan:
-    """What to write to bring the user's loads and days to their inputs (nothing is
-    written here). The series runs from the first activity's day to today (or the last
-    activity's day, if later); it restarts from the earliest day whose load moved, or
-    after the last day stored, and from the first day when that moved or all is redone."""
+    """What to write to bring the user's loads, days and gear totals to their inputs
+    (nothing is written here)."""
     wanted = inputs.wanted(user_id)
     book = Book.objects.filter(user_id=user_id).values("version", "whole").first()
     whole = book is None or book["whole"] or book["version"] != VERSION
-    stored = {i: (signature, day, value) for i, signature, day, value in
-              ActivityLoad.objects.filter(user_id=user_id)
-              .values_list("activity_id", "signature", "day", "load")}
+    stored = {i: (signature, (day, value), (metres, moving)) for
+              i, signature, day, value, metres, moving in
+              ActivityLoad.objects.filter(user_id=user_id).values_list(
+                  "activity_id", "signature", "day", "load", "distance_dm", "moving_ds")}
     todo = sorted(i for i in wanted
                   if whole or i not in stored or stored[i][0] != wanted[i].signature)
     plan = Plan(whole=whole, removed=sorted(stored.keys() - wanted.keys()))
-    for activity_id, track in inputs.stored_tracks(todo):
-        plan.computed.append(computed(user_id, activity_id, track, wanted[activity_id]))
+    for activity_id, track, summary in inputs.stored(todo):
+        plan.computed.append(computed(user_id, activity_id, track, summary,
+                                      wanted[activity_id]))
     redone = {row.activity_id for row in plan.computed}
-    loads = {i: (day, value) for i, (_, day, value) in stored.items()
-             if i in wanted and i not in redone}
-    loads |= {row.activity_id: (row.day, row.load) for row in plan.computed}
-    was = {i: (day, value) for i, (_, day, value) in stored.items()}
-    moved = moved_days(was, loads, [*redone, *plan.removed])
+    kept = [i for i in stored if i in wanted and i not in redone]
+    loads = {i: stored[i][1] for i in kept} | {
+        row.activity_id: (row.day, row.load) for row in plan.computed}
+    figures = {i: stored[i][2] for i in kept} | {
+        row.activity_id: (row.distance_dm, row.moving_ds) for row in plan.computed}
+    moved = moved_days({i: entry[1] for i, entry in stored.items()}, loads,
+                       [*redone, *plan.removed])
     plan.curve = all_time_curve(user_id, plan.computed, exclude=redone | set(plan.removed))
-    plan.first = min((day for day, _ in loads.values()), default=None)
+    plan.gear = gear_totals(user_id, figures)
+    plan_series(plan, user_id, loads, moved=moved, today=today)
+    return plan
+
+
+def plan_series(plan: Plan, user_id: int, loads: dict[int, tuple], *,
+                moved: list[date], today: date) -> None:
+    """The days to write: from the first activity's day to today (or the last activity's
+    day, if later), restarted from the earliest day whose load moved or after the last
+    day stored, and from the first day when that moved or all is redone."""
+    days = [day for day, _ in loads.values() if day is not None]
+    plan.first = min(days, default=None)
     if plan.first is None:
-        return plan
-    end = max(today, *(day for day, _ in loads.values()))
+        return
+    end = max(today, *days)
     span = Day.objects.filter(user_id=user_id).values_list("date", flat=True)
     stored_first, stored_last = span.order_by("date").first(), span.order_by("-date").first()
     restart, before = plan.first, None
-    if not whole and stored_last is not None and stored_first == plan.first:
+    if not plan.whole and stored_last is not None and stored_first == plan.first:
         restart = max(plan.first, min([*moved, stored_last + timedelta(days=1)]))
         row = Day.objects.filter(user_id=user_id, date=restart - timedelta(days=1)).first()
         if row is not None:
@@ -125,12 +142,24 @@ def build(user_id: int, *, today: date) -> Plan:
         else:  # the first day, or a day missing: from the first day
             restart = plan.first
     if restart > end:
-        return plan
+        return
     daily = fitness.daily_loads((day, value) for day, value in loads.values()
-                                if value is not None)
+                                if day is not None and value is not None)
     plan.restart = restart
     plan.days = fitness.series(daily, start=restart, end=end, before=before)
-    return plan
+
+
+def gear_totals(user_id: int, figures: dict[int, tuple[int, int]]) -> dict[str, list[int]]:
+    """{"<gear id>": [count, distance_dm, moving_ds]} over the activities with gear."""
+    totals: dict[str, list[int]] = {}
+    for activity_id, gear in (Activity.objects.live()
+                              .filter(owner_id=user_id, gear__isnull=False)
+                              .values_list("id", "gear_id")):
+        if activity_id in figures:
+            metres, moving = figures[activity_id]
+            entry = totals.setdefault(str(gear), [0, 0, 0])
+            entry[0], entry[1], entry[2] = entry[0] + 1, entry[1] + metres, entry[2] + moving
+    return totals
 
 
 def moved_days(was: dict[int, tuple], now: dict[int, tuple], ids: list[int]) -> list[date]:
@@ -144,9 +173,10 @@ def moved_days(was: dict[int, tuple], now: dict[int, tuple], ids: list[int]) -> 
     return days
 
 
-def computed(user_id: int, activity_id: int, track: Track, wanted: inputs.Input
-             ) -> ActivityLoad:
-    """One activity's load, NP and IF, and power curve, from its track and thresholds."""
+def computed(user_id: int, activity_id: int, track: Track, summary: dict,
+             wanted: inputs.Input) -> ActivityLoad:
+    """One activity's load, NP and IF, and power curve, from its track and thresholds;
+    its distance and moving time from its summary, in integer tenths."""
     found = load.activity_load(track, **wanted.values)
     grid = power.watts(track)
     normalized = power.normalized_power(grid.values) if grid is not None else None
@@ -157,7 +187,9 @@ def computed(user_id: int, activity_id: int, track: Track, wanted: inputs.Input
         signature=wanted.signature, load=found.value, source=found.source or "",
         reason=found.reason or "", normalized_w=normalized,
         intensity=power.intensity_factor(normalized, ftp) if normalized and ftp else None,
-        curve=[[b.duration_s, b.watts, b.start_offset_s] for b in curve])
+        curve=[[b.duration_s, b.watts, b.start_offset_s] for b in curve],
+        distance_dm=round((summary.get("distance_m") or 0) * 10),
+        moving_ds=round((summary.get("moving_s") or 0) * 10))
 
 
 def all_time_curve(user_id: int, computed_rows: list[ActivityLoad], *, exclude: set[int]
@@ -174,7 +206,7 @@ def all_time_curve(user_id: int, computed_rows: list[ActivityLoad], *, exclude: 
 def best_of(rows: list[tuple[date, int, list]]) -> list:
     """The best point per duration over (day, activity id, curve) rows."""
     best: dict[int, tuple[float, int]] = {}
-    for _, activity_id, curve in sorted(rows, key=lambda r: (r[0], r[1])):
+    for _, activity_id, curve in sorted(rows, key=lambda r: (r[0] or date.min, r[1])):
         for duration, watts, _ in curve:
             if duration not in best or watts > best[duration][0]:
                 best[duration] = (watts, activity_id)

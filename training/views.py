@@ -1,15 +1,16 @@
 """The training API (token or session), owner only: each view reads or writes the
-signed-in user's own thresholds and book, nobody else's."""
+signed-in user's own thresholds, gear and book, nobody else's."""
 
 from __future__ import annotations
 
 import json
 from datetime import date, timedelta
 
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from activities.models import Gear
 from activities.views.api import api_error, api_view
-from training import rebuild, served, thresholds
+from training import gear, rebuild, served, thresholds
 from training.models import Book, Threshold
 from work import clock
 
@@ -24,11 +25,7 @@ def thresholds_api(request: HttpRequest) -> JsonResponse:
         rows = Threshold.objects.filter(user=request.user).order_by("kind", "effective")
         return JsonResponse({"thresholds": [thresholds.as_dict(row) for row in rows]})
     try:
-        body = json.loads(request.body or b"null")
-    except (ValueError, UnicodeDecodeError):
-        body = None
-    try:
-        wanted = thresholds.parse(body)
+        wanted = thresholds.parse(_body(request))
     except thresholds.Invalid as error:
         return api_error("BadRequest", str(error), 400)
     row, created = thresholds.put(request.user.id, wanted, now=clock.now())
@@ -74,3 +71,49 @@ def power_curve_api(request: HttpRequest) -> JsonResponse:
     points = served.curve(request.user.id, book, recent=chosen == "90d",
                           today=rebuild.today_of(request.user.id))
     return JsonResponse({"range": chosen, "points": points, **served.state(book)})
+
+
+def _body(request: HttpRequest) -> object:
+    try:
+        return json.loads(request.body or b"null")
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def _totals(user) -> tuple[dict, dict]:
+    book = Book.objects.filter(user=user).first()
+    return (book.gear if book is not None else {}), served.state(book)
+
+
+@api_view("GET", "POST")
+def gear_api(request: HttpRequest) -> JsonResponse:
+    totals, state = _totals(request.user)
+    if request.method == "GET":
+        rows = Gear.objects.filter(owner=request.user).order_by("retired", "id")
+        return JsonResponse({"gear": [gear.as_dict(g, totals) for g in rows], **state})
+    try:
+        fields = gear.parse(_body(request), new=True)
+    except gear.Invalid as error:
+        return api_error("BadRequest", str(error), 400)
+    made = Gear.objects.create(owner=request.user, created_at=clock.now(), **fields)
+    return JsonResponse(gear.as_dict(made, totals), status=201)
+
+
+@api_view("GET", "PATCH", "DELETE")
+def gear_detail_api(request: HttpRequest, gear_id: int) -> HttpResponse:
+    found = Gear.objects.filter(id=gear_id, owner=request.user).first()
+    if found is None:
+        return api_error("NotFound", f"No gear {gear_id}.", 404)
+    if request.method == "DELETE":
+        gear.delete(found, now=clock.now())
+        return HttpResponse(status=204)
+    if request.method == "PATCH":
+        try:
+            fields = gear.parse(_body(request), new=False)
+        except gear.Invalid as error:
+            return api_error("BadRequest", str(error), 400)
+        for name, value in fields.items():
+            setattr(found, name, value)
+        found.save(update_fields=list(fields))
+    totals, state = _totals(request.user)
+    return JsonResponse(gear.as_dict(found, totals) | state)

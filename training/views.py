@@ -47,10 +47,10 @@ def fitness_api(request: HttpRequest) -> JsonResponse:
     today = rebuild.today_of(request.user.id)
     try:
         start, end = _day(request, "from"), _day(request, "to")
-    except ValueError:
+        end = end or today
+        start = start or end - timedelta(days=DEFAULT_DAYS - 1)
+    except (ValueError, OverflowError):  # OverflowError: 90 days before 0001-01-01
         return api_error("BadRequest", "from and to are dates: YYYY-MM-DD.", 400)
-    end = end or today
-    start = start or end - timedelta(days=DEFAULT_DAYS - 1)
     if start > end:
         return api_error("BadRequest", "from is on or before to.", 400)
     if (end - start).days >= served.MAX_DAYS:

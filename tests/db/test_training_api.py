@@ -83,7 +83,7 @@ def test_without_a_token_nothing_is_answered(user):
 
 @pytest.mark.parametrize("query", ["from=2025-13-01", "to=yesterday",
                                    "from=2026-01-10&to=2026-01-01",
-                                   "from=2000-01-01&to=2026-01-01"])
+                                   "from=2000-01-01&to=2026-01-01", "to=0001-01-05"])
 def test_a_bad_fitness_range_is_refused(api, query):
     answer = api.get(f"/api/v1/fitness?{query}")
     assert answer.status_code == 400 and answer.json()["error"]["message"]

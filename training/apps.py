@@ -7,10 +7,11 @@ class TrainingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from activities import changes
+        from activities import changes, maxhr
         from training import (
             flags,
             kind,  # noqa: F401 (registers the training book kind)
+            thresholds,
         )
 
         changes.edited.connect(flags.edited, dispatch_uid="training.flags.edited")
@@ -18,3 +19,4 @@ class TrainingConfig(AppConfig):
         changes.zone_changed.connect(flags.profile_changed, dispatch_uid="training.flags.zone")
         changes.max_hr_changed.connect(flags.profile_changed,
                                        dispatch_uid="training.flags.max_hr")
+        maxhr.dated_by(thresholds.max_hr_on)

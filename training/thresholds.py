@@ -78,6 +78,13 @@ def history(user_id: int) -> list[core_thresholds.Threshold]:
             .values_list("kind", "value", "effective")]
 
 
+def max_hr_on(user_id: int, day: date) -> int | None:
+    """The dated maximum heart rate in force on `day` (activities.maxhr's source: the
+    activity page's zones)."""
+    found = core_thresholds.value_on(history(user_id), "hr_max", day)
+    return round(found) if found is not None else None
+
+
 def profile_max_hr(user_id: int) -> float | None:
     found = Profile.objects.filter(user_id=user_id).values_list("max_hr", flat=True).first()
     return float(found) if found else None

@@ -24,6 +24,7 @@ from activities import (
     deletion,
     display,
     ingest,
+    maxhr,
     names,
     problems,
     serialize,
@@ -45,10 +46,6 @@ def units_of(user) -> str:
     """The user's units; metric until they choose (the profile is made by the settings page)."""
     chosen = Profile.objects.filter(user=user).values_list("units", flat=True).first()
     return chosen or Profile.Units.METRIC
-
-
-def max_hr_of(user) -> int | None:
-    return Profile.objects.filter(user=user).values_list("max_hr", flat=True).first()
 
 
 @bodylimit.streams_body  # read after the token and size checks
@@ -212,7 +209,10 @@ def activity_page(request: HttpRequest, activity_id: int) -> HttpResponse:
         "tiles": settings.CAIRN_MAP_TILES, "attribution": settings.CAIRN_MAP_ATTRIBUTION,
     }
     output = breakdown.splits_output(activity) if activity.state in SETTLED else None
-    max_hr = max_hr_of(request.user)
+    # On the activity's day where the owner is (the day its training load uses).
+    day = (times.local_date(activity.start_time, None, times.user_zone(request.user))
+           if activity.start_time else None)
+    max_hr = maxhr.on(request.user.id, day)
     return render(request, "activities/activity.html", {
         "activity": summary, "units": units, "name": names.name_of(activity),
         "when": times.moment(summary["start_time"], summary.get("timezone"),

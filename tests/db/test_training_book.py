@@ -219,3 +219,16 @@ def test_a_new_maximum_heart_rate_in_the_account_owes_a_rebuild(user):
         assert ActivityLoad.objects.get(user=user).signature[-1] == 188.0
         browser.post("/settings/", {"units": "imperial", "time_zone": "", "max_hr": 188})
     assert not Book.objects.get(user=user).needs_work  # units alone move no load
+
+
+def test_the_activity_page_uses_the_maximum_heart_rate_in_force_on_its_day(user):
+    from django.test import Client
+
+    browser = Client()
+    browser.login(username="alice", password="correct-horse-9")
+    Profile.objects.create(user=user, max_hr=200)
+    with freeze_time(NOW) as clock:
+        ids = upload_rides(user, clock, watts=[200, 200, 200])
+        post(user, "hr_max", 180, day_of(1))  # rides 1 and 2 on or after it
+        shown = {i: browser.get(f"/activities/{ids[i]}/").context["max_hr"] for i in ids}
+    assert shown == {0: 200, 1: 180, 2: 180}

@@ -232,3 +232,21 @@ def test_the_activity_page_uses_the_maximum_heart_rate_in_force_on_its_day(user)
         post(user, "hr_max", 180, day_of(1))  # rides 1 and 2 on or after it
         shown = {i: browser.get(f"/activities/{ids[i]}/").context["max_hr"] for i in ids}
     assert shown == {0: 200, 1: 180, 2: 180}
+
+
+def test_the_admin_shows_a_books_builds_and_rebuilds_it_whole(user, django_user_model):
+    from django.test import Client
+
+    django_user_model.objects.create_superuser("root", password="admin-pass-42")
+    staff = Client()
+    staff.login(username="root", password="admin-pass-42")
+    with freeze_time(NOW) as clock:
+        post(user, "ftp", 250, date(2025, 1, 1))
+        upload_rides(user, clock, watts=[200, 210])
+        book = Book.objects.get(user=user)
+        page = staff.get(f"/admin/training/book/{book.id}/change/").content.decode()
+        assert "Loads computed" in page and "converged" in page
+        staff.post("/admin/training/book/", {"action": "rebuild", "_selected_action": [book.id]})
+        assert Book.objects.get(id=book.id).whole
+        settle(clock)
+    assert last_attempt(user)["mode"] == "whole" and last_attempt(user)["loads_computed"] == 2

@@ -2,8 +2,9 @@
 
 Two things are added to django-storages' S3 backend. An object counts as stored only when
 the store has confirmed it: the PUT carries the content's SHA-256, which the store checks
-against the body, and a HEAD afterwards must show the same length and checksum (or, from a
-store that keeps no checksums, an ETag equal to the MD5 of a single-part PUT). And every
+against the body, and its answer must name the same checksum (or, from a store that keeps
+no checksums, an ETag equal to the MD5 of the body); a HEAD is asked only when the answer
+names neither. A new original is then two calls: the look for it, and the PUT. And every
 failure of the store is one of two exceptions the rest of Cairn understands:
 FileNotFoundError (the object is not there) or storage.Unavailable (the store cannot be
 reached, or answered with an error): callers never see botocore's own.
@@ -50,12 +51,16 @@ class VerifiedS3Storage(S3Storage):
         with self._classified(key):
             # One PUT (up to 5 GB, the S3 limit; archives are capped far below): the store
             # checks the body against the checksum before it answers.
-            client.put_object(Bucket=self.bucket_name, Key=key, Body=ReadBytesWrapper(content),
-                              ContentLength=size, ChecksumSHA256=checksum, **params)
-            head = client.head_object(Bucket=self.bucket_name, Key=key, ChecksumMode="ENABLED")
-        if not _matches(head, size=size, sha256=sha256, md5=md5):
-            log.error("storage.unconfirmed", key=key, size_bytes=size,
-                      stored_bytes=head.get("ContentLength"))
+            answer = client.put_object(Bucket=self.bucket_name, Key=key,
+                                       Body=ReadBytesWrapper(content), ContentLength=size,
+                                       ChecksumSHA256=checksum, **params)
+            confirmed = _confirms(answer, sha256=sha256, md5=md5)
+            if confirmed is None:  # the answer names no digest: ask for the object's
+                head = client.head_object(Bucket=self.bucket_name, Key=key,
+                                          ChecksumMode="ENABLED")
+                confirmed = _matches(head, size=size, sha256=sha256, md5=md5)
+        if not confirmed:
+            log.error("storage.unconfirmed", key=key, size_bytes=size)
             metrics.STORE_ERRORS.labels(reason="unconfirmed").inc()
             raise Unavailable(f"The object store did not confirm {key} as sent "
                               f"({size} bytes); it was not acknowledged.")
@@ -132,6 +137,18 @@ class VerifiedS3Storage(S3Storage):
         except (ClientError, *_STORE_ERRORS):
             return False
         return True
+
+
+def _confirms(answer: dict, *, sha256: bytes, md5: bytes) -> bool | None:
+    """Whether a PUT's answer confirms these bytes: by the checksum it names, else by an
+    ETag that is an MD5 (a single-part PUT's); None when it names neither."""
+    stored = answer.get("ChecksumSHA256")
+    if stored:
+        return stored == base64.b64encode(sha256).decode()
+    etag = answer.get("ETag", "").strip('"')
+    if len(etag) == 32 and "-" not in etag:
+        return etag == md5.hex()
+    return None
 
 
 def _matches(head: dict, *, size: int, sha256: bytes, md5: bytes) -> bool:

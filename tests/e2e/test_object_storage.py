@@ -55,6 +55,24 @@ def test_an_original_is_stored_with_its_checksum_and_read_back(s3_store):
     assert storage.read_original(name) == data
 
 
+def test_a_new_original_is_one_put_and_one_other_call(s3_store):
+    """The look for it, then the PUT, whose answer confirms the bytes: no HEAD after it."""
+    calls = []
+
+    def count(model, **_):
+        calls.append(model.name)
+
+    client = default_storage.connection.meta.client
+    client.meta.events.register("before-call.s3", count)
+    try:
+        data = factories.gpx(points=29)
+        storage.save_original(data, name=f"originals/{hashlib.sha256(data).hexdigest()}.gpx")
+    finally:
+        client.meta.events.unregister("before-call.s3", count)
+    assert calls == ["HeadObject", "PutObject"]
+    assert storage.read_original(f"originals/{hashlib.sha256(data).hexdigest()}.gpx") == data
+
+
 def test_the_same_content_is_stored_once(s3_store):
     data = factories.gpx(points=31)
     name = f"originals/{hashlib.sha256(data).hexdigest()}.gpx"

@@ -79,8 +79,11 @@ def test_real_responses_match_the_document(api, other_user):
         _check(api.get(f"/api/v1/uploads/{session.json()['upload_id']}"),
                "/api/v1/uploads/{upload_id}")  # uploading
         sweep.drain()
+    gear = api.post("/api/v1/gear", {"name": "Shoes", "kind": "shoes"},
+                    content_type="application/json")
+    _check(gear, "/api/v1/gear", "post")
     ids = {"upload_id": upload.json()["id"], "activity_id": upload.json()["activity_id"],
-           "session_id": session.json()["id"],
+           "session_id": session.json()["id"], "gear_id": gear.json()["id"],
            "webhook_id": 999999}  # real webhooks: tests/e2e/test_webhooks_api.py
     for path in DOCUMENT["paths"]:
         if "get" not in DOCUMENT["paths"][path]:
@@ -88,7 +91,7 @@ def test_real_responses_match_the_document(api, other_user):
         url = path.format(**ids)
         _check(api.get(url), path)
         _check(Client().get(url), path)  # 401
-        _check(api.get(path.format(upload_id=999999, activity_id=999999,
+        _check(api.get(path.format(upload_id=999999, activity_id=999999, gear_id=999999,
                                    webhook_id=999999, session_id=999999)), path)  # 404
     _check(api.get(f"/api/v1/uploads/{archive.json()['id']}"), "/api/v1/uploads/{upload_id}")
     _check(api.get(f"/api/v1/uploads/{archive.json()['id']}/files"),

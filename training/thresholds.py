@@ -40,7 +40,7 @@ def parse(body: object) -> Wanted:
     if unknown:
         raise Invalid(f"Unknown field(s): {', '.join(unknown)}.")
     kind = body.get("kind")
-    if kind not in RANGES:
+    if not isinstance(kind, str) or kind not in RANGES:
         raise Invalid(f"kind is one of {', '.join(RANGES)}.")
     value = body.get("value")
     low, high = RANGES[kind]

@@ -55,6 +55,7 @@ def test_thresholds_are_posted_listed_and_replaced_on_the_same_day(api):
 
 @pytest.mark.parametrize("body", [
     b"not json", [], {"kind": "vo2", "value": 50, "from": "2025-01-01"},
+    {"kind": {}, "value": 0, "from": "2000-01-01"},  # found by schemathesis: was a 500
     {"kind": "ftp", "value": 5000, "from": "2025-01-01"},
     {"kind": "ftp", "value": "250", "from": "2025-01-01"},
     {"kind": "ftp", "value": True, "from": "2025-01-01"},

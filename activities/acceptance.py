@@ -1,13 +1,14 @@
-"""The rows of a newly accepted activity file: on PostgreSQL one named statement (a
-data-modifying CTE), on SQLite three in one transaction; no read before them either way:
-the inserts' conflicts are the duplicate checks.
+"""The rows of a newly accepted activity file: on PostgreSQL in autocommit (a request) one
+named statement (a data-modifying CTE), else three in one transaction; no read before
+them either way: the inserts' conflicts are the duplicate checks.
 
 Why two shapes: the upload and its activity refer to each other, and only PostgreSQL can
 insert two rows in one statement. There, the ids are drawn first (the owner's live
 activity of this content, if an archive brought it, else a new one), so each row is
 inserted already pointing at the other; the foreign keys are checked at commit, which
 in autocommit is the end of the statement: one round trip, no transaction to open or
-close, row locks held only while it runs. The caller stores the original before either
+close, row locks held only while it runs (inside a caller's transaction the keys would
+be checked only at its commit: the three statements then). The caller stores the original before either
 (ingest._insert): a row never commits before its original is durable, and a file stored
 for an upload that turned out a duplicate is the same bytes under the same name (the
 orphan sweep removes a file no row came to refer to, after storage.ORPHAN_GRACE).
@@ -15,7 +16,7 @@ orphan sweep removes a file no row came to refer to, after storage.ORPHAN_GRACE)
 
 from __future__ import annotations
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 
 from activities.models import Activity, Upload
 
@@ -117,9 +118,12 @@ def accept(upload: Upload, activity: Activity) -> bool | None:
     """Insert the (unsaved) upload and the activity of its content, and set their ids;
     None if the owner has this upload already (nothing written), else whether the
     activity is new (False: it is the owner's live one of this content, and `activity`'s
-    id is set to it). Commits on PostgreSQL (one statement in autocommit, unless the
-    caller holds a transaction); on SQLite, in a transaction of its own or the caller's."""
-    if connection.vendor != "postgresql":
+    id is set to it). Committed on return unless the caller holds a transaction: on
+    PostgreSQL in autocommit one statement (ACCEPT), else the three in a transaction of
+    their own or the caller's."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        # Inside a caller's transaction the foreign keys ACCEPT relies on would be checked
+        # only at its commit: the three statements, which need no such check.
         with transaction.atomic():
             if not insert_upload(upload):
                 return None
@@ -132,14 +136,28 @@ def accept(upload: Upload, activity: Activity) -> bool | None:
     params = activities | uploads | {
         "upload_file_name": uploads["file_name"], "file_name": activities["file_name"],
         "size_bytes": uploads["size_bytes"], "activity_size_bytes": activities["size_bytes"]}
-    with connection.cursor() as cursor:
-        cursor.execute(ACCEPT, params)
-        row = cursor.fetchone()
+    row = _accept(params)
     if row is None:
         return None
     upload.id, activity.id, created = row
     upload.activity_id, activity.upload_id = activity.id, upload.id
     return created
+
+
+def _accept(params: dict) -> tuple | None:
+    """ACCEPT's row, run once more if its foreign key failed: an archive's activity of
+    this content committed between the statement's look for it and its insert (the
+    upload then pointed at an id that never came to be, and nothing was written); the
+    second run finds that activity."""
+    for attempt in (1, 2):
+        try:
+            with connection.cursor() as cursor:  # autocommit: the statement is its own
+                cursor.execute(ACCEPT, params)
+                return cursor.fetchone()
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    return None
 
 
 def insert_upload(upload: Upload) -> bool:

@@ -103,11 +103,12 @@ def _fill(site, size: int) -> None:
                                      "summary": summary.codec.dumps(summary.derive(track))})
     if noop.NOOP.name in derivers.BY_NAME:
         return  # registered in this process: filled with the others
+    empty = noop.NOOP.codec.dumps(noop.NOOP.derive())
     site.query(
         "INSERT INTO activities_derived (activity_id, deriver, version, status, data, "
-        "error_code, error_message, duration_ms, updated_at) SELECT id, %s, %s, 'ready', "
-        "%s, '', '', 0, now() FROM activities_activity",
-        [noop.NOOP.name, noop.NOOP.version, noop.NOOP.codec.dumps(noop.NOOP.derive())])
+        "digest, error_code, error_message, duration_ms, updated_at) SELECT id, %s, %s, "
+        "'ready', %s, %s, '', '', 0, now() FROM activities_activity",
+        [noop.NOOP.name, noop.NOOP.version, empty, derivers.digest(empty)])
     site.query(
         "INSERT INTO reconciler_rollout (deriver, version, state, keep_previous, cursor, "
         "flagged, window_count, started_at, finished_at) "

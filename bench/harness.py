@@ -165,11 +165,13 @@ def fill_processed(site: Site, size: int, *, data: dict[str, bytes] | None = Non
         "now(), now(), 'ready', '', '', false, 1, 0, now(), '', 0, now() "
         "FROM generate_series(1, %s) AS i", [owner, upload, size])
     for deriver in derivers.ALL:
+        stored = data.get(deriver.name)
         site.query(
             "INSERT INTO activities_derived (activity_id, deriver, version, status, data, "
-            "error_code, error_message, duration_ms, updated_at) SELECT id, %s, %s, 'ready', "
-            "%s, '', '', 0, now() FROM activities_activity",
-            [deriver.name, deriver.version, data.get(deriver.name)])
+            "digest, error_code, error_message, duration_ms, updated_at) SELECT id, %s, %s, "
+            "'ready', %s, %s, '', '', 0, now() FROM activities_activity",
+            [deriver.name, deriver.version, stored,
+             derivers.digest(stored) if stored is not None else None])
         site.query(
             "INSERT INTO reconciler_rollout (deriver, version, state, keep_previous, cursor, "
             "flagged, window_count, started_at, finished_at) "

@@ -11,8 +11,8 @@ Output (`Book`, JSON-able, stored on the user's row):
               agree to the bit). Periods are of the activity's local date (where it
               began); an activity without timestamps counts on the day it was uploaded,
               and among the period's undated ones
-    included  "<activity id>" -> its `signature` (the sport shown and the versions of what
-              was read): what the
+    included  "<activity id>" -> its `signature` (the sport shown and the contents of
+              what was read): what the
               book was built from, compared with what exists to tell an addition (merged)
               from anything else (a delete, an edit of sport, a rebuild: built whole)
 """

@@ -21,7 +21,6 @@ from django.db.models import (
 from django.db.models.functions import Least
 
 from activities.models import Activity
-from core import derivers
 from records.models import Book
 
 #: What a book is built from: an activity's round that ran one of these changed it.
@@ -76,14 +75,14 @@ def _mark(ids: list[int], *, now: datetime, due: datetime, priority: int) -> Non
 def note_settled(activities: list, rounds: dict) -> list[tuple[int, bool]]:
     """(owner id, fresh) for the activities of a settling round whose inputs changed:
     fresh when the activity had no summary before (a new upload). An input rebuilt to the
-    bytes and version already stored changed nothing (a forced re-sync): no rebuild owed.
-    The same bytes at a new version still count, as the book records what it read."""
+    bytes already stored (a forced re-sync, the same code at a new version) changed
+    nothing the book reads or names (records.inputs: signatures are contents): no
+    rebuild owed."""
     found = []
     for activity in activities:
         result = rounds[activity.id]
         changed = [name for name in INPUTS.intersection(result.ran)
-                   if name not in result.same_bytes
-                   or result.stored[name].version != derivers.VERSIONS.get(name)]
+                   if name not in result.same_bytes]
         if changed:
             found.append((activity.owner_id, "summary" not in result.stored))
     return found

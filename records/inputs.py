@@ -19,27 +19,31 @@ DERIVERS = ("summary", "best_efforts", "route")
 
 def wanted(user_id: int) -> tuple[dict[str, list], dict[int, tuple]]:
     """What the book should hold now, without the outputs' data: "<id>" -> [sport,
-    summary version, best_efforts version, route version, the user's time zone], and
-    id -> (sport, start, upload time). The user's zone is in every signature: activities
-    without a zone of their own are counted on its dates, so a change rebuilds whole."""
+    summary's content, best_efforts', route's, the user's time zone], and id -> (sport,
+    start, upload time). A content is the output's digest (hex; its version and time
+    where none is stored, "" when there is no output): a rebuild to the same bytes moves
+    no signature. The user's zone is in every signature: activities without a zone of
+    their own are counted on its dates, so a change rebuilds whole."""
     rows = (Activity.objects.live()
             .filter(owner_id=user_id, status=Activity.Status.READY)
             .values_list("id", "user_sport", "sport", "start_time", "created_at"))
     shown = {i: ((user or file or records.UNKNOWN_SPORT), start, created)
              for i, user, file, start, created in rows}
     zone = Profile.objects.filter(user_id=user_id).values_list("time_zone", flat=True).first()
-    versions: dict[int, dict[str, int]] = {}
-    for activity_id, deriver, version in (
+    contents: dict[int, dict[str, str]] = {}
+    for activity_id, deriver, digest, version, updated in (
             Derived.objects.filter(activity_id__in=_live(user_id), deriver__in=DERIVERS,
                                    status=Derived.Status.READY)
-            .values_list("activity_id", "deriver", "version")):
-        versions.setdefault(activity_id, {})[deriver] = version
+            .values_list("activity_id", "deriver", "digest", "version", "updated_at")):
+        contents.setdefault(activity_id, {})[deriver] = (
+            bytes(digest).hex() if digest is not None
+            else f"{version}@{updated.isoformat()}")
     out = {}
     for activity_id, (sport, _, _) in shown.items():
-        have = versions.get(activity_id, {})
+        have = contents.get(activity_id, {})
         if "summary" in have:  # a book counts what it can show figures for
-            out[str(activity_id)] = [sport, have["summary"], have.get("best_efforts", 0),
-                                     have.get("route", 0), zone or ""]
+            out[str(activity_id)] = [sport, have["summary"], have.get("best_efforts", ""),
+                                     have.get("route", ""), zone or ""]
     return out, shown
 
 

@@ -25,7 +25,8 @@ log = structlog.get_logger(__name__)
 #: 1: records, totals and heatmap.
 #: 2: the heatmap in regions (core.heatmap.Heat).
 #: 3: totals by the activity's local date; undated activities by their upload's (counted).
-VERSION = 3
+#: 4: activities' signatures name their outputs' contents (digests), not their versions.
+VERSION = 4
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,6 @@ from django.db.models import (
 from django.db.models.functions import Least
 
 from activities.models import Activity, Gear
-from core import derivers
 from training.models import Book
 
 #: What a book is built from: an activity's round that ran one of these changed it (the
@@ -70,15 +69,14 @@ def mark(user_ids: Iterable[int], *, now: datetime, fresh: bool = True,
 
 def mark_settled(activities: list, rounds: dict, *, now: datetime) -> None:
     """The call reconciler.derivation.settle makes, inside its transaction: the owners of
-    activities whose track or summary changed (new bytes, or the same at a new version);
-    fresh when the activity had no summary before (a new upload), which then gets its
-    owner's default gear for its sport."""
+    activities whose track or summary bytes changed (the same bytes at a new version move
+    no signature: training.inputs); fresh when the activity had no summary before (a new
+    upload), which then gets its owner's default gear for its sport."""
     fresh, backfill, new = set(), set(), []
     for activity in activities:
         result = rounds[activity.id]
         changed = [name for name in INPUTS.intersection(result.ran)
-                   if name not in result.same_bytes
-                   or result.stored[name].version != derivers.VERSIONS.get(name)]
+                   if name not in result.same_bytes]
         if changed and "summary" in result.stored:
             backfill.add(activity.owner_id)
         elif changed:

@@ -1,7 +1,8 @@
 """What a user's training book is built from: each processed activity's day, sport,
-stored track and summary (their versions and when their bytes last changed), and the
-thresholds in force on its day. The signature of those is what an ActivityLoad was built
-from: a rebuild recomputes the activities whose signature moved, and only those."""
+stored track and summary (their contents' digests: a rebuild to the same bytes, at a new
+version or not, moves nothing), and the thresholds in force on its day. The signature of
+those is what an ActivityLoad was built from: a rebuild recomputes the activities whose
+signature moved, and only those."""
 
 from __future__ import annotations
 
@@ -26,8 +27,8 @@ DERIVERS = ("track", "summary")
 class Input:
     day: date | None
     sport: str
-    #: [track version, track updated_at, summary version, summary updated_at, sport, day,
-    #: ftp_w, lthr, hr_rest, hr_max]
+    #: [track's content, summary's content, sport, day, ftp_w, lthr, hr_rest, hr_max];
+    #: a content is its digest (hex), or its version and time where no digest is stored
     signature: list
     #: The thresholds in force on `day` (load.activity_load's keywords).
     values: dict[str, float]
@@ -46,12 +47,14 @@ def wanted(user_id: int) -> dict[int, Input]:
     shown = {i: ((user or file or records.UNKNOWN_SPORT), start)
              for i, user, file, start in live.values_list("id", "user_sport", "sport",
                                                           "start_time")}
-    outputs: dict[int, dict[str, list]] = {}
-    for activity_id, deriver, version, updated in (
+    outputs: dict[int, dict[str, str]] = {}
+    for activity_id, deriver, digest, version, updated in (
             Derived.objects.filter(activity_id__in=live.values("id"), deriver__in=DERIVERS,
                                    status=Derived.Status.READY)
-            .values_list("activity_id", "deriver", "version", "updated_at")):
-        outputs.setdefault(activity_id, {})[deriver] = [version, updated.isoformat()]
+            .values_list("activity_id", "deriver", "digest", "version", "updated_at")):
+        outputs.setdefault(activity_id, {})[deriver] = (
+            bytes(digest).hex() if digest is not None
+            else f"{version}@{updated.isoformat()}")
     found = {}
     for activity_id, have in outputs.items():
         if activity_id not in shown or len(have) < len(DERIVERS):
@@ -60,7 +63,7 @@ def wanted(user_id: int) -> dict[int, Input]:
         day = times.local_date(start, None, zone) if start is not None else None
         values = thresholds.in_force(history, day, fallback) if day is not None else {}
         found[activity_id] = Input(day=day, sport=sport, values=values, signature=[
-            *have["track"], *have["summary"], sport, day.isoformat() if day else None,
+            have["track"], have["summary"], sport, day.isoformat() if day else None,
             *(values.get(name) for name in thresholds.CORE_NAME.values())])
     return found
 

@@ -105,7 +105,7 @@ class ActivityLoad(models.Model):
     #: None without timestamps (no load; its distance still counts for its gear).
     day = models.DateField(null=True)
     sport = models.CharField(max_length=64, blank=True)
-    #: training.inputs.Input.signature: the track's and summary's versions and times, the
+    #: training.inputs.Input.signature: the track's and summary's contents (digests), the
     #: sport, the day and the thresholds in force on it.
     signature = models.JSONField()
     #: TSS points (core.training.load), or None and `reason`.

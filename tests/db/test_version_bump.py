@@ -154,3 +154,22 @@ def test_at_the_end_of_its_pass_a_rollout_waits_for_the_backfill_without_reading
     rollout.refresh_from_db()
     assert rollout.state == Rollout.State.FINISHED
     assert set(drift.old_versions().values()) == {0}
+
+
+def test_a_summary_bump_to_the_same_bytes_owes_no_book_a_rebuild(upload, bump):
+    """The owner's records and training books name their inputs by content: the same code
+    at a new version moves no signature, so neither is flagged nor rebuilt."""
+    from records.models import Book
+    from training.models import Book as TrainingBook
+
+    _ready(upload, 3)
+    books = list(Book.objects.values_list("user_id", "needs_work", "generation"))
+    training = list(TrainingBook.objects.values_list("user_id", "needs_work", "generation"))
+    assert books and training
+    bump("summary")
+    with freeze_time(NOW.replace(hour=13)):
+        sweep.drain()
+    assert set(drift.old_versions().values()) == {0}
+    assert list(Book.objects.values_list("user_id", "needs_work", "generation")) == books
+    assert list(TrainingBook.objects.values_list(
+        "user_id", "needs_work", "generation")) == training

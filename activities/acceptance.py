@@ -3,15 +3,15 @@ named statement (a data-modifying CTE), else three in one transaction; no read b
 them either way: the inserts' conflicts are the duplicate checks.
 
 Why two shapes: the upload and its activity refer to each other, and only PostgreSQL can
-insert two rows in one statement. There, the ids are drawn first (the owner's live
-activity of this content, if an archive brought it, else a new one), so each row is
-inserted already pointing at the other; the foreign keys are checked at commit, which
-in autocommit is the end of the statement: one round trip, no transaction to open or
-close, row locks held only while it runs (inside a caller's transaction the keys would
-be checked only at its commit: the three statements then). The caller stores the original before either
-(ingest._insert): a row never commits before its original is durable, and a file stored
-for an upload that turned out a duplicate is the same bytes under the same name (the
-orphan sweep removes a file no row came to refer to, after storage.ORPHAN_GRACE).
+insert two rows in one statement. There, both ids are drawn first, so each row is
+inserted already pointing at the other; the foreign keys are checked at commit, which in
+autocommit is the end of the statement: one round trip, no transaction to open or close,
+row locks held only while it runs, nothing read (inside a caller's transaction the keys
+would be checked only at its commit: the three statements then). The caller stores the
+original before either (ingest._insert): a row never commits before its original is
+durable, and a file stored for an upload that turned out a duplicate is the same bytes
+under the same name (the orphan sweep removes a file no row came to refer to, after
+storage.ORPHAN_GRACE).
 """
 
 from __future__ import annotations
@@ -72,18 +72,16 @@ ACTIVITY_COLUMNS = (
 
 # accept: the upload and its activity in one statement (PostgreSQL). The upload is
 # inserted unless this owner already has a live upload of the same content or the same
-# Idempotency-Key (then no row comes back); its activity is the owner's live one of this
-# content (an archive brought it: the insert below meets it and does nothing) or a new
-# one, needing work and due now. Returns the upload's id, the activity it points at, and
-# whether that activity is new.
-ACCEPT = """
+# Idempotency-Key (then no row comes back); its activity is new, needing work and due now,
+# with the id the upload points at. Returns the upload's id, the activity it points at,
+# and whether that activity is new. If the owner has a live activity of this content
+# without its upload (an archive brought it), the activity's insert meets it and does
+# nothing, and the upload's key to the id that never came to be fails the statement:
+# accept_existing runs instead. The common path reads nothing.
+_ACCEPT = """
 WITH ids AS (
     SELECT nextval(pg_get_serial_sequence('activities_upload', 'id')) AS upload_id,
-           coalesce((SELECT id FROM activities_activity
-                      WHERE owner_id = %(owner_id)s AND sha256 = %(sha256)s
-                        AND deleted_at IS NULL),
-                    nextval(pg_get_serial_sequence('activities_activity', 'id')))
-               AS activity_id
+           {activity_id} AS activity_id
 ), upload AS (
     INSERT INTO activities_upload
         (id, activity_id, owner_id, sha256, size_bytes, original_name, idempotency_key,
@@ -112,6 +110,15 @@ WITH ids AS (
 )
 SELECT upload.id, upload.activity_id, EXISTS (SELECT 1 FROM activity) FROM upload
 """
+_NEW_ACTIVITY_ID = "nextval(pg_get_serial_sequence('activities_activity', 'id'))"
+ACCEPT = _ACCEPT.format(activity_id=_NEW_ACTIVITY_ID)
+# accept_existing: the same, the upload pointing at the owner's live activity of this
+# content when there is one (looked for first).
+ACCEPT_EXISTING = _ACCEPT.format(activity_id=f"""coalesce(
+               (SELECT id FROM activities_activity
+                 WHERE owner_id = %(owner_id)s AND sha256 = %(sha256)s
+                   AND deleted_at IS NULL),
+               {_NEW_ACTIVITY_ID})""")
 
 
 def accept(upload: Upload, activity: Activity) -> bool | None:
@@ -145,19 +152,24 @@ def accept(upload: Upload, activity: Activity) -> bool | None:
 
 
 def _accept(params: dict) -> tuple | None:
-    """ACCEPT's row, run once more if its foreign key failed: an archive's activity of
-    this content committed between the statement's look for it and its insert (the
-    upload then pointed at an id that never came to be, and nothing was written); the
-    second run finds that activity."""
-    for attempt in (1, 2):
-        try:
-            with connection.cursor() as cursor:  # autocommit: the statement is its own
-                cursor.execute(ACCEPT, params)
-                return cursor.fetchone()
-        except IntegrityError:
-            if attempt == 2:
-                raise
-    return None
+    """ACCEPT's row, or ACCEPT_EXISTING's when the owner has a live activity of this
+    content (ACCEPT's foreign key failed: nothing was written)."""
+    try:
+        return _run(ACCEPT, params)
+    except IntegrityError:
+        pass
+    try:
+        return _run(ACCEPT_EXISTING, params)
+    except IntegrityError:
+        # Such an activity committed between this statement's look and its insert: the
+        # look finds it now.
+        return _run(ACCEPT_EXISTING, params)
+
+
+def _run(statement: str, params: dict) -> tuple | None:
+    with connection.cursor() as cursor:  # autocommit: the statement is its own
+        cursor.execute(statement, params)
+        return cursor.fetchone()
 
 
 def insert_upload(upload: Upload) -> bool:

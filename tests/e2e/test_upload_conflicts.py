@@ -49,31 +49,33 @@ def test_a_conflict_that_vanishes_twice_is_a_409(api, monkeypatch):
 
 @pytest.mark.postgres_only(reason="PostgreSQL's one acceptance statement")
 @pytest.mark.django_db(transaction=True)  # autocommit, as a request runs it
-def test_an_activity_of_the_content_committed_after_the_statements_look_is_linked(user):
-    """The race acceptance._accept runs again for: the owner's live activity of this
-    content (an archive's) is missed by the statement's look, so the new upload points
-    at an activity id that never comes to be. The foreign key refuses it, nothing is
-    written, and the second run links the upload to that activity."""
+@pytest.mark.parametrize("race", [False, True])
+def test_an_upload_of_an_archives_activity_is_linked_to_it(user, race):
+    """The owner has a live activity of this content and no live upload of it (an archive
+    brought it): ACCEPT, which looks for nothing, fails on its foreign key and writes
+    nothing; ACCEPT_EXISTING links the upload to that activity. With `race`, the activity
+    is missed by ACCEPT_EXISTING's look too (as if it committed just after it): it fails
+    the same way, and runs again."""
     from django.db import connection
 
     from activities import acceptance
 
     data = factories.gpx(seed=41)
     archived = ingest.accept(data, owner=user).activity
-    # As an archive leaves it: the activity is live, no live upload has its content.
     Upload.objects.filter(activity=archived).update(deleted_at=timezone.now())
     runs = []
 
-    def blind_first(execute, sql, params, many, context):
-        if sql == acceptance.ACCEPT:
-            runs.append(sql)
-            if len(runs) == 1:  # the look misses, as if the activity came just after it
+    def watch(execute, sql, params, many, context):
+        if sql in (acceptance.ACCEPT, acceptance.ACCEPT_EXISTING):
+            runs.append("existing" if sql == acceptance.ACCEPT_EXISTING else "new")
+            if race and runs == ["new", "existing"]:  # the look misses
                 sql = sql.replace("AND deleted_at IS NULL)", "AND false)", 1)
         return execute(sql, params, many, context)
 
-    with connection.execute_wrapper(blind_first):
+    with connection.execute_wrapper(watch):
         again = ingest.accept(data, owner=user)
-    assert len(runs) == 2
+    assert runs == (["new", "existing", "existing"] if race else ["new", "existing"])
     assert (again.created, again.activity.id) == (False, archived.id)
     assert Upload.objects.get(id=again.upload.id).activity_id == archived.id
     assert Activity.objects.filter(owner=user).count() == 1
+

@@ -23,7 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.harness import REPO, Figure
+from bench.harness import REPO, Figure, remove_sites
 
 BENCHMARKS = {
     "ack": ("a. upload acknowledgement beside the floor", "bench.upload_ack"),
@@ -63,7 +63,11 @@ def main() -> int:
         print(f"\n== {title} ==", flush=True)
         started = time.monotonic()
         module = __import__(module_name, fromlist=["run"])
-        result = module.run(quick=args.quick)
+        try:
+            result = module.run(quick=args.quick)
+        finally:
+            removed = remove_sites()  # a full run's folders would fill the disk
+        print(f"(sites removed: {removed})", flush=True)
         figures, plans = result if isinstance(result, tuple) else (result, {})
         seconds = time.monotonic() - started
         print_table(figures)

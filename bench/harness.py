@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import signal
 import statistics
 import subprocess
@@ -80,6 +81,7 @@ class Site:
                     # waits in preview for an operator's `rollout promote`.
                     "CAIRN_ROLLOUT_PREVIEW": "",
                     "PYTHONPATH": str(REPO), **self.extra_env}
+        MADE.append(self)
         self.manage("migrate", "-v0")
         self.token = self.manage("create_api_token", "bench", "--create-user").strip()
 
@@ -127,6 +129,27 @@ class Site:
         with psycopg.connect(self.url, autocommit=True) as conn:
             cursor = conn.execute(sql, params or [])
             return cursor.fetchall() if cursor.description else []
+
+
+#: Every site made in this process, until remove_sites.
+MADE: list[Site] = []
+
+
+def remove_sites() -> int:
+    """Stop every site made in this process and remove its data folder and database (an
+    acknowledgement run leaves gigabytes of originals); how many. CAIRN_BENCH_KEEP=1
+    keeps them to look at."""
+    removed = 0
+    while MADE:
+        site = MADE.pop()
+        site.stop()
+        if os.environ.get("CAIRN_BENCH_KEEP") == "1":
+            continue
+        shutil.rmtree(site.data_dir, ignore_errors=True)
+        with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{site.database}" WITH (FORCE)')
+        removed += 1
+    return removed
 
 
 def wait_until(ready, *, what: str, timeout: float = 120, every: float = 0.05) -> float:

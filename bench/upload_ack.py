@@ -10,7 +10,7 @@ worker runs, so that processing does not take the cores from the web: this measu
 acknowledgement alone.
 
 Then the stores of originals side by side, at 8 clients: the filesystem (fsync'd) and an
-S3 object store (a SeaweedFS started here on loopback: a verified PUT and a HEAD per new
+S3 object store (a SeaweedFS started here on loopback: one look and a verified PUT per new
 file), two sites up at once, their loads alternating, each beside its durable floor."""
 
 from __future__ import annotations

@@ -298,6 +298,14 @@ class Derived(models.Model):
     def __str__(self) -> str:
         return f"{self.deriver} v{self.version} of activity {self.activity_id}"
 
+    @staticmethod
+    def content(digest: bytes | None, version: int, updated_at) -> str:
+        """What a book names an output by (records.inputs, training.inputs): its digest,
+        or, for one stored before digests were kept, its version and time."""
+        if digest is not None:
+            return bytes(digest).hex()
+        return f"{version}@{updated_at.isoformat()}"
+
     def etag(self) -> str:
         """The output's ETag: its content's digest (the same bytes, the same tag, whatever
         rebuilt them)."""

@@ -35,9 +35,8 @@ def wanted(user_id: int) -> tuple[dict[str, list], dict[int, tuple]]:
             Derived.objects.filter(activity_id__in=_live(user_id), deriver__in=DERIVERS,
                                    status=Derived.Status.READY)
             .values_list("activity_id", "deriver", "digest", "version", "updated_at")):
-        contents.setdefault(activity_id, {})[deriver] = (
-            bytes(digest).hex() if digest is not None
-            else f"{version}@{updated.isoformat()}")
+        contents.setdefault(activity_id, {})[deriver] = Derived.content(
+            digest, version, updated)
     out = {}
     for activity_id, (sport, _, _) in shown.items():
         have = contents.get(activity_id, {})

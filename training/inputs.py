@@ -52,9 +52,8 @@ def wanted(user_id: int) -> dict[int, Input]:
             Derived.objects.filter(activity_id__in=live.values("id"), deriver__in=DERIVERS,
                                    status=Derived.Status.READY)
             .values_list("activity_id", "deriver", "digest", "version", "updated_at")):
-        outputs.setdefault(activity_id, {})[deriver] = (
-            bytes(digest).hex() if digest is not None
-            else f"{version}@{updated.isoformat()}")
+        outputs.setdefault(activity_id, {})[deriver] = Derived.content(
+            digest, version, updated)
     found = {}
     for activity_id, have in outputs.items():
         if activity_id not in shown or len(have) < len(DERIVERS):

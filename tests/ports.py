@@ -2,6 +2,10 @@
 
 import random
 import socket
+from pathlib import Path
+
+# Linux's default when /proc does not say (net.ipv4.ip_local_port_range).
+EPHEMERAL_DEFAULT = (32768, 60999)
 
 
 def free_port() -> int:
@@ -11,12 +15,28 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def ephemeral_range() -> tuple[int, int]:
+    """The ports the kernel hands to outgoing connections."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return EPHEMERAL_DEFAULT
+
+
 def free_ports_with_grpc(count: int, *, below: int = 55000) -> list[int]:
     """`count` ports that are free together with each port + 10000, all below `below`:
-    SeaweedFS binds its gRPC listener at port + 10000, which must stay a valid port."""
+    SeaweedFS binds its gRPC listener at port + 10000, which must stay a valid port.
+
+    They come from below the ephemeral range where it leaves room (port + 10000 under its
+    start): a server stopped for a fault test is started again on the same ports, and in
+    between any outgoing connection (the database's, the store client's own retries) may
+    be handed a port from that range, and the restart then fails to bind."""
+    low, _ = ephemeral_range()
+    start, end = (10000, low - 10000) if low - 10000 > 10000 + 4 * count else (20000, below)
     found: list[int] = []
     while len(found) < count:
-        port = random.randrange(20000, below)
+        port = random.randrange(start, min(end, below))
         taken = {*found, *(p + 10000 for p in found)}
         if {port, port + 10000} & taken or not (_free(port) and _free(port + 10000)):
             continue

@@ -21,6 +21,13 @@ from tests.ports import free_ports_with_grpc
 
 BUCKET = "cairn"
 REGION = "us-east-1"
+# Starts on the same ports again after an early exit: a port the server had may still be
+# held for a moment after it was killed, or briefly taken by someone else's connection.
+START_ATTEMPTS = 4
+
+
+class WeedExited(RuntimeError):
+    """The server process ended before it was ready."""
 
 
 def weed_binary() -> str | None:
@@ -51,6 +58,19 @@ class Weed:
                 "AWS_LOCATION": prefix}
 
     def start(self, *, timeout_s: float = 60) -> Weed:
+        for attempt in range(1, START_ATTEMPTS):
+            self._spawn()
+            try:
+                self._wait_ready(timeout_s)
+                return self
+            except WeedExited:
+                self.process = None
+                time.sleep(attempt)
+        self._spawn()
+        self._wait_ready(timeout_s)
+        return self
+
+    def _spawn(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         (self.directory / "data").mkdir(exist_ok=True)
         config = self.directory / "s3.json"
@@ -74,8 +94,6 @@ class Weed:
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True)
         log.close()
-        self._wait_ready(timeout_s)
-        return self
 
     def stop(self) -> None:
         """Kill the server (SIGKILL: its graceful stop waits 15 s on the filer's gRPC, and a
@@ -108,7 +126,7 @@ class Weed:
         client, last = self.client(), None
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"weed exited ({self.process.returncode}); see "
+                raise WeedExited(f"weed exited ({self.process.returncode}); see "
                                    f"{self.directory / 'weed.log'}")
             try:
                 if BUCKET not in {b["Name"] for b in client.list_buckets()["Buckets"]}:

@@ -15,6 +15,17 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def restartable_port() -> int:
+    """A free port for a server that is stopped and started again on it (a fault run's
+    database, broker): below the ephemeral range, so no outgoing connection takes it in
+    between (see free_ports_with_grpc)."""
+    low, _ = ephemeral_range()
+    while True:
+        port = random.randrange(10000, low) if low > 11000 else free_port()
+        if _free(port):
+            return port
+
+
 def ephemeral_range() -> tuple[int, int]:
     """The ports the kernel hands to outgoing connections."""
     try:

@@ -24,21 +24,22 @@ from pathlib import Path
 import psycopg
 
 from bench.chaos import load, subscriber, verdict
-from bench.chaos.fleet import Fleet, free_port
+from bench.chaos.fleet import Fleet
 from bench.chaos.postgres import OwnPostgres
+from tests.ports import restartable_port
 from tests.seaweed import Weed
 
 
 def main() -> int:
     args = _arguments()
     data_dir = Path(tempfile.mkdtemp(prefix="cairn-chaos-"))
-    postgres = OwnPostgres(port=free_port()).start()
+    postgres = OwnPostgres(port=restartable_port()).start()
     store = Weed(data_dir / "weed").start() if args.storage == "s3" else None
     fleet = None
     try:
         db_url = f"{postgres.url}/{args.database}"
         _recreate_database(postgres.url, args.database)
-        redis_port, web_port = free_port(), free_port()
+        redis_port, web_port = restartable_port(), restartable_port()
         env = {**os.environ, "DATABASE_URL": db_url, "CAIRN_DATA_DIR": str(data_dir),
                "SECRET_KEY": secrets.token_urlsafe(40), "CAIRN_BROKER": "redis",
                "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",

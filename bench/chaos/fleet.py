@@ -21,12 +21,6 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[2]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def descendants(pid: int) -> list[int]:
     """Every process below `pid`, read from /proc."""
     children: dict[int, list[int]] = {}

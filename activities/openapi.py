@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from activities import edits, listing
 from activities.serialize import SUMMARY_FIELDS
+from core.writers import MEDIA_TYPES
 
 _NULLABLE_NUMBER = {"type": ["number", "null"]}
 _TIME = {"type": "string", "format": "date-time"}
@@ -211,7 +212,7 @@ def _links() -> dict:
         "GetFiles": {"operationId": "getUploadFiles", "parameters": upload},
         **{f"Get{name.title()}": {"operationId": f"get{name.title()}", "parameters": activity}
            for name in ("activity", "route", "playback", "charts", "preview", "timeline",
-                        "original")},
+                        "original", "export")},
         "Reprocess": {"operationId": "reprocess", "parameters": activity},
     }
 
@@ -283,6 +284,21 @@ def document() -> dict:
             **{f"/api/v1/activities/{{activity_id}}{suffix}": {
                 "parameters": activity, **get(operation_id, summary, body)}
                for suffix, operation_id, summary, body in _ACTIVITY_READS},
+            "/api/v1/activities/{activity_id}/export": {
+                "parameters": activity,
+                "get": {"operationId": "getExport",
+                        "summary": "The activity written anew as GPX, TCX or FIT, with its "
+                                   "name, sport and description, as an attachment",
+                        "parameters": [{"name": "format", "in": "query",
+                                        "schema": {"enum": list(MEDIA_TYPES),
+                                                   "default": "gpx"}}],
+                        "responses": {"200": {"description": "OK", "content": {
+                            t: {"schema": {"type": "string", "format": "binary"}}
+                            for t in MEDIA_TYPES.values()}},
+                            **_errors(400, 401, 404, 503),
+                            "422": {"description": "The format cannot hold this activity "
+                                    "(GPX without positions; TCX or FIT without times)",
+                                    **_json({"$ref": "#/components/schemas/Error"})}}}},
             "/api/v1/activities/{activity_id}/reprocess": {
                 "parameters": activity,
                 "post": {"operationId": "reprocess",

@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/v1/activities/<id:activity_id>", api.activity_detail, name="api-activity"),
     path("api/v1/activities/<id:activity_id>/original", api.activity_original,
          name="api-original"),
+    path("api/v1/activities/<id:activity_id>/export", api.activity_export, name="api-export"),
     path("api/v1/activities/<id:activity_id>/route", api.activity_output,
          {"kind": "route"}, name="api-route"),
     path("api/v1/activities/<id:activity_id>/playback", api.activity_output,

@@ -17,6 +17,7 @@ from activities import (
     deletion,
     downloads,
     edits,
+    exporting,
     ingest,
     listing,
     names,
@@ -26,6 +27,7 @@ from activities import (
 )
 from activities.models import Activity, Derived, Upload
 from core.errors import DeriveError
+from core.writers import MEDIA_TYPES, WriteError
 from work import clock
 
 log = structlog.get_logger(__name__)
@@ -226,6 +228,32 @@ def activity_original(request: HttpRequest, activity_id: int) -> HttpResponse:
     response["Content-Disposition"] = downloads.attachment(
         names.download_stem(names.name_of(activity)), fallback=f"activity-{activity.id}",
         suffix=f".{activity.format}{'.gz' if gzipped else ''}")
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@api_view("GET")
+def activity_export(request: HttpRequest, activity_id: int) -> HttpResponse:
+    """The activity written anew as GPX, TCX or FIT (`?format=`), with the name, sport and
+    description its owner gave it."""
+    activity = owned(request, activity_id)
+    if activity is None:
+        return api_error("NotFound", f"No activity {activity_id}.", 404)
+    fmt = request.GET.get("format", "gpx").lower()
+    if fmt not in exporting.FORMATS:
+        return api_error("BadFormat", f"There is no {fmt!r} format: choose "
+                         f"{', '.join(exporting.FORMATS)}.", 400)
+    try:
+        data = exporting.exported(activity, fmt)
+    except exporting.NotReady:
+        return api_error("NotReady", f"Activity {activity_id} has no track to export (it "
+                         f"is {activity.state}).", 404)
+    except WriteError as error:
+        return api_error("CannotExport", str(error), 422)
+    response = HttpResponse(data, content_type=MEDIA_TYPES[fmt])
+    response["Content-Disposition"] = downloads.attachment(
+        names.download_stem(names.name_of(activity)), fallback=f"activity-{activity.id}",
+        suffix=f".{fmt}")
     response["X-Content-Type-Options"] = "nosniff"
     return response
 

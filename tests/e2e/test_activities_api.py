@@ -1,17 +1,20 @@
 """The owner's activities through the v1 API: the list (keyset pages and filters), edits
-(kept by rebuilds), the original as uploaded, and who may see what."""
+(kept by rebuilds), the original as uploaded, exports, and who may see what."""
 
 import gzip
 import json
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
+import numpy as np
 import pytest
 from django.test import Client
 from freezegun import freeze_time
 
 from activities import tokens
 from activities.models import Activity
+from core import decode
+from core import track as tracks
 from reconciler import sweep
 from reconciler.derivation import kind as activity_kind
 from reconciler.derivation import resync
@@ -247,11 +250,59 @@ def test_a_name_cannot_inject_a_header(api, upload):
     assert response["Content-Disposition"].startswith('attachment; filename="aSet-Cookie_ x_1.gpx"')
 
 
+# -- exports -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("fmt,media_type", [
+    ("gpx", "application/gpx+xml"), ("tcx", "application/vnd.garmin.tcx+xml"),
+    ("fit", "application/vnd.ant.fit")])
+def test_an_export_is_the_stored_track_with_the_name_and_sport_you_gave(api, upload, fmt,
+                                                                          media_type):
+    activity = _ready(upload, points=40)
+    _patch(api, activity.id, {"name": "Lunch walk", "sport": "walking"})
+    response = api.get(f"/api/v1/activities/{activity.id}/export?format={fmt}")
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"] == media_type
+    assert response["Content-Disposition"] == f'attachment; filename="Lunch walk.{fmt}"'
+    stored = activity.derived.get(deriver="track")
+    track, back = tracks.decode(bytes(stored.data)), decode.decode(response.content, fmt)
+    assert back.n == track.n == 40
+    assert np.allclose(back.lat, track.lat, atol=1e-7)
+    assert np.array_equal(back.hr, track.hr)
+    assert back.sport == ("walking" if fmt != "tcx" else None)
+    # The original is not touched: it is still the file as uploaded.
+    assert api.get(f"/api/v1/activities/{activity.id}/original").content.startswith(b"<?xml")
+
+
+def test_an_export_in_no_known_format_is_a_400(api, upload):
+    activity = _ready(upload)
+    response = api.get(f"/api/v1/activities/{activity.id}/export?format=kml")
+    assert response.status_code == 400
+    assert response.json()["error"] == {
+        "code": "BadFormat", "message": "There is no 'kml' format: choose gpx, tcx, fit."}
+
+
+def test_a_format_that_cannot_hold_the_activity_is_a_422_with_a_sentence(api, upload):
+    activity = _ready(upload, times=False)
+    response = api.get(f"/api/v1/activities/{activity.id}/export?format=fit")
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "CannotExport"
+    assert "export it as GPX" in response.json()["error"]["message"]
+    assert api.get(f"/api/v1/activities/{activity.id}/export?format=gpx").status_code == 200
+
+
+def test_an_activity_not_processed_yet_has_no_export(api, upload):
+    with freeze_time(NOW):
+        activity = upload().activity
+    response = api.get(f"/api/v1/activities/{activity.id}/export?format=gpx")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "NotReady"
+
+
 # -- another user's ids ------------------------------------------------------------------
 
 @pytest.mark.parametrize("method,suffix", [
     ("get", ""), ("patch", ""), ("delete", ""), ("get", "/original"), ("get", "/route"),
-    ("get", "/timeline"), ("post", "/reprocess"),
+    ("get", "/timeline"), ("post", "/reprocess"), ("get", "/export?format=fit"),
 ])
 def test_another_users_activity_is_404_on_every_endpoint(upload, other_user, method, suffix):
     activity = _ready(upload)

@@ -17,5 +17,9 @@ zone_changed = Signal()
 #: An owner changed their maximum heart rate (a training load's fallback): `user_id`, `now`.
 max_hr_changed = Signal()
 
+#: An owner revised activities (a crop, a stretch removed, a split, a restore; its new
+#: part among them): `ids`, `now`. Their tracks are derived again from the revision.
+revised = Signal()
+
 #: An owner deleted activities (activities.deletion.request): `ids`, `now`.
 deleted = Signal()

@@ -193,6 +193,16 @@ class Activity(Leased):
     #: sport when it first settled (training.flags); a deleted gear leaves none.
     gear = models.ForeignKey(Gear, null=True, blank=True, on_delete=models.SET_NULL,
                              related_name="activities")
+    #: The current revision: 0 is the original as decoded; each crop, removal, split or
+    #: restore adds one (Revision). `edits` are that revision's (core.revisions), read by
+    #: the track deriver; the original file is never rewritten.
+    revision = models.PositiveIntegerField(default=0, db_default=0)
+    edits = models.JSONField(null=True, blank=True)
+    #: The activity this one was split from: it shares that one's original file; its
+    #: `sha256` names its content (the original and its edits, revisions.split_sha256) so
+    #: that uploading the original again still finds the first part.
+    split_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="split_into")
 
     objects = ActivityQuerySet.as_manager()
 
@@ -312,6 +322,32 @@ class Derived(models.Model):
         digest = bytes(self.digest) if self.digest is not None else deriver_base.digest(
             bytes(self.data))
         return f'"{digest.hex()}"'
+
+
+class Revision(models.Model):
+    """One revision of an activity: the edits in force from it on (core.revisions), kept
+    so that any earlier one can be restored. Revision 0, the original, has no row."""
+
+    class Action(models.TextChoices):
+        CROP = "crop"
+        REMOVE = "remove"
+        SPLIT = "split"
+        RESTORE = "restore"
+
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    action = models.CharField(max_length=16, choices=Action.choices)
+    edits = models.JSONField()
+    #: What the action was given (seconds from the start, a revision restored).
+    detail = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["activity", "number"],
+                                               name="revision_number")]
+
+    def __str__(self) -> str:
+        return f"activity {self.activity_id} revision {self.number} ({self.action})"
 
 
 class Archive(Leased):

@@ -94,6 +94,10 @@ _ACTIVITY = {
                                               "format": "date-time"},
         "gear_id": {"type": ["integer", "null"], "description": "The owner's gear it was "
                     "done with (/api/v1/gear)."},
+        "revision": {"type": "integer", "minimum": 0, "description": "0: the original as "
+                     "decoded; more: edited (crop, remove, split, restore)."},
+        "split_from": {"type": ["integer", "null"],
+                       "description": "The activity this one was split from."},
     },
 }
 
@@ -217,6 +221,62 @@ def _links() -> dict:
     }
 
 
+def _seconds_body(*names: str) -> dict:
+    return {"required": True, "content": {"application/json": {"schema": {
+        "type": "object", "required": list(names), "additionalProperties": False,
+        "properties": {n: {"type": "number", "minimum": 0} for n in names}}}}}
+
+
+def _revision_paths(activity: list) -> dict:
+    """Crop, remove, split, the revisions and a restore (seconds from the activity's start
+    as it is now)."""
+    revised = {"202": {"description": "Revised: its outputs are derived again",
+                       **ref("Activity")},
+               **_errors(400, 401, 403, 404, 503),
+               "409": {"description": "Being processed: revise it once it is ready",
+                       **_json({"$ref": "#/components/schemas/Error"})},
+               "422": {"description": "Cannot apply (no times; fewer than two points left)",
+                       **_json({"$ref": "#/components/schemas/Error"})}}
+    paths = {}
+    for suffix, operation_id, summary, names in (
+            ("crop", "crop", "Keep [start_s, end_s] of the activity", ("start_s", "end_s")),
+            ("remove", "removeStretch", "Leave out the stretch (from_s, to_s)",
+             ("from_s", "to_s")),
+            ("split", "split", "Split in two at at_s: a new activity gets the rest",
+             ("at_s",))):
+        responses = dict(revised)
+        if suffix == "split":
+            responses["202"] = {"description": "Split", **_json({
+                "type": "object", "required": ["activity", "new_activity"], "properties": {
+                    "activity": {"$ref": "#/components/schemas/Activity"},
+                    "new_activity": {"$ref": "#/components/schemas/Activity"}}})}
+        paths[f"/api/v1/activities/{{activity_id}}/{suffix}"] = {
+            "parameters": activity, "post": {
+                "operationId": operation_id, "summary": summary,
+                "requestBody": _seconds_body(*names), "responses": responses}}
+    paths["/api/v1/activities/{activity_id}/revisions"] = {
+        "parameters": activity,
+        **get("getRevisions", "Every revision, the original (0) first", _json({
+            "type": "object", "required": ["current", "revisions"], "properties": {
+                "current": {"type": "integer"}, "revisions": {"type": "array", "items": {
+                    "type": "object", "required": ["number", "action", "current"],
+                    "properties": {"number": {"type": "integer"},
+                                   "action": {"enum": ["original", "crop", "remove",
+                                                       "split", "restore"]},
+                                   "detail": {"type": "object"},
+                                   "edits": {"type": ["object", "null"]},
+                                   "created_at": _TIME, "current": {"type": "boolean"}}}}}}))}
+    paths["/api/v1/activities/{activity_id}/revisions/{number}/restore"] = {
+        "parameters": [*activity, {"name": "number", "in": "path", "required": True,
+                                   "schema": {"type": "integer", "minimum": 0}}],
+        "post": {"operationId": "restoreRevision",
+                 "summary": "A new revision with the edits of revision `number` (0: the "
+                            "original)",
+                 "responses": {"202": {"description": "Restored", **ref("Activity")},
+                               **_errors(401, 403, 404, 503)}}}
+    return paths
+
+
 def document() -> dict:
     """The activities' part of the OpenAPI document; settings.openapi adds the other apps'
     parts to it (they are above this app)."""
@@ -299,6 +359,7 @@ def document() -> dict:
                             "422": {"description": "The format cannot hold this activity "
                                     "(GPX without positions; TCX or FIT without times)",
                                     **_json({"$ref": "#/components/schemas/Error"})}}}},
+            **_revision_paths(activity),
             "/api/v1/activities/{activity_id}/reprocess": {
                 "parameters": activity,
                 "post": {"operationId": "reprocess",

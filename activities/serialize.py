@@ -167,6 +167,9 @@ def _activity_dict(activity: Activity, rows: dict[str, Derived], summary: dict |
         "created_at": iso(activity.created_at),
         "processed_at": iso(activity.processed_at),
         "gear_id": activity.gear_id,
+        # 0: the original as decoded; more: edited (crop, split...; the revisions API).
+        "revision": activity.revision,
+        "split_from": activity.split_from_id,
     }
 
 

@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from django.views.generic import RedirectView
 
-from activities.views import account, api, edit, health, login, pages
+from activities.views import account, api, edit, health, login, pages, revising
 
 urlpatterns = [
     path("api/v1/uploads", api.uploads, name="api-uploads"),
@@ -15,6 +15,13 @@ urlpatterns = [
     path("api/v1/activities/<id:activity_id>/original", api.activity_original,
          name="api-original"),
     path("api/v1/activities/<id:activity_id>/export", api.activity_export, name="api-export"),
+    path("api/v1/activities/<id:activity_id>/crop", revising.crop, name="api-crop"),
+    path("api/v1/activities/<id:activity_id>/remove", revising.remove, name="api-remove"),
+    path("api/v1/activities/<id:activity_id>/split", revising.split, name="api-split"),
+    path("api/v1/activities/<id:activity_id>/revisions", revising.revision_list,
+         name="api-revisions"),
+    path("api/v1/activities/<id:activity_id>/revisions/<int:number>/restore",
+         revising.restore, name="api-restore"),
     path("api/v1/activities/<id:activity_id>/route", api.activity_output,
          {"kind": "route"}, name="api-route"),
     path("api/v1/activities/<id:activity_id>/playback", api.activity_output,

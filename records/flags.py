@@ -74,7 +74,9 @@ def _mark(ids: list[int], *, now: datetime, due: datetime, priority: int) -> Non
 
 def note_settled(activities: list, rounds: dict) -> list[tuple[int, bool]]:
     """(owner id, fresh) for the activities of a settling round whose inputs changed:
-    fresh when the activity had no summary before (a new upload). An input rebuilt to the
+    fresh when the activity had no summary before (a new upload) or its owner asked for
+    the round (a revision, a reprocess: fresh priority), so that their pages follow at
+    once. An input rebuilt to the
     bytes already stored (a forced re-sync, the same code at a new version) changed
     nothing the book reads or names (records.inputs: signatures are contents): no
     rebuild owed."""
@@ -84,7 +86,8 @@ def note_settled(activities: list, rounds: dict) -> list[tuple[int, bool]]:
         changed = [name for name in INPUTS.intersection(result.ran)
                    if name not in result.same_bytes]
         if changed:
-            found.append((activity.owner_id, "summary" not in result.stored))
+            found.append((activity.owner_id, "summary" not in result.stored
+                          or activity.priority == Activity.Priority.FRESH))
     return found
 
 

@@ -71,17 +71,23 @@ def mark_settled(activities: list, rounds: dict, *, now: datetime) -> None:
     """The call reconciler.derivation.settle makes, inside its transaction: the owners of
     activities whose track or summary bytes changed (the same bytes at a new version move
     no signature: training.inputs); fresh when the activity had no summary before (a new
-    upload), which then gets its owner's default gear for its sport."""
+    upload, which then gets its owner's default gear for its sport) or its owner asked for
+    the round."""
     fresh, backfill, new = set(), set(), []
     for activity in activities:
         result = rounds[activity.id]
         changed = [name for name in INPUTS.intersection(result.ran)
                    if name not in result.same_bytes]
-        if changed and "summary" in result.stored:
-            backfill.add(activity.owner_id)
-        elif changed:
-            fresh.add(activity.owner_id)
+        if not changed:
+            continue
+        if "summary" not in result.stored:
             new.append(activity.id)
+        # Fresh for a new activity, or a round its owner asked for (a revision, a
+        # reprocess: fresh priority); a rollout's rebuild is backfill.
+        if "summary" not in result.stored or activity.priority == Activity.Priority.FRESH:
+            fresh.add(activity.owner_id)
+        else:
+            backfill.add(activity.owner_id)
     default_gear(new)
     mark(fresh, now=now, fresh=True)
     mark(backfill - fresh, now=now, fresh=False)

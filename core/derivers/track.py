@@ -1,6 +1,7 @@
-"""The `track` deriver: decode the original file once into the compact Track form."""
+"""The `track` deriver: decode the original file once into the compact Track form, with
+the owner's edits applied (core.revisions: a crop, stretches removed, a split)."""
 
-from core import decode, plausible, sniff
+from core import decode, plausible, revisions, sniff
 from core import track as tracks
 from core.derivers.base import Codec, DeriveError, Deriver
 
@@ -11,14 +12,20 @@ OUT_OF_MEMORY = ("Reading this file needs more memory than a worker has, so Cair
                  "make a track of it; it is not retried.")
 
 
-def build_track(original: bytes) -> tracks.Track:
-    """The original's points, values no recording can hold left out (core.plausible)."""
+def build_track(original: bytes, edits: dict | None = None) -> tracks.Track:
+    """The original's points, values no recording can hold left out (core.plausible), as
+    the current revision's `edits` leave them (none: the track as decoded, unchanged)."""
     try:
-        return _decode(original)
+        track = _decode(original)
     except MemoryError:
-        pass  # leaving this block drops the traceback and the frames that hold the memory
-    # Raised out here, so that it carries no reference to them (no __context__).
-    raise DeriveError(OUT_OF_MEMORY, code="OutOfMemory", permanent=True)
+        track = None  # leaving this block drops the traceback and the frames holding memory
+    if track is None:
+        # Raised out here, so that it carries no reference to them (no __context__).
+        raise DeriveError(OUT_OF_MEMORY, code="OutOfMemory", permanent=True)
+    try:
+        return revisions.apply(track, edits)
+    except revisions.EditError as error:
+        raise DeriveError(str(error), code="BadEdits", permanent=True) from None
 
 
 def _decode(original: bytes) -> tracks.Track:

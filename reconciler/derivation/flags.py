@@ -47,3 +47,10 @@ def force(activity_ids: Iterable[int], *, now: datetime, priority: int,
             error_code="", error_message="")
     flag(ids, now=now, priority=priority, bump_pending=True)
     return len(ids)
+
+
+def revised(sender, *, ids: list[int], now: datetime, **_) -> None:
+    """An owner revised activities (activities.changes.revised): their tracks are derived
+    again from the new revision, first in line, in the transaction of the revision. What
+    reads the track follows only where its bytes changed."""
+    force(ids, now=now, priority=Activity.Priority.FRESH, deriver="track")

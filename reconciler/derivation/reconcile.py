@@ -13,8 +13,8 @@ from typing import Any
 import structlog
 from django.db import transaction
 
-from activities import storage
-from activities.models import Activity, Derived
+from activities import revisions
+from activities.models import Derived
 from core import derivers, plan
 from core.derivers import DeriveError, Deriver
 from reconciler.derivation import settle
@@ -164,8 +164,8 @@ def _inputs(claim: Lease, deriver: Deriver, result: Round) -> list[Any]:
     if deriver.name == "track":
         # Only `track` reads the original; it is the one dear decode (DESIGN "Parse once").
         # Another deriver that needs nothing gets nothing (the benchmark's no-op floor).
-        name = Activity.objects.values_list("file_name", flat=True).get(id=claim.row_id)
-        return [storage.read_original(name)]
+        # With the current revision's edits (activities.revisions).
+        return revisions.track_inputs(claim.row_id)
     missing = [n for n in deriver.needs if n not in result.values]
     if missing:  # read by _observe; gone only if the stored output changed since
         raise RuntimeError(f"stored input {missing} of activity {claim.row_id} is gone")

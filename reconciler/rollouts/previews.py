@@ -16,7 +16,7 @@ import structlog
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from activities import storage
+from activities import revisions, storage
 from activities.models import Activity, Derived
 from core import derivers
 from core.derivers import DeriveError
@@ -166,8 +166,7 @@ def run(activity_id: int, changed: str) -> Shadow:
 def _inputs(activity_id: int, needs: tuple[str, ...], values: dict[str, Any],
             stored: dict[str, bytes], out: Shadow) -> list[Any]:
     if not needs:
-        file_name = Activity.objects.values_list("file_name", flat=True).get(id=activity_id)
-        return [storage.read_original(file_name)]
+        return revisions.track_inputs(activity_id)
     inputs = []
     for need in needs:
         if need in values:

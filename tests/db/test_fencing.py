@@ -49,12 +49,12 @@ def test_late_result_of_a_worker_whose_lease_was_taken_mid_derive_is_discarded(
 
     with freeze_time(NOW) as clock:
 
-        def slow_derive(original):
+        def slow_derive(original, edits=None):
             if not interleaved:
                 interleaved.append(True)
                 clock.tick(timedelta(seconds=settings.CAIRN_LEASE_S + 1))
                 assert sweep.sweep_once(owner="live-worker").claimed == 1
-            return real_derive(original)
+            return real_derive(original, edits)
 
         monkeypatch.setitem(track.__dict__, "derive", slow_derive)
         activity = upload().activity

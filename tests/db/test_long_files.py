@@ -27,12 +27,12 @@ def _slow_track(monkeypatch, during):
     track = derivers.BY_NAME["track"]
     real = track.derive
 
-    def slow(original):
+    def slow(original, edits=None):
         deadline = time.monotonic() + 2.5 * LEASE_S
         while time.monotonic() < deadline:
             during()
             time.sleep(0.25)
-        return real(original)
+        return real(original, edits)
 
     monkeypatch.setitem(track.__dict__, "derive", slow)
 

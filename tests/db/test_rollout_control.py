@@ -55,9 +55,9 @@ def _seen_by_users(*, rebuilt=False):
                     d.updated_at) for d in Derived.objects.all()))
 
 
-def _moved_north(original: bytes):
+def _moved_north(original: bytes, edits: dict | None = None):
     """A track deriver whose points lie 100 m further north: every position moves."""
-    track = build_track(original)
+    track = build_track(original, edits)
     return dataclasses.replace(track, columns={**track.columns, "lat": track.lat + 0.0009})
 
 

@@ -102,9 +102,9 @@ def test_track_bump_to_the_same_bytes_rebuilds_nothing_after_it(upload, bump):
     assert set(drift.old_versions().values()) == {0}
 
 
-def _moved_north(original: bytes):
+def _moved_north(original: bytes, edits: dict | None = None):
     """A track deriver whose points lie 100 m further north: every position moves."""
-    track = build_track(original)
+    track = build_track(original, edits)
     return dataclasses.replace(track, columns={**track.columns, "lat": track.lat + 0.0009})
 
 

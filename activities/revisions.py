@@ -1,0 +1,141 @@
+"""An owner's revisions of an activity: crop, remove a stretch, split in two, restore an
+earlier revision. Each is a new Revision row and the activity's current edits, written in
+one transaction with the announcement (changes.revised) that has its track derived again
+(the reconciler flags it there); the original file is never touched. The edits are data
+(core.revisions); the track deriver applies them to the original it decodes."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from django.db import transaction
+
+from activities import changes
+from activities.models import Activity, Derived, Revision
+from core import revisions
+from core import track as tracks
+from core.revisions import EditError
+from work import tracing, triggers
+
+__all__ = ["EditError", "NotReady", "crop", "remove", "split", "restore", "track_inputs"]
+
+
+class NotReady(Exception):
+    """The activity's track is not derived at its current revision yet."""
+
+
+def track_inputs(activity_id: int) -> list:
+    """What the track deriver is given: the original's bytes and the current edits."""
+    from activities import storage
+
+    name, edits = Activity.objects.values_list("file_name", "edits").get(id=activity_id)
+    return [storage.read_original(name), edits]
+
+
+def crop(activity: Activity, *, start_s: float, end_s: float, now: datetime) -> Revision:
+    """Keep [start_s, end_s], seconds from the start of the activity as it is now."""
+    return _revise(activity, Revision.Action.CROP, now=now,
+                   detail={"start_s": start_s, "end_s": end_s},
+                   edits=lambda edits, track: revisions.cropped(edits, track, start_s, end_s))
+
+
+def remove(activity: Activity, *, from_s: float, to_s: float, now: datetime) -> Revision:
+    """Leave out the stretch between from_s and to_s (seconds from the start)."""
+    return _revise(activity, Revision.Action.REMOVE, now=now,
+                   detail={"from_s": from_s, "to_s": to_s},
+                   edits=lambda edits, track: revisions.removed(edits, track, from_s, to_s))
+
+
+def restore(activity: Activity, *, number: int, now: datetime) -> Revision:
+    """A new revision with the edits of revision `number` (0: the original); LookupError
+    when there is no such revision."""
+    if number == 0:
+        edits = None
+    else:
+        found = activity.revisions.filter(number=number).values_list("edits", flat=True)
+        if not found:
+            raise LookupError(number)
+        edits = found[0] or None
+    with transaction.atomic():
+        locked = Activity.objects.select_for_update().get(id=activity.id)
+        revision = _record(locked, Revision.Action.RESTORE, edits, {"number": number})
+        changes.revised.send(sender=Activity, ids=[locked.id], now=now)
+        _start(locked)
+    return revision
+
+
+def split(activity: Activity, *, at_s: float, now: datetime) -> Activity:
+    """Split at `at_s` seconds from the start: the activity keeps what comes before (up to
+    the first point at or after it), a new activity gets the rest. The new one."""
+    with transaction.atomic():
+        locked = Activity.objects.select_for_update().get(id=activity.id)
+        first, second = revisions.split(locked.edits or {}, current_track(locked), at_s)
+        _record(locked, Revision.Action.SPLIT, first, {"at_s": at_s})
+        part = Activity.objects.create(
+            owner_id=locked.owner_id, upload_id=locked.upload_id, name="",
+            description=locked.description, trainer=locked.trainer, commute=locked.commute,
+            user_sport=locked.user_sport, gear_id=locked.gear_id, format=locked.format,
+            sha256=split_sha256(locked, locked.revision), file_name=locked.file_name,
+            size_bytes=locked.size_bytes, created_at=now, due_at=now, pending_since=now,
+            priority=Activity.Priority.FRESH, edits=second, revision=1, split_from=locked,
+            trace_parent=tracing.parent())
+        Revision.objects.create(activity=part, number=1, action=Revision.Action.SPLIT,
+                                edits=second, detail={"at_s": at_s, "from": locked.id})
+        changes.revised.send(sender=Activity, ids=[locked.id, part.id], now=now)
+        _start(locked)
+        _start(part)
+    return part
+
+
+def split_sha256(activity: Activity, revision: int) -> str:
+    """What names a split's new part's content (the original, split at this revision):
+    never an upload's digest, so the original uploaded again still finds the first."""
+    return hashlib.sha256(f"{activity.sha256}/split/{activity.id}/{revision}".encode()
+                          ).hexdigest()
+
+
+def current_track(activity: Activity) -> tracks.Track:
+    """The activity's track at its current revision, or NotReady."""
+    blob = (Derived.objects.filter(activity=activity, deriver="track",
+                                   status=Derived.Status.READY, data__isnull=False)
+            .values_list("data", flat=True).first())
+    if blob is None:
+        raise NotReady
+    return tracks.decode(bytes(blob))
+
+
+def history(activity: Activity) -> list[dict]:
+    """Every revision, the original first, and which one is current."""
+    rows = [{"number": 0, "action": "original", "detail": {}, "created_at": activity.created_at,
+             "edits": None}]
+    rows += [{"number": r.number, "action": r.action, "detail": r.detail,
+              "created_at": r.created_at, "edits": r.edits}
+             for r in activity.revisions.order_by("number")]
+    for row in rows:
+        row["current"] = row["number"] == activity.revision
+    return rows
+
+
+def _revise(activity: Activity, action: str, *, now: datetime, detail: dict,
+            edits) -> Revision:
+    with transaction.atomic():
+        locked = Activity.objects.select_for_update().get(id=activity.id)
+        new = edits(locked.edits or {}, current_track(locked))
+        revision = _record(locked, action, new, detail)
+        changes.revised.send(sender=Activity, ids=[locked.id], now=now)
+        _start(locked)
+    return revision
+
+
+def _record(activity: Activity, action: str, edits: dict | None, detail: dict) -> Revision:
+    number = activity.revision + 1
+    revision = Revision.objects.create(activity=activity, number=number, action=action,
+                                       edits=edits or {}, detail=detail)
+    Activity.objects.filter(id=activity.id).update(revision=number, edits=edits or None)
+    activity.revision, activity.edits = number, edits or None
+    return revision
+
+
+def _start(activity: Activity) -> None:
+    triggers.after_commit("activity", activity.id, size_bytes=activity.size_bytes)

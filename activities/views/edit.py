@@ -27,9 +27,11 @@ def edit_page(request: HttpRequest, activity_id: int) -> HttpResponse:
     error, status = None, 200
     if request.method == "POST":
         values = {key: request.POST.get(key, "") for key in values}
-        body = {key: values[key] for key in ("name", "sport", "description")}
+        body = {key: values[key] for key in ("name", "description")}
+        # A sport or gear sent unchanged is left out: the books owe no rebuild for it.
+        if values["sport"] != (activity.user_sport or ""):
+            body["sport"] = values["sport"]
         gear = _gear_id(values["gear"])
-        # Unchanged (or not sent), the books owe no rebuild for it.
         if "gear" in request.POST and gear != activity.gear_id:
             body["gear_id"] = gear
         try:

@@ -30,6 +30,8 @@ WARN_AT = 0.9
 PER_PAGE = 50
 KIND_NAMES = {"ftp": "FTP", "lthr": "Threshold heart rate", "hr_rest": "Resting heart rate",
               "hr_max": "Maximum heart rate"}
+HINT_NAMES = {"ftp": "FTP", "lthr": "threshold heart rate", "hr_rest": "resting heart rate",
+              "hr_max": "maximum heart rate"}
 UNIT = {"ftp": "W", "lthr": "bpm", "hr_rest": "bpm", "hr_max": "bpm"}
 
 
@@ -103,7 +105,7 @@ def _fitness_context(request: HttpRequest) -> dict:
         "thresholds": [{"kind": KIND_NAMES[t.kind], "value": f"{t.value} {UNIT[t.kind]}",
                         "from": t.effective} for t in rows],
         "kinds": list(KIND_NAMES.items()),
-        "range_hint": "; ".join(f"{KIND_NAMES[k].lower()} {low}–{high} {UNIT[k]}"
+        "range_hint": "; ".join(f"{HINT_NAMES[k]} {low}–{high} {UNIT[k]}"
                                 for k, (low, high) in thresholds.RANGES.items()),
         "values": {"kind": "ftp", "value": "", "from": today.isoformat()}, "error": None,
     }

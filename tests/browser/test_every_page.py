@@ -92,25 +92,26 @@ def page_routes() -> dict[str, str]:
 def data(user, ready_run, upload, monkeypatch, settings):
     """Alice (staff, so the staff pages and links are there too) with everything a page
     can show."""
+    from datetime import UTC, date, datetime, timedelta
+
     from django.contrib.auth.tokens import default_token_generator
     from django.utils.encoding import force_bytes
     from django.utils.http import urlsafe_base64_encode
 
     from accounts.models import Invitation
-    from activities import ingest, tokens
+    from activities import edits, ingest, tokens
+    from activities.models import Gear
     from reconciler import sweep
     from reconciler.models import Rollout
     from tests.bumps import bump, longer_summary
+    from tests.training import ride_fit
+    from training.models import Threshold
 
     settings.CAIRN_SIGNUP = "open"
     user.is_staff, user.email = True, "alice@example.org"
     user.save()
     tokens.create(user)
     # Thresholds and gear first, so that the training book has loads, days and totals.
-    from datetime import date
-
-    from activities.models import Gear
-    from training.models import Threshold
     for kind, value in (("ftp", 250), ("lthr", 165), ("hr_rest", 50), ("hr_max", 190)):
         Threshold.objects.create(user=user, kind=kind, value=value,
                                  effective=date(2000, 1, 1), created_at=ready_run.created_at)
@@ -119,12 +120,8 @@ def data(user, ready_run, upload, monkeypatch, settings):
                                created_at=ready_run.created_at)
     Gear.objects.create(owner=user, name="Old bike", kind="bike", retired=True,
                         created_at=ready_run.created_at)
-    from activities import edits
     edits.apply(ready_run, {"gear_id": gear.id})
     # A ride with power two days ago: the fitness chart's load and both power curves.
-    from datetime import UTC, datetime, timedelta
-
-    from tests.training import ride_fit
     ingest.accept(ride_fit(datetime.now(UTC) - timedelta(days=2), watts=220), owner=user,
                   original_name="power.fit")
     ride = upload(factories.gpx(points=200)).activity

@@ -32,8 +32,11 @@ def fitness(days: list[dict]) -> dict | None:
     values = [d[name] for d in days for name in LINES]
     high, low = max(0.0, *values), min(0.0, *values)
     y = _scale(low, high)
-    lines = {name: " ".join(f"{round(i * step, 2)},{y(d[name])}" for i, d in enumerate(days))
-             for name in LINES}
+    if len(days) == 1:  # one day: a level line across, where a point would not show
+        lines = {name: f"0,{y(days[0][name])} {WIDTH},{y(days[0][name])}" for name in LINES}
+    else:
+        lines = {name: " ".join(f"{round(i * step, 2)},{y(d[name])}"
+                                for i, d in enumerate(days)) for name in LINES}
     top_load = max(d["load"] for d in days)
     bar = min(step * 0.8, 20.0)
     bars = [{"x": round(i * step - bar / 2, 2), "width": round(bar, 2),
@@ -45,8 +48,7 @@ def fitness(days: list[dict]) -> dict | None:
     return {"width": WIDTH, "height": HEIGHT, "lines": lines, "zero": y(0.0),
             "high": round(high, 1), "low": round(low, 1), "top_load": round(top_load, 1),
             "bars": bars, "first": days[0]["date"], "last": last["date"],
-            "latest": {name: last[name] for name in ("load", *LINES)},
-            "single": len(days) == 1}
+            "latest": {name: last[name] for name in ("load", *LINES)}}
 
 
 def duration_label(seconds: int) -> str:

@@ -5,7 +5,7 @@ Forms post plain fields, turned into the API's body and checked by the API's own
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -21,7 +21,7 @@ from activities.views.pages import units_of
 from core.training.power import CURVE_DURATIONS_S
 from training import charts, gear, rebuild, served, thresholds
 from training.models import ActivityLoad, Book, Day, Threshold
-from training.views import DEFAULT_DAYS
+from training.views import DEFAULT_DAYS, BadRange, fitness_range
 from work import clock
 
 #: A gear's warning starts at this share of its retirement distance.
@@ -59,32 +59,13 @@ def _number(raw: str) -> int | str:
 
 
 def _range(query: QueryDict, today: date) -> tuple[date, date, str | None]:
-    """The fitness page's from and to (default: the last DEFAULT_DAYS days to today), and
-    a sentence when what was asked cannot be shown (then the default range)."""
-    default = (today - timedelta(days=DEFAULT_DAYS - 1), today, None)
+    """The fitness page's from and to, as the API reads them (a field left empty: its
+    default), and a sentence when they cannot be shown (then the default range)."""
     try:
-        start, end = (_day(query.get("from")), _day(query.get("to")))
-        end = end or today
-        start = start or end - timedelta(days=DEFAULT_DAYS - 1)
-    except (ValueError, OverflowError):
-        return (*default[:2], "From and to are dates (YYYY-MM-DD); showing the last "
-                f"{DEFAULT_DAYS} days.")
-    if start > end:
-        return (*default[:2], "From is on or before to; showing the last "
-                f"{DEFAULT_DAYS} days.")
-    if (end - start).days >= served.MAX_DAYS:
-        return (*default[:2], f"Choose at most {served.MAX_DAYS} days at a time; showing "
-                f"the last {DEFAULT_DAYS} days.")
-    return start, end, None
-
-
-def _day(raw: str | None) -> date | None:
-    raw = (raw or "").strip()
-    if not raw:
-        return None
-    if len(raw) != 10:
-        raise ValueError(raw)
-    return date.fromisoformat(raw)
+        return (*fitness_range({k: v for k, v in query.items() if v}, today), None)
+    except BadRange as error:
+        start, end = fitness_range({}, today)
+        return start, end, f"{str(error).capitalize()} Showing the last {DEFAULT_DAYS} days."
 
 
 def _fitness_context(request: HttpRequest) -> dict:

@@ -126,7 +126,7 @@ def test_a_bad_fitness_range_says_why_and_shows_the_default(browser, user, query
     answer = browser.get(f"/fitness/?{query}")
     assert answer.status_code == 400
     html = answer.content.decode()
-    assert 'role="alert"' in html and "showing the last 90 days" in html
+    assert 'role="alert"' in html and "Showing the last 90 days." in html
     assert len(table_rows(html)) == 10
 
 

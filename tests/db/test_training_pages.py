@@ -386,6 +386,15 @@ def test_an_edit_that_keeps_the_gear_owes_the_books_nothing_for_it(browser, user
     assert not Book.objects.get(user=user).needs_work
 
 
+def test_the_activity_page_names_its_gear(browser, user, upload):
+    activity = upload().activity
+    url = f"/activities/{activity.id}/"
+    assert "/gear/" not in browser.get(url).content.decode().split("<main", 1)[1]
+    shoes = gear(user)
+    Activity.objects.filter(id=activity.id).update(gear=shoes)
+    assert f'with <a href="/gear/{shoes.id}/">Trail shoes</a>' in browser.get(url).content.decode()
+
+
 def test_the_navigation_links_the_training_pages(browser):
     html = browser.get("/fitness/").content.decode()
     assert 'href="/fitness/" aria-current="page">Training' in html

@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 
-from activities import names, times
+from activities import names, panels, times
 from activities.models import Activity
 from activities.views.api import api_error, api_view
 from activities.views.pages import units_of
@@ -115,7 +115,9 @@ def records_page(request: HttpRequest) -> HttpResponse:
     book = _book(request.user)
     return render(request, "records/records.html", {
         "records": _shown(request.user, serialize.record_list(book)),
-        "state": serialize.state(book), "units": units_of(request.user)})
+        "state": serialize.state(book), "units": units_of(request.user),
+        # Other apps' sections (training's power curve), named at their start-up.
+        "panels": panels.of("records-page", request)})
 
 
 def _shown(user, found: list[dict]) -> list[dict]:

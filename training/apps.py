@@ -7,10 +7,11 @@ class TrainingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from activities import changes, maxhr
+        from activities import changes, maxhr, panels
         from training import (
             flags,
             kind,  # noqa: F401 (registers the training book kind)
+            pages,
             thresholds,
         )
 
@@ -20,3 +21,5 @@ class TrainingConfig(AppConfig):
         changes.max_hr_changed.connect(flags.profile_changed,
                                        dispatch_uid="training.flags.max_hr")
         maxhr.dated_by(thresholds.max_hr_on)
+        # The records page shows the power curve (records cannot import training).
+        panels.add("records-page", "power-curve", pages.power_curve_panel)

@@ -32,9 +32,29 @@ def thresholds_api(request: HttpRequest) -> JsonResponse:
     return JsonResponse(thresholds.as_dict(row), status=201 if created else 200)
 
 
-def _day(request: HttpRequest, name: str) -> date | None:
+class BadRange(ValueError):
+    """A fitness range that cannot be answered; its message says why."""
+
+
+def fitness_range(query, today: date) -> tuple[date, date]:
+    """The range a query's `from` and `to` ask for (default: the DEFAULT_DAYS days up to
+    `to`, itself today by default), or BadRange. The API's and the page's rule."""
+    try:
+        start, end = _day(query, "from"), _day(query, "to")
+        end = end or today
+        start = start or end - timedelta(days=DEFAULT_DAYS - 1)
+    except (ValueError, OverflowError):  # OverflowError: 90 days before 0001-01-01
+        raise BadRange("from and to are dates: YYYY-MM-DD.") from None
+    if start > end:
+        raise BadRange("from is on or before to.")
+    if (end - start).days >= served.MAX_DAYS:
+        raise BadRange(f"Ask for at most {served.MAX_DAYS} days at a time.")
+    return start, end
+
+
+def _day(query, name: str) -> date | None:
     """The query's date `name`; ValueError when it is there and no YYYY-MM-DD."""
-    raw = request.GET.get(name)
+    raw = query.get(name)
     if raw is None:
         return None
     if len(raw) != 10:
@@ -46,16 +66,9 @@ def _day(request: HttpRequest, name: str) -> date | None:
 def fitness_api(request: HttpRequest) -> JsonResponse:
     today = rebuild.today_of(request.user.id)
     try:
-        start, end = _day(request, "from"), _day(request, "to")
-        end = end or today
-        start = start or end - timedelta(days=DEFAULT_DAYS - 1)
-    except (ValueError, OverflowError):  # OverflowError: 90 days before 0001-01-01
-        return api_error("BadRequest", "from and to are dates: YYYY-MM-DD.", 400)
-    if start > end:
-        return api_error("BadRequest", "from is on or before to.", 400)
-    if (end - start).days >= served.MAX_DAYS:
-        return api_error("BadRequest", f"Ask for at most {served.MAX_DAYS} days at a time.",
-                         400)
+        start, end = fitness_range(request.GET, today)
+    except BadRange as error:
+        return api_error("BadRequest", str(error), 400)
     book = Book.objects.filter(user=request.user).first()
     return JsonResponse({"from": start.isoformat(), "to": end.isoformat(),
                          "days": served.days(request.user.id, start, end, today=today),

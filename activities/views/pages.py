@@ -225,6 +225,7 @@ def activity_page(request: HttpRequest, activity_id: int) -> HttpResponse:
         "progress": summary["progress"], "facts": display.facts(summary, units),
         "settled": config["settled"], "failed": activity.state in {"failed", "dead"},
         "can_reprocess": activity.error_code not in problems.NOT_ACTIVITIES,
+        "gear": activity.gear,  # the owner's, or none (edits.apply checks)
     })
 
 

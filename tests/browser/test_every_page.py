@@ -31,6 +31,7 @@ NARROW = {"width": 390, "height": 844}
 #: Routes that are not pages a person opens: POST-only actions, machine endpoints, and
 #: Django's admin (its own templates).
 NOT_PAGES = {"metrics", "healthz", "readyz", "logout", "reprocess", "rollout-action",
+             "threshold-add",
              "settings-password", "settings-token-create", "settings-token-revoke",
              "settings-email", "settings-sign-out-everywhere", "home"}
 #: Operator pages whose wide tables may scroll inside their own box on a phone.
@@ -91,20 +92,38 @@ def page_routes() -> dict[str, str]:
 def data(user, ready_run, upload, monkeypatch, settings):
     """Alice (staff, so the staff pages and links are there too) with everything a page
     can show."""
+    from datetime import UTC, date, datetime, timedelta
+
     from django.contrib.auth.tokens import default_token_generator
     from django.utils.encoding import force_bytes
     from django.utils.http import urlsafe_base64_encode
 
     from accounts.models import Invitation
-    from activities import ingest, tokens
+    from activities import edits, ingest, tokens
+    from activities.models import Gear
     from reconciler import sweep
     from reconciler.models import Rollout
     from tests.bumps import bump, longer_summary
+    from tests.training import ride_fit
+    from training.models import Threshold
 
     settings.CAIRN_SIGNUP = "open"
     user.is_staff, user.email = True, "alice@example.org"
     user.save()
     tokens.create(user)
+    # Thresholds and gear first, so that the training book has loads, days and totals.
+    for kind, value in (("ftp", 250), ("lthr", 165), ("hr_rest", 50), ("hr_max", 190)):
+        Threshold.objects.create(user=user, kind=kind, value=value,
+                                 effective=date(2000, 1, 1), created_at=ready_run.created_at)
+    gear = Gear.objects.create(owner=user, name="Trail shoes", kind="shoes",
+                               sports=["running"], retire_at_km=1,
+                               created_at=ready_run.created_at)
+    Gear.objects.create(owner=user, name="Old bike", kind="bike", retired=True,
+                        created_at=ready_run.created_at)
+    edits.apply(ready_run, {"gear_id": gear.id})
+    # A ride with power two days ago: the fitness chart's load and both power curves.
+    ingest.accept(ride_fit(datetime.now(UTC) - timedelta(days=2), watts=220), owner=user,
+                  original_name="power.fit")
     ride = upload(factories.gpx(points=200)).activity
     failed = upload(b"<gpx><trk><trkseg></trkseg></trk></gpx>")
     archive = ingest.accept_file(io.BytesIO(factories.archive([
@@ -118,7 +137,7 @@ def data(user, ready_run, upload, monkeypatch, settings):
     return {
         "activity_id": ready_run.id, "ride": ride.id, "failed": failed.activity.id,
         "upload_id": archive.upload.id, "file_upload": failed.upload.id,
-        "rollout_id": rollout.id if rollout else None, "token": token,
+        "rollout_id": rollout.id if rollout else None, "token": token, "gear_id": gear.id,
         "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
         "reset_token": default_token_generator.make_token(user),
     }
@@ -170,6 +189,7 @@ def test_every_page_fits_and_passes_axe(chromium, live_server, data, viewport):
     # A page added to the URL conf is visited here, or this list says why not.
     assert set(routes) >= {"activities-page", "activity-page", "upload-page", "upload-status",
                            "records-page", "totals-page", "settings-page", "login",
+                           "fitness-page", "gear-page", "gear-detail", "gear-delete",
                            "signup", "invitations-page", "password_reset"}
     axe = AXE.read_text()
     shots = os.environ.get("CAIRN_SCREENSHOTS")

@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from django.views.generic import RedirectView
 
-from activities.views import account, api, edit, health, login, pages, revising
+from activities.views import account, api, edit, health, login, pages, revise, revising
 
 urlpatterns = [
     path("api/v1/uploads", api.uploads, name="api-uploads"),
@@ -40,6 +40,9 @@ urlpatterns = [
     path("activities/<id:activity_id>/", pages.activity_page, name="activity-page"),
     path("activities/<id:activity_id>/delete/", pages.delete_page, name="activity-delete"),
     path("activities/<id:activity_id>/edit/", edit.edit_page, name="activity-edit"),
+    path("activities/<id:activity_id>/revise/", revise.revise_page, name="activity-revise"),
+    path("activities/<id:activity_id>/revisions/<int:number>/restore/",
+         revise.restore_revision, name="activity-restore"),
     path("settings/", account.settings_page, name="settings-page"),
     path("settings/password/", account.change_password, name="settings-password"),
     path("settings/tokens/", account.create_token, name="settings-token-create"),

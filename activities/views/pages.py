@@ -226,7 +226,19 @@ def activity_page(request: HttpRequest, activity_id: int) -> HttpResponse:
         "settled": config["settled"], "failed": activity.state in {"failed", "dead"},
         "can_reprocess": activity.error_code not in problems.NOT_ACTIVITIES,
         "gear": activity.gear,  # the owner's, or none (edits.apply checks)
+        **_split_parts(activity),
     })
+
+
+def _split_parts(activity: Activity) -> dict:
+    """The activity this one was split from and those split from it (live ones), as the
+    page names them, so that each part links the others."""
+    parent = Activity.objects.live().filter(id=activity.split_from_id).first()
+    parts = list(Activity.objects.live().filter(split_from=activity).order_by("id"))
+    named = names.shown_all([*([parent] if parent else []), *parts],
+                            names.summaries([*([parent] if parent else []), *parts]))
+    return {"split_from": {"id": parent.id, "name": named[parent.id]} if parent else None,
+            "split_into": [{"id": part.id, "name": named[part.id]} for part in parts]}
 
 
 def _owned(request: HttpRequest, activity_id: int) -> Activity:

@@ -31,6 +31,7 @@ NARROW = {"width": 390, "height": 844}
 #: Routes that are not pages a person opens: POST-only actions, machine endpoints, and
 #: Django's admin (its own templates).
 NOT_PAGES = {"metrics", "healthz", "readyz", "logout", "reprocess", "rollout-action",
+             "activity-restore",
              "threshold-add",
              "settings-password", "settings-token-create", "settings-token-revoke",
              "settings-email", "settings-sign-out-everywhere", "home"}

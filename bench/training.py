@@ -42,6 +42,7 @@ def run(*, quick: bool) -> list[Figure]:
                met=all(n == e for n, e in zip(ftp["loads_computed"], ftp["expected"],
                                                strict=True))),
         Figure("… days rewritten", "days", tuple(ftp["days_written"])),
+        Figure("… rows read by the build", "rows", tuple(ftp["rows_read"])),
         Figure("… loads and days before that day byte-identical", "bool",
                tuple(float(same) for same in ftp["before_identical"]), target="1",
                met=all(ftp["before_identical"])),

@@ -53,13 +53,14 @@ def ftp_change(user, runs: int) -> dict:
     cut = last - timedelta(days=365)
     out = {"cut": cut.isoformat(), "seconds": [], "loads_computed": [], "expected": [],
            "days_written": [], "series_from": [], "before_identical": [],
-           "rewritten_from_cut": []}
+           "rewritten_from_cut": [], "rows_read": []}
     for run in range(runs):
         loads, days = _loads(user), _days(user)
         expected = sum(1 for row in loads.values()
                        if row[2] is not None and row[2] >= cut and row[8] is not None)
         thresholds.put(user.id, thresholds.Wanted("ftp", 270 + 5 * run, cut), now=clock.now())
-        seconds, _ = _drain()
+        seconds, counted = _drain(count=True)
+        out["rows_read"].append(counted["rows"])
         detail = _detail(user)
         after_loads, after_days = _loads(user), _days(user)
         out["seconds"].append(seconds)

@@ -70,6 +70,9 @@ class Book(Leased):
     #: Totals per gear: {"<gear id>": [count, distance in dm, moving time in ds]}, integer
     #: sums of the activities' own (ActivityLoad), exact in any order.
     gear = models.JSONField(default=dict, blank=True)
+    #: What the loads were last built from besides the activities (training.inputs.basis:
+    #: time zone, thresholds, the profile's maximum heart rate); {} before the first build.
+    basis = models.JSONField(default=dict, blank=True)
 
     class Meta:
         db_table = "training_book"

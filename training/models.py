@@ -77,10 +77,10 @@ class Book(Leased):
     class Meta:
         db_table = "training_book"
         indexes = [
-            # The claim (training.kind.CLAIM_DUE) and drift's pending counts.
+            # The claim (work.userbooks.CLAIM_DUE) and drift's pending counts.
             models.Index(fields=["priority", "pending_since"], name="training_pending",
                          include=["due_at"], condition=Q(needs_work=True)),
-            # Orphans (training.kind.CLAIM_ORPHAN).
+            # Orphans (work.userbooks.CLAIM_ORPHAN).
             models.Index(fields=["due_at"], name="training_leased",
                          condition=Q(needs_work=True, lease_token__isnull=False)),
             # Books behind the code (training.outdated).

@@ -5,23 +5,11 @@ activities.deletion), so that no change can commit without its rebuild being owe
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
-
-from django.conf import settings
-from django.db import transaction
-from django.db.models import (
-    Case,
-    F,
-    PositiveIntegerField,
-    PositiveSmallIntegerField,
-    Q,
-    Value,
-    When,
-)
-from django.db.models.functions import Least
+from datetime import datetime
 
 from activities.models import Activity
 from records.models import Book
+from work import userbooks
 
 #: What a book is built from: an activity's round that ran one of these changed it.
 INPUTS = frozenset({"summary", "best_efforts", "route"})
@@ -29,47 +17,12 @@ INPUTS = frozenset({"summary", "best_efforts", "route"})
 
 def mark(user_ids: Iterable[int], *, now: datetime, fresh: bool = True,
          due_now: bool = False) -> None:
-    """Say these users' books need work, creating the rows they lack.
-
-    Fresh work (an upload, an edit, a delete) is due now and goes first. A rebuilt
-    activity (a rollout) is backfill and waits CAIRN_RECORDS_COALESCE_S, so that one whole
-    build takes in many rebuilt activities. A book already pending keeps its place, or
-    moves up; every call bumps the generation, so that a worker building it now goes round
-    once more instead of marking it done. A dead book waits for a re-sync. `due_now`:
-    backfill that has nothing to wait for (a version bump).
-    """
-    ids = sorted(set(user_ids))
-    if not ids:
-        return
-    priority = Book.Priority.FRESH if fresh else Book.Priority.BACKFILL
-    wait = 0 if fresh or due_now else settings.CAIRN_RECORDS_COALESCE_S
-    due = now + timedelta(seconds=wait)
-    with transaction.atomic():  # the caller's, or its own (a rollout's batch)
-        _mark(ids, now=now, due=due, priority=priority)
-
-
-def _mark(ids: list[int], *, now: datetime, due: datetime, priority: int) -> None:
-    Book.objects.bulk_create(
-        [Book(user_id=i, due_at=due, pending_since=now, priority=priority) for i in ids],
-        ignore_conflicts=True)
-    rows = Book.objects.filter(user_id__in=ids).exclude(status=Book.Status.DEAD)
-    # Lock in one order, so that two transactions flagging the same users cannot deadlock.
-    locked = list(rows.select_for_update().order_by("user_id").values_list("id", flat=True))
-    idle = Q(needs_work=False)
-    Book.objects.filter(id__in=locked).update(
-        needs_work=True, generation=F("generation") + 1,
-        pending_since=Case(When(idle, then=Value(now)), default=F("pending_since")),
-        priority=Case(When(idle, then=Value(priority)),
-                      default=Least(F("priority"), Value(priority)),
-                      output_field=PositiveSmallIntegerField()),
-        # A leased row's due_at is its lease expiry: left alone (the holder goes round
-        # again when it settles, seeing the new generation).
-        due_at=Case(When(lease_token__isnull=False, then=F("due_at")),
-                    When(idle, then=Value(due)),
-                    default=Least(F("due_at"), Value(due))),
-        attempts=Case(When(idle & Q(lease_token__isnull=True), then=Value(0)),
-                      default=F("attempts"), output_field=PositiveIntegerField()),
-    )
+    """Say these users' books need work, creating the rows they lack (work.userbooks.mark:
+    fresh work is due now and goes first; a rebuilt activity, a rollout's, is backfill and
+    waits CAIRN_RECORDS_COALESCE_S, so that one whole build takes in many; every call bumps
+    the generation; a dead book waits for a re-sync; `due_now`: backfill that has nothing
+    to wait for, a version bump)."""
+    userbooks.mark(Book, user_ids, now=now, fresh=fresh, due_now=due_now)
 
 
 def note_settled(activities: list, rounds: dict) -> list[tuple[int, bool]]:

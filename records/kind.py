@@ -10,50 +10,13 @@ from django.conf import settings
 
 from records import outdated, rebuild
 from records.models import Book
-from work import kinds, leases, run
+from work import kinds, leases, run, userbooks
 from work.models import Attempt
 
-#: Lease up to %(limit)s due books nobody holds, fresh before backfill, longest pending
-#: first: the partial index book_pending. Books newer than this code builds are left to
+#: The claim statements (work.userbooks): due books by the partial index book_pending,
+#: orphans by book_leased, one book by id; books newer than this code builds are left to
 #: newer workers (a partial deploy).
-CLAIM_DUE = """
-UPDATE records_book
-   SET lease_token = %(token)s, lease_owner = %(owner)s, lease_expires_at = %(expires)s,
-       due_at = %(expires)s, attempts = attempts + 1
- WHERE id IN (
-       SELECT id FROM records_book
-        WHERE needs_work AND due_at <= %(now)s AND lease_token IS NULL
-          AND version <= %(records_version)s
-        ORDER BY priority, pending_since
-        LIMIT %(limit)s
-        {lock})
-RETURNING id, generation, attempts
-"""
-
-#: Lease one orphan (its holder died), alone: the partial index book_leased.
-CLAIM_ORPHAN = """
-UPDATE records_book
-   SET lease_token = %(token)s, lease_owner = %(owner)s, lease_expires_at = %(expires)s,
-       due_at = %(expires)s, attempts = attempts + 1
- WHERE id IN (
-       SELECT id FROM records_book
-        WHERE needs_work AND due_at <= %(now)s AND lease_token IS NOT NULL
-          AND version <= %(records_version)s
-        ORDER BY due_at
-        LIMIT %(limit)s
-        {lock})
-RETURNING id, generation, attempts
-"""
-
-#: Lease the book %(row_id)s if it is due.
-CLAIM_ONE = """
-UPDATE records_book
-   SET lease_token = %(token)s, lease_owner = %(owner)s, lease_expires_at = %(expires)s,
-       due_at = %(expires)s, attempts = attempts + 1
- WHERE id = %(row_id)s AND needs_work AND due_at <= %(now)s
-   AND version <= %(records_version)s
-RETURNING id, generation, attempts
-"""
+STATEMENTS = userbooks.statements("records_book", "records_version")
 
 
 def _error(code: str, message: str) -> dict:
@@ -69,7 +32,7 @@ KIND = kinds.register(kinds.Kind(
     name="book",
     label="record books",
     model=Book,
-    statements=kinds.Statements(due=CLAIM_DUE, orphan=CLAIM_ORPHAN, one=CLAIM_ONE),
+    statements=STATEMENTS,
     doing="building these records",
     max_attempts=lambda: settings.CAIRN_MAX_ATTEMPTS,
     backoff=lambda: (settings.CAIRN_BACKOFF_BASE_S, settings.CAIRN_BACKOFF_CAP_S),

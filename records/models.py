@@ -45,11 +45,11 @@ class Book(Leased):
 
     class Meta:
         indexes = [
-            # The claim (records.kind.CLAIM_DUE) and drift's pending counts: version-free.
+            # The claim (work.userbooks.CLAIM_DUE) and drift's pending counts: version-free.
             models.Index(fields=["priority", "pending_since"], name="book_pending",
                          include=["due_at"], condition=Q(needs_work=True)),
             # Leases in flight and orphans: the claim takes expired ones first
-            # (records.kind.CLAIM_ORPHAN).
+            # (work.userbooks.CLAIM_ORPHAN).
             models.Index(fields=["due_at"], name="book_leased",
                          condition=Q(needs_work=True, lease_token__isnull=False)),
             # Books behind the code (records.outdated: "version < V AND NOT needs_work"),

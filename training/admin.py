@@ -24,7 +24,7 @@ class TrainingBookAdmin(admin.ModelAdmin):
     list_filter = ("status", "needs_work", "priority", "version")
     search_fields = ("user__username",)
     readonly_fields = ("user", *RECONCILE_FIELDS, "timeline")
-    exclude = ("curve", "gear")
+    exclude = ("curve", "gear", "basis")
     actions = ["rebuild"]
 
     @admin.display(description="Attempts (newest first)")

@@ -8,23 +8,11 @@ stored load was built from (training.rebuild), so flags raised together cost one
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
-
-from django.conf import settings
-from django.db import transaction
-from django.db.models import (
-    Case,
-    F,
-    PositiveIntegerField,
-    PositiveSmallIntegerField,
-    Q,
-    Value,
-    When,
-)
-from django.db.models.functions import Least
+from datetime import datetime
 
 from activities.models import Activity, Gear
 from training.models import Book
+from work import userbooks
 
 #: What a book is built from: an activity's round that ran one of these changed it (the
 #: track, for loads and power; the summary, for the start time and sport).
@@ -33,38 +21,11 @@ INPUTS = frozenset({"track", "summary"})
 
 def mark(user_ids: Iterable[int], *, now: datetime, fresh: bool = True,
          due_now: bool = False) -> None:
-    """Say these users' books need work, creating the rows they lack (records.flags.mark's
-    rules: fresh work is due now and goes first; backfill waits CAIRN_RECORDS_COALESCE_S
-    unless `due_now`; every call bumps the generation; a dead book waits for a re-sync)."""
-    ids = sorted(set(user_ids))
-    if not ids:
-        return
-    priority = Book.Priority.FRESH if fresh else Book.Priority.BACKFILL
-    wait = 0 if fresh or due_now else settings.CAIRN_RECORDS_COALESCE_S
-    due = now + timedelta(seconds=wait)
-    with transaction.atomic():  # the caller's, or its own
-        Book.objects.bulk_create(
-            [Book(user_id=i, due_at=due, pending_since=now, priority=priority) for i in ids],
-            ignore_conflicts=True)
-        rows = Book.objects.filter(user_id__in=ids).exclude(status=Book.Status.DEAD)
-        # Locked in one order, so that two transactions flagging the same users cannot
-        # deadlock.
-        locked = list(rows.select_for_update().order_by("user_id").values_list("id", flat=True))
-        idle = Q(needs_work=False)
-        Book.objects.filter(id__in=locked).update(
-            needs_work=True, generation=F("generation") + 1,
-            pending_since=Case(When(idle, then=Value(now)), default=F("pending_since")),
-            priority=Case(When(idle, then=Value(priority)),
-                          default=Least(F("priority"), Value(priority)),
-                          output_field=PositiveSmallIntegerField()),
-            # A leased row's due_at is its lease expiry: left alone (its holder goes round
-            # again when it settles, seeing the new generation).
-            due_at=Case(When(lease_token__isnull=False, then=F("due_at")),
-                        When(idle, then=Value(due)),
-                        default=Least(F("due_at"), Value(due))),
-            attempts=Case(When(idle & Q(lease_token__isnull=True), then=Value(0)),
-                          default=F("attempts"), output_field=PositiveIntegerField()),
-        )
+    """Say these users' books need work, creating the rows they lack (work.userbooks.mark's
+    rules, the records books' too: fresh work is due now and goes first; backfill waits
+    CAIRN_RECORDS_COALESCE_S unless `due_now`; every call bumps the generation; a dead book
+    waits for a re-sync)."""
+    userbooks.mark(Book, user_ids, now=now, fresh=fresh, due_now=due_now)
 
 
 def mark_settled(activities: list, rounds: dict, *, now: datetime) -> None:

@@ -10,52 +10,15 @@ from django.conf import settings
 
 from training import outdated, rebuild
 from training.models import Book
-from work import kinds, leases, run
+from work import kinds, leases, run, userbooks
 from work.leases import Lease
 from work.models import Attempt
 from work.outcomes import Outcome
 
-#: Lease up to %(limit)s due books nobody holds, fresh before backfill, longest pending
-#: first: the partial index training_pending. Books newer than this code builds are left
-#: to newer workers (a partial deploy).
-CLAIM_DUE = """
-UPDATE training_book
-   SET lease_token = %(token)s, lease_owner = %(owner)s, lease_expires_at = %(expires)s,
-       due_at = %(expires)s, attempts = attempts + 1
- WHERE id IN (
-       SELECT id FROM training_book
-        WHERE needs_work AND due_at <= %(now)s AND lease_token IS NULL
-          AND version <= %(training_version)s
-        ORDER BY priority, pending_since
-        LIMIT %(limit)s
-        {lock})
-RETURNING id, generation, attempts
-"""
-
-#: Lease one orphan (its holder died), alone: the partial index training_leased.
-CLAIM_ORPHAN = """
-UPDATE training_book
-   SET lease_token = %(token)s, lease_owner = %(owner)s, lease_expires_at = %(expires)s,
-       due_at = %(expires)s, attempts = attempts + 1
- WHERE id IN (
-       SELECT id FROM training_book
-        WHERE needs_work AND due_at <= %(now)s AND lease_token IS NOT NULL
-          AND version <= %(training_version)s
-        ORDER BY due_at
-        LIMIT %(limit)s
-        {lock})
-RETURNING id, generation, attempts
-"""
-
-#: Lease the book %(row_id)s if it is due.
-CLAIM_ONE = """
-UPDATE training_book
-   SET lease_token = %(token)s, lease_owner = %(owner)s, lease_expires_at = %(expires)s,
-       due_at = %(expires)s, attempts = attempts + 1
- WHERE id = %(row_id)s AND needs_work AND due_at <= %(now)s
-   AND version <= %(training_version)s
-RETURNING id, generation, attempts
-"""
+#: The claim statements (work.userbooks): due books by the partial index training_pending,
+#: orphans by training_leased, one book by id; books newer than this code builds are left to
+#: newer workers (a partial deploy).
+STATEMENTS = userbooks.statements("training_book", "training_version")
 
 
 def _error(code: str, message: str) -> dict:
@@ -74,7 +37,7 @@ KIND = kinds.register(kinds.Kind(
     name="training",
     label="training books",
     model=Book,
-    statements=kinds.Statements(due=CLAIM_DUE, orphan=CLAIM_ORPHAN, one=CLAIM_ONE),
+    statements=STATEMENTS,
     doing="building this training book",
     max_attempts=lambda: settings.CAIRN_MAX_ATTEMPTS,
     backoff=lambda: (settings.CAIRN_BACKOFF_BASE_S, settings.CAIRN_BACKOFF_CAP_S),

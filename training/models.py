@@ -70,14 +70,17 @@ class Book(Leased):
     #: Totals per gear: {"<gear id>": [count, distance in dm, moving time in ds]}, integer
     #: sums of the activities' own (ActivityLoad), exact in any order.
     gear = models.JSONField(default=dict, blank=True)
+    #: What the loads were last built from besides the activities (training.inputs.basis:
+    #: time zone, thresholds, the profile's maximum heart rate); {} before the first build.
+    basis = models.JSONField(default=dict, blank=True)
 
     class Meta:
         db_table = "training_book"
         indexes = [
-            # The claim (training.kind.CLAIM_DUE) and drift's pending counts.
+            # The claim (work.userbooks.CLAIM_DUE) and drift's pending counts.
             models.Index(fields=["priority", "pending_since"], name="training_pending",
                          include=["due_at"], condition=Q(needs_work=True)),
-            # Orphans (training.kind.CLAIM_ORPHAN).
+            # Orphans (work.userbooks.CLAIM_ORPHAN).
             models.Index(fields=["due_at"], name="training_leased",
                          condition=Q(needs_work=True, lease_token__isnull=False)),
             # Books behind the code (training.outdated).

@@ -2,10 +2,12 @@
 releases it). A build recomputes the load of each activity whose inputs moved (its
 signature: training.inputs), removes those of activities gone, and recomputes the daily
 series from the earliest day any of them touched, resuming from the exact state stored
-for the day before; every other load and day is left as it was, not rewritten. Gear
-totals are summed again from every activity's figures (integers: cheap and exact). The
-rows are written under the fence (work.leases.hold), the book's own fields by the
-release."""
+for the day before; every other load and day is left as it was, not rewritten. A build
+that is not whole reads only the activities whose inputs may have moved (found by a
+query: training.inputs.candidates), not every load (build). Gear totals are summed again
+by the database from every load's figures (integers: cheap and exact). The rows, the
+curve, the gear totals and the basis are written under the fence (work.leases.hold), the
+book's state by the release."""
 
 from __future__ import annotations
 
@@ -14,11 +16,11 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import structlog
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case, F, Q, Value, When
 
 from activities import times
-from activities.models import Activity, Profile
+from activities.models import Profile
 from core.track import Track
 from core.training import fitness, load, power
 from training import inputs
@@ -48,7 +50,8 @@ class Plan:
     first: date | None = None
     days: list[fitness.Day] = field(default_factory=list)
     curve: list = field(default_factory=list)
-    gear: dict = field(default_factory=dict)
+    #: training.inputs.basis: stored with the book for the next build.
+    basis: dict = field(default_factory=dict)
     whole: bool = False
 
 
@@ -78,7 +81,7 @@ def run(kind: Kind, lease: Lease) -> Outcome:
               "duration_ms": round((time.monotonic() - started) * 1000)}
     bound.info("training.built", **detail)
     return Done(fields={
-        "curve": plan.curve, "gear": plan.gear, "version": VERSION, "status": Book.Status.READY,
+        "version": VERSION, "status": Book.Status.READY,
         "built_at": clock.now(), "error_code": "", "error_message": "",
         # A whole rebuild asked for while this one was built stays asked for.
         "whole": Case(When(generation=lease.generation, then=Value(False)),
@@ -92,45 +95,74 @@ def today_of(user_id: int) -> date:
 
 
 def build(user_id: int, *, today: date) -> Plan:
-    """What to write to bring the user's loads, days and gear totals to their inputs
-    (nothing is written here)."""
-    wanted = inputs.wanted(user_id)
-    book = Book.objects.filter(user_id=user_id).values("version", "whole").first()
+    """What to write to bring the user's loads, days, power curve and gear totals to
+    their inputs (nothing is written here).
+
+    A build that is not whole reads only what moved: the candidates' inputs and loads
+    (training.inputs.candidates: those whose signature may have moved, by two queries),
+    the loads from the day the series restarts on, the day before it, and the stored
+    curve's holders. A whole build, a new code version, a book without a stored basis or
+    a new time zone (every day may move) compare every activity's signature instead.
+    Either way the result is the same rows (tests/db/test_training_book.py)."""
+    of = inputs.basis(user_id)
+    book = Book.objects.filter(user_id=user_id).values("version", "whole", "basis",
+                                                       "curve").first()
     whole = book is None or book["whole"] or book["version"] != VERSION
-    stored = {i: (signature, (day, value), (metres, moving)) for
-              i, signature, day, value, metres, moving in
-              ActivityLoad.objects.filter(user_id=user_id).values_list(
-                  "activity_id", "signature", "day", "load", "distance_dm", "moving_ds")}
+    ids, curve = None, None
+    if not whole and book["basis"].get("zone") == of["zone"]:
+        ids = inputs.candidates(user_id, since=inputs.moved_from(book["basis"], of))
+        curve = book["curve"]
+    wanted = inputs.wanted(user_id, of=of, ids=ids)
+    stored = stored_loads(user_id, ids)
     todo = sorted(i for i in wanted
                   if whole or i not in stored or stored[i][0] != wanted[i].signature)
-    plan = Plan(whole=whole, removed=sorted(stored.keys() - wanted.keys()))
+    plan = Plan(whole=whole, removed=sorted(stored.keys() - wanted.keys()), basis=of)
     for activity_id, track, summary in inputs.stored(todo):
         plan.computed.append(computed(user_id, activity_id, track, summary,
                                       wanted[activity_id]))
     redone = {row.activity_id for row in plan.computed}
-    kept = [i for i in stored if i in wanted and i not in redone]
-    loads = {i: stored[i][1] for i in kept} | {
-        row.activity_id: (row.day, row.load) for row in plan.computed}
-    figures = {i: stored[i][2] for i in kept} | {
-        row.activity_id: (row.distance_dm, row.moving_ds) for row in plan.computed}
-    moved = moved_days({i: entry[1] for i, entry in stored.items()}, loads,
+    excluded = redone | set(plan.removed)
+    now = {row.activity_id: (row.day, row.load) for row in plan.computed}
+    moved = moved_days({i: entry[1] for i, entry in stored.items()}, now,
                        [*redone, *plan.removed])
-    plan.curve = all_time_curve(user_id, plan.computed, exclude=redone | set(plan.removed))
-    plan.gear = gear_totals(user_id, figures)
-    plan_series(plan, user_id, loads, moved=moved, today=today)
+    plan.curve = (merged_curve(curve, plan.computed, exclude=excluded)
+                  if curve is not None else None)
+    if plan.curve is None:
+        plan.curve = all_time_curve(user_id, plan.computed, exclude=excluded)
+    kept = (None if ids is not None else
+            [entry[1] for i, entry in stored.items() if i not in excluded])
+    plan_series(plan, user_id, excluded=excluded, moved=moved, today=today, kept=kept)
     return plan
 
 
-def plan_series(plan: Plan, user_id: int, loads: dict[int, tuple], *,
-                moved: list[date], today: date) -> None:
+def stored_loads(user_id: int, ids: list[int] | None) -> dict[int, tuple]:
+    """The stored loads (all, or those of `ids`) as {activity id: (signature, (day,
+    load))}."""
+    rows = ActivityLoad.objects.filter(user_id=user_id)
+    chunks = [rows] if ids is None else [
+        rows.filter(activity_id__in=ids[start:start + inputs.ID_CHUNK])
+        for start in range(0, len(ids), inputs.ID_CHUNK)]
+    return {i: (signature, (day, value)) for chunk in chunks for i, signature, day, value in
+            chunk.values_list("activity_id", "signature", "day", "load")}
+
+
+def plan_series(plan: Plan, user_id: int, *, excluded: set[int], moved: list[date],
+                today: date, kept: list[tuple] | None) -> None:
     """The days to write: from the first activity's day to today (or the last activity's
     day, if later), restarted from the earliest day whose load moved or after the last
-    day stored, and from the first day when that moved or all is redone."""
-    days = [day for day, _ in loads.values() if day is not None]
-    plan.first = min(days, default=None)
+    day stored, and from the first day when that moved or all is redone. `kept` is the
+    (day, load) of every stored load that stays, when the build read them all; else
+    only the first, any after today and those from the restart on are read."""
+    new_days = [row.day for row in plan.computed if row.day is not None]
+    if kept is not None:
+        kept_days = [day for day, _ in kept if day is not None]
+        first, last = min(kept_days, default=None), max(kept_days, default=None)
+    else:
+        first, last = _kept_end(user_id, excluded), _kept_end(user_id, excluded, after=today)
+    plan.first = min([*new_days, *filter(None, [first])], default=None)
     if plan.first is None:
         return
-    end = max(today, *days)
+    end = max([today, *new_days, *filter(None, [last])])
     span = Day.objects.filter(user_id=user_id).values_list("date", flat=True)
     stored_first, stored_last = span.order_by("date").first(), span.order_by("-date").first()
     restart, before = plan.first, None
@@ -143,23 +175,58 @@ def plan_series(plan: Plan, user_id: int, loads: dict[int, tuple], *,
             restart = plan.first
     if restart > end:
         return
-    daily = fitness.daily_loads((day, value) for day, value in loads.values()
-                                if day is not None and value is not None)
+    if kept is None:
+        kept = [(day, value) for i, day, value in
+                ActivityLoad.objects.filter(user_id=user_id, day__gte=restart,
+                                            load__isnull=False)
+                .values_list("activity_id", "day", "load") if i not in excluded]
+    daily = fitness.daily_loads(
+        (day, value) for day, value in [*kept, *((row.day, row.load) for row in plan.computed)]
+        if day is not None and day >= restart and value is not None)
     plan.restart = restart
     plan.days = fitness.series(daily, start=restart, end=end, before=before)
 
 
-def gear_totals(user_id: int, figures: dict[int, tuple[int, int]]) -> dict[str, list[int]]:
-    """{"<gear id>": [count, distance_dm, moving_ds]} over the activities with gear."""
-    totals: dict[str, list[int]] = {}
-    for activity_id, gear in (Activity.objects.live()
-                              .filter(owner_id=user_id, gear__isnull=False)
-                              .values_list("id", "gear_id")):
-        if activity_id in figures:
-            metres, moving = figures[activity_id]
-            entry = totals.setdefault(str(gear), [0, 0, 0])
-            entry[0], entry[1], entry[2] = entry[0] + 1, entry[1] + metres, entry[2] + moving
-    return totals
+def _kept_end(user_id: int, excluded: set[int], *, after: date | None = None
+              ) -> date | None:
+    """The earliest day of the stored loads that stay, or (`after`) their latest day
+    after that one (None: none), read a chunk at a time from that end past those redone
+    or removed."""
+    rows = ActivityLoad.objects.filter(user_id=user_id, day__isnull=False)
+    if after is not None:
+        rows = rows.filter(day__gt=after)
+    rows = (rows.order_by("-day" if after is not None else "day", "activity_id")
+            .values_list("activity_id", "day"))
+    offset, size = 0, 100
+    while True:
+        chunk = list(rows[offset:offset + size])
+        for activity_id, day in chunk:
+            if activity_id not in excluded:
+                return day
+        if len(chunk) < size:
+            return None
+        offset, size = offset + size, min(size * 10, 10_000)
+
+
+def gear_totals(user_id: int) -> dict[str, list[int]]:
+    """{"<gear id>": [count, distance_dm, moving_ds]} over the user's stored loads of
+    live activities with gear (read after the build's loads are written)."""
+    with connection.cursor() as cursor:
+        cursor.execute(GEAR_TOTALS, {"user_id": user_id})
+        return {str(gear): [int(count), int(metres), int(moving)]
+                for gear, count, metres, moving in cursor.fetchall()}
+
+
+#: Totals per gear of the user's loads (training.rebuild.gear_totals).
+GEAR_TOTALS = """
+SELECT a.gear_id, COUNT(*), SUM(l.distance_dm), SUM(l.moving_ds)
+  FROM training_activityload AS l
+  JOIN activities_activity AS a ON a.id = l.activity_id
+ WHERE l.user_id = %(user_id)s AND a.owner_id = %(user_id)s AND a.deleted_at IS NULL
+   AND a.gear_id IS NOT NULL
+ GROUP BY a.gear_id
+ ORDER BY a.gear_id
+"""
 
 
 def moved_days(was: dict[int, tuple], now: dict[int, tuple], ids: list[int]) -> list[date]:
@@ -203,6 +270,27 @@ def all_time_curve(user_id: int, computed_rows: list[ActivityLoad], *, exclude: 
     return best_of(rows)
 
 
+def merged_curve(stored: list, computed_rows: list[ActivityLoad], *, exclude: set[int]
+                 ) -> list | None:
+    """The all-time curve from the stored one and the loads computed now, without reading
+    every curve: exact when no point of the stored one is held by an activity redone or
+    removed (the stored best over the others is then still their best, earliest of
+    equals); None when one is (all_time_curve reads them all)."""
+    holders = {i for _, _, i in stored}
+    if holders & exclude:
+        return None
+    days = dict(ActivityLoad.objects.filter(activity_id__in=holders)
+                .values_list("activity_id", "day"))
+    if holders - days.keys():
+        return None  # a holder's load went without its activity being seen: read them all
+    held: dict[int, list] = {}
+    for duration, watts, activity_id in stored:
+        held.setdefault(activity_id, []).append([duration, watts, None])
+    rows = [(days[i], i, curve) for i, curve in held.items()]
+    rows += [(row.day, row.activity_id, row.curve) for row in computed_rows if row.curve]
+    return best_of(rows)
+
+
 def best_of(rows: list[tuple[date, int, list]]) -> list:
     """The best point per duration over (day, activity id, curve) rows."""
     best: dict[int, tuple[float, int]] = {}
@@ -214,10 +302,17 @@ def best_of(rows: list[tuple[date, int, list]]) -> list:
 
 
 def write(user_id: int, plan: Plan) -> None:
-    """The plan's rows, inside the caller's fenced transaction."""
-    ActivityLoad.objects.filter(user_id=user_id, activity_id__in=[
-        *(row.activity_id for row in plan.computed), *plan.removed]).delete()
+    """The plan's rows, and the book's curve, gear totals and basis with them, inside the
+    caller's fenced transaction (the curve a later build merges into is always the one of
+    the loads stored)."""
+    removed = [*(row.activity_id for row in plan.computed), *plan.removed]
+    for start in range(0, len(removed), inputs.ID_CHUNK):
+        ActivityLoad.objects.filter(user_id=user_id,
+                                    activity_id__in=removed[start:start + inputs.ID_CHUNK]
+                                    ).delete()
     ActivityLoad.objects.bulk_create(plan.computed, batch_size=500)
+    Book.objects.filter(user_id=user_id).update(curve=plan.curve, basis=plan.basis,
+                                                gear=gear_totals(user_id))
     days = Day.objects.filter(user_id=user_id)
     if plan.first is None:
         days.delete()  # no activity with a day left

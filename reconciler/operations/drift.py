@@ -14,6 +14,8 @@ from reconciler.models import Rollout, Worker
 from reconciler.operations import workers
 from records import drift as record_drift
 from records import rebuild as record_rebuild
+from training import drift as training_drift
+from training import rebuild as training_rebuild
 from transfers import drift as transfers_drift
 from webhooks import drift as webhooks_drift
 from work import drift as work_drift
@@ -57,6 +59,7 @@ def count(*, now: datetime) -> dict:
         "workers": workers_seen(now=now),
         "webhooks": webhooks_drift.count(now=now),
         "records": record_drift.count(now=now, version=record_rebuild.VERSION),
+        "training": training_drift.count(now=now, version=training_rebuild.VERSION),
         "sessions": transfers_drift.count(now=now),
         # Every registered kind of work, the same fields for each (work.drift).
         "work": work_drift.counts(now=now),

@@ -13,6 +13,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 
 from reconciler.operations import drift, loop_gauges
 from records import drift as record_drift
+from training import drift as training_drift
 from transfers import drift as transfers_drift
 from webhooks import metrics as webhooks_metrics
 from work import clock, freshness
@@ -51,6 +52,12 @@ class DriftCollector:
         for state in record_drift.STATES:
             books.add_metric([state], counts["records"][state])
         yield books
+        training = GaugeMetricFamily("cairn_training_books", "Users' training books by "
+                                     "reconcile state, and loads missing (drift --json's "
+                                     "training).", labels=["state"])
+        for state in training_drift.STATES:
+            training.add_metric([state], counts["training"][state])
+        yield training
         sessions = GaugeMetricFamily("cairn_upload_sessions", "Upload sessions (presigned "
                                      "and tus) by reconcile state (drift --json's "
                                      "sessions).", labels=["state"])

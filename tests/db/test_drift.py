@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 KEYS = {"total", "pending", "missing", "stale_leases", "old_version", "forced", "leased",
         "retrying", "failed", "dead", "oldest_pending_age_s", "rollouts", "workers",
-        "webhooks", "records", "sessions", "work"}
+        "webhooks", "records", "training", "sessions", "work"}
 
 
 def test_drift_of_an_empty_database_is_zero():

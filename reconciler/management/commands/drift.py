@@ -36,7 +36,7 @@ def _describe(key: str, value) -> str:
         return "; ".join(f"{kind}: " + ", ".join(f"{state} {n}" for state, n in found.items()
                                                   if n is not None)
                          for kind, found in value.items()) or "none"
-    if key == "records":
+    if key in ("records", "training"):
         return ", ".join(f"{name} {n}" for name, n in value.items())
     if key == "workers":
         return "; ".join(

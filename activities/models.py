@@ -203,6 +203,10 @@ class Activity(Leased):
     #: that uploading the original again still finds the first part.
     split_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="split_into")
+    #: Probably the same outing as this one, which is kept (the duplicates check, per
+    #: owner, sets and clears it; "Keep both" clears it for good): shown, not hidden.
+    duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="probable_duplicates")
 
     objects = ActivityQuerySet.as_manager()
 

@@ -98,6 +98,9 @@ _ACTIVITY = {
                      "decoded; more: edited (crop, remove, split, restore)."},
         "split_from": {"type": ["integer", "null"],
                        "description": "The activity this one was split from."},
+        "duplicate_of": {"type": ["integer", "null"],
+                         "description": "Probably the same outing as this activity (the "
+                         "one kept), found by the duplicates check."},
     },
 }
 

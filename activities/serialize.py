@@ -170,6 +170,8 @@ def _activity_dict(activity: Activity, rows: dict[str, Derived], summary: dict |
         # 0: the original as decoded; more: edited (crop, split...; the revisions API).
         "revision": activity.revision,
         "split_from": activity.split_from_id,
+        # The activity this one is probably the same outing as (the one kept).
+        "duplicate_of": activity.duplicate_of_id,
     }
 
 

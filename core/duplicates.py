@@ -11,6 +11,8 @@ than a few tens of metres. Pure: numbers in, pairs out.
 
 from __future__ import annotations
 
+import struct
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -118,3 +120,56 @@ def pairs(footprints: dict[int, Footprint]) -> list[tuple[int, int]]:
                 found.append((min(key, other), max(key, other)))
         active.append(key)
     return sorted(found)
+
+
+def streams(track: Track) -> list[str]:
+    """What a track recorded besides time, in the order the primary is chosen by."""
+    found = [name for name, column in (("power", "power"), ("hr", "hr"), ("gps", "lat"))
+             if track.has(column)]
+    return found
+
+
+def primary(a: tuple[int, list[str], int], b: tuple[int, list[str], int]) -> int:
+    """Of two doubles (id, streams, points), the one to keep: the one with more data
+    (power, then heart rate, then positions, then points), else the older (lower id)."""
+    def rank(entry):
+        key, found, points = entry
+        return ("power" in found, "hr" in found, "gps" in found, points, -key)
+    return max(a, b, key=rank)[0]
+
+
+_HEADER = struct.Struct("<I")
+
+
+def encode(footprint: Footprint) -> bytes:
+    """The sampled times and positions, compactly (the start and end are stored apart)."""
+    count = len(footprint.times)
+    body = np.concatenate([footprint.times, footprint.lat, footprint.lon]).astype("<f8")
+    return _HEADER.pack(count) + zlib.compress(body.tobytes(), 6)
+
+
+def decode(start: float, end: float, data: bytes) -> Footprint:
+    if not data:
+        return Footprint(start, end)
+    (count,) = _HEADER.unpack_from(data)
+    values = np.frombuffer(zlib.decompress(data[_HEADER.size:]), dtype="<f8")
+    return Footprint(start, end, values[:count].copy(), values[count:2 * count].copy(),
+                     values[2 * count:].copy())
+
+
+def candidates(spans: dict[int, tuple[float, float]]) -> set[int]:
+    """The ids whose time ranges overlap another's by more than OVERLAP of the shorter:
+    the only ones whose positions need reading (a sweep by start time)."""
+    order = sorted(spans, key=lambda key: (spans[key][0], key))
+    found: set[int] = set()
+    active: list[int] = []
+    for key in order:
+        start, end = spans[key]
+        active = [other for other in active if spans[other][1] > start]
+        for other in active:
+            o_start, o_end = spans[other]
+            shorter = min(end - start, o_end - o_start)
+            if shorter > 0 and min(end, o_end) - max(start, o_start) > OVERLAP * shorter:
+                found.update((key, other))
+        active.append(key)
+    return found

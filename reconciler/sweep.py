@@ -10,6 +10,7 @@ import structlog
 from django.conf import settings
 from django.db import DatabaseError
 
+from duplicates import kind as duplicate_checks
 from reconciler.operations import housekeeping, metrics, workers
 from reconciler.rollouts import advance as rollouts
 from records import kind as books
@@ -52,6 +53,7 @@ def sweep_once(*, owner: str | None = None, limit: int | None = None,
     # After the activities, on a clock read now: those settled this round are due already.
     later = max(now, clock.now())
     done = (books.flag(now=later) + training_books.flag(now=later)
+            + duplicate_checks.flag(now=later)
             + sum(run_kinds(now=later, owner=owner, late=True).values()))
     seconds = time.monotonic() - started
     metrics.SWEEPS.inc()
@@ -96,10 +98,11 @@ def run_kinds(*, now: datetime, owner: str, late: bool = False,
 #: The order of a round's kinds: deliveries first (they are posted on their own threads
 #: while the rest runs), archives before the activities they make, a rollout's preview
 #: samples after the activities (and only when they left the round idle), books (records,
-#: then training) after the activities settled this round (on a clock read after them).
+#: then training, then the duplicates checks) after the activities settled this round
+#: (on a clock read after them).
 #: Kinds not named here run before the activities, as registered.
 ORDER = ("delivery", "archive", "deletion", "session", "activity", "preview", "book",
-         "training")
+         "training", "duplicates")
 #: The first of the kinds that run after the activities.
 LATE = "book"
 

@@ -209,6 +209,7 @@ INSTALLED_APPS = [
     "transfers",
     "records",
     "training",
+    "duplicates",
     "accounts",
 ]
 

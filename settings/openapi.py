@@ -1,11 +1,13 @@
 """The whole OpenAPI document (served at /api/v1/openapi.json): the activities' part, with
-the parts of the apps above it (upload sessions, webhooks, records, training)."""
+the parts of the apps above it (upload sessions, webhooks, records, training,
+duplicates)."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest, JsonResponse
 
 from activities import openapi as activities_openapi
+from duplicates import openapi as duplicates_openapi
 from records import openapi as records_openapi
 from training import openapi as training_openapi
 from transfers import openapi as transfers_openapi
@@ -19,7 +21,8 @@ def document() -> dict:
                                        **training_openapi.SCHEMAS}
     whole["paths"] |= {**webhooks_openapi.PATHS, **transfers_openapi.paths(),
                        **records_openapi.paths(activities_openapi.get, activities_openapi.ref),
-                       **training_openapi.paths(activities_openapi.get, activities_openapi.ref)}
+                       **training_openapi.paths(activities_openapi.get, activities_openapi.ref),
+                       **duplicates_openapi.paths(activities_openapi.ref)}
     return whole
 
 

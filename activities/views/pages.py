@@ -231,14 +231,17 @@ def activity_page(request: HttpRequest, activity_id: int) -> HttpResponse:
 
 
 def _split_parts(activity: Activity) -> dict:
-    """The activity this one was split from and those split from it (live ones), as the
-    page names them, so that each part links the others."""
+    """The activity this one was split from, those split from it, and the one it is
+    probably a duplicate of (live ones), as the page names them, so that each links the
+    others."""
     parent = Activity.objects.live().filter(id=activity.split_from_id).first()
     parts = list(Activity.objects.live().filter(split_from=activity).order_by("id"))
-    named = names.shown_all([*([parent] if parent else []), *parts],
-                            names.summaries([*([parent] if parent else []), *parts]))
+    twin = Activity.objects.live().filter(id=activity.duplicate_of_id).first()
+    shown = [a for a in (parent, twin) if a is not None] + parts
+    named = names.shown_all(shown, names.summaries(shown))
     return {"split_from": {"id": parent.id, "name": named[parent.id]} if parent else None,
-            "split_into": [{"id": part.id, "name": named[part.id]} for part in parts]}
+            "split_into": [{"id": part.id, "name": named[part.id]} for part in parts],
+            "duplicate_of": {"id": twin.id, "name": named[twin.id]} if twin else None}
 
 
 def _owned(request: HttpRequest, activity_id: int) -> Activity:

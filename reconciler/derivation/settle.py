@@ -16,6 +16,7 @@ from activities import storage
 from activities.models import Activity, Derived
 from core import derivers, plan
 from core.derivers import DeriveError, Deriver
+from duplicates import flags as duplicate_flags
 from reconciler.derivation import batched
 from reconciler.derivation.kind import KIND
 from reconciler.rollouts import state as rollout_state
@@ -97,10 +98,12 @@ def settle(leased: list[Lease], rounds: dict[int, Round], *,
                                       columns=SETTLED_FIELDS)
         settled = list(activities.values())
         events.settled(settled, rounds, now=now)  # the outbox, in the same transaction
-        # Their owners' records and training books are owed a rebuild in the same
-        # transaction (records.flags, training.flags).
+        # Their owners' records and training books are owed a rebuild, and their
+        # duplicates check a run, in the same transaction (records.flags, training.flags,
+        # duplicates.flags).
         record_flags.mark_settled(settled, rounds, now=now)
         training_flags.mark_settled(settled, rounds, now=now)
+        duplicate_flags.mark_settled(settled, rounds, now=now)
     return labels
 
 

@@ -77,6 +77,14 @@ def _training(user, *, now) -> int:
     return Book.objects.get(user=user).id
 
 
+def _duplicates(user, *, now) -> int:
+    from duplicates import flags
+    from duplicates.models import Check
+
+    flags.mark([user.id], now=now)
+    return Check.objects.get(user=user).id
+
+
 def _delivery(user, *, now) -> int:
     import uuid
 
@@ -115,6 +123,7 @@ ROWS: dict[str, Rows] = {
     "archive": Rows(_archive, uses_store=True),
     "book": Rows(_book),
     "training": Rows(_training),
+    "duplicates": Rows(_duplicates),
     "delivery": Rows(_delivery),
     "preview": Rows(_preview),
 }

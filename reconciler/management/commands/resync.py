@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from activities.models import Activity
 from core import derivers
+from duplicates import resync as duplicates_resync
 from reconciler.derivation import resync
 from records import resync as records_resync
 from training import resync as training_resync
@@ -26,10 +27,12 @@ class Command(BaseCommand):
                             help="Dead activities (transient errors exhausted): replay them.")
         parser.add_argument("--deriver", choices=sorted([*derivers.BY_NAME,
                                                          records_resync.DERIVER,
-                                                         training_resync.DERIVER]),
+                                                         training_resync.DERIVER,
+                                                         duplicates_resync.DERIVER]),
                             help="Rebuild only this deriver (and what depends on it); "
                                  "`records`: the selected users' records, totals and heatmap; "
-                                 "`training`: their loads and fitness series.")
+                                 "`training`: their loads and fitness series; "
+                                 "`duplicates`: their probable duplicates.")
 
     def handle(self, *args, all, owner, ids, dead, deriver, **options):
         if not (all or owner or ids or dead):
@@ -43,7 +46,8 @@ class Command(BaseCommand):
         if ids:
             selected = selected.filter(id__in=ids)
         books = {records_resync.DERIVER: records_resync,
-                 training_resync.DERIVER: training_resync}
+                 training_resync.DERIVER: training_resync,
+                 duplicates_resync.DERIVER: duplicates_resync}
         if deriver in books:
             users = books[deriver].users_of(selected, every=all, dead=dead)
             count = books[deriver].resync(users, now=clock.now())

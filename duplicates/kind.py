@@ -9,42 +9,19 @@ from django.conf import settings
 
 from duplicates import check, outdated
 from duplicates.models import Check
-from work import kinds, leases, run, userbooks
+from work import userbooks
 from work.leases import Lease
-from work.models import Attempt
 from work.outcomes import Outcome
-
-STATEMENTS = userbooks.statements("duplicates_check", "duplicates_version")
-
-
-def _error(code: str, message: str) -> dict:
-    return {"error_code": code, "error_message": message}
-
-
-def _dead(now: datetime) -> dict:
-    return {"status": Check.Status.DEAD}
 
 
 def _run(lease: Lease) -> Outcome:
     return check.run(KIND, lease)
 
 
-KIND = kinds.register(kinds.Kind(
-    name="duplicates",
-    label="duplicates checks",
-    model=Check,
-    statements=STATEMENTS,
-    doing="looking for duplicates",
-    max_attempts=lambda: settings.CAIRN_MAX_ATTEMPTS,
-    backoff=lambda: (settings.CAIRN_BACKOFF_BASE_S, settings.CAIRN_BACKOFF_CAP_S),
-    error_fields=_error,
-    dead_fields=_dead,
-    run=_run,
-    batch=lambda: settings.CAIRN_RECORDS_BATCH,
-    params=lambda: {"duplicates_version": check.VERSION},
-    versions=lambda: {"duplicates": check.VERSION},
-    runbook="rebuilding-records.md",
-))
+KIND = userbooks.register(
+    name="duplicates", key="duplicates", label="duplicates checks", model=Check,
+    table="duplicates_check", version=lambda: check.VERSION, run=_run,
+    doing="looking for duplicates")
 
 
 def flag(*, now: datetime) -> int:
@@ -53,8 +30,4 @@ def flag(*, now: datetime) -> int:
 
 
 def sweep(*, now: datetime, owner: str, limit: int | None = None) -> int:
-    flagged = flag(now=now)
-    taken = leases.claim(KIND, limit=limit or KIND.batch(), now=now, owner=owner,
-                         trigger=Attempt.Trigger.SWEEP)
-    run.run(KIND, taken)
-    return flagged + len(taken)
+    return userbooks.sweep(KIND, flag, now=now, owner=owner, limit=limit)

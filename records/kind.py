@@ -10,40 +10,14 @@ from django.conf import settings
 
 from records import outdated, rebuild
 from records.models import Book
-from work import kinds, leases, run, userbooks
-from work.models import Attempt
+from work import userbooks
 
-#: The claim statements (work.userbooks): due books by the partial index book_pending,
-#: orphans by book_leased, one book by id; books newer than this code builds are left to
-#: newer workers (a partial deploy).
-STATEMENTS = userbooks.statements("records_book", "records_version")
-
-
-def _error(code: str, message: str) -> dict:
-    return {"error_code": code, "error_message": message}
-
-
-def _dead(now: datetime) -> dict:
-    # Shown as given up on, with why (records.serialize.why); a re-sync revives it.
-    return {"status": Book.Status.DEAD}
-
-
-KIND = kinds.register(kinds.Kind(
-    name="book",
-    label="record books",
-    model=Book,
-    statements=STATEMENTS,
-    doing="building these records",
-    max_attempts=lambda: settings.CAIRN_MAX_ATTEMPTS,
-    backoff=lambda: (settings.CAIRN_BACKOFF_BASE_S, settings.CAIRN_BACKOFF_CAP_S),
-    error_fields=_error,
-    dead_fields=_dead,
-    run=rebuild.run,
-    batch=lambda: settings.CAIRN_RECORDS_BATCH,
-    params=lambda: {"records_version": rebuild.VERSION},
-    versions=lambda: {"records": rebuild.VERSION},
-    runbook="rebuilding-records.md",
-))
+#: Claimed through work.userbooks: due books by the partial index book_pending, orphans by
+#: book_leased, one book by id; books newer than this code builds are left to newer
+#: workers (a partial deploy).
+KIND = userbooks.register(
+    name="book", key="records", label="record books", model=Book, table="records_book",
+    version=lambda: rebuild.VERSION, run=rebuild.run, doing="building these records")
 
 
 def flag(*, now: datetime) -> int:
@@ -55,8 +29,4 @@ def flag(*, now: datetime) -> int:
 def sweep(*, now: datetime, owner: str, limit: int | None = None) -> int:
     """Flag books behind, then lease due books and build each (tests, the benchmark);
     returns how many were flagged or leased."""
-    flagged = flag(now=now)
-    taken = leases.claim(KIND, limit=limit or KIND.batch(), now=now, owner=owner,
-                         trigger=Attempt.Trigger.SWEEP)
-    run.run(KIND, taken)
-    return flagged + len(taken)
+    return userbooks.sweep(KIND, flag, now=now, owner=owner, limit=limit)

@@ -10,45 +10,22 @@ from django.conf import settings
 
 from training import outdated, rebuild
 from training.models import Book
-from work import kinds, leases, run, userbooks
+from work import userbooks
 from work.leases import Lease
-from work.models import Attempt
 from work.outcomes import Outcome
-
-#: The claim statements (work.userbooks): due books by the partial index training_pending,
-#: orphans by training_leased, one book by id; books newer than this code builds are left to
-#: newer workers (a partial deploy).
-STATEMENTS = userbooks.statements("training_book", "training_version")
-
-
-def _error(code: str, message: str) -> dict:
-    return {"error_code": code, "error_message": message}
-
-
-def _dead(now: datetime) -> dict:
-    return {"status": Book.Status.DEAD}
 
 
 def _run(lease: Lease) -> Outcome:
     return rebuild.run(KIND, lease)
 
 
-KIND = kinds.register(kinds.Kind(
-    name="training",
-    label="training books",
-    model=Book,
-    statements=STATEMENTS,
-    doing="building this training book",
-    max_attempts=lambda: settings.CAIRN_MAX_ATTEMPTS,
-    backoff=lambda: (settings.CAIRN_BACKOFF_BASE_S, settings.CAIRN_BACKOFF_CAP_S),
-    error_fields=_error,
-    dead_fields=_dead,
-    run=_run,
-    batch=lambda: settings.CAIRN_RECORDS_BATCH,
-    params=lambda: {"training_version": rebuild.VERSION},
-    versions=lambda: {"training": rebuild.VERSION},
-    runbook="rebuilding-records.md",
-))
+#: Claimed through work.userbooks: due books by the partial index training_pending,
+#: orphans by training_leased, one book by id; books newer than this code builds are left
+#: to newer workers (a partial deploy).
+KIND = userbooks.register(
+    name="training", key="training", label="training books", model=Book,
+    table="training_book", version=lambda: rebuild.VERSION, run=_run,
+    doing="building this training book")
 
 
 def flag(*, now: datetime) -> int:
@@ -60,8 +37,4 @@ def flag(*, now: datetime) -> int:
 def sweep(*, now: datetime, owner: str, limit: int | None = None) -> int:
     """Flag books behind, then lease due books and build each (tests); returns how many
     were flagged or leased."""
-    flagged = flag(now=now)
-    taken = leases.claim(KIND, limit=limit or KIND.batch(), now=now, owner=owner,
-                         trigger=Attempt.Trigger.SWEEP)
-    run.run(KIND, taken)
-    return flagged + len(taken)
+    return userbooks.sweep(KIND, flag, now=now, owner=owner, limit=limit)

@@ -82,6 +82,44 @@ def statements(table: str, version: str) -> kinds.Statements:
                             one=named(CLAIM_ONE))
 
 
+def register(*, name: str, key: str, label: str, model, table: str,
+             version: Callable[[], int], run: Callable, doing: str,
+             runbook: str = "rebuilding-records.md") -> kinds.Kind:
+    """Register a kind of per-user book with the kernel: `table`'s claim statements with
+    the parameter `<key>_version` (books newer than this code are left to newer workers),
+    a book's error and dead fields, CAIRN_RECORDS_BATCH books a round, the usual attempts
+    and backoff; `version()` is the code's version, reported as `key`."""
+    param = f"{key}_version"
+    return kinds.register(kinds.Kind(
+        name=name, label=label, model=model, statements=statements(table, param),
+        doing=doing,
+        max_attempts=lambda: settings.CAIRN_MAX_ATTEMPTS,
+        backoff=lambda: (settings.CAIRN_BACKOFF_BASE_S, settings.CAIRN_BACKOFF_CAP_S),
+        error_fields=lambda code, message: {"error_code": code, "error_message": message},
+        # Shown as given up on, with why; a re-sync revives it.
+        dead_fields=lambda now: {"status": model.Status.DEAD},
+        run=run,
+        batch=lambda: settings.CAIRN_RECORDS_BATCH,
+        params=lambda: {param: version()},
+        versions=lambda: {key: version()},
+        runbook=runbook,
+    ))
+
+
+def sweep(kind: kinds.Kind, flag: Callable[..., int], *, now: datetime, owner: str,
+          limit: int | None = None) -> int:
+    """Flag books behind (`flag`), then lease due books and build each (tests, the
+    benchmarks); returns how many were flagged or leased."""
+    from work import leases, run
+    from work.models import Attempt
+
+    flagged = flag(now=now)
+    taken = leases.claim(kind, limit=limit or kind.batch(), now=now, owner=owner,
+                         trigger=Attempt.Trigger.SWEEP)
+    run.run(kind, taken)
+    return flagged + len(taken)
+
+
 def mark(model, user_ids: Iterable[int], *, now: datetime, fresh: bool = True,
          due_now: bool = False) -> None:
     """Say these users' books need work, creating the rows they lack.

@@ -1,5 +1,6 @@
 """The whole OpenAPI document (served at /api/v1/openapi.json): the activities' part, with
-the parts of the apps above it (upload sessions, webhooks, records, training)."""
+the parts of the apps above it (upload sessions, webhooks, records, training,
+segments)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from django.http import HttpRequest, JsonResponse
 
 from activities import openapi as activities_openapi
 from records import openapi as records_openapi
+from segments import openapi as segments_openapi
 from training import openapi as training_openapi
 from transfers import openapi as transfers_openapi
 from webhooks import openapi as webhooks_openapi
@@ -16,10 +18,12 @@ def document() -> dict:
     whole = activities_openapi.document()
     whole["components"]["schemas"] |= {"UploadSession": transfers_openapi.SESSION,
                                        **webhooks_openapi.SCHEMAS, **records_openapi.SCHEMAS,
-                                       **training_openapi.SCHEMAS}
+                                       **training_openapi.SCHEMAS,
+                                       **segments_openapi.SCHEMAS}
     whole["paths"] |= {**webhooks_openapi.PATHS, **transfers_openapi.paths(),
                        **records_openapi.paths(activities_openapi.get, activities_openapi.ref),
-                       **training_openapi.paths(activities_openapi.get, activities_openapi.ref)}
+                       **training_openapi.paths(activities_openapi.get, activities_openapi.ref),
+                       **segments_openapi.paths(activities_openapi.get, activities_openapi.ref)}
     return whole
 
 

@@ -43,6 +43,7 @@ urlpatterns = [
     path("", include("transfers.urls")),
     path("", include("records.urls")),
     path("", include("training.urls")),
+    path("", include("segments.urls")),
     path("", include("accounts.urls")),
     path("", include("activities.urls")),
 ]

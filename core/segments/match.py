@@ -48,6 +48,11 @@ from core.segments.effort import Crossing, Effort, measure
 from core.segments.shape import Segment
 from core.track import Track
 
+#: The version of what matching finds: bump it with any change here, in effort.py or in
+#: plane.py that changes which efforts a track has or how they are timed, and every
+#: activity is matched again (segments.outdated).
+VERSION = 1
+
 #: Spacing of the checkpoints that must be passed in order (metres).
 CHECKPOINT_M = 5.0
 #: The path is simplified this far (metres) before the stray test, which allows it.

@@ -11,6 +11,7 @@ from activities.models import Activity
 from core import derivers
 from reconciler.derivation import resync
 from records import resync as records_resync
+from segments import resync as segments_resync
 from training import resync as training_resync
 from work import clock
 
@@ -26,10 +27,13 @@ class Command(BaseCommand):
                             help="Dead activities (transient errors exhausted): replay them.")
         parser.add_argument("--deriver", choices=sorted([*derivers.BY_NAME,
                                                          records_resync.DERIVER,
-                                                         training_resync.DERIVER]),
+                                                         training_resync.DERIVER,
+                                                         segments_resync.DERIVER]),
                             help="Rebuild only this deriver (and what depends on it); "
                                  "`records`: the selected users' records, totals and heatmap; "
-                                 "`training`: their loads and fitness series.")
+                                 "`training`: their loads and fitness series; "
+                                 "`segments`: the selected activities matched against "
+                                 "their segments again.")
 
     def handle(self, *args, all, owner, ids, dead, deriver, **options):
         if not (all or owner or ids or dead):
@@ -44,6 +48,11 @@ class Command(BaseCommand):
             selected = selected.filter(id__in=ids)
         books = {records_resync.DERIVER: records_resync,
                  training_resync.DERIVER: training_resync}
+        if deriver == segments_resync.DERIVER:
+            chosen = segments_resync.selected(selected, every=all, dead=dead)
+            count = segments_resync.resync(chosen, now=clock.now())
+            self.stdout.write(json.dumps({"resynced": count, "deriver": deriver}))
+            return
         if deriver in books:
             users = books[deriver].users_of(selected, every=all, dead=dead)
             count = books[deriver].resync(users, now=clock.now())

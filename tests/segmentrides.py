@@ -33,5 +33,9 @@ def road_points() -> list[list[float]]:
     return rides.points(ROAD)
 
 
+def rides_points(path) -> list[list[float]]:
+    return rides.points(path)
+
+
 def expected_elapsed(speed_mps: float) -> float:
     return 1000.0 / speed_mps

@@ -38,8 +38,10 @@ _M_PER_DEG = math.radians(1.0) * geo.EARTH_RADIUS_M
 def run(kind: Kind, lease: Lease) -> Outcome:
     """One chunk of the leased segment's backfill; Done, due again while more remain."""
     started = time.monotonic()
-    segment = Segment.objects.only("id", "owner_id", "points", "backfill_after").get(
-        id=lease.row_id)
+    segment = Segment.objects.only("id", "owner_id", "points", "backfill_after").filter(
+        id=lease.row_id).first()
+    if segment is None:  # deleted meanwhile: nothing left to do
+        return Done()
     chunk = settings.CAIRN_SEGMENTS_BACKFILL_CHUNK
     rows = candidates(segment, limit=chunk)
     shape = matching.shape_of(segment.points)

@@ -26,7 +26,9 @@ def run(kind: Kind, lease: Lease) -> Outcome:
     matched it. An activity without a track (not processed yet, failed, indoors) has no
     efforts: its next track flags it again."""
     started = time.monotonic()
-    row = ActivityMatch.objects.values("activity_id", "owner_id").get(id=lease.row_id)
+    row = ActivityMatch.objects.values("activity_id", "owner_id").filter(id=lease.row_id).first()
+    if row is None:  # its activity was deleted meanwhile: nothing left to do
+        return Done()
     activity_id, owner_id = row["activity_id"], row["owner_id"]
     found, candidates, box = {}, [], matching.bbox_none()
     for _, track in matching.tracks_of([activity_id]):

@@ -170,3 +170,19 @@ def test_activities_from_before_segments_get_their_match_rows(api, user):
     sweep.drain()
     assert ActivityMatch.objects.get(activity_id=activity).version == match.VERSION
     assert Effort.objects.filter(segment_id=segment, activity_id=activity).count() == 1
+
+
+def test_a_segment_or_activity_deleted_while_leased_converges_and_writes_nothing(api, user):
+    activity = rides.upload(user, rides.ON, speed_mps=8.0)
+    sweep.drain()
+    segment = make(api)
+    ActivityMatch.objects.filter(activity_id=activity).update(needs_work=True)
+    [backfill] = leases.claim(segment_kinds.SEGMENT, limit=1, now=clock.now(), owner="a",
+                              trigger="sweep")
+    [matching] = leases.claim(segment_kinds.MATCH, limit=1, now=clock.now(), owner="a",
+                              trigger="sweep")
+    assert api.delete(f"/api/v1/segments/{segment}").status_code == 204
+    assert api.delete(f"/api/v1/activities/{activity}").status_code == 204
+    assert run.run(segment_kinds.SEGMENT, [backfill]) == {backfill.row_id: "converged"}
+    assert run.run(segment_kinds.MATCH, [matching]) == {matching.row_id: "converged"}
+    assert not Effort.objects.exists()

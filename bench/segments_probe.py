@@ -8,9 +8,9 @@ fill it, time matching and a backfill in this process, and print one JSON object
    (segments indexed under the cells of its path) and milliseconds, RUNS times.
 3. Backfill: another user with ACTIVITIES processed activities (30-minute rides, 1,800
    points each, their tracks stored as the track deriver stores them), a tenth of them
-   along one road, the rest elsewhere in the square (a third of those with boxes that hold the road's start,
-   so their tracks are read too); a new 1 km segment on that road is
-   backfilled (the segment kind, drained): seconds, activities per second, tracks read.
+   along one road, the rest elsewhere in the square (a third of those with boxes that
+   hold the road's start, so their tracks are read too); a new 1 km segment on that road
+   is backfilled (the segment kind, drained): seconds, activities per second, tracks read.
 """
 
 from __future__ import annotations

@@ -38,13 +38,14 @@ _M_PER_DEG = math.radians(1.0) * geo.EARTH_RADIUS_M
 def run(kind: Kind, lease: Lease) -> Outcome:
     """One chunk of the leased segment's backfill; Done, due again while more remain."""
     started = time.monotonic()
-    segment = Segment.objects.only("id", "owner_id", "points", "backfill_after").filter(
-        id=lease.row_id).first()
-    if segment is None:  # deleted meanwhile: nothing left to do
+    stored = Segment.objects.filter(id=lease.row_id).values(
+        *matching.SHAPE_FIELDS, "owner_id", "backfill_after").first()
+    if stored is None:  # deleted meanwhile: nothing left to do
         return Done()
+    segment = Segment(**stored)
     chunk = settings.CAIRN_SEGMENTS_BACKFILL_CHUNK
     rows = candidates(segment, limit=chunk)
-    shape = matching.shape_of(segment.points)
+    shape = matching.shape_of(stored)
     tolerance = matching.tolerance_m()
     read = {row["id"]: row["generation"] for row in rows if not row["needs_work"]}
     by_activity = {row["activity_id"]: row["id"] for row in rows}

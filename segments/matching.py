@@ -48,8 +48,20 @@ def tracks_of(activity_ids: list[int]) -> Iterator[tuple[int, Track]]:
                 yield activity_id, tracks.decode(bytes(blobs[activity_id]))
 
 
-def shape_of(points: list) -> shape.Segment:
-    return shape.from_points(points)
+#: What shape_of reads of a Segment row.
+SHAPE_FIELDS = ("id", "points", "distance_m", "ascent_m", "polyline", "min_lat", "min_lon",
+                "max_lat", "max_lon")
+
+
+def shape_of(row: dict) -> shape.Segment:
+    """The stored segment as core's shape: its points and the figures stored with them
+    (computed from those points when it was made), so nothing is computed again."""
+    points = np.array([[p[0], p[1], np.nan if p[2] is None else p[2]] for p in row["points"]],
+                      dtype=np.float64)
+    return shape.Segment(lat=points[:, 0], lon=points[:, 1], ele=points[:, 2],
+                         distance_m=row["distance_m"], ascent_m=row["ascent_m"],
+                         polyline=row["polyline"],
+                         bbox={k: row[k] for k in ("min_lat", "min_lon", "max_lat", "max_lon")})
 
 
 def points_of(segment: shape.Segment) -> list[list[float | None]]:
@@ -71,8 +83,8 @@ def near(owner_id: int, track: Track) -> list[int]:
 
 
 def shapes(segment_ids: list[int]) -> dict[int, shape.Segment]:
-    return {i: shape_of(points) for i, points in
-            Segment.objects.filter(id__in=segment_ids).values_list("id", "points")}
+    return {row["id"]: shape_of(row) for row in
+            Segment.objects.filter(id__in=segment_ids).values(*SHAPE_FIELDS)}
 
 
 BOX = ("min_lat", "min_lon", "max_lat", "max_lon")

@@ -35,8 +35,9 @@ def run(kind: Kind, lease: Lease) -> Outcome:
         box = matching.bbox(track)
         candidates = matching.near(owner_id, track)
         tolerance = matching.tolerance_m()
+        prepared = match.prepare(track)
         for segment_id, segment in matching.shapes(candidates).items():
-            efforts = match.match(track, segment, tolerance_m=tolerance)
+            efforts = match.match(track, segment, tolerance_m=tolerance, prepared=prepared)
             if efforts:
                 found[segment_id] = efforts
     now = clock.now()

@@ -18,6 +18,8 @@ from segments.models import Segment, SegmentCell
 NAME_MAX = 255
 #: Points a drawn segment may have: a 100 km road at one point every 10 m.
 POINTS_MAX = 10_000
+#: Ids have at most 18 digits (as in URLs): a larger number names nothing.
+ID_MAX = 10**18 - 1
 
 
 class Invalid(ValueError):
@@ -65,7 +67,8 @@ def parse(body: object, *, owner_id: int) -> tuple[str, shape.Segment]:
     if from_points:
         return given, _drawn(body["points"])
     activity_id = body.get("activity_id")
-    if isinstance(activity_id, bool) or not isinstance(activity_id, int):
+    if isinstance(activity_id, bool) or not isinstance(activity_id, int) \
+            or not 1 <= activity_id <= ID_MAX:
         raise Invalid("activity_id is the id of one of your activities.")
     start, end = _whole(body, "start_index"), _whole(body, "end_index")
     if not Activity.objects.live().filter(id=activity_id, owner_id=owner_id).exists():

@@ -5,6 +5,7 @@ delete or a better effort moves every rank at once) and their activity's name an
 from __future__ import annotations
 
 import base64
+import math
 from datetime import timedelta
 
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
@@ -74,6 +75,9 @@ def parse_cursor(raw: str) -> tuple[float, int]:
     """(elapsed_s, id) after which a page starts; ValueError when it is no cursor."""
     try:
         elapsed, effort_id = base64.urlsafe_b64decode(raw.encode()).decode().split(":")
-        return float(elapsed), int(effort_id)
+        found = float(elapsed), int(effort_id)
     except (ValueError, UnicodeError) as error:
         raise ValueError(raw) from error
+    if not math.isfinite(found[0]) or not 0 <= found[1] < 10**18:
+        raise ValueError(raw)
+    return found

@@ -23,6 +23,12 @@ def _body(request: HttpRequest) -> object:
         return None
 
 
+def _id(raw: str) -> int:
+    if not raw.isdigit() or len(raw) > 18:
+        raise ValueError(raw)
+    return int(raw)
+
+
 def _limit(request: HttpRequest) -> int:
     raw = request.GET.get("limit", str(served.LIMIT_DEFAULT))
     if not raw.isdigit() or not 1 <= int(raw) <= served.LIMIT_MAX:
@@ -43,7 +49,7 @@ def segments_api(request: HttpRequest) -> JsonResponse:
         return JsonResponse(served.segment(made), status=201)
     try:
         limit = _limit(request)
-        after = int(request.GET["cursor"]) if "cursor" in request.GET else None
+        after = _id(request.GET["cursor"]) if "cursor" in request.GET else None
     except ValueError as error:
         message = str(error) if "limit" in str(error) else "cursor is the one a page gave."
         return api_error("BadRequest", message, 400)

@@ -4,6 +4,7 @@ deleted; efforts best first with their rank, per segment and per activity; bad i
 
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
@@ -72,6 +73,7 @@ def test_a_segment_from_a_stretch_of_an_activity_follows_its_track(api, user):
     ({"name": "r", "points": [[45, 6], [45, 6.01, 2, 3]]}, "[lat, lon]"),
     ({"name": "r", "points": [[45, 6], [45, 6.01]], "activity_id": 1}, "Unknown"),
     ({"name": "r", "activity_id": "1", "start_index": 0, "end_index": 5}, "activity_id"),
+    ({"name": "r", "activity_id": 10**30, "start_index": 0, "end_index": 5}, "activity_id"),
     ({"name": "r", "activity_id": 1, "start_index": 0.5, "end_index": 5}, "start_index"),
     ({"name": "r", "activity_id": 1, "start_index": 0}, "end_index"),
     ({"name": "r", "colour": "red"}, "Unknown"),
@@ -115,6 +117,7 @@ def test_rename_list_and_delete(api, user):
     assert [s["id"] for s in second["segments"]] == [ids[0]] and second["next"] is None
     assert api.get("/api/v1/segments?limit=0").status_code == 400
     assert api.get("/api/v1/segments?cursor=x").status_code == 400
+    assert api.get(f"/api/v1/segments?cursor={10**30}").status_code == 400
     assert api.delete(f"/api/v1/segments/{ids[0]}").status_code == 204
     assert api.get(f"/api/v1/segments/{ids[0]}").status_code == 404
     assert not SegmentCell.objects.filter(segment_id=ids[0]).exists()
@@ -164,4 +167,7 @@ def test_efforts_come_best_first_in_pages_with_ranks_and_their_activities(api, u
     assert seen[0]["average_hr_bpm"] == pytest.approx(120.0)
     [own] = api.get(f"/api/v1/activities/{ids[4]}/efforts").json()["efforts"]
     assert (own["segment_id"], own["rank"]) == (segment, 3)
-    assert api.get(f"/api/v1/segments/{segment}/efforts?cursor=%%%").status_code == 400
+    for cursor in ("%%%", base64.urlsafe_b64encode(b"nan:1").decode(),
+                   base64.urlsafe_b64encode(f"1.0:{10**30}".encode()).decode()):
+        answer = api.get(f"/api/v1/segments/{segment}/efforts", {"cursor": cursor})
+        assert answer.status_code == 400 and "cursor" in answer.json()["error"]["message"]

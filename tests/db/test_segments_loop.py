@@ -6,6 +6,7 @@ an activity was being matched is never missed."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 
@@ -17,6 +18,7 @@ from reconciler import sweep
 from segments import kind as segment_kinds
 from segments import outdated
 from segments.models import ActivityMatch, Effort, Segment
+from tests import bumps
 from tests import segmentrides as rides
 from work import clock, leases, run
 from work.models import Attempt
@@ -186,3 +188,29 @@ def test_a_segment_or_activity_deleted_while_leased_converges_and_writes_nothing
     assert run.run(segment_kinds.SEGMENT, [backfill]) == {backfill.row_id: "converged"}
     assert run.run(segment_kinds.MATCH, [matching]) == {matching.row_id: "converged"}
     assert not Effort.objects.exists()
+
+
+def cropped(original: bytes):
+    """New track code (a deploy in the test) that keeps a recording's first 100 points."""
+    from core.derivers.track import build_track
+
+    whole = build_track(original)
+    return dataclasses.replace(whole, columns={k: v[:100] for k, v in whole.columns.items()})
+
+
+def test_a_rebuilt_track_is_matched_again_and_a_crop_loses_its_effort(api, user, settings,
+                                                                        monkeypatch):
+    settings.CAIRN_ROLLOUT_PREVIEW = []  # the new track code promoted at once
+    # 8 m/s from 200 m before the road: its first 100 points end 800 m in, before the end.
+    cut = rides.upload(user, rides.ON, speed_mps=8.0)
+    # 16 m/s: 100 points reach 1,400 m, past the road's end.
+    kept = rides.upload(user, rides.ON, speed_mps=16.0, shift_s=3600)
+    segment = make(api)
+    sweep.drain()
+    assert Effort.objects.filter(segment_id=segment).count() == 2
+    bumps.bump(monkeypatch, "track", cropped)
+    sweep.drain()
+    assert list(Effort.objects.values_list("activity_id", flat=True)) == [kept]
+    rows = {r.activity_id: r for r in ActivityMatch.objects.all()}
+    assert not rows[cut].needs_work and rows[cut].efforts == 0
+    assert rows[cut].priority == ActivityMatch.Priority.BACKFILL  # a rebuild, not an upload

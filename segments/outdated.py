@@ -16,9 +16,11 @@ from segments.models import ActivityMatch
 
 #: How often (per process) to look again once a whole look found nothing.
 LOOK_EVERY_S = 60.0
-#: Activity ids looked at per look for a missing row: a window that moves on at each look
-#: and wraps around, so that a look is an index range whatever the number of activities.
+#: Activities looked at per window for a missing row, and windows per look: windows move
+#: on at each look and wrap around, so that a look is a few index ranges whatever the
+#: number of activities.
 ACTIVITIES_PER_LOOK = 5000
+WINDOWS_PER_LOOK = 10
 
 
 class Seen:
@@ -59,21 +61,29 @@ def flag(*, now: datetime, batch: int, version: int) -> int:
 
 
 def _missing(batch: int) -> tuple[list[tuple[int, int]], bool]:
-    """(activity id, owner id) of the next window's live, processed activities without a
-    row (up to `batch`), and whether the windows wrapped around after it."""
-    start = SEEN.after
-    end = start + ACTIVITIES_PER_LOOK
+    """(activity id, owner id) of live, processed activities without a row (up to
+    `batch`), from the next windows of ACTIVITIES_PER_LOOK activities (by id, so that gaps
+    in the ids cost nothing), at most WINDOWS_PER_LOOK of them; and whether the windows
+    wrapped around after the last one looked at."""
     has_row = ActivityMatch.objects.filter(activity=OuterRef("pk"))
-    missing = list(Activity.objects.live()
-                   .filter(id__gt=start, id__lte=end, status=Activity.Status.READY)
-                   .filter(~Exists(has_row)).order_by("id")
-                   .values_list("id", "owner_id")[:batch])
-    if len(missing) == batch:
-        SEEN.after = missing[-1][0]
-        return missing, False
-    last = Activity.objects.order_by("-id").values_list("id", flat=True).first()
-    if last is None or end >= last:
-        SEEN.after = 0
-        return missing, True
-    SEEN.after = end
-    return missing, False
+    found: list[tuple[int, int]] = []
+    for _ in range(WINDOWS_PER_LOOK):
+        start = SEEN.after
+        # The window's last id: an index range of ACTIVITIES_PER_LOOK entries.
+        end = (Activity.objects.filter(id__gt=start).order_by("id")
+               .values_list("id", flat=True)[ACTIVITIES_PER_LOOK - 1:ACTIVITIES_PER_LOOK]
+               .first())
+        window = Activity.objects.live().filter(id__gt=start, status=Activity.Status.READY)
+        if end is not None:
+            window = window.filter(id__lte=end)
+        missing = list(window.filter(~Exists(has_row)).order_by("id")
+                       .values_list("id", "owner_id")[:batch - len(found)])
+        found += missing
+        if len(found) == batch:  # more may follow in this window: go on from the last
+            SEEN.after = missing[-1][0]
+            return found, False
+        if end is None:
+            SEEN.after = 0
+            return found, True
+        SEEN.after = end
+    return found, False

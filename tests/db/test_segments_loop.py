@@ -214,3 +214,19 @@ def test_a_rebuilt_track_is_matched_again_and_a_crop_loses_its_effort(api, user,
     rows = {r.activity_id: r for r in ActivityMatch.objects.all()}
     assert not rows[cut].needs_work and rows[cut].efforts == 0
     assert rows[cut].priority == ActivityMatch.Priority.BACKFILL  # a rebuild, not an upload
+
+
+def test_activities_without_rows_are_found_a_window_at_a_time(api, user, monkeypatch):
+    ids = [rides.upload(user, rides.ON, speed_mps=6.0 + n, shift_s=3600 * n) for n in range(5)]
+    sweep.drain()
+    ActivityMatch.objects.all().delete()
+    outdated.SEEN.reset()
+    monkeypatch.setattr(outdated, "ACTIVITIES_PER_LOOK", 2)
+    monkeypatch.setattr(outdated, "WINDOWS_PER_LOOK", 1)
+    segment = make(api)
+    flagged = [outdated.flag(now=clock.now(), batch=100, version=match.VERSION)
+               for _ in range(4)]
+    assert flagged == [2, 2, 1, 0]  # the last window runs to the end and wraps around
+    sweep.drain()
+    assert set(Effort.objects.filter(segment_id=segment).values_list("activity_id", flat=True)
+               ) == set(ids)

@@ -4,7 +4,7 @@ runs, a table printed and the figures written as JSON.
     ./cairn bench                   every benchmark at full size (about 36 minutes)
     ./cairn bench --quick           every benchmark once at a small size (CI: does it run?)
     ./cairn bench --only ack,sweep  some of them: ack, sweep, backfill, decode, ready, direct,
-                                    records, fair, training
+                                    records, fair, training, segments
 
 Needs PostgreSQL (CAIRN_BENCH_POSTGRES, default postgres://postgres@127.0.0.1:5432) and
 Redis at 127.0.0.1:6379; each benchmark makes a database of its own (cairn_bench_*, or
@@ -36,6 +36,8 @@ BENCHMARKS = {
     "fair": ("h. fair among users: B's upload while A's archive is processed", "bench.fair"),
     "training": ("i. training book: an FTP change and a new activity, 10,000 activities",
                  "bench.training"),
+    "segments": ("i. segments: a new activity against 10,000 segments, a new segment's "
+                 "backfill over 10,000 activities", "bench.segments"),
 }
 
 

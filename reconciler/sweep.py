@@ -14,6 +14,7 @@ from duplicates import kind as duplicate_checks
 from reconciler.operations import housekeeping, metrics, workers
 from reconciler.rollouts import advance as rollouts
 from records import kind as books
+from segments import kind as segments
 from training import kind as training_books
 from work import clock, kinds
 from work import leases as work_leases
@@ -52,7 +53,7 @@ def sweep_once(*, owner: str | None = None, limit: int | None = None,
     scanned += leased.pop("preview", 0)
     # After the activities, on a clock read now: those settled this round are due already.
     later = max(now, clock.now())
-    done = (books.flag(now=later) + training_books.flag(now=later)
+    done = (books.flag(now=later) + training_books.flag(now=later) + segments.flag(now=later)
             + duplicate_checks.flag(now=later)
             + sum(run_kinds(now=later, owner=owner, late=True).values()))
     seconds = time.monotonic() - started
@@ -99,10 +100,11 @@ def run_kinds(*, now: datetime, owner: str, late: bool = False,
 #: while the rest runs), archives before the activities they make, a rollout's preview
 #: samples after the activities (and only when they left the round idle), books (records,
 #: then training, then the duplicates checks) after the activities settled this round
-#: (on a clock read after them).
+#: (on a clock read after them), then activities matched against segments (fresh uploads
+#: first) and last a chunk of each new segment's backfill over past activities.
 #: Kinds not named here run before the activities, as registered.
 ORDER = ("delivery", "archive", "deletion", "session", "activity", "preview", "book",
-         "training", "duplicates")
+         "training", "duplicates", "segment_match", "segment")
 #: The first of the kinds that run after the activities.
 LATE = "book"
 

@@ -58,6 +58,13 @@ CAIRN_ROLLOUT_BATCH = env_int("CAIRN_ROLLOUT_BATCH", 1000, minimum=1)
 # of rebuilt activities cost a few whole builds, not thousands.
 CAIRN_RECORDS_BATCH = env_int("CAIRN_RECORDS_BATCH", 20, minimum=1)
 CAIRN_RECORDS_COALESCE_S = env_int("CAIRN_RECORDS_COALESCE_S", 60, minimum=0)
+# Segments (segments/): how far (metres) a track may stray from a segment's path and still
+# ride it; activities matched per claim; a new segment's activities matched per lease of
+# its backfill (a round takes CAIRN_SEGMENTS_BACKFILL_BATCH such leases).
+CAIRN_SEGMENTS_TOLERANCE_M = env_float("CAIRN_SEGMENTS_TOLERANCE_M", 25.0, minimum=1.0)
+CAIRN_SEGMENTS_BATCH = env_int("CAIRN_SEGMENTS_BATCH", 20, minimum=1)
+CAIRN_SEGMENTS_BACKFILL_CHUNK = env_int("CAIRN_SEGMENTS_BACKFILL_CHUNK", 100, minimum=1)
+CAIRN_SEGMENTS_BACKFILL_BATCH = env_int("CAIRN_SEGMENTS_BACKFILL_BATCH", 2, minimum=1)
 # Version rollouts an operator controls (reconciler/rollouts/ops.py): derivers whose new
 # versions start in preview (users read their numbers; a track change moves the summary's),
 # the preview's sample size and its share of a sweep, and the report's "changed" threshold.
@@ -210,6 +217,7 @@ INSTALLED_APPS = [
     "records",
     "training",
     "duplicates",
+    "segments",
     "accounts",
 ]
 

@@ -44,6 +44,7 @@ urlpatterns = [
     path("", include("records.urls")),
     path("", include("training.urls")),
     path("", include("duplicates.urls")),
+    path("", include("segments.urls")),
     path("", include("accounts.urls")),
     path("", include("activities.urls")),
 ]

@@ -53,12 +53,14 @@ def _isolated(request, tmp_path_factory):
     from reconciler.operations import housekeeping, workers
     from reconciler.rollouts import advance as rollouts
     from records import outdated as records_outdated
+    from segments import outdated as segments_outdated
     from work import clock
     from work import leases as work_leases
 
     # Each test has its own database: nothing a process remembers of one holds for it.
     rollouts.SEEN.reset()
     records_outdated.SEEN.reset()
+    segments_outdated.SEEN.reset()
     workers.BEATS.reset()
     housekeeping.SCHEDULE.reset()
     work_leases.CURSORS.clear()

@@ -38,7 +38,7 @@ closest fix of the wait, which GPS scatter places anywhere in it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -47,6 +47,11 @@ from core.segments import plane
 from core.segments.effort import Crossing, Effort, measure
 from core.segments.shape import Segment
 from core.track import Track
+
+#: The version of what matching finds: bump it with any change here, in effort.py or in
+#: plane.py that changes which efforts a track has or how they are timed, and every
+#: activity is matched again (segments.outdated).
+VERSION = 1
 
 #: Spacing of the checkpoints that must be passed in order (metres).
 CHECKPOINT_M = 5.0
@@ -65,12 +70,37 @@ Where = tuple[int, float]
 _NOWHERE: Where = (-1, 0.0)
 
 
-def match(track: Track, segment: Segment, *, tolerance_m: float = 25.0) -> list[Effort]:
-    """The efforts of `track` over `segment`, in the order ridden (see the module)."""
+@dataclass(frozen=True, eq=False)
+class Prepared:
+    """What matching reads of a track whatever the segment: its kept points (usable
+    positions with a time), so that one track matched against many segments works them
+    out once (`prepare`); the result is the same as without."""
+
+    track: Track
+    keep: np.ndarray
+    lat: np.ndarray
+    lon: np.ndarray
+    _steps: list = field(default_factory=list)
+
+    def steps(self) -> motion.Steps:
+        if not self._steps:
+            self._steps.append(motion.moving_steps(self.track))
+        return self._steps[0]
+
+
+def prepare(track: Track) -> Prepared:
     clock = motion.monotonic(track.time)
     keep = np.flatnonzero(geo.usable_positions(track.lat, track.lon, time=clock))
     keep = keep[np.isfinite(clock[keep])]
-    lat, lon = track.lat[keep], track.lon[keep]
+    return Prepared(track=track, keep=keep, lat=track.lat[keep], lon=track.lon[keep])
+
+
+def match(track: Track, segment: Segment, *, tolerance_m: float = 25.0,
+          prepared: Prepared | None = None) -> list[Effort]:
+    """The efforts of `track` over `segment`, in the order ridden (see the module);
+    `prepared`: prepare(track), when the track is matched against many segments."""
+    prepared = prepared if prepared is not None else prepare(track)
+    keep, lat, lon = prepared.keep, prepared.lat, prepared.lon
     box = _grown_box(segment, margin_m=tolerance_m)
     if len(keep) < 2 or not _crosses(lat, lon, box, steps=True).any():
         return []
@@ -91,7 +121,7 @@ def match(track: Track, segment: Segment, *, tolerance_m: float = 25.0) -> list[
             found.append(passage)
     if not found:
         return []
-    steps = motion.moving_steps(track)
+    steps = prepared.steps()
     return [measure(track, start=_crossing(keep, begin), end=_crossing(keep, end),
                     distance_m=segment.distance_m, steps=steps) for begin, end in found]
 

@@ -21,6 +21,7 @@ from reconciler.derivation import batched
 from reconciler.derivation.kind import KIND
 from reconciler.rollouts import state as rollout_state
 from records import flags as record_flags
+from segments import flags as segment_flags
 from training import flags as training_flags
 from webhooks import events
 from work import clock, leases
@@ -104,6 +105,8 @@ def settle(leased: list[Lease], rounds: dict[int, Round], *,
         record_flags.mark_settled(settled, rounds, now=now)
         training_flags.mark_settled(settled, rounds, now=now)
         duplicate_flags.mark_settled(settled, rounds, now=now)
+        # And their new tracks are matched against their owners' segments (segments.flags).
+        segment_flags.mark_settled(settled, rounds, now=now)
     return labels
 
 

@@ -116,6 +116,25 @@ def _preview(user, *, now) -> int:
                                         due_at=now, pending_since=now).id
 
 
+def _segment(user, *, now) -> int:
+    from core.segments import shape
+    from segments import editing
+
+    drawn = shape.from_points([[46.0, 14.5], [46.0, 14.51]])
+    return editing.create(user, "a road", drawn, now=now).id
+
+
+def _segment_match(user, *, now) -> int:
+    from activities import ingest
+    from segments import flags
+    from segments.models import ActivityMatch
+
+    activity = ingest.accept(factories.gpx(points=40), owner=user,
+                             original_name="ride.gpx").activity
+    flags.mark([(activity.id, user.id)], now=now)
+    return ActivityMatch.objects.get(activity=activity).id
+
+
 ROWS: dict[str, Rows] = {
     "session": Rows(_session, uses_store=True),
     "activity": Rows(_activity, uses_store=True),
@@ -126,4 +145,6 @@ ROWS: dict[str, Rows] = {
     "duplicates": Rows(_duplicates),
     "delivery": Rows(_delivery),
     "preview": Rows(_preview),
+    "segment": Rows(_segment),
+    "segment_match": Rows(_segment_match),
 }

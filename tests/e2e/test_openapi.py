@@ -82,8 +82,16 @@ def test_real_responses_match_the_document(api, other_user):
     gear = api.post("/api/v1/gear", {"name": "Shoes", "kind": "shoes"},
                     content_type="application/json")
     _check(gear, "/api/v1/gear", "post")
+    segment = api.post("/api/v1/segments", {"name": "Hill", "activity_id": upload.json()[
+        "activity_id"], "start_index": 10, "end_index": 100}, content_type="application/json")
+    _check(segment, "/api/v1/segments", "post")
+    _check(api.post("/api/v1/segments", {"name": "Hill", "points": [[1, 2]]},
+                    content_type="application/json"), "/api/v1/segments", "post")
+    with freeze_time(NOW):
+        sweep.drain()  # the segment matched against the activity it came from
     ids = {"upload_id": upload.json()["id"], "activity_id": upload.json()["activity_id"],
            "session_id": session.json()["id"], "gear_id": gear.json()["id"],
+           "segment_id": segment.json()["id"],
            "webhook_id": 999999}  # real webhooks: tests/e2e/test_webhooks_api.py
     for path in DOCUMENT["paths"]:
         if "get" not in DOCUMENT["paths"][path]:
@@ -92,7 +100,8 @@ def test_real_responses_match_the_document(api, other_user):
         _check(api.get(url), path)
         _check(Client().get(url), path)  # 401
         _check(api.get(path.format(upload_id=999999, activity_id=999999, gear_id=999999,
-                                   webhook_id=999999, session_id=999999)), path)  # 404
+                                   webhook_id=999999, session_id=999999,
+                                   segment_id=999999)), path)  # 404
     _check(api.get(f"/api/v1/uploads/{archive.json()['id']}"), "/api/v1/uploads/{upload_id}")
     _check(api.get(f"/api/v1/uploads/{archive.json()['id']}/files"),
            "/api/v1/uploads/{upload_id}/files")

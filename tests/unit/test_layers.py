@@ -1,7 +1,7 @@
 """Imports between Cairn's packages point one way, down the layers:
 
-    core  <-  work  <-  activities, accounts  <-  transfers, records, training, webhooks,
-                                                  duplicates
+    core  <-  work  <-  activities, accounts  <-  transfers, records, training, segments,
+                                                  webhooks, duplicates
           <-  reconciler
           <-  settings
 
@@ -22,7 +22,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"core"}),
     frozenset({"work"}),
     frozenset({"activities", "accounts"}),
-    frozenset({"transfers", "records", "training", "webhooks", "duplicates"}),
+    frozenset({"transfers", "records", "training", "segments", "webhooks", "duplicates"}),
     frozenset({"reconciler"}),
     frozenset({"settings"}),
 )

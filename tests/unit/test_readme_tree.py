@@ -8,6 +8,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGES = ("core", "work", "activities", "accounts", "transfers", "records", "training",
+            "segments",
             "webhooks",
             "reconciler",
             "settings")

@@ -207,3 +207,16 @@ def test_a_track_without_timestamps_or_far_away_has_no_efforts():
     assert match.match(untimed, straight()) == []
     far = rides.ride([(50_000, 0), (51_600, 0)], distance_at=rides.constant(8.0))
     assert match.match(far, straight()) == []
+
+
+def test_one_track_prepared_once_for_many_segments_matches_as_alone():
+    square = [(0, 0), (300, 0), (300, 300), (0, 300), (0, 0)]
+    track = rides.ride([(-100, 0), *square, *square[1:], (-100, 0)],
+                       distance_at=rides.constant(5.0), columns={"hr": lambda t: 100 + t % 7})
+    segments = [shape.from_points(rides.points(path)) for path in (
+        square, [(50, 0), (300, 0), (300, 150)], [(300, 300), (300, 0)],  # two, two, none
+        [(0, 300), (0, 0), (-100, 0)], [(5000, 0), (6000, 0)])]
+    prepared = match.prepare(track)
+    found = [match.match(track, s, prepared=prepared) for s in segments]
+    assert [len(f) for f in found] == [2, 2, 0, 1, 0]
+    assert found == [match.match(track, s) for s in segments]

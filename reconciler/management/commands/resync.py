@@ -12,6 +12,7 @@ from core import derivers
 from duplicates import resync as duplicates_resync
 from reconciler.derivation import resync
 from records import resync as records_resync
+from segments import resync as segments_resync
 from training import resync as training_resync
 from work import clock
 
@@ -28,11 +29,14 @@ class Command(BaseCommand):
         parser.add_argument("--deriver", choices=sorted([*derivers.BY_NAME,
                                                          records_resync.DERIVER,
                                                          training_resync.DERIVER,
-                                                         duplicates_resync.DERIVER]),
+                                                         duplicates_resync.DERIVER,
+                                                         segments_resync.DERIVER]),
                             help="Rebuild only this deriver (and what depends on it); "
                                  "`records`: the selected users' records, totals and heatmap; "
                                  "`training`: their loads and fitness series; "
-                                 "`duplicates`: their probable duplicates.")
+                                 "`duplicates`: their probable duplicates; "
+                                 "`segments`: the selected activities matched against "
+                                 "their segments again.")
 
     def handle(self, *args, all, owner, ids, dead, deriver, **options):
         if not (all or owner or ids or dead):
@@ -48,6 +52,11 @@ class Command(BaseCommand):
         books = {records_resync.DERIVER: records_resync,
                  training_resync.DERIVER: training_resync,
                  duplicates_resync.DERIVER: duplicates_resync}
+        if deriver == segments_resync.DERIVER:
+            chosen = segments_resync.selected(selected, every=all, dead=dead)
+            count = segments_resync.resync(chosen, now=clock.now())
+            self.stdout.write(json.dumps({"resynced": count, "deriver": deriver}))
+            return
         if deriver in books:
             users = books[deriver].users_of(selected, every=all, dead=dead)
             count = books[deriver].resync(users, now=clock.now())

@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+
+
+class SegmentsConfig(AppConfig):
+    name = "segments"
+    verbose_name = "Segments and efforts"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from activities import changes
+        from segments import (
+            flags,
+            kind,  # noqa: F401 (registers the segment and segment_match kinds)
+        )
+
+        changes.deleted.connect(flags.deleted, dispatch_uid="segments.flags.deleted")

@@ -190,11 +190,11 @@ def test_a_segment_or_activity_deleted_while_leased_converges_and_writes_nothing
     assert not Effort.objects.exists()
 
 
-def cropped(original: bytes):
+def cropped(original: bytes, edits: dict | None = None):
     """New track code (a deploy in the test) that keeps a recording's first 100 points."""
     from core.derivers.track import build_track
 
-    whole = build_track(original)
+    whole = build_track(original, edits)
     return dataclasses.replace(whole, columns={k: v[:100] for k, v in whole.columns.items()})
 
 

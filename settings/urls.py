@@ -43,6 +43,7 @@ urlpatterns = [
     path("", include("transfers.urls")),
     path("", include("records.urls")),
     path("", include("training.urls")),
+    path("", include("exports.urls")),
     path("", include("accounts.urls")),
     path("", include("activities.urls")),
 ]

@@ -108,6 +108,16 @@ def _preview(user, *, now) -> int:
                                         due_at=now, pending_since=now).id
 
 
+def _export(user, *, now) -> int:
+    from activities import ingest
+    from exports import requests
+
+    # One activity, so that the build reads an original from the store as well as saving
+    # the zip there.
+    ingest.accept(factories.gpx(points=40), owner=user, original_name="ride.gpx")
+    return requests.start(user, contents="both", fmt="gpx").id
+
+
 ROWS: dict[str, Rows] = {
     "session": Rows(_session, uses_store=True),
     "activity": Rows(_activity, uses_store=True),
@@ -117,4 +127,5 @@ ROWS: dict[str, Rows] = {
     "training": Rows(_training),
     "delivery": Rows(_delivery),
     "preview": Rows(_preview),
+    "export": Rows(_export, uses_store=True),
 }

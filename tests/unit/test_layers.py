@@ -1,6 +1,7 @@
 """Imports between Cairn's packages point one way, down the layers:
 
-    core  <-  work  <-  activities, accounts  <-  transfers, records, training, webhooks
+    core  <-  work  <-  activities, accounts  <-  transfers, records, training, webhooks,
+          exports
           <-  reconciler
           <-  settings
 
@@ -21,7 +22,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"core"}),
     frozenset({"work"}),
     frozenset({"activities", "accounts"}),
-    frozenset({"transfers", "records", "training", "webhooks"}),
+    frozenset({"transfers", "records", "training", "webhooks", "exports"}),
     frozenset({"reconciler"}),
     frozenset({"settings"}),
 )

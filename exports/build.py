@@ -82,7 +82,7 @@ def _build(lease: Lease, export: Export, budget_s: float | None, bound) -> Outco
         staged.append(contents.chunk(export, batch), cursor=batch[-1].id)
         if not _recorded(lease, export, done=staged.done):
             return Done()  # deleted meanwhile: its new generation brings the removal
-        if deadline is not None and time.monotonic() > deadline:
+        if deadline is not None and time.monotonic() >= deadline:
             bound.info("export.yielded", done=staged.done)
             return Wait(until=clock.now(), label=YIELDED,
                         detail={"resumed_from": resumed_from, "done": staged.done})

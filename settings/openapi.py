@@ -1,11 +1,12 @@
 """The whole OpenAPI document (served at /api/v1/openapi.json): the activities' part, with
-the parts of the apps above it (upload sessions, webhooks, records, training)."""
+the parts of the apps above it (upload sessions, webhooks, records, training, bulk exports)."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest, JsonResponse
 
 from activities import openapi as activities_openapi
+from exports import openapi as exports_openapi
 from records import openapi as records_openapi
 from training import openapi as training_openapi
 from transfers import openapi as transfers_openapi
@@ -16,8 +17,9 @@ def document() -> dict:
     whole = activities_openapi.document()
     whole["components"]["schemas"] |= {"UploadSession": transfers_openapi.SESSION,
                                        **webhooks_openapi.SCHEMAS, **records_openapi.SCHEMAS,
-                                       **training_openapi.SCHEMAS}
-    whole["paths"] |= {**webhooks_openapi.PATHS, **transfers_openapi.paths(),
+                                       **training_openapi.SCHEMAS, **exports_openapi.SCHEMAS}
+    whole["paths"] |= {**webhooks_openapi.PATHS, **exports_openapi.PATHS,
+                       **transfers_openapi.paths(),
                        **records_openapi.paths(activities_openapi.get, activities_openapi.ref),
                        **training_openapi.paths(activities_openapi.get, activities_openapi.ref)}
     return whole

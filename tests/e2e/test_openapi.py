@@ -82,9 +82,12 @@ def test_real_responses_match_the_document(api, other_user):
     gear = api.post("/api/v1/gear", {"name": "Shoes", "kind": "shoes"},
                     content_type="application/json")
     _check(gear, "/api/v1/gear", "post")
+    export = api.post("/api/v1/exports", {"contents": "both"}, content_type="application/json")
+    _check(export, "/api/v1/exports", "post")
     ids = {"upload_id": upload.json()["id"], "activity_id": upload.json()["activity_id"],
            "session_id": session.json()["id"], "gear_id": gear.json()["id"],
-           "webhook_id": 999999}  # real webhooks: tests/e2e/test_webhooks_api.py
+           "webhook_id": 999999,  # real webhooks: tests/e2e/test_webhooks_api.py
+           "export_id": export.json()["id"]}
     for path in DOCUMENT["paths"]:
         if "get" not in DOCUMENT["paths"][path]:
             continue
@@ -92,7 +95,8 @@ def test_real_responses_match_the_document(api, other_user):
         _check(api.get(url), path)
         _check(Client().get(url), path)  # 401
         _check(api.get(path.format(upload_id=999999, activity_id=999999, gear_id=999999,
-                                   webhook_id=999999, session_id=999999)), path)  # 404
+                                   webhook_id=999999, session_id=999999,
+                                   export_id=999999)), path)  # 404
     _check(api.get(f"/api/v1/uploads/{archive.json()['id']}"), "/api/v1/uploads/{upload_id}")
     _check(api.get(f"/api/v1/uploads/{archive.json()['id']}/files"),
            "/api/v1/uploads/{upload_id}/files")

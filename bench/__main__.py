@@ -4,7 +4,7 @@ runs, a table printed and the figures written as JSON.
     ./cairn bench                   every benchmark at full size (about 36 minutes)
     ./cairn bench --quick           every benchmark once at a small size (CI: does it run?)
     ./cairn bench --only ack,sweep  some of them: ack, sweep, backfill, decode, ready, direct,
-                                    records, fair
+                                    records, fair, export
 
 Needs PostgreSQL (CAIRN_BENCH_POSTGRES, default postgres://postgres@127.0.0.1:5432) and
 Redis at 127.0.0.1:6379; each benchmark makes a database of its own (cairn_bench_*, or
@@ -34,6 +34,7 @@ BENCHMARKS = {
     "direct": ("f. web CPU per MB, direct upload beside POST", "bench.direct_upload"),
     "records": ("g. records, totals and heatmaps rebuilt", "bench.records"),
     "fair": ("h. fair among users: B's upload while A's archive is processed", "bench.fair"),
+    "export": ("i. bulk export of a user with 10,000 activities", "bench.export"),
 }
 
 

@@ -86,7 +86,7 @@ def _fill(site: Site, size: int, templates: list[dict]) -> None:
             [upload, template["name"], template["size"], size, len(templates), index])
     for name in ("track", "summary"):
         version = derivers.BY_NAME[name].version
-        for index, template in enumerate(templates):
+        for template in templates:
             site.query(
                 "INSERT INTO activities_derived (activity_id, deriver, version, status, data, "
                 "error_code, error_message, duration_ms, updated_at) SELECT id, %s, %s, "

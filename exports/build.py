@@ -4,9 +4,10 @@ remove one its owner deleted.
 Building goes a chunk of CAIRN_EXPORT_CHUNK activities at a time, in id order: the chunk
 is appended to the staged zip and checkpointed (exports.staging), then its progress is
 recorded in the row under the fence. Once every activity is in, activities.csv is added
-and the zip is put in the store of originals in one save (a local temporary file, then
-one PUT on s3: the store never holds half a zip, and there is no multipart upload to
-abort when a worker dies), and the row says ready. A sweep round builds for a few seconds
+and the zip is put in the store of originals in one save (a local file, then one PUT on s3:
+the store never holds half a zip, and there is no multipart upload to abort when a worker
+dies; only a zip past S3's 5 GB limit for one PUT goes up in parts), and the row says
+ready. A sweep round builds for a few seconds
 and hands the row back (yielded); the next round resumes from the checkpoint.
 """
 
@@ -88,9 +89,8 @@ def _build(lease: Lease, export: Export, budget_s: float | None, bound) -> Outco
                         detail={"resumed_from": resumed_from, "done": staged.done})
     path = staged.finish()
     name = stored_name(export)
-    with open(path, "rb") as handle:
-        default_storage.save(name, File(handle, name=name))
     size = path.stat().st_size
+    _put(path, name, size=size)
     now = clock.now()
     with transaction.atomic():
         leases.hold(kinds.get(lease.kind), lease, now=now)
@@ -103,6 +103,33 @@ def _build(lease: Lease, export: Export, budget_s: float | None, bound) -> Outco
     bound.info("export.ready", activities=staged.done, size_bytes=size)
     return Done(detail={"resumed_from": resumed_from, "done": staged.done,
                         "size_bytes": size})
+
+
+#: The largest object one S3 PUT may carry (5 GB); a larger zip goes up in parts.
+SINGLE_PUT_BYTES = 5 * 10**9
+#: The parts of a zip larger than that (S3 allows 10,000 parts: up to 640 GB).
+PART_BYTES = 64 * 2**20
+
+
+def _put(path, name: str, *, size: int) -> None:
+    """The finished zip into the store: one verified save (fs, or one PUT on s3), or on
+    s3 past SINGLE_PUT_BYTES a multipart upload of the file (boto3's managed transfer,
+    which aborts the upload when a part fails), its size checked after."""
+    if settings.CAIRN_STORAGE != "s3" or size <= SINGLE_PUT_BYTES:
+        with open(path, "rb") as handle:
+            default_storage.save(name, File(handle, name=name))
+        return
+    from boto3.s3.transfer import TransferConfig
+
+    client = default_storage.connection.meta.client
+    key = default_storage._normalize_name(name)
+    config = TransferConfig(multipart_threshold=PART_BYTES, multipart_chunksize=PART_BYTES)
+    with default_storage._classified(name):
+        client.upload_file(str(path), default_storage.bucket_name, key, Config=config)
+        head = client.head_object(Bucket=default_storage.bucket_name, Key=key)
+    if head.get("ContentLength") != size:
+        raise storage.Unavailable(f"The object store holds {head.get('ContentLength')} "
+                                  f"bytes of {name}, not the {size} sent.")
 
 
 def _recorded(lease: Lease, export: Export, *, done: int) -> bool:

@@ -306,3 +306,27 @@ def test_deleting_an_export_being_built_stops_it_and_frees_the_user_to_ask_again
     assert list(staging.folder().glob(f"{key}-*")) == []
     assert not default_storage.exists(build.stored_name(Export(key=key)))
     assert list(Export.objects.values_list("id", "status")) == [(again["id"], "ready")]
+
+
+def test_a_zip_past_one_puts_limit_goes_to_the_object_store_in_parts(
+        api, upload, s3_store, monkeypatch):
+    monkeypatch.setattr(build, "SINGLE_PUT_BYTES", 1)
+    monkeypatch.setattr(build, "PART_BYTES", 5 * 2**20)  # S3's smallest part
+    # FIT originals go into the zip stored, not deflated: 12 of 40,000 points make two
+    # parts. Originals alone need no processing.
+    with freeze_time(NOW):
+        originals = [factories.fit(points=40_000, seed=60 + n) for n in range(12)]
+        made = [upload(data).activity.id for data in originals]
+    export = _ask(api, contents="originals")
+    with freeze_time(NOW):
+        taken = leases.claim(export_kind.KIND, limit=1, now=NOW, owner="t", trigger="sweep")
+        assert export_kind.run_one(taken[0]) == "converged"
+    shown = api.get(f"/api/v1/exports/{export['id']}").json()
+    assert shown["status"] == "ready" and shown["size_bytes"] > 5 * 2**20
+    name = Export.objects.get(id=export["id"]).file_name
+    head = default_storage.connection.meta.client.head_object(
+        Bucket=default_storage.bucket_name, Key=default_storage._normalize_name(name))
+    assert head["ETag"].strip('"').endswith("-2")  # a multipart upload's, of two parts
+    zipped = _zip(api, export["id"])
+    assert [int(row["id"]) for row in _rows(zipped)] == made
+    assert [zipped.read(row["original_file"]) for row in _rows(zipped)] == originals

@@ -39,6 +39,8 @@ def run(*, quick: bool) -> list[Figure]:
                    "activities/s", tuple(size / s for s in seconds)),
             Figure(f"export of {size:,} activities, {label}: zip MB per second", "MB/s",
                    tuple(result["zip_mb"] / s for s in seconds)),
+            Figure(f"export of {size:,} activities, {label}: per CPU second of the builder",
+                   "activities/s", tuple(size / s for s in result["cpu_s"])),
             Figure(f"export of {size:,} activities, {label}: zip size", "MB",
                    (result["zip_mb"],)),
             Figure(f"export of {size:,} activities, {label}: peak memory", "MB",

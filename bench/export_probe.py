@@ -1,6 +1,7 @@
 """Run inside a benchmark site (`python -m bench.export_probe USER CONTENTS FORMAT RUNS`):
 build USER's bulk export RUNS times as a sweeper does (leases of the export kind, each
-for the sweep's budget), timing each from the ask to ready, and print one JSON object."""
+for the sweep's budget), timing each from the ask to ready (and the CPU time this
+process spent on it: the figure a busy machine moves least), and print one JSON object."""
 
 from __future__ import annotations
 
@@ -24,19 +25,20 @@ from work import clock, leases  # noqa: E402
 
 def main(username: str, contents: str, fmt: str, runs: int) -> dict:
     user = get_user_model().objects.get(username=username)
-    seconds, sizes, steps = [], [], []
+    seconds, cpu, sizes, steps = [], [], [], []
     for _ in range(runs):
-        started = time.perf_counter()
+        started, used = time.perf_counter(), time.process_time()
         export = requests.start(user, contents=contents, fmt=fmt)
         count = _drain()
         seconds.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - used)
         export.refresh_from_db()
         assert export.status == Export.Status.READY and export.done == export.total, export
         sizes.append(export.size_bytes)
         steps.append(count)
         requests.delete(export)
         _drain()
-    return {"seconds": seconds, "zip_mb": round(sizes[0] / 2**20, 1), "steps": steps,
+    return {"seconds": seconds, "cpu_s": cpu, "zip_mb": round(sizes[0] / 2**20, 1), "steps": steps,
             "activities": export.total, "peak_mb": round(peak.peak_mb(), 1)}
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from activities import names, storage
@@ -47,9 +48,11 @@ def slug(name: str) -> str:
     return _UNSAFE.sub("-", ascii_name.lower()).strip("-")[:60].strip("-") or "activity"
 
 
-def chunk(export: Export, activities: list[Activity]) -> list[Written]:
-    """The files and rows of these activities, in their order. Reads their originals
-    (storage.Unavailable when the store is away) and their stored tracks, one query."""
+def chunk(export: Export, activities: list[Activity]) -> Iterator[Written]:
+    """The files and rows of these activities, in their order, one activity at a time (a
+    chunk's files are never all in memory at once). Reads their stored tracks in one
+    query, and each original as its turn comes (storage.Unavailable when the store is
+    away)."""
     summaries = names.summaries(activities)
     shown = names.shown_all(activities, summaries)
     wanted = export.contents
@@ -58,8 +61,9 @@ def chunk(export: Export, activities: list[Activity]) -> list[Written]:
         blobs = dict(Derived.objects.filter(
             activity__in=activities, deriver="track", status=Derived.Status.READY,
             data__isnull=False).values_list("activity_id", "data"))
-    return [_one(export, activity, summaries.get(activity.id) or {}, shown[activity.id],
-                 blobs.get(activity.id)) for activity in activities]
+    for activity in activities:
+        yield _one(export, activity, summaries.get(activity.id) or {}, shown[activity.id],
+                   blobs.pop(activity.id, None))
 
 
 def _one(export: Export, activity: Activity, summary: dict, name: str,
@@ -86,7 +90,7 @@ def _one(export: Export, activity: Activity, summary: dict, name: str,
             meta = Meta(name=name, sport=activity.shown_sport, description=activity.description)
             try:
                 data = write(tracks.decode(bytes(blob)), meta, export.format)
-            except WriteError as error:
+            except (WriteError, tracks.TrackFormatError) as error:
                 notes.append(f"no {export.format} file: {error}")
             else:
                 regenerated = f"files/{stem}.{export.format}"

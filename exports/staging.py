@@ -24,6 +24,7 @@ import io
 import json
 import os
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -62,8 +63,12 @@ class Staged:
     def mark(self) -> Path:
         return self.stem.with_suffix(".mark")
 
-    def append(self, written: list[contents.Written], *, cursor: int) -> None:
-        """Add these activities (the last of them `cursor`) and checkpoint."""
+    def append(self, written: Iterable[contents.Written], *, cursor: int) -> None:
+        """Add these activities, each written as it comes (the last of them `cursor`), and
+        checkpoint."""
+        rows = io.StringIO()
+        table = csv.writer(rows)
+        count = 0
         with zipfile.ZipFile(self.zip, "a") as zipped:
             for one in written:
                 for member in one.members:
@@ -71,13 +76,13 @@ class Staged:
                     info.compress_type = contents.compression(member)
                     info.external_attr = 0o644 << 16
                     zipped.writestr(info, member.data)
+                table.writerow(one.row)
+                count += 1
         _sync(self.zip)
-        rows = io.StringIO()
-        csv.writer(rows).writerows(one.row for one in written)
         with open(self.csv, "a", encoding="utf-8", newline="") as handle:
             handle.write(rows.getvalue())
         _sync(self.csv)
-        self.done += len(written)
+        self.done += count
         self.cursor = cursor
         self._checkpoint()
 

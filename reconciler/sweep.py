@@ -101,10 +101,11 @@ def run_kinds(*, now: datetime, owner: str, late: bool = False,
 #: samples after the activities (and only when they left the round idle), books (records,
 #: then training, then the duplicates checks) after the activities settled this round
 #: (on a clock read after them), then activities matched against segments (fresh uploads
-#: first) and last a chunk of each new segment's backfill over past activities.
+#: first), a chunk of each new segment's backfill over past activities, and last a step
+#: of each bulk export (a zip of many activities waits behind everything fresher).
 #: Kinds not named here run before the activities, as registered.
 ORDER = ("delivery", "archive", "deletion", "session", "activity", "preview", "book",
-         "training", "duplicates", "segment_match", "segment")
+         "training", "duplicates", "segment_match", "segment", "export")
 #: The first of the kinds that run after the activities.
 LATE = "book"
 

@@ -65,6 +65,12 @@ CAIRN_SEGMENTS_TOLERANCE_M = env_float("CAIRN_SEGMENTS_TOLERANCE_M", 25.0, minim
 CAIRN_SEGMENTS_BATCH = env_int("CAIRN_SEGMENTS_BATCH", 20, minimum=1)
 CAIRN_SEGMENTS_BACKFILL_CHUNK = env_int("CAIRN_SEGMENTS_BACKFILL_CHUNK", 100, minimum=1)
 CAIRN_SEGMENTS_BACKFILL_BATCH = env_int("CAIRN_SEGMENTS_BACKFILL_BATCH", 2, minimum=1)
+# Bulk exports (exports/): how long a ready zip is kept before the sweep deletes it,
+# activities written per step (each step records its progress and can be resumed), and the
+# exports a user may keep at once (one of them being built).
+CAIRN_EXPORT_KEEP_DAYS = env_int("CAIRN_EXPORT_KEEP_DAYS", 7, minimum=1)
+CAIRN_EXPORT_CHUNK = env_int("CAIRN_EXPORT_CHUNK", 200, minimum=1)
+CAIRN_EXPORTS_PER_USER = env_int("CAIRN_EXPORTS_PER_USER", 5, minimum=1)
 # Version rollouts an operator controls (reconciler/rollouts/ops.py): derivers whose new
 # versions start in preview (users read their numbers; a track change moves the summary's),
 # the preview's sample size and its share of a sweep, and the report's "changed" threshold.
@@ -218,6 +224,7 @@ INSTALLED_APPS = [
     "training",
     "duplicates",
     "segments",
+    "exports",
     "accounts",
 ]
 

@@ -1,6 +1,6 @@
 """The whole OpenAPI document (served at /api/v1/openapi.json): the activities' part, with
 the parts of the apps above it (upload sessions, webhooks, records, training,
-duplicates, segments)."""
+duplicates, segments, bulk exports)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from django.http import HttpRequest, JsonResponse
 
 from activities import openapi as activities_openapi
 from duplicates import openapi as duplicates_openapi
+from exports import openapi as exports_openapi
 from records import openapi as records_openapi
 from segments import openapi as segments_openapi
 from training import openapi as training_openapi
@@ -20,8 +21,9 @@ def document() -> dict:
     whole["components"]["schemas"] |= {"UploadSession": transfers_openapi.SESSION,
                                        **webhooks_openapi.SCHEMAS, **records_openapi.SCHEMAS,
                                        **training_openapi.SCHEMAS,
-                                       **segments_openapi.SCHEMAS}
-    whole["paths"] |= {**webhooks_openapi.PATHS, **transfers_openapi.paths(),
+                                       **segments_openapi.SCHEMAS, **exports_openapi.SCHEMAS}
+    whole["paths"] |= {**webhooks_openapi.PATHS, **exports_openapi.PATHS,
+                       **transfers_openapi.paths(),
                        **records_openapi.paths(activities_openapi.get, activities_openapi.ref),
                        **training_openapi.paths(activities_openapi.get, activities_openapi.ref),
                        **duplicates_openapi.paths(activities_openapi.ref),

@@ -45,6 +45,7 @@ urlpatterns = [
     path("", include("training.urls")),
     path("", include("duplicates.urls")),
     path("", include("segments.urls")),
+    path("", include("exports.urls")),
     path("", include("accounts.urls")),
     path("", include("activities.urls")),
 ]

@@ -34,7 +34,7 @@ NOT_PAGES = {"metrics", "healthz", "readyz", "logout", "reprocess", "rollout-act
              "activity-restore",
              "threshold-add",
              "settings-password", "settings-token-create", "settings-token-revoke",
-             "settings-email", "settings-sign-out-everywhere", "home"}
+             "settings-email", "settings-sign-out-everywhere", "home", "export-delete"}
 #: Operator pages whose wide tables may scroll inside their own box on a phone.
 MAY_SCROLL = {"drift-page", "rollouts-page", "rollout-activity", "timeline",
               "records-timeline"}
@@ -133,6 +133,11 @@ def data(user, ready_run, upload, monkeypatch, settings):
     sweep.drain()
     bump(monkeypatch, "summary", longer_summary)
     sweep.drain()
+    # The export page with one zip ready and one being built.
+    from exports import requests as exports
+    exports.start(user, contents="both", fmt="gpx")
+    sweep.drain()
+    exports.start(user, contents="originals", fmt="gpx")
     rollout = Rollout.objects.order_by("-id").first()
     _, token = Invitation.make(by=user, note="for Bob", now=ready_run.created_at)
     return {

@@ -133,6 +133,14 @@ def _segment_match(user, *, now) -> int:
                              original_name="ride.gpx").activity
     flags.mark([(activity.id, user.id)], now=now)
     return ActivityMatch.objects.get(activity=activity).id
+def _export(user, *, now) -> int:
+    from activities import ingest
+    from exports import requests
+
+    # One activity, so that the build reads an original from the store as well as saving
+    # the zip there.
+    ingest.accept(factories.gpx(points=40), owner=user, original_name="ride.gpx")
+    return requests.start(user, contents="both", fmt="gpx").id
 
 
 ROWS: dict[str, Rows] = {
@@ -147,4 +155,5 @@ ROWS: dict[str, Rows] = {
     "preview": Rows(_preview),
     "segment": Rows(_segment),
     "segment_match": Rows(_segment_match),
+    "export": Rows(_export, uses_store=True),
 }

@@ -1,7 +1,7 @@
 """Imports between Cairn's packages point one way, down the layers:
 
     core  <-  work  <-  activities, accounts  <-  transfers, records, training, segments,
-                                                  webhooks, duplicates
+                                                  webhooks, duplicates, exports
           <-  reconciler
           <-  settings
 
@@ -22,7 +22,8 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"core"}),
     frozenset({"work"}),
     frozenset({"activities", "accounts"}),
-    frozenset({"transfers", "records", "training", "segments", "webhooks", "duplicates"}),
+    frozenset({"transfers", "records", "training", "segments", "webhooks", "duplicates",
+               "exports"}),
     frozenset({"reconciler"}),
     frozenset({"settings"}),
 )

@@ -8,10 +8,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGES = ("core", "work", "activities", "accounts", "transfers", "records", "training",
-            "segments",
-            "webhooks",
-            "reconciler",
-            "settings")
+            "segments", "webhooks", "exports", "duplicates", "reconciler", "settings")
 #: Files a package has for Django or Python, not worth a line of their own.
 ROUTINE = {"__init__.py", "apps.py"}
 

@@ -36,9 +36,9 @@ BENCHMARKS = {
     "fair": ("h. fair among users: B's upload while A's archive is processed", "bench.fair"),
     "training": ("i. training book: an FTP change and a new activity, 10,000 activities",
                  "bench.training"),
-    "segments": ("i. segments: a new activity against 10,000 segments, a new segment's "
+    "segments": ("j. segments: a new activity against 10,000 segments, a new segment's "
                  "backfill over 10,000 activities", "bench.segments"),
-    "export": ("i. bulk export of a user with 10,000 activities", "bench.export"),
+    "export": ("k. bulk export of a user with 10,000 activities", "bench.export"),
 }
 
 

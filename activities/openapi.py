@@ -50,6 +50,10 @@ _UPLOAD = {
             "additionalProperties": {"type": ["boolean", "integer", "null"]},
         },
         "duplicate": {"type": "boolean"},
+        "probable_duplicate_of": {
+            "type": ["integer", "null"],
+            "description": "Once processed and checked: the activity this upload's is "
+                           "probably the same outing as (the one kept), else null."},
         "created_at": _TIME,
         "updated_at": _TIME,
     },

@@ -53,6 +53,9 @@ def upload_dict(upload: Upload, activity: Activity | None = None, *,
         "problem": _sentence(activity.error_code, activity.error_message),
         "progress": progress(rows),
         "duplicate": duplicate,
+        # Once processed and checked: another activity this one is probably the same
+        # outing as (the one kept; the duplicates check), else null.
+        "probable_duplicate_of": activity.duplicate_of_id,
         "kind": upload.kind,
         "created_at": iso(upload.created_at),
         "updated_at": iso(max(filter(None, [upload.created_at, activity.processed_at,

@@ -56,6 +56,8 @@ def test_a_ride_uploaded_as_fit_and_as_gpx_is_found_and_the_fit_kept(user, pair)
         fit.id, gpx.id, other.id}
     api = Client(HTTP_AUTHORIZATION=f"Bearer {tokens.create(user)}")
     assert api.get(f"/api/v1/activities/{gpx.id}").json()["duplicate_of"] == fit.id
+    assert api.get(f"/api/v1/uploads/{gpx.upload_id}").json()["probable_duplicate_of"] == fit.id
+    assert api.get(f"/api/v1/uploads/{fit.upload_id}").json()["probable_duplicate_of"] is None
 
 
 @pytest.mark.corpus

@@ -24,7 +24,7 @@ from segments import charts, editing, matching, served
 from segments.models import Effort, Segment
 from work import clock
 
-#: Efforts a segment's page lists (best first is the API's order; the page's is by date).
+#: Efforts a segment's page lists and charts, the newest (the API pages them best first).
 EFFORTS_SHOWN = 200
 
 
@@ -59,9 +59,10 @@ def _rows(request: HttpRequest, efforts: list[Effort], units: str) -> list[dict]
     return out
 
 
-def _efforts(**where) -> list[Effort]:
-    return list(served.ranked(Effort.objects.filter(**where))
-                .select_related("segment", "activity__upload"))
+def _efforts(*order: str, limit: int | None = None, **where) -> list[Effort]:
+    rows = (served.ranked(Effort.objects.filter(**where))
+            .select_related("segment", "activity__upload").order_by(*order))
+    return list(rows[:limit] if limit is not None else rows)
 
 
 @login_required
@@ -80,14 +81,17 @@ def segments_page(request: HttpRequest) -> HttpResponse:
 def _segment_context(request: HttpRequest, found: Segment) -> dict:
     units = units_of(request.user)
     shown = served.segment(found)
-    efforts = _efforts(segment_id=found.id)
+    # The newest efforts (those a page shows), and the best, as the API's first.
+    efforts = _efforts("-activity__start_time", "-start_offset_s", "-id",
+                       limit=EFFORTS_SHOWN + 1, segment_id=found.id)
     rows = _rows(request, efforts, units)
-    rows.sort(key=lambda r: (r["start_time"] or "", r["id"]), reverse=True)
-    best = min(rows, key=lambda r: (r["elapsed_s"], r["id"])) if rows else None
+    more, rows = len(rows) > EFFORTS_SHOWN, rows[:EFFORTS_SHOWN]
+    best = _rows(request, _efforts("elapsed_s", "id", limit=1, segment_id=found.id), units)
     points = found.points
     return {
-        "segment": shown, "units": units, "efforts": rows[:EFFORTS_SHOWN],
-        "more": len(rows) > EFFORTS_SHOWN, "best": best,
+        "segment": shown, "units": units, "efforts": rows, "more": more,
+        "best": best[0] if best else None,
+        "count": Effort.objects.filter(segment_id=found.id).count(),
         "distance": display.distance(found.distance_m, units),
         "ascent": display.elevation(found.ascent_m, units) if found.ascent_m is not None
         else None,
@@ -193,8 +197,7 @@ def activity_panel(request: HttpRequest, *, activity_id: int | None = None,
     if activity is None:
         return None
     units = units_of(request.user)
-    efforts = sorted(_efforts(activity_id=activity_id),
-                     key=lambda e: (e.start_offset_s, e.segment_id, e.lap))
+    efforts = _efforts("start_offset_s", "segment_id", "lap", activity_id=activity_id)
     return "segments/activity_panel.html", {
         "efforts": _rows(request, efforts, units), "activity_id": activity_id,
         "units": units, "unit": "mi" if units == display.IMPERIAL else "km",

@@ -50,10 +50,11 @@ def made(api, name: str = "The road") -> dict:
 
 @pytest.fixture
 def ridden(api, user) -> dict:
-    """The road as a segment, ridden three times at 5, 8 and 10 m/s, all matched."""
+    """The road as a segment, ridden on three days at 10, 8 and 5 m/s (the oldest the
+    fastest), all matched."""
     segment = made(api)
     ids = [rides.upload(user, rides.ON, speed_mps=speed, shift_s=86400.0 * i,
-                        name=f"ride {i}") for i, speed in enumerate((5.0, 8.0, 10.0))]
+                        name=f"ride {i}") for i, speed in enumerate((10.0, 8.0, 5.0))]
     sweep.drain()
     return {"segment": segment, "activities": ids}
 
@@ -97,6 +98,22 @@ def test_the_segment_page_shows_the_efforts_the_api_serves(browser, api, ridden)
     assert display.duration(served[0]["elapsed_s"]) in best and served[0]["activity_name"] in best
     assert 'id="efforts-chart"' in page and "<polyline" in page
     assert 'id="segment-matching"' not in page
+
+
+def test_a_long_list_shows_the_newest_and_still_the_best(browser, api, ridden, monkeypatch):
+    from segments import pages
+    monkeypatch.setattr(pages, "EFFORTS_SHOWN", 2)
+    segment_id = ridden["segment"]["id"]
+    page = text(browser.get(f"/segments/{segment_id}/"))
+    served = api.get(f"/api/v1/segments/{segment_id}/efforts").json()["efforts"]
+    newest = sorted(served, key=lambda e: e["start_time"], reverse=True)
+    shown = re.findall(r'<a href="/activities/(\d+)/">', page[page.index('id="segment-efforts"'):])
+    assert [int(i) for i in shown] == [e["activity_id"] for e in newest[:2]]
+    # The best is the oldest, not among those shown: still the page's best.
+    assert served[0]["activity_id"] not in [int(i) for i in shown]
+    assert 'id="segment-count">3<' in page and "newest 2 efforts" in page
+    best = re.search(r'id="segment-best">(.*?)</dd>', page).group(1)
+    assert served[0]["activity_name"] in best
 
 
 def test_a_segment_being_matched_says_so(browser, api):
@@ -226,7 +243,7 @@ def test_the_activity_page_lists_its_efforts_with_badges(browser, api, ridden):
     served = {e["activity_id"]: e for e in
               api.get(f"/api/v1/segments/{ridden['segment']['id']}/efforts")
               .json()["efforts"]}
-    slow, middle, fast = ridden["activities"]
+    fast, middle, slow = ridden["activities"]
     for activity, badge in ((fast, "Personal best"), (middle, "Top 3 (2)"),
                             (slow, "Top 3 (3)")):
         page = text(browser.get(f"/activities/{activity}/"))

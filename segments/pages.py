@@ -167,7 +167,7 @@ def from_activity_page(request: HttpRequest, activity_id: int) -> HttpResponse:
             raise editing.Invalid("That activity has no track yet: wait until it is "
                                   "processed.")
         try:
-            first, last = stretch.indices(track.lat, track.lon, start_m=start_m, end_m=end_m)
+            first, last = stretch.indices(track, start_m=start_m, end_m=end_m)
         except ValueError as error:
             raise editing.Invalid(f"{str(error)[:1].upper()}{str(error)[1:]}.") from None
         given, shape = editing.parse({"name": request.POST.get("name"),
@@ -201,6 +201,7 @@ def activity_panel(request: HttpRequest, *, activity_id: int | None = None,
     return "segments/activity_panel.html", {
         "efforts": _rows(request, efforts, units), "activity_id": activity_id,
         "units": units, "unit": "mi" if units == display.IMPERIAL else "km",
+        "unit_m": display.M_PER_MI if units == display.IMPERIAL else 1000.0,
         "can_save": Derived.objects.filter(activity_id=activity_id, deriver="track",
                                            status=Derived.Status.READY).exists(),
         "action": reverse("segment-from-activity", args=[activity_id])}

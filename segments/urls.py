@@ -1,8 +1,8 @@
-"""URLs of the segments app: the API."""
+"""URLs of the segments app: the API and the pages."""
 
 from django.urls import path
 
-from segments import views
+from segments import pages, views
 
 urlpatterns = [
     path("api/v1/segments", views.segments_api, name="api-segments"),
@@ -11,4 +11,10 @@ urlpatterns = [
          name="api-segment-efforts"),
     path("api/v1/activities/<id:activity_id>/efforts", views.activity_efforts_api,
          name="api-activity-efforts"),
+    path("segments/", pages.segments_page, name="segments-page"),
+    path("segments/<id:segment_id>/", pages.segment_page, name="segment-page"),
+    path("segments/<id:segment_id>/rename/", pages.rename_page, name="segment-rename"),
+    path("segments/<id:segment_id>/delete/", pages.delete_page, name="segment-delete"),
+    path("activities/<id:activity_id>/segment/", pages.from_activity_page,
+         name="segment-from-activity"),
 ]

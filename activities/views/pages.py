@@ -26,6 +26,7 @@ from activities import (
     ingest,
     maxhr,
     names,
+    panels,
     problems,
     serialize,
     sports,
@@ -227,6 +228,8 @@ def activity_page(request: HttpRequest, activity_id: int) -> HttpResponse:
         "can_reprocess": activity.error_code not in problems.NOT_ACTIVITIES,
         "gear": activity.gear,  # the owner's, or none (edits.apply checks)
         **_split_parts(activity),
+        # Other apps' sections (segments' efforts), named at their start-up.
+        "panels": panels.of("activity-page", request, activity_id=activity.id),
     })
 
 

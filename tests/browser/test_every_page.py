@@ -34,7 +34,8 @@ NOT_PAGES = {"metrics", "healthz", "readyz", "logout", "reprocess", "rollout-act
              "activity-restore",
              "threshold-add",
              "settings-password", "settings-token-create", "settings-token-revoke",
-             "settings-email", "settings-sign-out-everywhere", "home", "export-delete"}
+             "settings-email", "settings-sign-out-everywhere", "home", "export-delete",
+             "keep-both", "segment-rename", "segment-from-activity"}
 #: Operator pages whose wide tables may scroll inside their own box on a phone.
 MAY_SCROLL = {"drift-page", "rollouts-page", "rollout-activity", "timeline",
               "records-timeline"}
@@ -133,6 +134,12 @@ def data(user, ready_run, upload, monkeypatch, settings):
     sweep.drain()
     bump(monkeypatch, "summary", longer_summary)
     sweep.drain()
+    # A segment on a stretch of the ride: its page, the list, the ride's efforts panel.
+    from segments import editing
+    from work import clock
+    given, shape = editing.parse({"name": "The climb", "activity_id": ride.id,
+                                  "start_index": 20, "end_index": 150}, owner_id=user.id)
+    segment = editing.create(user, given, shape, now=clock.now())
     # The export page with one zip ready and one being built.
     from exports import requests as exports
     exports.start(user, contents="both", fmt="gpx")
@@ -144,14 +151,15 @@ def data(user, ready_run, upload, monkeypatch, settings):
         "activity_id": ready_run.id, "ride": ride.id, "failed": failed.activity.id,
         "upload_id": archive.upload.id, "file_upload": failed.upload.id,
         "rollout_id": rollout.id if rollout else None, "token": token, "gear_id": gear.id,
-        "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+        "segment_id": segment.id, "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
         "reset_token": default_token_generator.make_token(user),
     }
 
 
 def urls_for(name: str, route: str, data: dict) -> list[str]:
     """The concrete URLs a route is visited at (more than one where a page has states)."""
-    extra = {"activity-page": [f"/activities/{data['failed']}/"],
+    # The ride holds an effort on the segment: the activity page's segments panel.
+    extra = {"activity-page": [f"/activities/{data['failed']}/", f"/activities/{data['ride']}/"],
              "upload-status": [f"/uploads/{data['file_upload']}/"]}
     # The rollout's sample holds the ride; a reset link's token is not an invitation's.
     values = {**data, **({"activity_id": data["ride"]} if name == "rollout-activity" else {}),

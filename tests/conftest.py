@@ -52,8 +52,10 @@ def _isolated(request, tmp_path_factory):
     from reconciler import nudges
     from reconciler.operations import housekeeping, workers
     from reconciler.rollouts import advance as rollouts
+    from duplicates import outdated as duplicates_outdated
     from records import outdated as records_outdated
     from segments import outdated as segments_outdated
+    from training import outdated as training_outdated
     from work import clock
     from work import leases as work_leases
 
@@ -61,6 +63,8 @@ def _isolated(request, tmp_path_factory):
     rollouts.SEEN.reset()
     records_outdated.SEEN.reset()
     segments_outdated.SEEN.reset()
+    training_outdated.SEEN.reset()
+    duplicates_outdated.SEEN.reset()
     workers.BEATS.reset()
     housekeeping.SCHEDULE.reset()
     work_leases.CURSORS.clear()

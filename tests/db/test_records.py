@@ -267,6 +267,21 @@ def test_books_behind_are_flagged_outside_any_transaction(user):
     assert book_of(user).needs_work
 
 
+def test_a_user_far_past_a_gap_in_the_ids_is_found_at_the_first_look(django_user_model,
+                                                                       monkeypatch):
+    """Windows start at the next user there is: ids far apart (a long-lived database)
+    cost no empty looks."""
+    monkeypatch.setattr(outdated, "USERS_PER_LOOK", 2)
+    far = django_user_model.objects.create_user("far", id=50_000)
+    with freeze_time(NOW) as clock:
+        upload_run(far, speed_mps=4.0, points=60)
+        settle_all(clock)
+        Book.objects.all().delete()
+        outdated.SEEN.reset()
+        assert outdated.flag(now=NOW, batch=10, version=rebuild.VERSION) == 1
+    assert book_of(far).needs_work
+
+
 def test_users_without_a_book_are_found_window_by_window(user, django_user_model,
                                                            monkeypatch):
     """The look for missing books reads a window of users per look (the look over every

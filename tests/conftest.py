@@ -49,10 +49,10 @@ def _isolated(request, tmp_path_factory):
         yield
         return
     from activities import tokens
+    from duplicates import outdated as duplicates_outdated
     from reconciler import nudges
     from reconciler.operations import housekeeping, workers
     from reconciler.rollouts import advance as rollouts
-    from duplicates import outdated as duplicates_outdated
     from records import outdated as records_outdated
     from segments import outdated as segments_outdated
     from training import outdated as training_outdated

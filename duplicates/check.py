@@ -31,6 +31,9 @@ VERSION = 1
 
 #: Tracks decoded per read while making footprints.
 CHUNK = 200
+#: Footprints made per lease (a few seconds of decoding); more are made by the next run,
+#: due at once. Pairs are looked for once every footprint is made.
+TRACKS_PER_RUN = 2000
 
 
 def run(kind: Kind, lease: Lease) -> Outcome:
@@ -38,16 +41,21 @@ def run(kind: Kind, lease: Lease) -> Outcome:
     check = Check.objects.values("user_id", "whole", "version").get(id=lease.row_id)
     user_id = check["user_id"]
     bound = log.bind(user_id=user_id, check_id=lease.row_id, lease_token=lease.token)
+    # A whole run (a re-sync, a new version) forgets every footprint first; they are made
+    # again like new ones, at most TRACKS_PER_RUN a lease, so a user with many activities
+    # never holds one lease for all of them.
+    whole = check["whole"] or check["version"] != VERSION
     try:
-        whole = check["whole"] or check["version"] != VERSION
-        made, gone = footprints(user_id, whole=whole)
+        made, gone, more = footprints(user_id, whole=whole)
         with transaction.atomic():
             leases.hold(kind, lease, now=clock.now())
-            Footprint.objects.filter(activity_id__in=[*gone, *(f.activity_id for f in made)]
-                                     ).delete()
+            forgotten = Footprint.objects.filter(user_id=user_id) if whole else (
+                Footprint.objects.filter(activity_id__in=[*gone, *(f.activity_id
+                                                                   for f in made)]))
+            forgotten.delete()
             Footprint.objects.bulk_create(made)
-            pairs = found_pairs(user_id)
-            changed = write_duplicates(user_id, pairs)
+            pairs = [] if more else found_pairs(user_id)
+            changed = 0 if more else write_duplicates(user_id, pairs)
     except leases.LeaseLost:
         raise
     except Exception as error:  # noqa: BLE001 (this check's outcome)
@@ -56,27 +64,34 @@ def run(kind: Kind, lease: Lease) -> Outcome:
                      f"Looking for duplicates failed unexpectedly ({type(error).__name__}); "
                      f"it will be retried.")
     detail = {"footprints_made": len(made), "footprints_removed": len(gone),
-              "pairs": len(pairs), "activities_changed": changed,
+              "more": more, "pairs": len(pairs), "activities_changed": changed,
               "duration_ms": round((time.monotonic() - started) * 1000)}
     bound.info("duplicates.checked", **detail)
+    # Asked for whole again meanwhile (a new generation): stays asked for.
+    not_whole = Case(When(generation=lease.generation, then=Value(False)), default=F("whole"))
+    if more:  # footprints left to make: due again at once, the rest made as new ones
+        return Done(fields={"whole": not_whole, "version": VERSION}, detail=detail,
+                    again=True)
     return Done(fields={
         "version": VERSION, "status": Check.Status.READY, "built_at": clock.now(),
         "error_code": "", "error_message": "", "pairs": [list(p) for p in pairs],
-        "whole": Case(When(generation=lease.generation, then=Value(False)),
-                      default=F("whole"))}, detail=detail)
+        "whole": not_whole}, detail=detail)
 
 
-def footprints(user_id: int, *, whole: bool) -> tuple[list[Footprint], list[int]]:
-    """Footprints to (re)write (unsaved) and activity ids whose footprint goes."""
+def footprints(user_id: int, *, whole: bool) -> tuple[list[Footprint], list[int], bool]:
+    """Footprints to (re)write (unsaved, at most TRACKS_PER_RUN), activity ids whose
+    footprint goes, and whether more are left to make after these."""
     ready = {i: _bytes(d) for i, d in Derived.objects.filter(
         activity__owner_id=user_id, activity__deleted_at__isnull=True, deriver="track",
         status=Derived.Status.READY, data__isnull=False).values_list("activity_id", "digest")}
-    stored = {i: _bytes(d) for i, d in Footprint.objects.filter(user_id=user_id)
-              .values_list("activity_id", "track_digest")}
+    stored = {} if whole else {i: _bytes(d) for i, d in Footprint.objects.filter(
+        user_id=user_id).values_list("activity_id", "track_digest")}
     # A track without a digest (stored before they were kept) is made again each run.
     todo = sorted(i for i, digest in ready.items()
-                  if whole or digest is None or stored.get(i) != digest)
+                  if digest is None or stored.get(i) != digest)
     gone = sorted(stored.keys() - ready.keys())
+    more = len(todo) > TRACKS_PER_RUN
+    todo = todo[:TRACKS_PER_RUN]
     made = []
     for start in range(0, len(todo), CHUNK):
         rows = Derived.objects.filter(activity_id__in=todo[start:start + CHUNK],
@@ -84,7 +99,7 @@ def footprints(user_id: int, *, whole: bool) -> tuple[list[Footprint], list[int]
         for activity_id, blob, digest in rows.values_list("activity_id", "data", "digest"):
             made.append(_footprint(user_id, activity_id, tracks.decode(bytes(blob)),
                                    _bytes(digest)))
-    return made, gone
+    return made, gone, more
 
 
 def _bytes(value) -> bytes | None:

@@ -112,3 +112,32 @@ def test_rides_on_other_days_are_no_pair_and_another_user_cannot_keep_both(user,
                              data=json.dumps({}), content_type="application/json")
     assert response.status_code == 404
     assert Activity.objects.get(id=second.id).duplicate_of_id == first.id
+
+
+def test_a_user_with_more_tracks_than_a_run_makes_is_checked_over_several_leases(
+        user, monkeypatch):
+    from duplicates import check
+
+    monkeypatch.setattr(check, "TRACKS_PER_RUN", 2)
+    data = factories.gpx(points=60)
+    ids = [_upload(user, factories.gpx(points=60), f"{n}.gpx").id for n in range(4)]
+    twin = _upload(user, write(decode.decode(data, "gpx"), Meta(), "fit"), "twin.fit")
+    first = _upload(user, data, "first.gpx")
+    assert Footprint.objects.count() == len(ids) + 2
+    assert Activity.objects.get(id=first.id).duplicate_of_id == twin.id  # the older
+    # A re-sync: every footprint made again, two a lease, the pair found at the end.
+    from duplicates import resync
+
+    before = check_runs()
+    with freeze_time(NOW):
+        resync.resync([user.id], now=NOW)
+        sweep.drain()
+    assert Footprint.objects.count() == len(ids) + 2
+    assert Check.objects.get(user=user).pairs == [[twin.id, first.id]]
+    assert check_runs() - before == 3  # six footprints, two a lease
+
+
+def check_runs() -> int:
+    from work.models import Attempt
+
+    return Attempt.objects.filter(kind="duplicates").count()

@@ -18,7 +18,7 @@ from core import revisions as edits_of
 from core.summarize import summarize
 from work import clock
 
-_CLOCK = re.compile(r"^\s*(?:(\d+):)?(\d{1,2}):(\d{1,2})\s*$|^\s*(\d+)\s*$")
+_CLOCK = re.compile(r"^\s*(?:(\d{1,5}):)?(\d{1,2}):(\d{1,2})\s*$|^\s*(\d{1,9})\s*$")
 
 
 class _Unreadable(ValueError):

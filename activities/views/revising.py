@@ -27,8 +27,11 @@ def _seconds(request: HttpRequest, *names: str) -> list[float]:
     if not isinstance(body, dict) or set(body) != set(names):
         raise _Invalid(f"Send a JSON object with {wanted} (seconds from the start).")
     values = [body[n] for n in names]
-    if any(isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v)
-           for v in values):
+    # Past a billion seconds (32 years) a number is no time in an activity; it is refused
+    # before float() could overflow on a huge JSON integer.
+    if any(isinstance(v, bool) or not isinstance(v, int | float)
+           or not (isinstance(v, float) and math.isfinite(v) or isinstance(v, int))
+           or abs(v) > 1e9 for v in values):
         raise _Invalid(f"{wanted} are numbers of seconds from the start.")
     return [float(v) for v in values]
 

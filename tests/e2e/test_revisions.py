@@ -130,6 +130,7 @@ def test_totals_follow_a_crop(api, upload):
 @pytest.mark.parametrize("suffix,body", [
     ("crop", {"start_s": "10", "end_s": 20}), ("crop", {"start_s": 10}),
     ("split", {"at_s": True}), ("remove", [1, 2]), ("split", {"at_s": float("nan")}),
+    ("split", {"at_s": 10 ** 400}), ("crop", {"start_s": 0, "end_s": 1e300}),
 ])
 def test_bad_bodies_are_a_400_with_a_sentence(api, upload, suffix, body):
     activity = _ready(upload)

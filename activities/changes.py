@@ -23,3 +23,9 @@ revised = Signal()
 
 #: An owner deleted activities (activities.deletion.request): `ids`, `now`.
 deleted = Signal()
+
+#: An owner merged activities into others (`merged` True) or unmerged them (False):
+#: `ids` (the activities hidden or shown again), `merged`, `now`. A merged activity leaves
+#: what counts (Activity.objects.counted()): the records, training and segments it
+#: was in follow, like a deletion's, and come back when it is unmerged.
+merged = Signal()

@@ -13,13 +13,13 @@ from datetime import UTC, datetime
 
 from django.db import connection
 
-from activities import edits
+from activities import counted, edits
 from activities.models import Activity
 
 #: One page: {filters} are the chosen terms of FILTERS (each starts with AND).
 PAGE = """
 SELECT id FROM {table}
- WHERE owner_id = %(owner)s AND deleted_at IS NULL{filters}
+ WHERE owner_id = %(owner)s AND {counted}{filters}
  ORDER BY COALESCE(start_time, created_at) DESC, id DESC
  LIMIT %(limit)s
 """
@@ -91,8 +91,8 @@ def check_sport(owner_id: int, query: Query) -> None:
 
 
 def page(owner_id: int, query: Query) -> tuple[list[Activity], str | None]:
-    """One page of the owner's live activities, and the cursor of the next (None at the
-    end)."""
+    """One page of the owner's counted activities (activities.counted), and the cursor of
+    the next (None at the end)."""
     with connection.cursor() as cursor:
         cursor.execute(*statement(owner_id, query))
         ids = [row[0] for row in cursor.fetchall()]
@@ -119,7 +119,7 @@ def statement(owner_id: int, query: Query) -> tuple[str, dict]:
     elif query.status is not None:
         terms.append("status")
         params["status"] = query.status
-    return PAGE.format(table=Activity._meta.db_table,
+    return PAGE.format(table=Activity._meta.db_table, counted=counted.where(),
                        filters="".join(FILTERS[t] for t in terms)), params
 
 

@@ -136,6 +136,12 @@ class ActivityQuerySet(models.QuerySet):
         """What users see: every activity not deleted (a deleted one waits for the sweep)."""
         return self.filter(deleted_at__isnull=True)
 
+    def counted(self) -> ActivityQuerySet:
+        """What lists, records, totals, the heatmap, gear, training and segments count:
+        live and not merged into another activity (a merged one stays readable by its
+        owner at its own address, `live()`). Its SQL twin: activities.counted.SQL."""
+        return self.filter(deleted_at__isnull=True, merged_into__isnull=True)
+
 
 class Activity(Leased):
     """One recorded activity and the state of its processing.
@@ -208,6 +214,13 @@ class Activity(Leased):
     duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
                                      related_name="probable_duplicates")
 
+    #: Merged by its owner into this one, the same outing kept (duplicates.merging):
+    #: hidden from what counts (`counted()`), still readable at its own address and
+    #: restorable (unmerge). Deleting the one kept brings it back.
+    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="merged")
+    merged_at = models.DateTimeField(null=True, blank=True)
+
     objects = ActivityQuerySet.as_manager()
 
     class Meta:
@@ -243,12 +256,12 @@ class Activity(Leased):
             # Whether a stored original is referred to (reconciler.operations.orphans).
             models.Index(fields=["file_name"], name="activity_file"),
             # The list API's keyset pages (activities/listing.py) and the list page: an
-            # owner's live activities, newest start first, undated ones by upload time.
-            # The only index of an owner's activities in an order: each one more is
-            # written by every upload (BENCHMARKS.md, the acknowledgement).
+            # owner's counted activities (live, not merged), newest start first, undated
+            # ones by upload time. The only index of an owner's activities in an order:
+            # each one more is written by every upload (BENCHMARKS.md, the acknowledgement).
             models.Index(F("owner"), Coalesce("start_time", "created_at").desc(),
                          F("id").desc(), name="activity_owner_list",
-                         condition=Q(deleted_at__isnull=True)),
+                         condition=Q(deleted_at__isnull=True, merged_into__isnull=True)),
             # Deletions for the sweep to finish (reconciler.deletions.removal): normally none.
             models.Index(fields=["due_at"], name="activity_deleting",
                          condition=Q(deleted_at__isnull=False)),
@@ -337,6 +350,10 @@ class Revision(models.Model):
         REMOVE = "remove"
         SPLIT = "split"
         RESTORE = "restore"
+        #: Streams taken from an activity merged into this one (duplicates.merging).
+        MERGE = "merge"
+        #: Those streams given back when it was unmerged (or deleted).
+        UNMERGE = "unmerge"
 
     activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="revisions")
     number = models.PositiveIntegerField()

@@ -105,6 +105,10 @@ _ACTIVITY = {
         "duplicate_of": {"type": ["integer", "null"],
                          "description": "Probably the same outing as this activity (the "
                          "one kept), found by the duplicates check."},
+        "merged_into": {"type": ["integer", "null"],
+                        "description": "Merged by its owner into this activity: left out "
+                        "of lists, records, totals, the heatmap, gear, training and "
+                        "segments until unmerged."},
     },
 }
 

@@ -18,7 +18,8 @@ from core import track as tracks
 from core.revisions import EditError
 from work import tracing, triggers
 
-__all__ = ["EditError", "NotReady", "crop", "remove", "split", "restore", "track_inputs"]
+__all__ = ["EditError", "NotReady", "crop", "remove", "split", "restore", "take_streams",
+           "give_back", "track_inputs"]
 
 
 class NotReady(Exception):
@@ -26,11 +27,19 @@ class NotReady(Exception):
 
 
 def track_inputs(activity_id: int) -> list:
-    """What the track deriver is given: the original's bytes and the current edits."""
+    """What the track deriver is given: the original's bytes and the current edits, and
+    when those take streams from an activity merged into this one (core.revisions.take),
+    that one's original and edits (None when it is gone: deleted meanwhile)."""
     from activities import storage
 
     name, edits = Activity.objects.values_list("file_name", "edits").get(id=activity_id)
-    return [storage.read_original(name), edits]
+    taking = (edits or {}).get("take")
+    if not taking:
+        return [storage.read_original(name), edits]
+    giver = (Activity.objects.live().filter(id=taking["from"])
+             .values_list("file_name", "edits").first())
+    return [storage.read_original(name), edits,
+            None if giver is None else (storage.read_original(giver[0]), giver[1])]
 
 
 def crop(activity: Activity, *, start_s: float, end_s: float, now: datetime) -> Revision:
@@ -57,12 +66,49 @@ def restore(activity: Activity, *, number: int, now: datetime) -> Revision:
         if not found:
             raise LookupError(number)
         edits = found[0] or None
+    taking = (edits or {}).get("take")
+    if taking and not Activity.objects.filter(id=taking["from"],
+                                              merged_into_id=activity.id).exists():
+        # Streams are taken only from an activity merged into this one, never from one
+        # unmerged since: restoring that revision restores its crop and removals alone.
+        edits = revisions.own(edits) or None
     with transaction.atomic():
         locked = Activity.objects.select_for_update().get(id=activity.id)
         revision = _record(locked, Revision.Action.RESTORE, edits, {"number": number})
         changes.revised.send(sender=Activity, ids=[locked.id], now=now)
         _start(locked)
     return revision
+
+
+def take_streams(activity: Activity, giver: Activity, *, now: datetime) -> list[str]:
+    """In the caller's transaction (a merge, duplicates.merging): a new revision of
+    `activity` taking from `giver` the streams (core.revisions.TAKEN_STREAMS) it has no
+    value of, aligned by time, when there are any. The streams taken ([] : none, and no
+    revision). NotReady when either track is not derived yet."""
+    streams = revisions.takeable(current_track(activity), current_track(giver))
+    if not streams:
+        return []
+    locked = Activity.objects.select_for_update().get(id=activity.id)
+    edits = {**revisions.own(locked.edits), "take": {"from": giver.id, "streams": streams}}
+    _record(locked, Revision.Action.MERGE, edits, {"from": giver.id, "streams": streams})
+    changes.revised.send(sender=Activity, ids=[locked.id], now=now)
+    _start(locked)
+    return streams
+
+
+def give_back(activity_id: int, giver_id: int, *, now: datetime) -> bool:
+    """In the caller's transaction (an unmerge, a deletion): a new revision of the
+    activity without the streams it took from `giver_id`, when it holds them; its
+    outputs come out as before the merge, byte for byte. Whether there was one."""
+    locked = Activity.objects.select_for_update().filter(id=activity_id).first()
+    taking = ((locked.edits or {}).get("take") or {}) if locked is not None else {}
+    if taking.get("from") != giver_id:
+        return False
+    _record(locked, Revision.Action.UNMERGE, revisions.own(locked.edits) or None,
+            {"from": giver_id})
+    changes.revised.send(sender=Activity, ids=[locked.id], now=now)
+    _start(locked)
+    return True
 
 
 def split(activity: Activity, *, at_s: float, now: datetime) -> Activity:

@@ -12,6 +12,10 @@ and `to` and the recording is a new segment after it (no distance is drawn acros
 removed). A point without a time is left out of an edited track, as nothing places it.
 No edits ({}): the track as decoded, untouched.
 
+A merge adds `{"take": {"from": id, "streams": ["hr", ...]}}`: the streams (of
+TAKEN_STREAMS) this track lacks, taken from the activity merged into it (`take`, applied
+by the track deriver after the crop and removals, from that activity's own track).
+
 An edited track keeps its sport and name but not the device's session and lap totals
 (they describe the whole recording): its totals are computed from the points kept.
 """
@@ -23,6 +27,17 @@ import dataclasses
 import numpy as np
 
 from core.track import Track
+
+#: What an activity merged into another may give it, where the one kept has no value at
+#: all: heart rate, cadence and power (the watch's heart rate to the bike computer's ride).
+#: Positions, elevation and distance are never taken: they are what places a track.
+TAKEN_STREAMS = ("hr", "cadence", "power")
+
+#: A taken value is interpolated linearly in time between the giver's two readings around
+#: the point when they are at most this far apart (a reading exactly at the point's time
+#: is taken as it is); elsewhere (a pause, before or after the giver's recording) the
+#: point gets none.
+TAKE_GAP_S = 10.0
 
 
 class EditError(ValueError):
@@ -118,3 +133,62 @@ def split(edits: dict, track: Track, at_s: float) -> tuple[dict, dict]:
 def _timed_in(track: Track, first: float, last: float) -> np.ndarray:
     time = track.columns["time"]
     return (time >= first) & (time <= last)
+
+
+def own(edits: dict | None) -> dict:
+    """The edits that cut the track itself (crop, removals), without a merge's `take`."""
+    return {name: value for name, value in (edits or {}).items() if name != "take"}
+
+
+def takeable(track: Track, giver: Track) -> list[str]:
+    """The streams of TAKEN_STREAMS that `track` has no value of and `giver` has, in that
+    order; none when either has no times (nothing aligns them)."""
+    if not (_timed(track) and _timed(giver)):
+        return []
+    return [name for name in TAKEN_STREAMS if not _holds(track, name) and _holds(giver, name)]
+
+
+def take(track: Track, giver: Track, streams: list[str]) -> Track:
+    """`track` with each of `streams` taken from `giver`, aligned by timestamp (TAKE_GAP_S);
+    a stream the track already holds a value of is left as it is."""
+    wanted = [name for name in streams if name in takeable(track, giver)]
+    if not wanted:
+        return track
+    time = track.columns["time"]
+    columns = dict(track.columns)
+    for name in wanted:
+        columns[name] = _aligned(time, giver.columns["time"], giver.columns[name])
+    return dataclasses.replace(track, columns=columns)
+
+
+def _aligned(time: np.ndarray, at: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """`values` recorded at times `at`, read at times `time`: interpolated between the two
+    readings around each time when they are at most TAKE_GAP_S apart, else NaN."""
+    known = ~np.isnan(at) & ~np.isnan(values)
+    order = np.argsort(at[known], kind="stable")
+    at, values = at[known][order], values[known][order]
+    out = np.full(len(time), np.nan)
+    timed = ~np.isnan(time)
+    t = time[timed]
+    right = np.searchsorted(at, t, side="left")  # first reading at or after t
+    inside = right < len(at)
+    exact = inside & (at[np.minimum(right, len(at) - 1)] == t)
+    left = right - 1
+    between = inside & ~exact & (left >= 0)
+    lo, hi = np.maximum(left, 0), np.minimum(right, len(at) - 1)
+    between &= (at[hi] - at[lo]) <= TAKE_GAP_S
+    read = np.full(len(t), np.nan)
+    read[exact] = values[hi[exact]]
+    span = np.where(between, at[hi] - at[lo], 1.0)
+    share = np.where(between, (t - at[lo]) / span, 0.0)
+    read[between] = (values[lo] + (values[hi] - values[lo]) * share)[between]
+    out[timed] = read
+    return out
+
+
+def _holds(track: Track, name: str) -> bool:
+    return name in track.columns and track.has(name)
+
+
+def _timed(track: Track) -> bool:
+    return _holds(track, "time")

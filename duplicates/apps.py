@@ -11,6 +11,8 @@ class DuplicatesConfig(AppConfig):
         from duplicates import (
             flags,
             kind,  # noqa: F401 (registers the duplicates check kind)
+            merging,
         )
 
         changes.deleted.connect(flags.deleted, dispatch_uid="duplicates.flags.deleted")
+        changes.deleted.connect(merging.deleted, dispatch_uid="duplicates.merging.deleted")

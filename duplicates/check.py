@@ -120,7 +120,7 @@ def _footprint(user_id: int, activity_id: int, track, digest: str) -> Footprint:
 def found_pairs(user_id: int) -> list[tuple[int, int]]:
     """(kept, duplicate) for each probable pair of the user's live activities not kept
     apart by their owner; positions read only for those whose times overlap another's."""
-    live = set(Activity.objects.live().filter(owner_id=user_id).values_list("id", flat=True))
+    live = set(Activity.objects.counted().filter(owner_id=user_id).values_list("id", flat=True))
     spans = {i: (s, e) for i, s, e in Footprint.objects.filter(user_id=user_id, end__gt=0)
              .values_list("activity_id", "start", "end") if i in live}
     near = duplicates.candidates(spans)

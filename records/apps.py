@@ -16,3 +16,4 @@ class RecordsConfig(AppConfig):
         changes.edited.connect(flags.edited, dispatch_uid="records.flags.edited")
         changes.zone_changed.connect(flags.zone_changed, dispatch_uid="records.flags.zone")
         changes.deleted.connect(flags.deleted, dispatch_uid="records.flags.deleted")
+        changes.merged.connect(flags.merged, dispatch_uid="records.flags.merged")

@@ -66,6 +66,13 @@ def deleted(sender, *, ids: list[int], now: datetime, **_) -> None:
          now=now)
 
 
+def merged(sender, *, ids: list[int], now: datetime, **_) -> None:
+    """Activities merged into others or unmerged (activities.changes.merged, in that
+    transaction): their owners' records, totals and heatmap count them no more, or again."""
+    mark(Activity.objects.filter(id__in=ids).values_list("owner_id", flat=True).distinct(),
+         now=now)
+
+
 def zone_changed(sender, *, user_id: int, now: datetime, **_) -> None:
     """An owner's new time zone (activities.changes.zone_changed): their totals count
     activities without a zone of their own on that zone's dates."""

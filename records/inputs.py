@@ -24,7 +24,7 @@ def wanted(user_id: int) -> tuple[dict[str, list], dict[int, tuple]]:
     where none is stored, "" when there is no output): a rebuild to the same bytes moves
     no signature. The user's zone is in every signature: activities without a zone of
     their own are counted on its dates, so a change rebuilds whole."""
-    rows = (Activity.objects.live()
+    rows = (Activity.objects.counted()
             .filter(owner_id=user_id, status=Activity.Status.READY)
             .values_list("id", "user_sport", "sport", "start_time", "created_at"))
     shown = {i: ((user or file or records.UNKNOWN_SPORT), start, created)
@@ -32,7 +32,7 @@ def wanted(user_id: int) -> tuple[dict[str, list], dict[int, tuple]]:
     zone = Profile.objects.filter(user_id=user_id).values_list("time_zone", flat=True).first()
     contents: dict[int, dict[str, str]] = {}
     for activity_id, deriver, digest, version, updated in (
-            Derived.objects.filter(activity_id__in=_live(user_id), deriver__in=DERIVERS,
+            Derived.objects.filter(activity_id__in=_counted(user_id), deriver__in=DERIVERS,
                                    status=Derived.Status.READY)
             .values_list("activity_id", "deriver", "digest", "version", "updated_at")):
         contents.setdefault(activity_id, {})[deriver] = Derived.content(
@@ -84,6 +84,6 @@ def _segments(route: dict) -> list[np.ndarray]:
     return [points[a:b] for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
 
 
-def _live(user_id: int):
-    return Activity.objects.live().filter(owner_id=user_id,
-                                          status=Activity.Status.READY).values("id")
+def _counted(user_id: int):
+    return Activity.objects.counted().filter(owner_id=user_id,
+                                             status=Activity.Status.READY).values("id")

@@ -15,5 +15,6 @@ class SegmentsConfig(AppConfig):
         )
 
         changes.deleted.connect(flags.deleted, dispatch_uid="segments.flags.deleted")
+        changes.merged.connect(flags.merged, dispatch_uid="segments.flags.merged")
         # The efforts an activity holds, and the form saving a stretch of it, on its page.
         panels.add("activity-page", "segments", pages.activity_panel)

@@ -20,6 +20,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Least
 
+from activities.models import Activity
 from segments.models import ActivityMatch, Effort
 
 #: What matching reads of an activity: a round that rebuilt it to new bytes changed it.
@@ -88,3 +89,13 @@ def deleted(sender, *, ids: list[int], now: datetime, **_) -> None:
     list(rows.select_for_update().order_by("id").values_list("id", flat=True))
     rows.delete()
     Effort.objects.filter(activity_id__in=ids).delete()
+
+
+def merged(sender, *, ids: list[int], merged: bool, now: datetime, **_) -> None:
+    """Activities merged into others (activities.changes.merged, in that transaction):
+    their efforts go at once, as a deletion's; unmerged, they are matched again (fresh:
+    their owner asked)."""
+    if merged:
+        deleted(sender, ids=ids, now=now)
+        return
+    mark(Activity.objects.filter(id__in=ids).values_list("id", "owner_id"), now=now)

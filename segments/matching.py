@@ -35,11 +35,11 @@ def tolerance_m() -> float:
 
 
 def tracks_of(activity_ids: list[int]) -> Iterator[tuple[int, Track]]:
-    """(activity id, its stored track) for those of `activity_ids` that are live and have
-    one, a chunk at a time."""
+    """(activity id, its stored track) for those of `activity_ids` that count (not
+    deleted, not merged) and have one, a chunk at a time."""
     for start in range(0, len(activity_ids), CHUNK):
         part = activity_ids[start:start + CHUNK]
-        live = Activity.objects.live().filter(id__in=part).values("id")
+        live = Activity.objects.counted().filter(id__in=part).values("id")
         blobs = dict(Derived.objects.filter(activity_id__in=live, deriver="track",
                                             status=Derived.Status.READY)
                      .values_list("activity_id", "data"))

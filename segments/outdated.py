@@ -73,7 +73,7 @@ def _missing(batch: int) -> tuple[list[tuple[int, int]], bool]:
         end = (Activity.objects.filter(id__gt=start).order_by("id")
                .values_list("id", flat=True)[ACTIVITIES_PER_LOOK - 1:ACTIVITIES_PER_LOOK]
                .first())
-        window = Activity.objects.live().filter(id__gt=start, status=Activity.Status.READY)
+        window = Activity.objects.counted().filter(id__gt=start, status=Activity.Status.READY)
         if end is not None:
             window = window.filter(id__lte=end)
         missing = list(window.filter(~Exists(has_row)).order_by("id")

@@ -17,6 +17,7 @@ class TrainingConfig(AppConfig):
 
         changes.edited.connect(flags.edited, dispatch_uid="training.flags.edited")
         changes.deleted.connect(flags.deleted, dispatch_uid="training.flags.deleted")
+        changes.merged.connect(flags.merged, dispatch_uid="training.flags.merged")
         changes.zone_changed.connect(flags.profile_changed, dispatch_uid="training.flags.zone")
         changes.max_hr_changed.connect(flags.profile_changed,
                                        dispatch_uid="training.flags.max_hr")

@@ -8,6 +8,7 @@ from datetime import datetime
 from django.db import connection
 from django.db.models import Count, Min, Q
 
+from activities import counted
 from training.models import Book
 
 #: The states /metrics reports as cairn_training_books{state=...}.
@@ -23,7 +24,7 @@ LOADS_MISSING = """
 SELECT COUNT(*)
   FROM activities_activity AS a
   JOIN training_book AS b ON b.user_id = a.owner_id
- WHERE a.deleted_at IS NULL AND a.status = 'ready'
+ WHERE """ + counted.where("a") + """ AND a.status = 'ready'
    AND NOT b.needs_work AND b.status = 'ready'
    AND EXISTS (SELECT 1 FROM activities_derived AS t WHERE t.activity_id = a.id
                   AND t.deriver = 'track' AND t.status = 'ready')

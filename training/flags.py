@@ -88,6 +88,13 @@ def deleted(sender, *, ids: list[int], now: datetime, **_) -> None:
          now=now)
 
 
+def merged(sender, *, ids: list[int], now: datetime, **_) -> None:
+    """Activities merged into others or unmerged (activities.changes.merged, in that
+    transaction): their loads and gear totals go, or come back."""
+    mark(Activity.objects.filter(id__in=ids).values_list("owner_id", flat=True).distinct(),
+         now=now)
+
+
 def profile_changed(sender, *, user_id: int, now: datetime, **_) -> None:
     """A new time zone (activities' days) or maximum heart rate (the fallback of hr_max):
     activities.changes.zone_changed and max_hr_changed, in the profile's transaction."""

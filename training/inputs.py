@@ -13,7 +13,7 @@ from datetime import date
 
 from django.db import connection
 
-from activities import times
+from activities import counted, times
 from activities.models import Activity, Derived, Profile
 from core import records
 from core import track as tracks
@@ -76,7 +76,7 @@ def wanted(user_id: int, *, of: dict, ids: list[int] | None = None) -> dict[int,
     gear. `of` is the user's basis()."""
     zone = times.zone(of["zone"] or None)
     history = _history(of)
-    live = Activity.objects.live().filter(owner_id=user_id, status=Activity.Status.READY)
+    live = Activity.objects.counted().filter(owner_id=user_id, status=Activity.Status.READY)
     chunks = [live] if ids is None else [live.filter(id__in=ids[start:start + ID_CHUNK])
                                          for start in range(0, len(ids), ID_CHUNK)]
     shown: dict[int, tuple] = {}
@@ -114,7 +114,7 @@ def candidates(user_id: int, *, since: date | None) -> list[int]:
     vendor = "postgresql" if connection.vendor == "postgresql" else "sqlite"
     params = {"user_id": user_id, "since": since, "unknown": records.UNKNOWN_SPORT}
     with connection.cursor() as cursor:
-        cursor.execute(MOVED.format(**CONTENT[vendor]), params)
+        cursor.execute(MOVED.format(**CONTENT[vendor], counted=counted.where("a")), params)
         found = {row[0] for row in cursor.fetchall()}
         cursor.execute(GONE, params)
         found |= {row[0] for row in cursor.fetchall()}
@@ -142,7 +142,7 @@ SELECT a.id
   JOIN activities_derived AS s
     ON s.activity_id = a.id AND s.deriver = 'summary' AND s.status = 'ready'
   LEFT JOIN training_activityload AS l ON l.activity_id = a.id
- WHERE a.owner_id = %(user_id)s AND a.deleted_at IS NULL AND a.status = 'ready'
+ WHERE a.owner_id = %(user_id)s AND {counted} AND a.status = 'ready'
    AND (l.id IS NULL OR t.digest IS NULL OR s.digest IS NULL
         OR {track} <> {track_now} OR {summary} <> {summary_now}
         OR l.sport <> COALESCE(NULLIF(a.user_sport, ''), NULLIF(a.sport, ''), %(unknown)s)
@@ -161,7 +161,7 @@ SELECT l.activity_id
            ON t.activity_id = a.id AND t.deriver = 'track' AND t.status = 'ready'
          JOIN activities_derived AS s
            ON s.activity_id = a.id AND s.deriver = 'summary' AND s.status = 'ready'
-        WHERE a.id = l.activity_id AND a.owner_id = l.user_id AND a.deleted_at IS NULL
+        WHERE a.id = l.activity_id AND a.owner_id = l.user_id AND """ + counted.where("a") + """
           AND a.status = 'ready')
 """
 

@@ -204,7 +204,7 @@ def _owned(request: HttpRequest, gear_id: int) -> Gear:
 def _activities(request: HttpRequest, found: Gear) -> dict:
     """The gear's activities, newest first, a page at a time, each with the distance and
     moving time its totals counted."""
-    listed = (Activity.objects.live().filter(owner=request.user, gear=found)
+    listed = (Activity.objects.counted().filter(owner=request.user, gear=found)
               .select_related("upload").order_by("-start_time", "-id"))
     page = Paginator(listed, PER_PAGE).get_page(request.GET.get("page"))
     shown_activities = list(page.object_list)

@@ -19,7 +19,7 @@ import structlog
 from django.db import connection, transaction
 from django.db.models import Case, F, Q, Value, When
 
-from activities import times
+from activities import counted, times
 from activities.models import Profile
 from core.track import Track
 from core.training import fitness, load, power
@@ -222,7 +222,7 @@ GEAR_TOTALS = """
 SELECT a.gear_id, COUNT(*), SUM(l.distance_dm), SUM(l.moving_ds)
   FROM training_activityload AS l
   JOIN activities_activity AS a ON a.id = l.activity_id
- WHERE l.user_id = %(user_id)s AND a.owner_id = %(user_id)s AND a.deleted_at IS NULL
+ WHERE l.user_id = %(user_id)s AND a.owner_id = %(user_id)s AND """ + counted.where("a") + """
    AND a.gear_id IS NOT NULL
  GROUP BY a.gear_id
  ORDER BY a.gear_id

@@ -172,7 +172,7 @@ def upload_status(request: HttpRequest, upload_id: int) -> HttpResponse:
 def activity_list(request: HttpRequest) -> HttpResponse:
     # In the order they happened, newest first, as the list API orders them (index
     # activity_owner_list); one not yet summarised (or without times) by its upload time.
-    activities = (Activity.objects.live().filter(owner=request.user).select_related("upload")
+    activities = (Activity.objects.counted().filter(owner=request.user).select_related("upload")
                   .order_by(Coalesce("start_time", "created_at").desc(), "-id"))
     page = Paginator(activities, PAGE_SIZE).get_page(request.GET.get("page"))
     shown = list(page.object_list)
@@ -234,17 +234,29 @@ def activity_page(request: HttpRequest, activity_id: int) -> HttpResponse:
 
 
 def _split_parts(activity: Activity) -> dict:
-    """The activity this one was split from, those split from it, and the one it is
-    probably a duplicate of (live ones), as the page names them, so that each links the
-    others."""
+    """The activity this one was split from, those split from it, the one it is probably
+    a duplicate of, the one it was merged into and those merged into it (live ones), as
+    the page names them, so that each links the others."""
     parent = Activity.objects.live().filter(id=activity.split_from_id).first()
     parts = list(Activity.objects.live().filter(split_from=activity).order_by("id"))
     twin = Activity.objects.live().filter(id=activity.duplicate_of_id).first()
-    shown = [a for a in (parent, twin) if a is not None] + parts
+    primary = Activity.objects.live().filter(id=activity.merged_into_id).first()
+    merged = list(Activity.objects.live().filter(merged_into=activity).order_by("id"))
+    shown = [a for a in (parent, twin, primary) if a is not None] + parts + merged
     named = names.shown_all(shown, names.summaries(shown))
     return {"split_from": {"id": parent.id, "name": named[parent.id]} if parent else None,
             "split_into": [{"id": part.id, "name": named[part.id]} for part in parts],
-            "duplicate_of": {"id": twin.id, "name": named[twin.id]} if twin else None}
+            "duplicate_of": {"id": twin.id, "name": named[twin.id]} if twin else None,
+            "merged_into": {"id": primary.id, "name": named[primary.id]} if primary else None,
+            "merged": [{"id": m.id, "name": named[m.id]} for m in merged],
+            "taken": _taken(activity)}
+
+
+def _taken(activity: Activity) -> str:
+    """The streams this activity took from one merged into it, as a sentence names them."""
+    streams = ((activity.edits or {}).get("take") or {}).get("streams") or []
+    words = {"hr": "heart rate", "cadence": "cadence", "power": "power"}
+    return ", ".join(words.get(s, s) for s in streams)
 
 
 def _owned(request: HttpRequest, activity_id: int) -> Activity:

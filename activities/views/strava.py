@@ -124,10 +124,11 @@ def activity_detail(request: HttpRequest, activity_id: int) -> JsonResponse:
     return JsonResponse(strava.activity_dict(activity))
 
 
-def _shown(request: HttpRequest) -> QuerySet[Activity]:
+def _shown(request: HttpRequest, *, listed: bool = False) -> QuerySet[Activity]:
     """The activities Strava would show this athlete: live ones, once processing made
-    them (ready)."""
-    return Activity.objects.live().filter(owner=request.user, status=Activity.Status.READY)
+    them (ready); `listed`: those that count (a merged one is read by its id only)."""
+    found = Activity.objects.counted() if listed else Activity.objects.live()
+    return found.filter(owner=request.user, status=Activity.Status.READY)
 
 
 @strava_view("GET")
@@ -147,7 +148,7 @@ def athlete_activities(request: HttpRequest) -> JsonResponse:
                      code="invalid: page >= 1, 1 <= per_page <= 200, before and after in "
                           "epoch seconds", status=400)
     started = Coalesce("start_time", "created_at")
-    shown = _shown(request).alias(started=started)
+    shown = _shown(request, listed=True).alias(started=started)
     if before is not None:
         shown = shown.filter(started__lt=before)
     if after is not None:

@@ -1,5 +1,6 @@
 """The `track` deriver: decode the original file once into the compact Track form, with
-the owner's edits applied (core.revisions: a crop, stretches removed, a split)."""
+the owner's edits applied (core.revisions: a crop, stretches removed, a split, the streams
+taken from an activity merged into it)."""
 
 from core import decode, plausible, revisions, sniff
 from core import track as tracks
@@ -12,9 +13,22 @@ OUT_OF_MEMORY = ("Reading this file needs more memory than a worker has, so Cair
                  "make a track of it; it is not retried.")
 
 
-def build_track(original: bytes, edits: dict | None = None) -> tracks.Track:
+def build_track(original: bytes, edits: dict | None = None,
+                giver: tuple[bytes, dict | None] | None = None) -> tracks.Track:
     """The original's points, values no recording can hold left out (core.plausible), as
-    the current revision's `edits` leave them (none: the track as decoded, unchanged)."""
+    the current revision's `edits` leave them (none: the track as decoded, unchanged).
+    With a merge's `take` in the edits, `giver` is the original and edits of the activity
+    merged into this one, whose streams it takes (core.revisions.take); a giver gone
+    meanwhile (None) gives nothing."""
+    track = _edited(original, revisions.own(edits))
+    taking = (edits or {}).get("take")
+    if taking and giver is not None:
+        given = _edited(giver[0], revisions.own(giver[1]))
+        track = revisions.take(track, given, list(taking.get("streams") or ()))
+    return track
+
+
+def _edited(original: bytes, edits: dict) -> tracks.Track:
     try:
         track = _decode(original)
     except MemoryError:

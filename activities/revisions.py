@@ -22,6 +22,15 @@ __all__ = ["EditError", "NotReady", "crop", "remove", "split", "restore", "take_
            "give_back", "track_inputs"]
 
 
+#: The streams a merge may take (core.revisions.TAKEN_STREAMS), as a sentence names them.
+STREAM_WORDS = {"hr": "heart rate", "cadence": "cadence", "power": "power"}
+
+
+def in_words(streams) -> str:
+    """Streams taken, as a sentence names them: "heart rate, cadence"."""
+    return ", ".join(STREAM_WORDS.get(name, name) for name in streams)
+
+
 class NotReady(Exception):
     """The activity's track is not derived at its current revision yet."""
 
@@ -83,12 +92,15 @@ def restore(activity: Activity, *, number: int, now: datetime) -> Revision:
 def take_streams(activity: Activity, giver: Activity, *, now: datetime) -> list[str]:
     """In the caller's transaction (a merge, duplicates.merging): a new revision of
     `activity` taking from `giver` the streams (core.revisions.TAKEN_STREAMS) it has no
-    value of, aligned by time, when there are any. The streams taken ([] : none, and no
-    revision). NotReady when either track is not derived yet."""
-    streams = revisions.takeable(current_track(activity), current_track(giver))
+    value of, aligned by time, when there are any and it takes from no other activity
+    already. The streams taken ([]: none, and no revision). NotReady when either track
+    is not derived yet."""
+    locked = Activity.objects.select_for_update().get(id=activity.id)
+    if (locked.edits or {}).get("take"):
+        return []  # one giver at a time: a third recording's merge takes nothing more
+    streams = revisions.takeable(current_track(locked), current_track(giver))
     if not streams:
         return []
-    locked = Activity.objects.select_for_update().get(id=activity.id)
     edits = {**revisions.own(locked.edits), "take": {"from": giver.id, "streams": streams}}
     _record(locked, Revision.Action.MERGE, edits, {"from": giver.id, "streams": streams})
     changes.revised.send(sender=Activity, ids=[locked.id], now=now)

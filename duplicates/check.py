@@ -118,8 +118,9 @@ def _footprint(user_id: int, activity_id: int, track, digest: str) -> Footprint:
 
 
 def found_pairs(user_id: int) -> list[tuple[int, int]]:
-    """(kept, duplicate) for each probable pair of the user's live activities not kept
-    apart by their owner; positions read only for those whose times overlap another's."""
+    """(kept, duplicate) for each probable pair of the user's counted activities (live,
+    not merged) not kept apart by their owner; positions read only for those whose times
+    overlap another's."""
     live = set(Activity.objects.counted().filter(owner_id=user_id).values_list("id", flat=True))
     spans = {i: (s, e) for i, s, e in Footprint.objects.filter(user_id=user_id, end__gt=0)
              .values_list("activity_id", "start", "end") if i in live}
@@ -152,5 +153,8 @@ def write_duplicates(user_id: int, pairs: list[tuple[int, int]]) -> int:
         changed += Activity.objects.filter(id=activity_id).update(duplicate_of=None)
     for activity_id, kept in wanted.items():
         if current.get(activity_id) != kept:
-            changed += Activity.objects.filter(id=activity_id).update(duplicate_of_id=kept)
+            # Never one merged meanwhile (pairs read before its merge committed): a
+            # merged activity is marked no more.
+            changed += Activity.objects.filter(id=activity_id, merged_into__isnull=True
+                                               ).update(duplicate_of_id=kept)
     return changed

@@ -145,7 +145,7 @@ def merge_page(request: HttpRequest, activity_id: int) -> HttpResponse:
         messages.info(request, "One of the two is being processed: merge them once it is "
                       "ready.")
         return redirect("activity-page", activity_id=activity.id)
-    taken = f" It took {', '.join(STREAM_NAMES[s] for s in streams)} from it." if streams else ""
+    taken = f" It took {revisions.in_words(streams)} from it." if streams else ""
     messages.info(request, f"Merged: the other recording is hidden from your lists, records "
                   f"and totals, and can be unmerged from its page.{taken}")
     return redirect("activity-page", activity_id=primary.id)
@@ -163,6 +163,3 @@ def unmerge_page(request: HttpRequest, activity_id: int) -> HttpResponse:
         messages.info(request, "Unmerged: it counts again in your lists, records and totals.")
     return redirect("activity-page", activity_id=activity.id)
 
-
-#: The streams a merge may take, as a sentence names them.
-STREAM_NAMES = {"hr": "heart rate", "cadence": "cadence", "power": "power"}

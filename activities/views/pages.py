@@ -28,6 +28,7 @@ from activities import (
     names,
     panels,
     problems,
+    revisions,
     serialize,
     sports,
     times,
@@ -254,9 +255,7 @@ def _split_parts(activity: Activity) -> dict:
 
 def _taken(activity: Activity) -> str:
     """The streams this activity took from one merged into it, as a sentence names them."""
-    streams = ((activity.edits or {}).get("take") or {}).get("streams") or []
-    words = {"hr": "heart rate", "cadence": "cadence", "power": "power"}
-    return ", ".join(words.get(s, s) for s in streams)
+    return revisions.in_words(((activity.edits or {}).get("take") or {}).get("streams") or [])
 
 
 def _owned(request: HttpRequest, activity_id: int) -> Activity:

@@ -55,6 +55,11 @@ def described(revision: dict) -> str:
     if action == "split":
         return (f"Split off from another activity at {_clock(detail['at_s'])}"
                 if "from" in detail else f"Split at {_clock(detail['at_s'])}")
+    if action == "merge":
+        taken = revisions.in_words(detail.get("streams", ()))
+        return f"Took {taken} from activity {detail.get('from')}, merged into this one"
+    if action == "unmerge":
+        return f"Gave back what it took from activity {detail.get('from')} (unmerged)"
     return ("Restored the original" if detail.get("number") == 0
             else f"Restored revision {detail.get('number')}")
 

@@ -19,20 +19,12 @@ from core import track as tracks
 from duplicates.models import Check
 from reconciler import sweep
 from segments.models import Effort
-from tests import fitwriter, gpxwriter, rides
 from tests import segmentrides as roads
+from tests import twins
 from tests.conftest import NOW
 from training.models import ActivityLoad
 
 pytestmark = pytest.mark.django_db
-
-SPEED = 6.0
-
-
-def _ride(every_s: float, columns: dict):
-    return rides.ride(roads.ON, distance_at=rides.constant(SPEED), every_s=every_s,
-                      columns=columns)
-
 
 def _upload(user, data: bytes, name: str) -> Activity:
     with freeze_time(NOW):
@@ -55,17 +47,13 @@ def api(user):
 def pair(user, api):
     """(bike, watch): the bike computer's (power, no heart rate: kept, more data) and the
     watch's (heart rate every 4 s), both with the gear, on a segment of the road."""
-    bike = _ride(1.0, {"power": lambda t: 200 + (t % 7)})
-    bike_fit = fitwriter.activity({name: bike.columns[name]
-                                   for name in ("time", "lat", "lon", "power")})
-    watch = _ride(4.0, {"hr": lambda t: 120 + t // 10})
     answer = api.post("/api/v1/segments", json.dumps(
         {"name": "Road", "points": roads.road_points()}), content_type="application/json")
     assert answer.status_code == 201, answer.content
     gear = api.post("/api/v1/gear", json.dumps({"name": "Bike", "kind": "bike"}),
                     content_type="application/json").json()["id"]
-    ride = _upload(user, bike_fit, "ride.fit")
-    worn = _upload(user, gpxwriter.gpx(watch, name="Watch"), "watch.gpx")
+    ride = _upload(user, twins.bike_fit(), "ride.fit")
+    worn = _upload(user, twins.watch_gpx(), "watch.gpx")
     with freeze_time(NOW):
         for activity in (ride, worn):
             assert api.patch(f"/api/v1/activities/{activity.id}", json.dumps(
@@ -90,6 +78,7 @@ def books(api) -> dict:
         "heatmap": api.get("/api/v1/heatmap.png").content,
         "gear": clean(api.get("/api/v1/gear")),
         "list": [a["id"] for a in api.get("/api/v1/activities").json()["activities"]],
+        "strava": [a["id"] for a in api.get("/api/v3/athlete/activities").json()],
         "loads": sorted(ActivityLoad.objects.values_list("activity_id", flat=True)),
         "efforts": sorted(Effort.objects.values_list("activity_id", flat=True)),
     }
@@ -126,7 +115,7 @@ def test_merge_counts_the_pair_once_and_unmerge_gives_every_book_back(user, api,
     assert totals["count"] == 1
     assert totals["distance_m"] == pytest.approx(summary(api, ride.id)["distance_m"], abs=0.1)
     assert totals["distance_m"] < before["totals"]["totals"][0]["distance_m"]
-    assert merged["list"] == [ride.id]
+    assert merged["list"] == merged["strava"] == [ride.id]
     assert merged["gear"]["gear"][0]["count"] == 1
     assert merged["loads"] == merged["efforts"] == [ride.id]
     assert all(r["activity_id"] == ride.id for r in merged["records"]["records"])
@@ -250,6 +239,8 @@ def test_the_pages_offer_merge_and_unmerge(user, pair):
     assert f'href="/activities/{worn.id}/"' not in browser.get("/activities/").content.decode()
     kept = browser.get(f"/activities/{ride.id}/").content.decode()
     assert "Merged with" in kept and "heart rate taken" in kept
+    history = browser.get(f"/activities/{ride.id}/revise/").content.decode()
+    assert f"Took heart rate from activity {worn.id}, merged into this one" in history
     page = browser.get(f"/activities/{worn.id}/").content.decode()
     assert "Merged into" in page and 'id="unmerge"' in page
     with freeze_time(NOW):

@@ -266,3 +266,15 @@ def test_restoring_the_merge_revision_after_unmerging_takes_nothing(api, pair):
     actions = [r["action"] for r in api.get(
         f"/api/v1/activities/{ride.id}/revisions").json()["revisions"]]
     assert actions == ["original", "merge", "unmerge", "restore"]
+
+
+def test_a_track_not_derived_yet_is_a_409_and_nothing_changes(api, pair):
+    ride, worn = pair
+    # The ride's track as a split's new part has it before its first round: none stored.
+    Derived.objects.filter(activity_id=ride.id, deriver="track").delete()
+    with freeze_time(NOW):
+        answer = api.post(f"/api/v1/activities/{worn.id}/merge")
+    assert answer.status_code == 409 and answer.json()["error"]["code"] == "NotReady"
+    worn.refresh_from_db()
+    assert worn.merged_into_id is None and worn.duplicate_of_id == ride.id
+    assert Activity.objects.get(id=ride.id).revision == 0

@@ -84,8 +84,7 @@ def restore(activity: Activity, *, number: int, now: datetime) -> Revision:
     with transaction.atomic():
         locked = Activity.objects.select_for_update().get(id=activity.id)
         revision = _record(locked, Revision.Action.RESTORE, edits, {"number": number})
-        changes.revised.send(sender=Activity, ids=[locked.id], now=now)
-        _start(locked)
+        _announce([locked, *_takers(locked)], now=now)
     return revision
 
 
@@ -103,8 +102,7 @@ def take_streams(activity: Activity, giver: Activity, *, now: datetime) -> list[
         return []
     edits = {**revisions.own(locked.edits), "take": {"from": giver.id, "streams": streams}}
     _record(locked, Revision.Action.MERGE, edits, {"from": giver.id, "streams": streams})
-    changes.revised.send(sender=Activity, ids=[locked.id], now=now)
-    _start(locked)
+    _announce([locked], now=now)
     return streams
 
 
@@ -118,8 +116,7 @@ def give_back(activity_id: int, giver_id: int, *, now: datetime) -> bool:
         return False
     _record(locked, Revision.Action.UNMERGE, revisions.own(locked.edits) or None,
             {"from": giver_id})
-    changes.revised.send(sender=Activity, ids=[locked.id], now=now)
-    _start(locked)
+    _announce([locked], now=now)
     return True
 
 
@@ -140,9 +137,7 @@ def split(activity: Activity, *, at_s: float, now: datetime) -> Activity:
             trace_parent=tracing.parent())
         Revision.objects.create(activity=part, number=1, action=Revision.Action.SPLIT,
                                 edits=second, detail={"at_s": at_s, "from": locked.id})
-        changes.revised.send(sender=Activity, ids=[locked.id, part.id], now=now)
-        _start(locked)
-        _start(part)
+        _announce([locked, part, *_takers(locked)], now=now)
     return part
 
 
@@ -181,8 +176,7 @@ def _revise(activity: Activity, action: str, *, now: datetime, detail: dict,
         locked = Activity.objects.select_for_update().get(id=activity.id)
         new = edits(locked.edits or {}, current_track(locked))
         revision = _record(locked, action, new, detail)
-        changes.revised.send(sender=Activity, ids=[locked.id], now=now)
-        _start(locked)
+        _announce([locked, *_takers(locked)], now=now)
     return revision
 
 
@@ -193,6 +187,24 @@ def _record(activity: Activity, action: str, edits: dict | None, detail: dict) -
     Activity.objects.filter(id=activity.id).update(revision=number, edits=edits or None)
     activity.revision, activity.edits = number, edits or None
     return revision
+
+
+def _takers(activity: Activity) -> list[Activity]:
+    """The activity this one is merged into, when it takes streams from this one: its
+    track is derived from this one's revision too, so it is derived again with it."""
+    if activity.merged_into_id is None:
+        return []
+    primary = Activity.objects.filter(id=activity.merged_into_id).first()
+    taking = ((primary.edits or {}).get("take") or {}) if primary is not None else {}
+    return [primary] if taking.get("from") == activity.id else []
+
+
+def _announce(activities: list[Activity], *, now: datetime) -> None:
+    """Their tracks are derived again (changes.revised, in the caller's transaction), and
+    a worker is told after the commit."""
+    changes.revised.send(sender=Activity, ids=[a.id for a in activities], now=now)
+    for activity in activities:
+        _start(activity)
 
 
 def _start(activity: Activity) -> None:

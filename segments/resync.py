@@ -49,9 +49,10 @@ def backfill_again(segments: QuerySet[Segment], *, now: datetime) -> int:
 def selected(activities: QuerySet[Activity], *, every: bool, dead: bool
              ) -> list[tuple[int, int]]:
     """The activities a `resync --deriver segments` selection names: every processed one
-    (--all), the dead matches' (--dead), else the selected activities."""
+    that counts (--all: a merged one has no efforts), the dead matches' (--dead), else the
+    selected activities."""
     if dead:
         return list(ActivityMatch.objects.filter(status=ActivityMatch.Status.DEAD)
                     .values_list("activity_id", "owner_id"))
-    chosen = Activity.objects.live() if every else activities
+    chosen = Activity.objects.counted() if every else activities
     return list(chosen.filter(status=Activity.Status.READY).values_list("id", "owner_id"))

@@ -278,3 +278,22 @@ def test_a_track_not_derived_yet_is_a_409_and_nothing_changes(api, pair):
     worn.refresh_from_db()
     assert worn.merged_into_id is None and worn.duplicate_of_id == ride.id
     assert Activity.objects.get(id=ride.id).revision == 0
+
+
+def test_cropping_the_merged_one_derives_the_primary_again(api, pair):
+    ride, worn = pair
+    with freeze_time(NOW):
+        api.post(f"/api/v1/activities/{worn.id}/merge")
+    _drain()
+    # Every point up to the watch's last reading (it stopped a couple of seconds earlier).
+    assert not np.isnan(tracks.decode(outputs(ride.id)["track"]).hr[:260]).any()
+    with freeze_time(NOW):
+        answer = api.post(f"/api/v1/activities/{worn.id}/crop",
+                          json.dumps({"start_s": 0, "end_s": 100}),
+                          content_type="application/json")
+    assert answer.status_code == 202, answer.content
+    _drain()
+    track = tracks.decode(outputs(ride.id)["track"])
+    has_hr = ~np.isnan(track.hr)
+    # The watch's first 100 s only: the ride's later points have no heart rate now.
+    assert has_hr[:90].all() and not has_hr[110:].any()

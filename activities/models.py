@@ -218,7 +218,7 @@ class Activity(Leased):
     #: hidden from what counts (`counted()`), still readable at its own address and
     #: restorable (unmerge). Deleting the one kept brings it back.
     merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="merged")
+                                    related_name="merged", db_index=False)
     merged_at = models.DateTimeField(null=True, blank=True)
 
     objects = ActivityQuerySet.as_manager()
@@ -262,6 +262,10 @@ class Activity(Leased):
             models.Index(F("owner"), Coalesce("start_time", "created_at").desc(),
                          F("id").desc(), name="activity_owner_list",
                          condition=Q(deleted_at__isnull=True, merged_into__isnull=True)),
+            # The activities merged into one (its page, a deletion's unmerge, the removal's
+            # SET_NULL): partial, so that an upload (never merged) writes no entry.
+            models.Index(fields=["merged_into"], name="activity_merged_into",
+                         condition=Q(merged_into__isnull=False)),
             # Deletions for the sweep to finish (reconciler.deletions.removal): normally none.
             models.Index(fields=["due_at"], name="activity_deleting",
                          condition=Q(deleted_at__isnull=False)),

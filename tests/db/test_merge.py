@@ -297,3 +297,18 @@ def test_cropping_the_merged_one_derives_the_primary_again(api, pair):
     has_hr = ~np.isnan(track.hr)
     # The watch's first 100 s only: the ride's later points have no heart rate now.
     assert has_hr[:90].all() and not has_hr[110:].any()
+
+
+def test_a_check_that_read_the_pair_before_the_merge_never_marks_the_merged_one(
+        user, api, pair):
+    from duplicates import check
+
+    ride, worn = pair
+    with freeze_time(NOW):
+        assert api.post(f"/api/v1/activities/{worn.id}/merge").status_code == 200
+    # A run that found its pairs before the merge committed writes them after it.
+    check.write_duplicates(user.id, [(ride.id, worn.id)])
+    assert Activity.objects.get(id=worn.id).duplicate_of_id is None
+    _drain()  # and the run the merge owed finds no pair
+    assert Check.objects.get(user=user).pairs == []
+    assert Activity.objects.get(id=worn.id).duplicate_of_id is None

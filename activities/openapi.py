@@ -105,6 +105,9 @@ _ACTIVITY = {
         "duplicate_of": {"type": ["integer", "null"],
                          "description": "Probably the same outing as this activity (the "
                          "one kept), found by the duplicates check."},
+        "visibility": {"enum": ["private", "unlisted", "public"]},
+        "share_id": {"type": "string", "description": "Its link's name while not private "
+                     "(/s/<share_id>/); absent while private."},
     },
 }
 
@@ -119,7 +122,10 @@ _EDIT = {"type": "object", "minProperties": 1, "additionalProperties": False, "p
               "description": "Shown instead of the file's sport; \"\" shows the file's again."},
     "description": {"type": "string", "maxLength": edits.DESCRIPTION_MAX},
     "gear_id": {"type": ["integer", "null"], "description": "One of your gear, or null "
-                "for none."}}}
+                "for none."},
+    "visibility": {"enum": ["private", "unlisted", "public"],
+                   "description": "Who else may read it: nobody, whoever has its link "
+                   "(share_id), or also everyone on your public profile."}}}
 
 #: The query of the activity list (activities/listing.py).
 _LIST_PARAMETERS = [

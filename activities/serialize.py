@@ -175,6 +175,8 @@ def _activity_dict(activity: Activity, rows: dict[str, Derived], summary: dict |
         "split_from": activity.split_from_id,
         # The activity this one is probably the same outing as (the one kept).
         "duplicate_of": activity.duplicate_of_id,
+        "visibility": activity.visibility,
+        **({"share_id": activity.share_id} if activity.share_id else {}),
     }
 
 

@@ -4,6 +4,7 @@ everything private."""
 
 from __future__ import annotations
 
+import json
 import re
 import xml.etree.ElementTree as ET
 
@@ -258,3 +259,20 @@ def test_a_new_track_is_cut_again(api, ride):
     assert Activity.objects.get(id=ride.id).share_id == share_id
     copy = PublicCopy.objects.get(activity=ride)
     assert copy.status == "ready" and not copy.needs_work and copy.version == build.VERSION
+
+
+def test_webhook_events_say_the_visibility_and_carry_no_position(api, ride, user):
+    from webhooks.models import Delivery, Subscription
+
+    Subscription.objects.create(owner=user, url="https://example.com/hook",
+                                events=["activity.updated"], secret="whsec_" + "A" * 43,
+                                created_at=clock.now())
+    share(api, ride, "public")
+    body = Delivery.objects.get(event="activity.updated").body
+    event = json.loads(body)
+    assert event["data"]["visibility"] == "public"
+    assert event["data"]["changes"] == {"visibility": "public"}
+    for position in ("lat", "lon", "bbox", "polyline", "points", "latlng"):
+        assert position not in body
+    strava = api.get(f"/api/v3/activities/{ride.id}").json()
+    assert (strava["private"], strava["visibility"]) == (False, "everyone")

@@ -17,7 +17,7 @@ from activities.models import Activity
 from core.geo import haversine_m
 from reconciler import sweep
 from sharing import build
-from sharing.models import PublicCopy
+from sharing.models import PublicCopy, Zone
 from tests import factories
 from tests.conftest import NOW
 from work import clock, kinds, leases, run
@@ -276,3 +276,48 @@ def test_webhook_events_say_the_visibility_and_carry_no_position(api, ride, user
         assert position not in body
     strava = api.get(f"/api/v3/activities/{ride.id}").json()
     assert (strava["private"], strava["visibility"]) == (False, "everyone")
+
+
+def test_the_privacy_page_shows_what_a_zone_hides_before_saving_it(api, ride, user,
+                                                                      other_user):
+    share(api, ride)
+    page = Client()
+    page.force_login(user)
+    assert page.get("/settings/").content.count(b"/settings/privacy/") >= 1
+    assert b"zone-form" in page.get("/settings/privacy/").content
+    shown = page.post("/settings/privacy/", {"what": "zone", "start": str(ride.id),
+                                             "radius_m": "300", "action": "preview"})
+    assert shown.status_code == 200 and b"privacy-effect" in shown.content
+    assert b"Nothing is saved yet" in shown.content and not Zone.objects.exists()
+    bad = page.post("/settings/privacy/", {"what": "zone", "lat": "46", "lon": "14.5",
+                                           "radius_m": "50", "action": "save"})
+    assert bad.status_code == 400 and b"radius_m" in bad.content
+    saved = page.post("/settings/privacy/", {"what": "zone", "start": str(ride.id),
+                                             "radius_m": "300", "action": "save"})
+    assert saved.status_code == 302
+    zone = Zone.objects.get(user=user)
+    assert abs(zone.lat - LAT0) < 1e-4 and abs(zone.lon - LON0) < 1e-4
+    trims = page.post("/settings/privacy/", {"what": "trims", "trim_start_m": "200",
+                                             "trim_end_m": "0", "action": "save"})
+    assert trims.status_code == 302
+    assert api.get("/api/v1/privacy").json()["trim_start_m"] == 200
+    mallory = Client()
+    mallory.force_login(other_user)
+    assert mallory.post(f"/settings/privacy/zones/{zone.id}/delete/").status_code == 404
+    assert page.post(f"/settings/privacy/zones/{zone.id}/delete/").status_code == 302
+    assert not Zone.objects.exists()
+    assert Client().get("/settings/privacy/").status_code == 302  # to the login
+
+
+def test_the_edit_page_shares_and_unshares(user, ride):
+    page = Client()
+    page.force_login(user)
+    base = {"name": "Ride", "sport": "", "description": "", "gear": ""}
+    assert page.post(f"/activities/{ride.id}/edit/", {**base, "visibility": "public"}
+                     ).status_code == 302
+    shared = Activity.objects.get(id=ride.id)
+    assert shared.visibility == "public" and shared.share_id
+    assert f"/s/{shared.share_id}/".encode() in page.get(f"/activities/{ride.id}/").content
+    assert page.post(f"/activities/{ride.id}/edit/", {**base, "visibility": "private"}
+                     ).status_code == 302
+    assert Activity.objects.get(id=ride.id).share_id is None

@@ -13,7 +13,7 @@ import numpy as np
 from django.db import transaction
 from django.db.models import F
 
-from activities.models import Derived
+from activities.models import Derived, Visibility
 from core import privacy
 from core import track as tracks
 from sharing import flags
@@ -42,12 +42,24 @@ def parse_zone(body) -> privacy.Zone:
                                       privacy.RADIUS_MAX_M)))
 
 
-def parse_trims(body) -> tuple[int, int]:
-    if not isinstance(body, dict) or not body or set(body) - {"trim_start_m", "trim_end_m"}:
+def parse_trims(body, *, default: bool = False) -> tuple[int, int]:
+    """The trims to set (None: unchanged); with `default`, `default_visibility` may come
+    too (set_default takes it)."""
+    allowed = {"trim_start_m", "trim_end_m"} | ({"default_visibility"} if default else set())
+    if not isinstance(body, dict) or not body or set(body) - allowed:
         raise Invalid(f'Send {{"trim_start_m": 0..{privacy.TRIM_MAX_M}, "trim_end_m": '
-                      f'0..{privacy.TRIM_MAX_M}}} (either or both).')
+                      f'0..{privacy.TRIM_MAX_M}}} (either or both)'
+                      + (', or "default_visibility".' if default else "."))
+    if "default_visibility" in body and body["default_visibility"] not in Visibility.values:
+        raise Invalid("default_visibility is one of " + ", ".join(Visibility.values) + ".")
     return tuple(round(_number(body, key, 0, privacy.TRIM_MAX_M)) if key in body else None
                  for key in ("trim_start_m", "trim_end_m"))
+
+
+def set_default(user_id: int, visibility: str) -> None:
+    """The visibility new activities take: no version bump (nothing shared changes)."""
+    settings_of(user_id)
+    Privacy.objects.filter(user_id=user_id).update(default_visibility=visibility)
 
 
 def settings_of(user_id: int) -> Privacy:

@@ -4,6 +4,7 @@ derived anew (reconciler.derivation.settle), a deletion. Never a copy made outsi
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -70,9 +71,28 @@ def deleted(sender, *, ids: list[int], now: datetime, **_) -> None:
 
 
 def mark_settled(activities: list, rounds: dict, *, now: datetime) -> None:
-    """The call reconciler.derivation.settle makes, inside its transaction: shared
+    """The call reconciler.derivation.settle makes, inside its transaction: a new activity
+    (processed for the first time) takes its owner's default visibility; shared
     activities whose track came out as new bytes are cut again."""
+    _take_defaults([a for a in activities if "summary" not in rounds[a.id].stored
+                    and a.status == Activity.Status.READY
+                    and a.visibility == Visibility.PRIVATE and not a.share_id])
     pairs = [(a.id, a.owner_id) for a in activities
              if a.visibility != Visibility.PRIVATE and "track" in rounds[a.id].ran
              and "track" not in rounds[a.id].same_bytes]
     mark(pairs, now=now)
+
+
+def _take_defaults(new: list) -> None:
+    """New activities of owners whose default is to share: shared, each with a new link."""
+    if not new:
+        return
+    defaults = dict(Privacy.objects.filter(user_id__in={a.owner_id for a in new})
+                    .exclude(default_visibility=Visibility.PRIVATE)
+                    .values_list("user_id", "default_visibility"))
+    for activity in new:
+        if activity.owner_id in defaults:
+            activity.visibility = defaults[activity.owner_id]
+            activity.share_id = secrets.token_urlsafe(18)  # as activities.edits makes one
+            Activity.objects.filter(id=activity.id, share_id__isnull=True).update(
+                visibility=activity.visibility, share_id=activity.share_id)

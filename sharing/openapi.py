@@ -20,6 +20,8 @@ _ZONE_FIELDS = {
                  "maximum": privacy.RADIUS_MAX_M}}
 _TRIM = {"type": "number", "minimum": 0, "maximum": privacy.TRIM_MAX_M}
 _TRIMS = {"trim_start_m": _TRIM, "trim_end_m": _TRIM}
+_VISIBILITY = {"enum": ["private", "unlisted", "public"],
+               "description": "What a new upload becomes once processed"}
 
 SCHEMAS = {
     "PrivacyZoneNew": {"type": "object", "additionalProperties": False,
@@ -30,9 +32,13 @@ SCHEMAS = {
         "zones": {"type": "array", "items": {"$ref": "#/components/schemas/PrivacyZone"}}}},
     "PrivacyTrims": {"type": "object", "additionalProperties": False, "minProperties": 1,
                      "properties": _TRIMS},
+    "PrivacySettings": {"type": "object", "additionalProperties": False, "minProperties": 1,
+                        "properties": {**_TRIMS, "default_visibility": _VISIBILITY}},
     "Privacy": {"type": "object", "required": ["trim_start_m", "trim_end_m", "version",
-                                               "zones", "rebuilding"], "properties": {
-        **_TRIMS, "version": {"type": "integer", "description": "Bumped by every change"},
+                                               "zones", "rebuilding", "default_visibility"],
+                "properties": {
+        **_TRIMS, "default_visibility": _VISIBILITY,
+        "version": {"type": "integer", "description": "Bumped by every change"},
         "zones": {"type": "array", "items": {"$ref": "#/components/schemas/PrivacyZone"}},
         "rebuilding": {"type": "integer", "description": "Shared activities whose public "
                        "copy is still being rebuilt (their links answer 503 meanwhile)"}}},
@@ -88,8 +94,9 @@ PATHS = {
                 "responses": {"200": {"description": "OK", **_json("Privacy")},
                               **_errors(401, 503)}},
         "patch": {"operationId": "setPrivacyTrims",
-                  "summary": "Hide the first and last metres of every shared activity",
-                  "requestBody": {"required": True, **_json("PrivacyTrims")},
+                  "summary": "Trims (the first and last metres of every shared activity "
+                  "hidden) and the default visibility of new uploads",
+                  "requestBody": {"required": True, **_json("PrivacySettings")},
                   "responses": {"200": {"description": "Saved", **_json("Privacy")},
                                 **_errors(400, 401, 403, 503)}}},
     "/api/v1/privacy/effect": {

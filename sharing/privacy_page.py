@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from activities import names
-from activities.models import Activity, Derived
+from activities.models import Activity, Derived, Visibility
 from core import privacy
 from sharing import changes
 from sharing.models import Zone
@@ -45,6 +45,7 @@ def _page(request: HttpRequest, *, values: dict | None = None, effect=None, erro
     return render(request, "sharing/privacy.html", {
         "zones": Zone.objects.filter(user=request.user).order_by("id"),
         "trims": {"trim_start_m": row.trim_start_m, "trim_end_m": row.trim_end_m},
+        "default_visibility": row.default_visibility, "visibilities": Visibility.values,
         "values": values or {}, "effect": effect, "error": error,
         "starts": _starts(request.user), "rebuilding": changes.pending(request.user.id),
         "radius": (privacy.RADIUS_MIN_M, privacy.RADIUS_MAX_M), "trim_max": privacy.TRIM_MAX_M,
@@ -66,6 +67,13 @@ def privacy_page(request: HttpRequest) -> HttpResponse:
     values = {key: request.POST.get(key, "").strip() for key in
               ("lat", "lon", "radius_m", "start", "trim_start_m", "trim_end_m")}
     saving = request.POST.get("action") == "save"
+    if request.POST.get("what") == "default":
+        chosen = request.POST.get("default_visibility", "")
+        if chosen not in Visibility.values:
+            return _page(request, error="Choose private, unlisted or public.", status=400)
+        changes.set_default(request.user.id, chosen)
+        messages.success(request, f"New uploads will be {chosen} once processed.")
+        return redirect("privacy-page")
     try:
         if request.POST.get("what") == "trims":
             trims = changes.parse_trims({k: _number(values[k]) for k in

@@ -61,19 +61,24 @@ def _privacy_dict(user_id: int) -> dict:
     row = changes.settings_of(user_id)
     zones = Zone.objects.filter(user_id=user_id).order_by("id")
     return {"trim_start_m": row.trim_start_m, "trim_end_m": row.trim_end_m,
-            "version": row.version, "zones": [changes.zone_dict(z) for z in zones],
+            "default_visibility": row.default_visibility, "version": row.version,
+            "zones": [changes.zone_dict(z) for z in zones],
             "rebuilding": changes.pending(user_id)}
 
 
 @api_view("GET", "PATCH")
 def privacy_settings(request: HttpRequest) -> JsonResponse:
     if request.method == "PATCH":
+        body = _body(request)
         try:
-            start, end = changes.parse_trims(_body(request))
+            start, end = changes.parse_trims(body, default=True)
         except changes.Invalid as error:
             return api_error("BadRequest", str(error), 400)
-        changes.set_trims(request.user.id, start, end, now=clock.now())
-        log.info("privacy.trims_set", trim_start_m=start, trim_end_m=end)
+        if "default_visibility" in body:
+            changes.set_default(request.user.id, body["default_visibility"])
+        if start is not None or end is not None:
+            changes.set_trims(request.user.id, start, end, now=clock.now())
+            log.info("privacy.trims_set", trim_start_m=start, trim_end_m=end)
     return JsonResponse(_privacy_dict(request.user.id))
 
 

@@ -321,3 +321,23 @@ def test_the_edit_page_shares_and_unshares(user, ride):
     assert page.post(f"/activities/{ride.id}/edit/", {**base, "visibility": "private"}
                      ).status_code == 302
     assert Activity.objects.get(id=ride.id).share_id is None
+
+
+def test_new_uploads_take_the_default_visibility_once_processed(api, upload, user):
+    assert api.patch("/api/v1/privacy", {"default_visibility": "sideways"},
+                     content_type="application/json").status_code == 400
+    answer = api.patch("/api/v1/privacy", {"default_visibility": "public"},
+                       content_type="application/json")
+    assert answer.status_code == 200 and answer.json()["default_visibility"] == "public"
+    activity = upload(factories.gpx(points=60)).activity
+    assert api.get(f"/api/v1/activities/{activity.id}").json()["visibility"] == "private"
+    drain()  # processed: shared, and its copy built in the same sweep
+    shown = api.get(f"/api/v1/activities/{activity.id}").json()
+    assert shown["visibility"] == "public" and shown["share_id"]
+    drain()
+    assert Client().get(f"/api/v1/shared/{shown['share_id']}/route").status_code == 200
+    page = Client()
+    page.force_login(user)
+    assert page.post("/settings/privacy/", {"what": "default",
+                                            "default_visibility": "private"}).status_code == 302
+    assert api.get("/api/v1/privacy").json()["default_visibility"] == "private"

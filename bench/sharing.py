@@ -66,8 +66,9 @@ def _share(site: Site, templates: list[dict]) -> tuple[float, float]:
     start of the first template, where the zone will go."""
     site.query("UPDATE activities_activity SET visibility = 'public', "
                "share_id = substr(md5(id::text || 'share'), 1, 24)")
-    site.query("INSERT INTO sharing_privacy (user_id, version, trim_start_m, trim_end_m) "
-               "SELECT id, 1, 0, 0 FROM auth_user WHERE username = 'bench'")
+    site.query("INSERT INTO sharing_privacy (user_id, version, trim_start_m, trim_end_m, "
+               "default_visibility) "
+               "SELECT id, 1, 0, 0, 'private' FROM auth_user WHERE username = 'bench'")
     from sharing import build
 
     first = None

@@ -21,7 +21,7 @@ class Privacy(models.Model):
     trim_start_m = models.PositiveIntegerField(default=0)
     trim_end_m = models.PositiveIntegerField(default=0)
     #: The visibility a new activity takes once it is first processed (sharing.flags).
-    default_visibility = models.CharField(max_length=8, default="private")
+    default_visibility = models.CharField(max_length=8, default="private", db_default="private")
 
     def __str__(self) -> str:
         return f"privacy of user {self.user_id} (v{self.version})"

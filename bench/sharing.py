@@ -29,6 +29,8 @@ def run(*, quick: bool) -> list[Figure]:
         start = _share(site, templates)
         site.sweepers(2)
         result = site.python("bench.sharing_probe", "bench", str(start[0]), str(start[1]))
+        if "error" in result:
+            raise RuntimeError(f"the probe failed: {result['error']}\n{result['trace']}")
     finally:
         site.stop()
     return [

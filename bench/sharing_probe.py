@@ -81,4 +81,10 @@ def main(username: str, lat: float, lon: float) -> dict:
 
 if __name__ == "__main__":
     name, lat, lon = sys.argv[1:]
-    print(json.dumps(main(name, float(lat), float(lon))))
+    try:
+        print(json.dumps(main(name, float(lat), float(lon))))
+    except Exception as error:  # the harness shows stdout's last line: say why there
+        import traceback
+
+        print(json.dumps({"error": f"{type(error).__name__}: {error}",
+                          "trace": traceback.format_exc()[-1500:]}))

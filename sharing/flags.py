@@ -14,6 +14,9 @@ from django.db.models import Case, F, PositiveIntegerField, Q, Value, When
 from activities.models import Activity, Visibility
 from sharing.models import Privacy, PublicCopy
 
+#: Rows written or locked per statement.
+BATCH = 2000
+
 
 def shared(owner_id: int):
     """The owner's live activities others may read."""
@@ -31,15 +34,18 @@ def mark(pairs: Iterable[tuple[int, int]], *, now: datetime, fresh: bool = True)
     priority = PublicCopy.Priority.FRESH if fresh else PublicCopy.Priority.BACKFILL
     with transaction.atomic():
         Privacy.objects.bulk_create([Privacy(user_id=o) for o in {o for _, o in pairs}],
-                                    ignore_conflicts=True)
+                                    ignore_conflicts=True, batch_size=BATCH)
+        # In batches: an owner sharing 10,000 activities must stay under PostgreSQL's
+        # 65,535 parameters a statement.
         PublicCopy.objects.bulk_create(
             [PublicCopy(activity_id=a, owner_id=o, due_at=now, pending_since=now,
-                        priority=priority) for a, o in pairs], ignore_conflicts=True)
+                        priority=priority) for a, o in pairs], ignore_conflicts=True,
+            batch_size=BATCH)
         ids = [a for a, _ in pairs]
         idle = Q(needs_work=False)
         # Locked in one order, so that two flaggings of one owner cannot deadlock.
-        for start in range(0, len(ids), 5000):
-            chunk = ids[start:start + 5000]
+        for start in range(0, len(ids), BATCH):
+            chunk = ids[start:start + BATCH]
             rows = list(PublicCopy.objects.filter(activity_id__in=chunk).select_for_update()
                         .order_by("id").values_list("id", flat=True))
             PublicCopy.objects.filter(id__in=rows).exclude(status=PublicCopy.Status.DEAD).update(

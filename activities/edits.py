@@ -7,11 +7,12 @@ here), `user_sport`, which the serializers show instead of the summary's sport, 
 from __future__ import annotations
 
 import json
+import secrets
 
 from django.db import transaction
 
 from activities import changes as announced
-from activities.models import Activity, Gear
+from activities.models import Activity, Gear, Visibility
 from work import clock
 
 #: Sports an owner may choose: the FIT profile's names, as summaries report them.
@@ -44,10 +45,12 @@ def parse(body: bytes) -> dict[str, str | int | None]:
         raise Invalid("Send a JSON object with name, sport or description.") from None
     if not isinstance(changes, dict) or not changes:
         raise Invalid("Send a JSON object with name, sport or description.")
-    unknown = sorted(set(changes) - {"name", "sport", "description", "gear_id"})
+    unknown = sorted(set(changes) - {"name", "sport", "description", "gear_id", "visibility"})
     if unknown:
-        raise Invalid(f"Only name, sport, description and gear_id can be changed, not "
-                      f"{', '.join(unknown)}.")
+        raise Invalid(f"Only name, sport, description, gear_id and visibility can be "
+                      f"changed, not {', '.join(unknown)}.")
+    if "visibility" in changes and changes["visibility"] not in Visibility.values:
+        raise Invalid("visibility is one of " + ", ".join(Visibility.values) + ".")
     gear = changes.get("gear_id")
     if gear is not None and (isinstance(gear, bool) or not isinstance(gear, int)):
         raise Invalid("gear_id is the id of one of your gear, or null for none.")
@@ -83,10 +86,23 @@ def apply(activity: Activity, changes: dict[str, str | int | None]) -> None:
     if gear is not None and not Gear.objects.filter(id=gear, owner_id=activity.owner_id).exists():
         raise Invalid(f"You have no gear {gear}.")
     fields = {"name": "name", "description": "description", "sport": "user_sport",
-              "gear_id": "gear_id"}
+              "gear_id": "gear_id", "visibility": "visibility"}
     for key, value in changes.items():
         setattr(activity, fields[key], value)
+    saved = [fields[key].removesuffix("_id") for key in changes]
+    if "visibility" in changes:
+        saved.append("share_id")
+        activity.share_id = new_share_id(activity)
     with transaction.atomic():  # the edit, its event (the outbox) and the books' flags
-        activity.save(update_fields=[fields[key].removesuffix("_id") for key in changes])
+        activity.save(update_fields=saved)
         announced.edited.send(sender=Activity, activity=activity, changes=changes,
                               now=clock.now())
+
+
+def new_share_id(activity: Activity) -> str | None:
+    """The link's name for the activity's (new) visibility: none while private (every
+    shared read stops with the save), the one it has while shared, else a new one of 144
+    random bits (an old link never comes back to life)."""
+    if activity.visibility == Visibility.PRIVATE:
+        return None
+    return activity.share_id or secrets.token_urlsafe(18)

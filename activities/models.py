@@ -131,6 +131,12 @@ class Gear(models.Model):
         return f"{self.name} ({self.kind}) of user {self.owner_id}"
 
 
+class Visibility(models.TextChoices):
+    PRIVATE = "private"  #: the owner alone
+    UNLISTED = "unlisted"  #: whoever has the link
+    PUBLIC = "public"  #: whoever has the link, and listed on the owner's public profile
+
+
 class ActivityQuerySet(models.QuerySet):
     def live(self) -> ActivityQuerySet:
         """What users see: every activity not deleted (a deleted one waits for the sweep)."""
@@ -213,6 +219,13 @@ class Activity(Leased):
     #: owner, sets and clears it; "Keep both" clears it for good): shown, not hidden.
     duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
                                      related_name="probable_duplicates")
+    #: Who besides the owner may read it (sharing): nobody, whoever has its link, or
+    #: also everyone on the owner's public profile.
+    visibility = models.CharField(max_length=8, choices=Visibility.choices,
+                                  default=Visibility.PRIVATE, db_default=Visibility.PRIVATE)
+    #: The unguessable name of its link (/s/<share_id>/) while not private; a new one
+    #: each time it is shared again (activities.edits.apply).
+    share_id = models.CharField(max_length=32, null=True, blank=True, unique=True)  # noqa: DJ001
 
     #: Merged by its owner into this one, the same outing kept (duplicates.merging):
     #: hidden from what counts (`counted()`), still readable at its own address and
@@ -269,6 +282,11 @@ class Activity(Leased):
             # Deletions for the sweep to finish (reconciler.deletions.removal): normally none.
             models.Index(fields=["due_at"], name="activity_deleting",
                          condition=Q(deleted_at__isnull=False)),
+            # A public profile's pages (sharing.views.profile): an owner's public
+            # activities, newest first; only shared ones are in it.
+            models.Index(F("owner"), Coalesce("start_time", "created_at").desc(),
+                         F("id").desc(), name="activity_public_list",
+                         condition=Q(deleted_at__isnull=True, visibility="public")),
         ]
 
     def __str__(self) -> str:

@@ -109,6 +109,9 @@ _ACTIVITY = {
                         "description": "Merged by its owner into this activity: left out "
                         "of lists, records, totals, the heatmap, gear, training and "
                         "segments until unmerged."},
+        "visibility": {"enum": ["private", "unlisted", "public"]},
+        "share_id": {"type": "string", "description": "Its link's name while not private "
+                     "(/s/<share_id>/); absent while private."},
     },
 }
 
@@ -123,7 +126,10 @@ _EDIT = {"type": "object", "minProperties": 1, "additionalProperties": False, "p
               "description": "Shown instead of the file's sport; \"\" shows the file's again."},
     "description": {"type": "string", "maxLength": edits.DESCRIPTION_MAX},
     "gear_id": {"type": ["integer", "null"], "description": "One of your gear, or null "
-                "for none."}}}
+                "for none."},
+    "visibility": {"enum": ["private", "unlisted", "public"],
+                   "description": "Who else may read it: nobody, whoever has its link "
+                   "(share_id), or also everyone on your public profile."}}}
 
 #: The query of the activity list (activities/listing.py).
 _LIST_PARAMETERS = [

@@ -177,6 +177,8 @@ def _activity_dict(activity: Activity, rows: dict[str, Derived], summary: dict |
         "duplicate_of": activity.duplicate_of_id,
         # Merged by its owner into this one (hidden from lists, records, totals...).
         "merged_into": activity.merged_into_id,
+        "visibility": activity.visibility,
+        **({"share_id": activity.share_id} if activity.share_id else {}),
     }
 
 

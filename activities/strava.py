@@ -145,7 +145,9 @@ def _activity_dict(activity: Activity, summary: dict, route: dict) -> dict:
         "map": {"id": f"a{activity.id}", "resource_state": 3,
                 "polyline": route.get("polyline"), "summary_polyline": route.get("polyline")},
         "trainer": activity.trainer, "commute": activity.commute, "manual": False,
-        "private": False, "flagged": False, "gear_id": None,
+        # Strava knows no "unlisted": only a public activity is seen by everyone there.
+        "private": activity.visibility == "private", "flagged": False, "gear_id": None,
+        "visibility": "everyone" if activity.visibility == "public" else "only_me",
         "average_speed": summary.get("avg_speed_mps") or 0.0,
         "max_speed": summary.get("max_speed_mps") or 0.0,
         "average_cadence": summary.get("avg_cadence"),

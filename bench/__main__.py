@@ -4,7 +4,8 @@ runs, a table printed and the figures written as JSON.
     ./cairn bench                   every benchmark at full size (about 36 minutes)
     ./cairn bench --quick           every benchmark once at a small size (CI: does it run?)
     ./cairn bench --only ack,sweep  some of them: ack, sweep, backfill, decode, ready, direct,
-                                    records, fair, training, segments, export
+                                    records, fair, training, segments, export,
+                                    sharing
 
 Needs PostgreSQL (CAIRN_BENCH_POSTGRES, default postgres://postgres@127.0.0.1:5432) and
 Redis at 127.0.0.1:6379; each benchmark makes a database of its own (cairn_bench_*, or
@@ -39,6 +40,8 @@ BENCHMARKS = {
     "segments": ("j. segments: a new activity against 10,000 segments, a new segment's "
                  "backfill over 10,000 activities", "bench.segments"),
     "export": ("k. bulk export of a user with 10,000 activities", "bench.export"),
+    "sharing": ("l. a privacy zone saved by a user with 10,000 public activities: the "
+                "rebuild of every public copy", "bench.sharing"),
 }
 
 

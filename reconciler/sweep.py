@@ -104,7 +104,7 @@ def run_kinds(*, now: datetime, owner: str, late: bool = False,
 #: first), a chunk of each new segment's backfill over past activities, and last a step
 #: of each bulk export (a zip of many activities waits behind everything fresher).
 #: Kinds not named here run before the activities, as registered.
-ORDER = ("delivery", "archive", "deletion", "session", "activity", "preview", "book",
+ORDER = ("delivery", "archive", "deletion", "session", "activity", "preview", "public", "book",
          "training", "duplicates", "segment_match", "segment", "export")
 #: The first of the kinds that run after the activities.
 LATE = "book"

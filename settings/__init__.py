@@ -225,6 +225,7 @@ INSTALLED_APPS = [
     "duplicates",
     "segments",
     "exports",
+    "sharing",
     "accounts",
 ]
 

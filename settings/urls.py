@@ -46,6 +46,7 @@ urlpatterns = [
     path("", include("duplicates.urls")),
     path("", include("segments.urls")),
     path("", include("exports.urls")),
+    path("", include("sharing.urls")),
     path("", include("accounts.urls")),
     path("", include("activities.urls")),
 ]

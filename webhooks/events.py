@@ -149,8 +149,11 @@ def destination_of(url: str) -> str:
 
 
 def _data(activity: Activity, summary: dict | None) -> dict:
+    # Who else may read it; never a position (no event carries one, so none about a
+    # shared activity does either).
     data = {"activity_id": activity.id, "upload_id": activity.upload_id,
-            "status": "failed" if activity.status == Activity.Status.DEAD else activity.status}
+            "status": "failed" if activity.status == Activity.Status.DEAD else activity.status,
+            "visibility": activity.visibility}
     if activity.error_code:
         data["error"] = {"code": activity.error_code, "message": activity.error_message}
     if summary is not None:
@@ -159,9 +162,12 @@ def _data(activity: Activity, summary: dict | None) -> dict:
 
 
 def _strava_updates(changes: dict[str, str]) -> dict[str, str]:
-    """Strava's `updates` names: title and type."""
+    """Strava's `updates` names: title, type, and private ("true" or "false")."""
     names = {"name": "title", "sport": "type", "description": "description"}
-    return {names[k]: v for k, v in changes.items() if k in names}
+    updates = {names[k]: v for k, v in changes.items() if k in names}
+    if "visibility" in changes:
+        updates["private"] = "true" if changes["visibility"] == "private" else "false"
+    return updates
 
 
 def _digest(summary: dict) -> str:

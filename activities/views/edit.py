@@ -1,4 +1,4 @@
-"""The activity's edit page: name, sport, description and gear, checked as the API's
+"""The activity's edit page: name, sport, description, gear and visibility, checked as the API's
 PATCH checks them (activities.edits), so the two can never disagree. No script needed."""
 
 from __future__ import annotations
@@ -15,6 +15,11 @@ from activities import edits, names, serialize, sports
 from activities.models import Gear
 from activities.views.pages import _owned
 
+#: The visibility choices as the page says them.
+VISIBILITIES = (("private", "Private: only you"),
+                ("unlisted", "Unlisted: whoever has the link"),
+                ("public", "Public: whoever has the link, and listed on your public profile"))
+
 
 @login_required
 @require_http_methods(["GET", "POST"])
@@ -23,7 +28,7 @@ def edit_page(request: HttpRequest, activity_id: int) -> HttpResponse:
     shown = serialize.activity_dict(activity)
     values = {"name": shown["name"] or "", "sport": activity.user_sport or "",
               "description": activity.description or "",
-              "gear": str(activity.gear_id or "")}
+              "gear": str(activity.gear_id or ""), "visibility": activity.visibility}
     error, status = None, 200
     if request.method == "POST":
         values = {key: request.POST.get(key, "") for key in values}
@@ -34,6 +39,9 @@ def edit_page(request: HttpRequest, activity_id: int) -> HttpResponse:
         gear = _gear_id(values["gear"])
         if "gear" in request.POST and gear != activity.gear_id:
             body["gear_id"] = gear
+        # Sent unchanged, it is left out: the link stays as it is.
+        if "visibility" in request.POST and values["visibility"] != activity.visibility:
+            body["visibility"] = values["visibility"]
         try:
             edits.apply(activity, edits.parse(json.dumps(body).encode()))
         except edits.Invalid as invalid:
@@ -43,6 +51,7 @@ def edit_page(request: HttpRequest, activity_id: int) -> HttpResponse:
             return redirect("activity-page", activity_id=activity.id)
     return render(request, "activities/edit.html", {
         "activity": shown, "name": names.name_of(activity), "values": values, "error": error,
+        "visibilities": VISIBILITIES,
         # The owner's gear alone: in use first, a retired one still choosable.
         "gear": Gear.objects.filter(owner_id=activity.owner_id).order_by("retired", "name", "id"),
         **dict(zip(("common_sports", "other_sports"),

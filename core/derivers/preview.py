@@ -33,9 +33,9 @@ _OPEN = (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}
          f'width="{WIDTH}" height="{HEIGHT}" role="img">')
 
 
-def draw_preview(track: Track) -> str:
-    """Track -> the SVG document (str)."""
-    points = _fitted(track)
+def draw_preview(track: Track, *, join_many: bool = True) -> str:
+    """Track -> the SVG document (str) (`join_many`: route.source_path's)."""
+    points = _fitted(track, join_many=join_many)
     if points is None:
         return _no_map()
     xs, ys, starts = points
@@ -57,9 +57,10 @@ def draw_preview(track: Track) -> str:
     ])
 
 
-def _fitted(track: Track) -> tuple[np.ndarray, np.ndarray, list[int]] | None:
+def _fitted(track: Track, *, join_many: bool = True
+            ) -> tuple[np.ndarray, np.ndarray, list[int]] | None:
     """The simplified route in viewBox pixels (y down, centred), or None without GPS."""
-    source = route.source_path(track)
+    source = route.source_path(track, join_many=join_many)
     if len(source.x) == 0:
         return None
     scale = _scale(source.x, source.y)

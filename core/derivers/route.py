@@ -42,8 +42,10 @@ class Path:
     starts: tuple[int, ...]
 
 
-def source_path(track: Track) -> Path:
-    """The track's usable positions (no glitch spikes), segment by segment."""
+def source_path(track: Track, *, join_many: bool = True) -> Path:
+    """The track's usable positions (no glitch spikes), segment by segment; more than
+    MAX_SEGMENTS segments are joined into one unless `join_many` is false (a shared
+    track cut around privacy zones: its gaps must stay gaps)."""
     index, starts, count = [], [], 0
     for segment in track.segments():
         keep = geo.usable_positions(track.lat[segment], track.lon[segment],
@@ -53,7 +55,7 @@ def source_path(track: Track) -> Path:
             index.append(found)
             starts.append(count)
             count += len(found)
-    if len(starts) > MAX_SEGMENTS:
+    if join_many and len(starts) > MAX_SEGMENTS:
         starts = [0]
     index = np.concatenate(index) if index else np.empty(0, dtype=np.int64)
     lat, lon = track.lat[index], track.lon[index]
@@ -70,9 +72,10 @@ def simplified(path: Path, *, max_points: int, tolerance_m: float) -> tuple[Path
                 starts=starts), error
 
 
-def build_route(track: Track) -> dict:
-    """Track -> the route JSON described in the module docstring."""
-    source = source_path(track)
+def build_route(track: Track, *, join_many: bool = True) -> dict:
+    """Track -> the route JSON described in the module docstring (`join_many`:
+    source_path's)."""
+    source = source_path(track, join_many=join_many)
     route, error = simplified(source, max_points=MAX_POINTS, tolerance_m=TOLERANCE_M)
     lat, lon = np.round(route.lat, 5), np.round(route.lon, 5)
     box = geo.bbox(source.lat, source.lon)

@@ -22,6 +22,7 @@ from reconciler.derivation.kind import KIND
 from reconciler.rollouts import state as rollout_state
 from records import flags as record_flags
 from segments import flags as segment_flags
+from sharing import flags as sharing_flags
 from training import flags as training_flags
 from webhooks import events
 from work import clock, leases
@@ -107,6 +108,8 @@ def settle(leased: list[Lease], rounds: dict[int, Round], *,
         duplicate_flags.mark_settled(settled, rounds, now=now)
         # And their new tracks are matched against their owners' segments (segments.flags).
         segment_flags.mark_settled(settled, rounds, now=now)
+        # And shared ones are cut again for others to read (sharing.flags).
+        sharing_flags.mark_settled(settled, rounds, now=now)
     return labels
 
 

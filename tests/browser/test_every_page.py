@@ -35,7 +35,8 @@ NOT_PAGES = {"metrics", "healthz", "readyz", "logout", "reprocess", "rollout-act
              "threshold-add",
              "settings-password", "settings-token-create", "settings-token-revoke",
              "settings-email", "settings-sign-out-everywhere", "home", "export-delete",
-             "keep-both", "merge", "unmerge", "segment-rename", "segment-from-activity"}
+             "keep-both", "merge", "unmerge", "segment-rename", "segment-from-activity",
+             "privacy-zone-delete"}
 #: Operator pages whose wide tables may scroll inside their own box on a phone.
 MAY_SCROLL = {"drift-page", "rollouts-page", "rollout-activity", "timeline",
               "records-timeline"}
@@ -145,6 +146,13 @@ def data(user, ready_run, upload, monkeypatch, settings):
     exports.start(user, contents="both", fmt="gpx")
     sweep.drain()
     exports.start(user, contents="originals", fmt="gpx")
+    # The ride shared, with a privacy zone: its page and its owner's public profile.
+    edits.apply(ride, {"visibility": "public"})
+    from core import privacy
+    from sharing import changes
+    changes.add_zone(user.id, privacy.Zone(46.0, 14.5, 300), now=clock.now())
+    sweep.drain()
+    ride.refresh_from_db()
     rollout = Rollout.objects.order_by("-id").first()
     _, token = Invitation.make(by=user, note="for Bob", now=ready_run.created_at)
     return {
@@ -153,6 +161,7 @@ def data(user, ready_run, upload, monkeypatch, settings):
         "rollout_id": rollout.id if rollout else None, "token": token, "gear_id": gear.id,
         "segment_id": segment.id, "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
         "reset_token": default_token_generator.make_token(user),
+        "share_id": ride.share_id, "username": user.username,
     }
 
 

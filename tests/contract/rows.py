@@ -143,6 +143,17 @@ def _export(user, *, now) -> int:
     return requests.start(user, contents="both", fmt="gpx").id
 
 
+def _public(user, *, now) -> int:
+    from activities import ingest
+    from sharing import flags
+    from sharing.models import PublicCopy
+
+    activity = ingest.accept(factories.gpx(points=40), owner=user,
+                             original_name="ride.gpx").activity
+    flags.mark([(activity.id, user.id)], now=now)
+    return PublicCopy.objects.get(activity=activity).id
+
+
 ROWS: dict[str, Rows] = {
     "session": Rows(_session, uses_store=True),
     "activity": Rows(_activity, uses_store=True),
@@ -156,4 +167,5 @@ ROWS: dict[str, Rows] = {
     "segment": Rows(_segment),
     "segment_match": Rows(_segment_match),
     "export": Rows(_export, uses_store=True),
+    "public": Rows(_public),
 }

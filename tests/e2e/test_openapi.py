@@ -91,11 +91,20 @@ def test_real_responses_match_the_document(api, other_user):
         sweep.drain()  # the segment matched against the activity it came from
     export = api.post("/api/v1/exports", {"contents": "both"}, content_type="application/json")
     _check(export, "/api/v1/exports", "post")
+    shared = api.patch(f"/api/v1/activities/{upload.json()['activity_id']}",
+                       {"visibility": "unlisted"}, content_type="application/json")
+    _check(shared, "/api/v1/activities/{activity_id}", "patch")
+    _check(api.post("/api/v1/privacy-zones", {"lat": 1, "lon": 2, "radius_m": 200},
+                    content_type="application/json"), "/api/v1/privacy-zones", "post")
+    _check(api.patch("/api/v1/privacy", {"trim_start_m": 100},
+                     content_type="application/json"), "/api/v1/privacy", "patch")
+    _check(api.post("/api/v1/privacy/effect", {"trim_end_m": 100},
+                    content_type="application/json"), "/api/v1/privacy/effect", "post")
     ids = {"upload_id": upload.json()["id"], "activity_id": upload.json()["activity_id"],
            "session_id": session.json()["id"], "gear_id": gear.json()["id"],
            "segment_id": segment.json()["id"],
            "webhook_id": 999999,  # real webhooks: tests/e2e/test_webhooks_api.py
-           "export_id": export.json()["id"]}
+           "export_id": export.json()["id"], "share_id": shared.json()["share_id"]}
     for path in DOCUMENT["paths"]:
         if "get" not in DOCUMENT["paths"][path]:
             continue
@@ -104,7 +113,8 @@ def test_real_responses_match_the_document(api, other_user):
         _check(Client().get(url), path)  # 401
         _check(api.get(path.format(upload_id=999999, activity_id=999999, gear_id=999999,
                                    webhook_id=999999, session_id=999999,
-                                   segment_id=999999, export_id=999999)), path)  # 404
+                                   segment_id=999999, export_id=999999,
+                                   share_id="unknown")), path)  # 404
     _check(api.get(f"/api/v1/uploads/{archive.json()['id']}"), "/api/v1/uploads/{upload_id}")
     _check(api.get(f"/api/v1/uploads/{archive.json()['id']}/files"),
            "/api/v1/uploads/{upload_id}/files")

@@ -1,7 +1,8 @@
 """Imports between Cairn's packages point one way, down the layers:
 
     core  <-  work  <-  activities, accounts  <-  transfers, records, training, segments,
-                                                  webhooks, duplicates, exports
+                                                  webhooks, duplicates, exports,
+                                                  sharing
           <-  reconciler
           <-  settings
 
@@ -23,7 +24,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"work"}),
     frozenset({"activities", "accounts"}),
     frozenset({"transfers", "records", "training", "segments", "webhooks", "duplicates",
-               "exports"}),
+               "exports", "sharing"}),
     frozenset({"reconciler"}),
     frozenset({"settings"}),
 )

@@ -11,9 +11,12 @@ const config = JSON.parse(document.getElementById("activity-config").textContent
 const fmt = makeFormat(config.units);
 const byId = (id) => document.getElementById(id);
 
+// A shared page reads the shared outputs (config.base), the owner's page their own.
+const base = config.base || `/api/v1/activities/${config.id}`;
+
 async function fetchOutput(kind) {
   try {
-    const response = await fetch(`/api/v1/activities/${config.id}/${kind}`, {
+    const response = await fetch(`${base}/${kind}`, {
       headers: { Accept: "application/json" }, credentials: "same-origin",
     });
     return response.ok ? await response.json() : null;
@@ -120,5 +123,5 @@ async function showActivity() {
   document.body.dataset.drawn = "true";  // for tests and for anyone scripting the page
 }
 
-if (!config.settled) followProcessing();
+if (!config.settled && !config.base) followProcessing();
 showActivity();

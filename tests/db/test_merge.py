@@ -16,13 +16,16 @@ from freezegun import freeze_time
 from activities import deletion, ingest, tokens
 from activities.models import Activity, Derived
 from core import track as tracks
+from duplicates import check
 from duplicates.models import Check
 from reconciler import sweep
 from segments.models import Effort
 from tests import segmentrides as roads
 from tests import twins
 from tests.conftest import NOW
+from training import drift as training_drift
 from training.models import ActivityLoad
+from training.rebuild import VERSION as TRAINING_VERSION
 
 pytestmark = pytest.mark.django_db
 
@@ -131,6 +134,8 @@ def test_merge_counts_the_pair_once_and_unmerge_gives_every_book_back(user, api,
     exported = api.get(f"/api/v1/activities/{ride.id}/export?format=gpx").content
     assert b"<gpxtpx:hr>" in exported or b":hr>" in exported
     assert Check.objects.get(user=user).pairs == []  # the check never pairs them again
+    # Drift counts no load missing: the merged one is owed none.
+    assert training_drift.count(now=NOW, version=TRAINING_VERSION)["loads_missing"] == 0
 
     with freeze_time(NOW):
         answer = api.post(f"/api/v1/activities/{worn.id}/unmerge")
@@ -301,8 +306,6 @@ def test_cropping_the_merged_one_derives_the_primary_again(api, pair):
 
 def test_a_check_that_read_the_pair_before_the_merge_never_marks_the_merged_one(
         user, api, pair):
-    from duplicates import check
-
     ride, worn = pair
     with freeze_time(NOW):
         assert api.post(f"/api/v1/activities/{worn.id}/merge").status_code == 200

@@ -32,7 +32,7 @@ def mark(pairs: Iterable[tuple[int, int]], *, now: datetime, fresh: bool = True)
     if not pairs:
         return 0
     priority = PublicCopy.Priority.FRESH if fresh else PublicCopy.Priority.BACKFILL
-    with transaction.atomic():
+    with transaction.atomic():  # the caller's, or its own
         Privacy.objects.bulk_create([Privacy(user_id=o) for o in {o for _, o in pairs}],
                                     ignore_conflicts=True, batch_size=BATCH)
         # In batches: an owner sharing 10,000 activities must stay under PostgreSQL's
@@ -42,25 +42,39 @@ def mark(pairs: Iterable[tuple[int, int]], *, now: datetime, fresh: bool = True)
                         priority=priority) for a, o in pairs], ignore_conflicts=True,
             batch_size=BATCH)
         ids = [a for a, _ in pairs]
-        idle = Q(needs_work=False)
         # Locked in one order, so that two flaggings of one owner cannot deadlock.
         for start in range(0, len(ids), BATCH):
             chunk = ids[start:start + BATCH]
             rows = list(PublicCopy.objects.filter(activity_id__in=chunk).select_for_update()
                         .order_by("id").values_list("id", flat=True))
-            PublicCopy.objects.filter(id__in=rows).exclude(status=PublicCopy.Status.DEAD).update(
-                needs_work=True, generation=F("generation") + 1,
-                pending_since=Case(When(idle, then=Value(now)), default=F("pending_since")),
-                priority=Value(priority) if fresh else F("priority"),
-                due_at=Case(When(lease_token__isnull=False, then=F("due_at")), default=Value(now)),
-                attempts=Case(When(idle & Q(lease_token__isnull=True), then=Value(0)),
-                              default=F("attempts"), output_field=PositiveIntegerField()))
+            _flag(PublicCopy.objects.filter(id__in=rows), now=now, fresh=fresh)
     return len(pairs)
 
 
+def _flag(copies, *, now: datetime, fresh: bool) -> int:
+    """Flag these copies (not the dead): needing work, a new generation; fresh ones first.
+    A leased copy keeps its lease's due_at (its holder goes round again)."""
+    priority = PublicCopy.Priority.FRESH if fresh else PublicCopy.Priority.BACKFILL
+    idle = Q(needs_work=False)
+    return copies.exclude(status=PublicCopy.Status.DEAD).update(
+        needs_work=True, generation=F("generation") + 1,
+        pending_since=Case(When(idle, then=Value(now)), default=F("pending_since")),
+        priority=Value(priority) if fresh else F("priority"),
+        due_at=Case(When(lease_token__isnull=False, then=F("due_at")), default=Value(now)),
+        attempts=Case(When(idle & Q(lease_token__isnull=True), then=Value(0)),
+                      default=F("attempts"), output_field=PositiveIntegerField()))
+
+
 def owner_changed(owner_id: int, *, now: datetime) -> int:
-    """Every shared activity of an owner whose privacy changed: rebuilt, fresh first."""
-    return mark(shared(owner_id).values_list("id", "owner_id"), now=now, fresh=True)
+    """Every shared activity of an owner whose privacy changed: rebuilt, fresh first.
+    Called with the owner's privacy row locked (sharing.changes), which orders this
+    against every other change of theirs and against every store of a copy (sharing.build
+    locks it first too): so one statement flags them all, read by the owner's index, and
+    only copies missing (none, normally) are made first."""
+    missing = shared(owner_id).filter(public_copy__isnull=True).values_list("id", "owner_id")
+    mark(missing, now=now)
+    return _flag(PublicCopy.objects.filter(owner_id=owner_id, activity__in=shared(owner_id)),
+                 now=now, fresh=True)
 
 
 def edited(sender, *, activity, changes: dict, now: datetime, **_) -> None:

@@ -55,8 +55,8 @@ def profile_page(request: HttpRequest, username: str) -> HttpResponse:
     owner = get_user_model().objects.filter(username=username, is_active=True).first()
     if owner is None:
         raise Http404("No such profile.")
-    public = (Activity.objects.filter(owner=owner, deleted_at__isnull=True,
-                                      visibility=Visibility.PUBLIC)
+    # Counted, as the owner's own list: one merged into another is not listed twice.
+    public = (Activity.objects.counted().filter(owner=owner, visibility=Visibility.PUBLIC)
               .order_by(Coalesce("start_time", "created_at").desc(), "-id"))
     page = Paginator(public, PAGE_SIZE).get_page(request.GET.get("page"))
     shown = list(page.object_list)

@@ -242,14 +242,18 @@ def test_a_worker_that_cut_a_copy_before_a_change_cannot_store_it(api, ride):
 
 def test_the_public_profile_lists_public_activities_only(api, upload, user):
     with freeze_time(NOW):
-        shown = [upload(factories.gpx(points=30)).activity for _ in range(3)]
+        shown = [upload(factories.gpx(points=30)).activity for _ in range(4)]
         sweep.drain()
     public = share(api, shown[0], "public")
     unlisted = share(api, shown[1], "unlisted")
+    merged = share(api, shown[3], "public")
+    # Merged into the first (as a merge leaves it): counted once, listed once.
+    Activity.objects.filter(id=shown[3].id).update(merged_into=shown[0], merged_at=NOW)
     page = Client().get(f"/u/{user.username}/")
     assert page.status_code == 200
     assert f"/s/{public}/".encode() in page.content
     assert f"/s/{unlisted}/".encode() not in page.content
+    assert f"/s/{merged}/".encode() not in page.content
     assert Client().get("/u/nobody-here/").status_code == 404
 
 

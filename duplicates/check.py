@@ -86,9 +86,12 @@ def footprints(user_id: int, *, whole: bool) -> tuple[list[Footprint], list[int]
         status=Derived.Status.READY, data__isnull=False).values_list("activity_id", "digest")}
     stored = {} if whole else {i: _bytes(d) for i, d in Footprint.objects.filter(
         user_id=user_id).values_list("activity_id", "track_digest")}
-    # A track without a digest (stored before they were kept) is made again each run.
+    # A footprint is made again when its track's digest moved. A track without a digest
+    # (stored before they were kept) gets one footprint, made once, as any other: made
+    # again each run, the same first TRACKS_PER_RUN would be made for ever; its next
+    # derivation stores a digest, and that is a move.
     todo = sorted(i for i, digest in ready.items()
-                  if digest is None or stored.get(i) != digest)
+                  if i not in stored or stored[i] != digest)
     gone = sorted(stored.keys() - ready.keys())
     more = len(todo) > TRACKS_PER_RUN
     todo = todo[:TRACKS_PER_RUN]

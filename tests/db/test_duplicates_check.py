@@ -137,6 +137,29 @@ def test_a_user_with_more_tracks_than_a_run_makes_is_checked_over_several_leases
     assert check_runs() - before == 3  # six footprints, two a lease
 
 
+def test_tracks_stored_before_digests_were_kept_are_footprinted_once(user, monkeypatch):
+    """A track without a digest (stored before they were kept) gets its footprint once, like
+    any other: were it made again each run, a user with more such tracks than a run makes
+    would be checked for ever, the same first ones each lease."""
+    from activities.models import Derived
+    from duplicates import check, resync
+
+    monkeypatch.setattr(check, "TRACKS_PER_RUN", 2)
+    data = factories.gpx(points=60)
+    ids = [_upload(user, factories.gpx(points=60), f"{n}.gpx").id for n in range(3)]
+    twin = _upload(user, write(decode.decode(data, "gpx"), Meta(), "fit"), "twin.fit")
+    first = _upload(user, data, "first.gpx")
+    Derived.objects.filter(deriver="track").update(digest=None)
+    before = check_runs()
+    with freeze_time(NOW):
+        resync.resync([user.id], now=NOW)
+        sweep.drain(budget_s=30)  # the old code never stopped
+    assert check_runs() - before == 3  # five footprints, two a lease
+    assert Footprint.objects.count() == len(ids) + 2
+    assert Check.objects.get(user=user).pairs == [[twin.id, first.id]]
+    assert not Check.objects.get(user=user).needs_work
+
+
 def check_runs() -> int:
     from work.models import Attempt
 

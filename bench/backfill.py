@@ -101,6 +101,7 @@ def _fill(site, size: int) -> None:
     track = track_deriver.derive(factories.fit(points=3600, seed=11))
     fill_processed(site, size, data={"track": track_deriver.codec.dumps(track),
                                      "summary": summary.codec.dumps(summary.derive(track))})
+    _checked_for_duplicates(site)
     if noop.NOOP.name in derivers.BY_NAME:
         return  # registered in this process: filled with the others
     empty = noop.NOOP.codec.dumps(noop.NOOP.derive())
@@ -115,6 +116,29 @@ def _fill(site, size: int) -> None:
         "SELECT %s, %s, 'finished', false, max(id), 0, 0, now(), now() "
         "FROM activities_activity", [noop.NOOP.name, noop.NOOP.version])
     site.query("ANALYZE")
+
+
+def _checked_for_duplicates(site) -> None:
+    """The user's duplicates check current, each activity's footprint stored unplaced.
+
+    Every filled activity is the same recording at the same hour, which the check would
+    pair with every other (100,000² comparisons) the first time a fresh upload flags it;
+    a real user's activities do not overlap. Unplaced footprints (no times: they pair
+    with nothing) of the stored track's digest are current, so the check a fresh upload
+    asks for compares the fresh uploads alone, as it would among a real user's."""
+    from duplicates.check import VERSION
+
+    site.query(
+        "INSERT INTO duplicates_check (needs_work, generation, priority, due_at, "
+        "lease_owner, attempts, trace_parent, version, status, error_code, error_message, "
+        "built_at, whole, pairs, user_id) SELECT false, 1, 0, now(), '', 0, '', %s, "
+        "'ready', '', '', now(), false, '[]', id FROM auth_user WHERE username = 'bench'",
+        [VERSION])
+    site.query(
+        "INSERT INTO duplicates_footprint (activity_id, track_digest, start, \"end\", "
+        "streams, points, data, user_id) SELECT a.id, d.digest, 0, 0, '[\"gps\"]', 0, '', "
+        "a.owner_id FROM activities_activity AS a JOIN activities_derived AS d "
+        "ON d.activity_id = a.id AND d.deriver = 'track'")
 
 
 def _version(name: str) -> int:

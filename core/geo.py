@@ -118,26 +118,33 @@ class Positions:
     def usable(self, time: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """`usable_positions` as sorted indices, and the distances between them when the
         last pass measured them (None otherwise), so that a length need not again."""
-        keep, steps = np.flatnonzero(self.valid), None
+        keep, steps, _ = self._usable(time)
+        return keep, steps
+
+    def _usable(self, time: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+        """`usable`, and with the distances the mask of those impossible."""
+        keep = np.flatnonzero(self.valid)
         for _ in range(3):
             if len(keep) < 3:
-                return keep, None
+                return keep, None, None
             steps = self.steps_m(keep)
             bad = is_impossible(steps, dt_s=np.diff(time[keep]))
             spikes = np.flatnonzero(bad[:-1] & bad[1:]) + 1
             if len(spikes) == 0:
-                return keep, steps
-            keep, steps = np.delete(keep, spikes), None
-        return keep, steps
+                return keep, steps, bad
+            keep = np.delete(keep, spikes)
+        return keep, None, None
 
     def path_length_m(self, time: np.ndarray) -> float:
         """`path_length_m` of these points: the same number, each distance measured once."""
-        keep, steps = self.usable(time)
+        keep, steps, bad = self._usable(time)
         if len(keep) < 2:
             return 0.0
         if steps is None:
             steps = self.steps_m(keep)
-        return float(np.sum(steps[~is_impossible(steps, dt_s=np.diff(time[keep]))]))
+            bad = is_impossible(steps, dt_s=np.diff(time[keep]))
+        return float(np.sum(steps[~bad]))
 
 
 def path_length_m(lat: np.ndarray, lon: np.ndarray, *, time: np.ndarray) -> float:

@@ -29,7 +29,8 @@ def step_speeds(track: Track, *, segment: slice,
     before the first timestamp last NaN. `positions` are the segment's, when the caller
     has them already.
     """
-    dt = np.diff(monotonic(track.time[segment]))
+    clock = monotonic(track.time[segment])
+    dt = np.diff(clock)
     speed = np.full(len(dt), np.nan)
     device = track.speed[segment]
     if np.any(device > 0):  # an indoor session's constant 0 says nothing about moving
@@ -44,8 +45,7 @@ def step_speeds(track: Track, *, segment: slice,
     if not np.isnan(speed).any():  # the device's columns gave every step a speed
         return dt, speed
     positions = positions or geo.Positions(track.lat[segment], track.lon[segment])
-    return dt, np.where(np.isnan(speed), _gps_speeds(track, segment=segment,
-                                                     positions=positions), speed)
+    return dt, np.where(np.isnan(speed), _gps_speeds(clock, positions=positions), speed)
 
 
 #: (index of each step's first point, its duration, its speed), over all segments.
@@ -146,23 +146,24 @@ def _judged(dt: np.ndarray, speed: np.ndarray) -> np.ndarray:
         return np.where((dt > 0) & (dt <= GAP_S) & (speed <= geo.MAX_SPEED_MPS), speed, np.nan)
 
 
-#: A sorting network for five values (nine compare-and-swaps, Knuth 5.3.4): the third
-#: output is the median, one of the five values, so exactly np.median's.
-_SORT_5 = ((0, 1), (3, 4), (2, 4), (2, 3), (0, 3), (0, 2), (1, 4), (1, 3), (1, 2))
-
-
 def _rolling_median(values: np.ndarray, window: int) -> np.ndarray:
     """The median of the `window` values centred on each (shifted inwards at the ends)."""
     window = min(window, len(values))
     if window == 5:  # MAX_SPEED_STEPS: elementwise minima and maxima, no partition per row
-        lanes = [values[k:len(values) - 4 + k] for k in range(5)]
-        for low, high in _SORT_5:
-            lanes[low], lanes[high] = (np.minimum(lanes[low], lanes[high]),
-                                       np.maximum(lanes[low], lanes[high]))
-        medians = lanes[2]
-    else:
-        medians = np.median(np.lib.stride_tricks.sliding_window_view(values, window), axis=1)
+        medians = _median_of_5(*(values[k:len(values) - 4 + k] for k in range(5)))
+        # Indices clipped to the medians' range: the first twice more, the last twice more.
+        return np.concatenate((medians[:1], medians[:1], medians, medians[-1:], medians[-1:]))
+    medians = np.median(np.lib.stride_tricks.sliding_window_view(values, window), axis=1)
     return medians[np.clip(np.arange(len(values)) - window // 2, 0, len(medians) - 1)]
+
+
+def _median_of_5(a, b, c, d, e) -> np.ndarray:
+    """The median of five arrays' values, elementwise: ten minima and maxima, each giving
+    one of its inputs, so the median is one of the five values, exactly np.median's
+    (the median of the pairs' inner bounds and the fifth; tested on every ordering)."""
+    low = np.maximum(np.minimum(a, b), np.minimum(c, d))
+    high = np.minimum(np.maximum(a, b), np.maximum(c, d))
+    return np.maximum(np.minimum(low, high), np.minimum(np.maximum(low, high), e))
 
 
 def monotonic(time: np.ndarray) -> np.ndarray:
@@ -174,15 +175,54 @@ def monotonic(time: np.ndarray) -> np.ndarray:
     return np.fmax.accumulate(time) if len(time) else time
 
 
-def _gps_speeds(track: Track, *, segment: slice, positions: geo.Positions) -> np.ndarray:
-    """Speed of each step from the displacement across GPS_WINDOW_S of track around it."""
-    time = monotonic(track.time[segment])
+def _gps_speeds(time: np.ndarray, *, positions: geo.Positions) -> np.ndarray:
+    """Speed of each step from the displacement across GPS_WINDOW_S of track around it
+    (`time` the segment's, made monotonic)."""
     steps = np.arange(len(time) - 1)
-    searchable = np.where(np.isnan(time), -np.inf, time)  # only leading points lack a time
     middle = (time[:-1] + time[1:]) / 2
-    first = np.minimum(np.searchsorted(searchable, middle - GPS_WINDOW_S / 2, "left"), steps)
-    last = np.maximum(np.searchsorted(searchable, middle + GPS_WINDOW_S / 2, "right") - 1,
-                      steps + 1)
+    if np.isnan(time[0]):  # only leading points lack a time: they sort first
+        searchable = np.where(np.isnan(time), -np.inf, time)
+        first = np.searchsorted(searchable, middle - GPS_WINDOW_S / 2, "left")
+        last = np.searchsorted(searchable, middle + GPS_WINDOW_S / 2, "right")
+    else:
+        first = sorted_search(time, middle - GPS_WINDOW_S / 2, "left")
+        last = sorted_search(time, middle + GPS_WINDOW_S / 2, "right")
+    first = np.minimum(first, steps)
+    last = np.maximum(last - 1, steps + 1)
     distance = positions.between(first, last)
+    span = time[last] - time[first]
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(time[last] > time[first], distance / (time[last] - time[first]), np.nan)
+        return np.where(span > 0, distance / span, np.nan)
+
+
+def sorted_search(values: np.ndarray, needles: np.ndarray, side: str) -> np.ndarray:
+    """np.searchsorted(values, needles, side), index for index, for sorted finite `values`
+    and finite `needles`; quicker where the values are evenly spaced (a recording every
+    second), as a summary's GPS speeds search twice a step.
+
+    Each index is first guessed as if the values were evenly spaced, then checked
+    against the one property that defines it (values[i - 1] < needle <= values[i] on the
+    left, values[i - 1] <= needle < values[i] on the right, which holds for exactly one
+    i of a sorted array): a guess that fails is searched for as numpy would."""
+    count = len(values)
+    if count < 2 or not values[0] < values[-1] < np.inf:
+        return np.searchsorted(values, needles, side)
+    offset = needles - values[0]
+    offset /= (values[-1] - values[0]) / (count - 1)
+    if side == "left":
+        np.ceil(offset, out=offset)
+    else:
+        np.floor(offset, out=offset)
+        offset += 1
+    np.clip(offset, 0, count, out=offset)
+    guess = offset.astype(np.intp)
+    padded = np.concatenate(([-np.inf], values, [np.inf]))
+    before, at = padded[guess], padded[guess + 1]  # values[i - 1], values[i]
+    if side == "left":
+        right = (before < needles) & (needles <= at)
+    else:
+        right = (before <= needles) & (needles < at)
+    if not right.all():
+        wrong = np.flatnonzero(~right)
+        guess[wrong] = np.searchsorted(values, needles[wrong], side)
+    return guess

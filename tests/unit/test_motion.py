@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -107,3 +109,27 @@ def test_a_step_across_a_pause_has_no_speed():
 def test_a_sparse_logger_is_not_pausing_between_its_points():
     track = walk([1.0] * 10, step_s=300.0)  # a point every five minutes
     assert motion.recording_s(track)[-1] == 3000.0
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_sorted_search_is_numpys_searchsorted_index_for_index(side):
+    rng = np.random.default_rng(3)
+    evenly = T0 + np.arange(3600.0)
+    uneven = T0 + np.cumsum(rng.choice([0.0, 1.0, 1.0, 2.0, 7.5, 400.0], 3600))
+    for values in (evenly, uneven, T0 + np.arange(3600.0) * 0.25, np.array([T0, T0]),
+                   np.array([T0]), np.array([T0, T0 + 1.0])):
+        middle = (values[:-1] + values[1:]) / 2 if len(values) > 1 else values
+        for needles in (middle - 5, middle + 5, middle, values,
+                        np.sort(rng.uniform(values[0] - 50, values[-1] + 50, 500))):
+            assert motion.sorted_search(values, needles, side).tolist() == \
+                np.searchsorted(values, needles, side).tolist()
+
+
+def test_the_rolling_median_of_five_is_numpys_median_for_every_ordering():
+    # Every ordering of five values, ties included (5^5 rows of the values 0..4).
+    rows = np.array(list(itertools.product(range(5), repeat=5)), dtype=float)
+    assert motion._median_of_5(*rows.T).tolist() == np.median(rows, axis=1).tolist()
+    values = np.random.default_rng(4).normal(5, 2, 200)
+    windows = np.lib.stride_tricks.sliding_window_view(values, 5)
+    expected = np.median(windows, axis=1)[np.clip(np.arange(200) - 2, 0, 195)]
+    assert motion._rolling_median(values, 5).tolist() == expected.tolist()

@@ -132,6 +132,14 @@ class Heat:
         return cls(regions=regions)
 
 
+def place(bounds) -> str:
+    """Where a region is, in words: "around 46.0° N, 14.5° E" (its centre)."""
+    (south, west), (north, east) = bounds
+    lat, lon = (south + north) / 2, (west + east) / 2
+    return (f"around {abs(lat):.1f}° {'N' if lat >= 0 else 'S'}, "
+            f"{abs(lon):.1f}° {'E' if lon >= 0 else 'W'}")
+
+
 def _pack(value) -> bytes:
     data = value if isinstance(value, bytes) else json.dumps(value).encode()
     return struct.pack("<I", len(data)) + data

@@ -15,6 +15,7 @@ from reconciler.operations import housekeeping, metrics, workers
 from reconciler.rollouts import advance as rollouts
 from records import kind as books
 from segments import kind as segments
+from sharing import kind as sharing_kinds
 from training import kind as training_books
 from work import clock, kinds
 from work import leases as work_leases
@@ -54,7 +55,7 @@ def sweep_once(*, owner: str | None = None, limit: int | None = None,
     # After the activities, on a clock read now: those settled this round are due already.
     later = max(now, clock.now())
     done = (books.flag(now=later) + training_books.flag(now=later) + segments.flag(now=later)
-            + duplicate_checks.flag(now=later)
+            + duplicate_checks.flag(now=later) + sharing_kinds.flag_heat(now=later)
             + sum(run_kinds(now=later, owner=owner, late=True).values()))
     seconds = time.monotonic() - started
     metrics.SWEEPS.inc()
@@ -98,14 +99,16 @@ def run_kinds(*, now: datetime, owner: str, late: bool = False,
 
 #: The order of a round's kinds: deliveries first (they are posted on their own threads
 #: while the rest runs), archives before the activities they make, a rollout's preview
-#: samples after the activities (and only when they left the round idle), books (records,
+#: samples after the activities (and only when they left the round idle), public copies
+#: and then the public heatmaps drawn from them (a change's copies cut and drawn in one
+#: round), books (records,
 #: then training, then the duplicates checks) after the activities settled this round
 #: (on a clock read after them), then activities matched against segments (fresh uploads
 #: first), a chunk of each new segment's backfill over past activities, and last a step
 #: of each bulk export (a zip of many activities waits behind everything fresher).
 #: Kinds not named here run before the activities, as registered.
-ORDER = ("delivery", "archive", "deletion", "session", "activity", "preview", "public", "book",
-         "training", "duplicates", "segment_match", "segment", "export")
+ORDER = ("delivery", "archive", "deletion", "session", "activity", "preview", "public",
+         "public_heat", "book", "training", "duplicates", "segment_match", "segment", "export")
 #: The first of the kinds that run after the activities.
 LATE = "book"
 

@@ -77,13 +77,6 @@ def heatmap_api(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _place(bounds) -> str:
-    (south, west), (north, east) = bounds
-    lat, lon = (south + north) / 2, (west + east) / 2
-    return (f"around {abs(lat):.1f}° {'N' if lat >= 0 else 'S'}, "
-            f"{abs(lon):.1f}° {'E' if lon >= 0 else 'W'}")
-
-
 @login_required
 def heatmap_page(request: HttpRequest) -> HttpResponse:
     """The heatmap over the map (tiles when CAIRN_MAP_TILES is set), one region at a time,
@@ -96,7 +89,8 @@ def heatmap_page(request: HttpRequest) -> HttpResponse:
     book = _book(request.user)
     context = {"units": units, "state": serialize.state(book),
                "map_tiles": bool(settings.CAIRN_MAP_TILES), "index": index,
-               "regions": [{"place": _place(r.bounds), "routes": r.routes} for r in regions]}
+               "regions": [{"place": heatmap.place(r.bounds), "routes": r.routes}
+                           for r in regions]}
     if regions:
         region = regions[index]
         image = f"{reverse('api-heatmap')}?region={index}"

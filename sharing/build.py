@@ -22,6 +22,7 @@ from core import track as tracks
 from core.derivers import CHARTS, PLAYBACK, DeriveError, preview, route
 from core.derivers.base import JSON
 from core.geo import bbox
+from sharing import flags
 from sharing.models import Privacy, PublicCopy, Zone
 from work import clock, kinds, leases
 from work.leases import Lease
@@ -108,6 +109,9 @@ def store(lease: Lease, built: Built) -> bool:
                 return False
         leases.hold(kind, lease, now=clock.now())
         PublicCopy.objects.filter(id=lease.row_id).update(built_at=clock.now(), **built.fields)
+        # What the owner's public heatmap is drawn from changed: drawn again.
+        flags.heat_changed(PublicCopy.objects.filter(id=lease.row_id)
+                           .values_list("owner_id", flat=True), now=clock.now())
     return True
 
 

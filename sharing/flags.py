@@ -12,7 +12,8 @@ from django.db import transaction
 from django.db.models import Case, F, PositiveIntegerField, Q, Value, When
 
 from activities.models import Activity, Visibility
-from sharing.models import Privacy, PublicCopy
+from sharing.models import Privacy, PublicCopy, PublicHeat
+from work import userbooks
 
 #: Rows written or locked per statement.
 BATCH = 2000
@@ -48,7 +49,14 @@ def mark(pairs: Iterable[tuple[int, int]], *, now: datetime, fresh: bool = True)
             rows = list(PublicCopy.objects.filter(activity_id__in=chunk).select_for_update()
                         .order_by("id").values_list("id", flat=True))
             _flag(PublicCopy.objects.filter(id__in=rows), now=now, fresh=fresh)
+        heat_changed({o for _, o in pairs}, now=now)
     return len(pairs)
+
+
+def heat_changed(owner_ids, *, now: datetime) -> None:
+    """These owners' public heatmaps drawn again (their rows made if missing), in the
+    caller's transaction: a copy flagged, stored or withdrawn, a privacy change."""
+    userbooks.mark(PublicHeat, owner_ids, now=now)
 
 
 def _flag(copies, *, now: datetime, fresh: bool) -> int:
@@ -73,6 +81,7 @@ def owner_changed(owner_id: int, *, now: datetime) -> int:
     only copies missing (none, normally) are made first."""
     missing = shared(owner_id).filter(public_copy__isnull=True).values_list("id", "owner_id")
     mark(missing, now=now)
+    heat_changed([owner_id], now=now)
     return _flag(PublicCopy.objects.filter(owner_id=owner_id, activity__in=shared(owner_id)),
                  now=now, fresh=True)
 

@@ -90,3 +90,47 @@ class PublicCopy(Leased):
 
     def __str__(self) -> str:
         return f"public copy of activity {self.activity_id}"
+
+
+class PublicHeat(Leased):
+    """An owner's public heatmap: their public, counted activities' cut routes (the public
+    copies', never the tracks) drawn per region (core.heatmap), and the privacy version it
+    was built from. Rebuilt by the kind `public_heat` (sharing.kind) whenever the owner's
+    privacy changes, a public copy is stored or withdrawn, or a visibility changes; served
+    only while its privacy version is the owner's (sharing.served)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"  #: not built yet, or being rebuilt
+        READY = "ready"  #: built (served while its privacy version is the owner's)
+        DEAD = "dead"  #: given up on after CAIRN_MAX_ATTEMPTS failures
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="public_heat")
+    #: sharing.heat.VERSION of the code that built it (0: never built).
+    version = models.PositiveIntegerField(default=0)
+    #: The owner's Privacy.version the copies it was drawn from were cut with (0: none).
+    privacy_version = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    error_code = models.CharField(max_length=64, blank=True)
+    error_message = models.TextField(blank=True)
+    built_at = models.DateTimeField(null=True, blank=True)
+    #: core.heatmap.Heat (None: no public route to draw).
+    heat = models.BinaryField(null=True, blank=True)
+    #: How many public copies it was drawn from.
+    routes = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            # The claim (work.userbooks.CLAIM_DUE's statements) and drift: version-free.
+            models.Index(fields=["priority", "pending_since"], name="public_heat_pending",
+                         include=["due_at"], condition=Q(needs_work=True)),
+            # Leases in flight and orphans.
+            models.Index(fields=["due_at"], name="public_heat_leased",
+                         condition=Q(needs_work=True, lease_token__isnull=False)),
+            # Dead heatmaps (the kernel's default filter), counted by drift and /metrics.
+            models.Index(fields=["id"], name="public_heat_dead",
+                         condition=Q(needs_work=False, attempts__gt=0)),
+        ]
+
+    def __str__(self) -> str:
+        return f"public heatmap of user {self.user_id}"

@@ -8,8 +8,10 @@ from __future__ import annotations
 from django.db.models import F
 
 from activities.models import Activity, Visibility
+from core import heatmap
 from sharing import build
-from sharing.models import PublicCopy
+from sharing import heat as heat_code
+from sharing.models import PublicCopy, PublicHeat
 
 SHARED = (Visibility.UNLISTED, Visibility.PUBLIC)
 
@@ -31,3 +33,19 @@ def current(share_id: str, *fields: str) -> dict | None:
         activity__visibility__in=SHARED, status=PublicCopy.Status.READY,
         version=build.VERSION, privacy_version=F("owner__privacy__version"))
         .values("activity_id", *fields).first())
+
+
+def heat(owner_id: int) -> tuple[bool, heatmap.Heat | None, PublicHeat | None]:
+    """(whether the owner's public heatmap is current, its regions, its row). Current: drawn
+    by this code for the owner's present privacy version, checked in one statement; a
+    row that is not is never read further (its routes may cross a zone saved since)."""
+    row = (PublicHeat.objects.filter(user_id=owner_id)
+           .annotate(current_privacy=F("user__privacy__version"))
+           .only("version", "privacy_version", "status", "built_at", "heat", "routes",
+                 "needs_work").first())
+    if row is None:
+        return False, None, None
+    if not (row.status == PublicHeat.Status.READY and row.version == heat_code.VERSION
+            and row.privacy_version == row.current_privacy):
+        return False, None, row
+    return True, heatmap.Heat.loads(bytes(row.heat)) if row.heat else None, row

@@ -22,6 +22,7 @@ urlpatterns = [
     path("api/v1/shared/<str:share_id>/export", views.shared_export, name="shared-export"),
     path("s/<str:share_id>/", pages.shared_page, name="shared-page"),
     path("u/<str:username>/", pages.profile_page, name="public-profile"),
+    path("u/<str:username>/heatmap.png", pages.heatmap_png, name="public-heatmap"),
     path("settings/privacy/", privacy_page.privacy_page, name="privacy-page"),
     path("settings/privacy/zones/<id:zone_id>/delete/", privacy_page.delete_zone_page,
          name="privacy-zone-delete"),

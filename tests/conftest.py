@@ -55,6 +55,7 @@ def _isolated(request, tmp_path_factory):
     from reconciler.rollouts import advance as rollouts
     from records import outdated as records_outdated
     from segments import outdated as segments_outdated
+    from sharing import kind as sharing_kinds
     from training import outdated as training_outdated
     from work import clock
     from work import leases as work_leases
@@ -65,6 +66,7 @@ def _isolated(request, tmp_path_factory):
     segments_outdated.SEEN.reset()
     training_outdated.SEEN.reset()
     duplicates_outdated.SEEN.reset()
+    sharing_kinds.HEAT_SEEN.reset()
     workers.BEATS.reset()
     housekeeping.SCHEDULE.reset()
     work_leases.CURSORS.clear()

@@ -36,7 +36,7 @@ NOT_PAGES = {"metrics", "healthz", "readyz", "logout", "reprocess", "rollout-act
              "settings-password", "settings-token-create", "settings-token-revoke",
              "settings-email", "settings-sign-out-everywhere", "home", "export-delete",
              "keep-both", "merge", "unmerge", "segment-rename", "segment-from-activity",
-             "privacy-zone-delete"}
+             "privacy-zone-delete", "public-heatmap"}
 #: Operator pages whose wide tables may scroll inside their own box on a phone.
 MAY_SCROLL = {"drift-page", "rollouts-page", "rollout-activity", "timeline",
               "records-timeline"}

@@ -154,6 +154,19 @@ def _public(user, *, now) -> int:
     return PublicCopy.objects.get(activity=activity).id
 
 
+def _public_heat(user, *, now) -> int:
+    from activities import ingest
+    from activities.models import Activity
+    from sharing import flags
+    from sharing.models import PublicHeat
+
+    activity = ingest.accept(factories.gpx(points=40), owner=user,
+                             original_name="ride.gpx").activity
+    Activity.objects.filter(id=activity.id).update(visibility="public")
+    flags.heat_changed([user.id], now=now)
+    return PublicHeat.objects.get(user=user).id
+
+
 ROWS: dict[str, Rows] = {
     "session": Rows(_session, uses_store=True),
     "activity": Rows(_activity, uses_store=True),
@@ -168,4 +181,5 @@ ROWS: dict[str, Rows] = {
     "segment_match": Rows(_segment_match),
     "export": Rows(_export, uses_store=True),
     "public": Rows(_public),
+    "public_heat": Rows(_public_heat),
 }

@@ -15,3 +15,4 @@ class SharingConfig(AppConfig):
 
         changes.edited.connect(flags.edited, dispatch_uid="sharing.flags.edited")
         changes.deleted.connect(flags.deleted, dispatch_uid="sharing.flags.deleted")
+        changes.merged.connect(flags.merged, dispatch_uid="sharing.flags.merged")

@@ -1,6 +1,7 @@
 """Raising a public copy's "needs work" flag, always inside the transaction of what changes
-it: a visibility edit (activities.edits), a privacy change (sharing.privacy), a track
-derived anew (reconciler.derivation.settle), a deletion. Never a copy made outside it."""
+it: a visibility edit (activities.edits), a privacy change (sharing.changes), a track
+derived anew (reconciler.derivation.settle), a deletion; and the owner's public heatmap's
+with it (and with a copy's store, a merge). Never a copy made outside it."""
 
 from __future__ import annotations
 
@@ -97,6 +98,13 @@ def deleted(sender, *, ids: list[int], now: datetime, **_) -> None:
     withdraws the copies' outputs."""
     mark(PublicCopy.objects.filter(activity_id__in=ids).values_list("activity_id", "owner_id"),
          now=now)
+
+
+def merged(sender, *, ids: list[int], now: datetime, **_) -> None:
+    """Activities merged into others or unmerged (in that transaction): a public heatmap
+    counts what the owner's list counts, so their owners' are drawn again."""
+    heat_changed(Activity.objects.filter(id__in=ids, visibility=Visibility.PUBLIC)
+                 .values_list("owner_id", flat=True).distinct(), now=now)
 
 
 def mark_settled(activities: list, rounds: dict, *, now: datetime) -> None:

@@ -178,3 +178,19 @@ def test_an_owner_public_before_heatmaps_gets_one(api, upload, user):
     sharing_kinds.HEAT_SEEN.reset()
     sweep.drain()
     assert Client().get(f"/u/{user.username}/heatmap.png").status_code == 200
+
+
+def test_a_merge_takes_the_merged_activity_out(api, upload, user):
+    from duplicates import merging
+
+    kept, other = rides(upload, (LAT0, LON0), (50.0, 5.0))
+    share(api, kept, "public")
+    share(api, other, "public")
+    sweep.drain()
+    assert len(served.heat(user.id)[1].regions) == 2
+    Activity.objects.filter(id=other.id).update(duplicate_of=kept)
+    other.refresh_from_db()
+    merging.merge(other, primary_id=kept.id, now=clock.now())
+    sweep.drain()
+    current, public_heat, row = served.heat(user.id)
+    assert current and row.routes == 1 and len(public_heat.regions) == 1

@@ -60,6 +60,17 @@ def heat_changed(owner_ids, *, now: datetime) -> None:
     userbooks.mark(PublicHeat, owner_ids, now=now)
 
 
+def heat_withdrawn(owner_ids, *, now: datetime) -> None:
+    """A public activity of these owners stopped being public (made unlisted or private,
+    deleted, merged into another): their heatmaps, which still draw it, stop being served
+    with this transaction's commit (not ready), and are drawn again. A drawing begun
+    before it cannot be stored (sharing.heat.store: its generation moved)."""
+    owner_ids = list(owner_ids)
+    PublicHeat.objects.filter(user_id__in=owner_ids, status=PublicHeat.Status.READY).update(
+        status=PublicHeat.Status.QUEUED)
+    heat_changed(owner_ids, now=now)
+
+
 def _flag(copies, *, now: datetime, fresh: bool) -> int:
     """Flag these copies (not the dead): needing work, a new generation; fresh ones first.
     A leased copy keeps its lease's due_at (its holder goes round again)."""
@@ -91,6 +102,8 @@ def edited(sender, *, activity, changes: dict, now: datetime, **_) -> None:
     """A visibility edit: the copy is built (shared) or withdrawn (private)."""
     if "visibility" in changes:
         mark([(activity.id, activity.owner_id)], now=now)
+        if changes["visibility"] != Visibility.PUBLIC:  # it may have been public
+            heat_withdrawn([activity.owner_id], now=now)
 
 
 def deleted(sender, *, ids: list[int], now: datetime, **_) -> None:
@@ -98,13 +111,17 @@ def deleted(sender, *, ids: list[int], now: datetime, **_) -> None:
     withdraws the copies' outputs."""
     mark(PublicCopy.objects.filter(activity_id__in=ids).values_list("activity_id", "owner_id"),
          now=now)
+    heat_withdrawn(Activity.objects.filter(id__in=ids, visibility=Visibility.PUBLIC)
+                   .values_list("owner_id", flat=True).distinct(), now=now)
 
 
-def merged(sender, *, ids: list[int], now: datetime, **_) -> None:
+def merged(sender, *, ids: list[int], merged: bool = True, now: datetime, **_) -> None:
     """Activities merged into others or unmerged (in that transaction): a public heatmap
-    counts what the owner's list counts, so their owners' are drawn again."""
-    heat_changed(Activity.objects.filter(id__in=ids, visibility=Visibility.PUBLIC)
-                 .values_list("owner_id", flat=True).distinct(), now=now)
+    counts what the owner's list counts, so their owners' are drawn again (one merged
+    away is withdrawn from it at once)."""
+    owners = (Activity.objects.filter(id__in=ids, visibility=Visibility.PUBLIC)
+              .values_list("owner_id", flat=True).distinct())
+    (heat_withdrawn if merged else heat_changed)(owners, now=now)
 
 
 def mark_settled(activities: list, rounds: dict, *, now: datetime) -> None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import structlog
 from django.db import transaction
+from django.db.models import Q
 
 from activities.models import Activity, Visibility
 from core import heatmap
@@ -86,11 +87,17 @@ def store(lease: Lease, built: Built) -> bool:
         leases.hold(kind, lease, now=clock.now())
         if current != built.privacy_version:
             return False
-        PublicHeat.objects.filter(id=lease.row_id).update(
+        # A public activity withdrawn since the lease was taken (sharing.flags.
+        # heat_withdrawn: not ready, a new generation) may be in this drawing: stored only
+        # if nothing moved, or if the heatmap is still served (only added to since).
+        fenced = PublicHeat.objects.filter(
+            Q(generation=lease.generation) | Q(status=PublicHeat.Status.READY),
+            id=lease.row_id)
+        stored = fenced.update(
             built_at=clock.now(), heat=built.heat.dumps() if built.heat else None,
             routes=built.routes, privacy_version=built.privacy_version, version=VERSION,
             status=PublicHeat.Status.READY, error_code="", error_message="")
-    return True
+    return bool(stored)
 
 
 def run(lease: Lease) -> Outcome:

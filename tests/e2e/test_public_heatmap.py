@@ -194,3 +194,39 @@ def test_a_merge_takes_the_merged_activity_out(api, upload, user):
     sweep.drain()
     current, public_heat, row = served.heat(user.id)
     assert current and row.routes == 1 and len(public_heat.regions) == 1
+
+
+def test_a_public_activity_withdrawn_leaves_the_heatmap_at_once(api, upload, user):
+    kept, withdrawn = rides(upload, (LAT0, LON0), (50.0, 5.0))
+    share(api, kept, "public")
+    share(api, withdrawn, "public")
+    sweep.drain()
+    assert len(served.heat(user.id)[1].regions) == 2
+    # A slow worker draws the heatmap with both, then the second is made private.
+    kind = kinds.get("public_heat")
+    row = PublicHeat.objects.get(user=user)
+    PublicHeat.objects.filter(id=row.id).update(needs_work=True, due_at=clock.now())
+    (lease,) = leases.claim(kind, limit=1, now=clock.now(), owner="slow", trigger="sweep")
+    built = heat_code.build(user.id)
+    assert built.routes == 2
+    share(api, withdrawn, "private")
+    # With the change's commit, the heatmap that draws it is served no more ...
+    assert Client().get(f"/u/{user.username}/heatmap.png").status_code == 503
+    # ... and the drawing made before it cannot be stored.
+    assert heat_code.store(lease, built) is False
+    run.settle(kind, lease, Done(detail={"stored": False}))
+    assert Client().get(f"/u/{user.username}/heatmap.png").status_code == 503
+    sweep.drain()
+    current, public_heat, row = served.heat(user.id)
+    assert current and row.routes == 1 and len(public_heat.regions) == 1
+    assert Client().get(f"/u/{user.username}/heatmap.png").status_code == 200
+    # Deleting the last public one: no heatmap is served from the moment it commits.
+    from activities import deletion
+
+    share(api, withdrawn, "public")
+    sweep.drain()
+    assert served.heat(user.id)[1] is not None and len(served.heat(user.id)[1].regions) == 2
+    deletion.request(Activity.objects.filter(id=withdrawn.id), now=clock.now())
+    assert Client().get(f"/u/{user.username}/heatmap.png").status_code == 503
+    sweep.drain()
+    assert len(served.heat(user.id)[1].regions) == 1

@@ -5,13 +5,13 @@ with it (and with a copy's store, a merge). Never a copy made outside it."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterable
 from datetime import datetime
 
 from django.db import transaction
 from django.db.models import Case, F, PositiveIntegerField, Q, Value, When
 
+from activities import edits
 from activities.models import Activity, Visibility
 from sharing.models import Privacy, PublicCopy, PublicHeat
 from work import userbooks
@@ -147,6 +147,6 @@ def _take_defaults(new: list) -> None:
     for activity in new:
         if activity.owner_id in defaults:
             activity.visibility = defaults[activity.owner_id]
-            activity.share_id = secrets.token_urlsafe(18)  # as activities.edits makes one
+            activity.share_id = edits.new_share_id(activity)
             Activity.objects.filter(id=activity.id, share_id__isnull=True).update(
                 visibility=activity.visibility, share_id=activity.share_id)

@@ -109,6 +109,23 @@ def sign_in(page, username: str = "alice") -> None:
     page.wait_for_url(lambda url: "/login/" not in url)
 
 
+def drag_across(page, target, start: float, end: float) -> None:
+    """Press on `target` at `start` of its width, move through the middle to `end`, and
+    release. Each position is the element's own (Playwright scrolls it into view and waits
+    for it to hold still first), not page coordinates read once: on a loaded machine the
+    page's other charts draw late and move the element between one step and the next."""
+    width, height = (target.bounding_box()[k] for k in ("width", "height"))
+
+    def at(fraction: float) -> dict:
+        return {"x": width * fraction, "y": height / 2}
+
+    target.hover(position=at(start))
+    page.mouse.down()
+    target.hover(position=at((start + end) / 2))
+    target.hover(position=at(end))
+    page.mouse.up()
+
+
 def shoot(page, name: str) -> Path:
     """A full-page screenshot in the screenshots folder."""
     folder = screenshot_dir()

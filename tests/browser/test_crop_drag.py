@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import drag_across, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -25,21 +25,16 @@ def test_a_drag_fills_the_crop_and_a_click_the_split(chromium, live_server, read
     page.goto(f"/activities/{ready_run.id}/revise/")
     plot = page.locator("#crop-chart .plot svg")
     plot.wait_for(state="visible")
-    box = plot.bounding_box()
     length = _seconds(page.locator("#crop-end").input_value())
-    y = box["y"] + box["height"] / 2
-    page.mouse.move(box["x"] + box["width"] * 0.25, y)
-    page.mouse.down()
-    page.mouse.move(box["x"] + box["width"] * 0.5, y, steps=5)
-    page.mouse.move(box["x"] + box["width"] * 0.75, y, steps=5)
-    page.mouse.up()
+    drag_across(page, plot, 0.25, 0.75)
     start = _seconds(page.locator("#crop-start").input_value())
     end = _seconds(page.locator("#crop-end").input_value())
     assert start == pytest.approx(length * 0.25, abs=length * 0.02 + 2)
     assert end == pytest.approx(length * 0.75, abs=length * 0.02 + 2)
     assert "press Preview" in page.locator("#crop-chart [role=status]").inner_text()
 
-    page.mouse.click(box["x"] + box["width"] * 0.4, y)
+    box = plot.bounding_box()
+    plot.click(position={"x": box["width"] * 0.4, "y": box["height"] / 2})
     at = _seconds(page.locator("#split-at").input_value())
     assert at == pytest.approx(length * 0.4, abs=length * 0.02 + 2)
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from core import distance
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import drag_across, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.corpus, pytest.mark.django_db(transaction=True)]
 
@@ -30,13 +30,7 @@ def test_a_drag_fills_the_stretch_and_saving_opens_the_segment(chromium, live_se
     page.locator("#save-segment summary").click()
     plot = page.locator("#segment-chart .plot svg")
     plot.wait_for(state="visible")
-    box = plot.bounding_box()
-    y = box["y"] + box["height"] / 2
-    page.mouse.move(box["x"] + box["width"] * 0.25, y)
-    page.mouse.down()
-    page.mouse.move(box["x"] + box["width"] * 0.5, y, steps=5)
-    page.mouse.move(box["x"] + box["width"] * 0.75, y, steps=5)
-    page.mouse.up()
+    drag_across(page, plot, 0.25, 0.75)
     start = float(page.locator("#segment-start").input_value())
     end = float(page.locator("#segment-end").input_value())
     assert start == pytest.approx(length_km * 0.25, abs=length_km * 0.02 + 0.01)

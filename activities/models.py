@@ -204,7 +204,7 @@ class Activity(Leased):
     #: What it was done with: the owner's choice (PATCH), else their default gear for its
     #: sport when it first settled (training.flags); a deleted gear leaves none.
     gear = models.ForeignKey(Gear, null=True, blank=True, on_delete=models.SET_NULL,
-                             related_name="activities")
+                             related_name="activities", db_index=False)
     #: The current revision: 0 is the original as decoded; each crop, removal, split or
     #: restore adds one (Revision). `edits` are that revision's (core.revisions), read by
     #: the track deriver; the original file is never rewritten.
@@ -214,18 +214,18 @@ class Activity(Leased):
     #: `sha256` names its content (the original and its edits, revisions.split_sha256) so
     #: that uploading the original again still finds the first part.
     split_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="split_into")
+                                   related_name="split_into", db_index=False)
     #: Probably the same outing as this one, which is kept (the duplicates check, per
     #: owner, sets and clears it; "Keep both" clears it for good): shown, not hidden.
     duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
-                                     related_name="probable_duplicates")
+                                     related_name="probable_duplicates", db_index=False)
     #: Who besides the owner may read it (sharing): nobody, whoever has its link, or
     #: also everyone on the owner's public profile.
     visibility = models.CharField(max_length=8, choices=Visibility.choices,
                                   default=Visibility.PRIVATE, db_default=Visibility.PRIVATE)
     #: The unguessable name of its link (/s/<share_id>/) while not private; a new one
     #: each time it is shared again (activities.edits.apply).
-    share_id = models.CharField(max_length=32, null=True, blank=True, unique=True)  # noqa: DJ001
+    share_id = models.CharField(max_length=32, null=True, blank=True)  # noqa: DJ001
 
     #: Merged by its owner into this one, the same outing kept (duplicates.merging):
     #: hidden from what counts (`counted()`), still readable at its own address and
@@ -242,6 +242,11 @@ class Activity(Leased):
             # A deleted activity's content may be uploaded again at once.
             models.UniqueConstraint(fields=["owner", "sha256"], name="activity_owner_sha256_live",
                                     condition=Q(deleted_at__isnull=True)),
+            # A link names one activity (/s/<share_id>/ reads through it). Partial, as are
+            # the indexes of the gear, split and duplicate links below: a new upload has
+            # none of them and writes no entry (BENCHMARKS.md, the acknowledgement).
+            models.UniqueConstraint(fields=["share_id"], name="activity_share_id",
+                                    condition=Q(share_id__isnull=False)),
         ]
         indexes = [
             # The claim: "needs work and due; fresh before backfill, oldest first"
@@ -279,6 +284,14 @@ class Activity(Leased):
             # SET_NULL): partial, so that an upload (never merged) writes no entry.
             models.Index(fields=["merged_into"], name="activity_merged_into",
                          condition=Q(merged_into__isnull=False)),
+            # A gear's activities (its page and totals, the deletion's SET_NULL), the parts
+            # split from one and the activities probably the same as one.
+            models.Index(fields=["gear"], name="activity_gear",
+                         condition=Q(gear__isnull=False)),
+            models.Index(fields=["split_from"], name="activity_split_from",
+                         condition=Q(split_from__isnull=False)),
+            models.Index(fields=["duplicate_of"], name="activity_duplicate_of",
+                         condition=Q(duplicate_of__isnull=False)),
             # Deletions for the sweep to finish (reconciler.deletions.removal): normally none.
             models.Index(fields=["due_at"], name="activity_deleting",
                          condition=Q(deleted_at__isnull=False)),

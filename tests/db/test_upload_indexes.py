@@ -7,6 +7,7 @@ lease, a deletion) is partial on it."""
 from __future__ import annotations
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
 from activities.models import Activity, Upload
@@ -59,7 +60,8 @@ def entered(table: str, row_id: int) -> set[str]:
 
 
 def test_a_new_upload_enters_only_the_indexes_it_is_meant_to(api):
-    response = api.post("/api/v1/uploads", {"file": _named(factories.fit(seed=3))})
+    response = api.post("/api/v1/uploads",
+                        {"file": SimpleUploadedFile("ride.fit", factories.fit(seed=3))})
     assert response.status_code == 202, response.content
     activity = Activity.objects.get(id=response.json()["activity_id"])
     assert activity.needs_work and activity.lease_token is None  # as fresh as it comes
@@ -87,8 +89,3 @@ def test_the_links_a_fresh_upload_lacks_are_still_found_through_their_indexes():
         with connection.cursor() as cursor:
             cursor.execute("RESET enable_seqscan")
 
-
-def _named(data: bytes):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    return SimpleUploadedFile("ride.fit", data, content_type="application/octet-stream")

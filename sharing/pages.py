@@ -88,10 +88,7 @@ def heatmap_png(request: HttpRequest, username: str) -> HttpResponse:
         return _private(api_error("NotFound", "No public heatmap here.", 404))
     current, heat, _ = served.heat(owner.id)
     if not current:
-        response = api_error("BeingUpdated", "This heatmap is being updated; try again in "
-                             "a few seconds.", 503)
-        response["Retry-After"] = str(served.RETRY_AFTER_S)
-        return _private(response)
+        return _private(views.being_updated("This heatmap", owner_id=owner.id))
     if heat is None or int(region) >= len(heat.regions):
         return _private(api_error("NotFound", "No such region in this heatmap.", 404))
     return _private(HttpResponse(heatmap.png(heat, int(region)),

@@ -105,9 +105,19 @@ def missing_or_updating(share_id: str) -> JsonResponse:
     """No current copy: 404 if the link is not shared, else 503 while it is rebuilt."""
     if served.shared(share_id) is None:
         return api_error("NotFound", "No shared activity here.", 404)
-    response = api_error("BeingUpdated", "This shared activity is being updated; try again "
-                         "in a few seconds.", 503)
+    return being_updated("This shared activity", share_id=share_id)
+
+
+def being_updated(what: str, **context) -> JsonResponse:
+    """503 with Retry-After: a public copy is being rebuilt (a privacy change, an edit).
+    An expected state, not a server error: it is logged at info as sharing.being_updated,
+    and Django's request log, which writes every 5xx as an error, is told it was logged,
+    so that an operator's error search finds failures only."""
+    response = api_error("BeingUpdated", f"{what} is being updated; try again in a few "
+                         "seconds.", 503)
     response["Retry-After"] = str(served.RETRY_AFTER_S)
+    response._has_been_logged = True  # django.utils.log.log_response skips it
+    log.info("sharing.being_updated", **context)
     return response
 
 

@@ -105,6 +105,9 @@ class Weed:
         self.process.wait()
         self.process = None
 
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
     def restart(self) -> None:
         self.stop()
         self.start()

@@ -73,10 +73,20 @@ def main() -> int:
     _print(report)
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2))
-    failed = (report["lost"] or report["overlapping"] or report["duplicates"]
-              or report["deduplicated"] or report["refused"] or report.get("files_on_hosts")
-              or report["webhook_events_lost"])
+    failed = [key for key in ("lost", "overlapping", "duplicates", "deduplicated", "refused",
+                              "files_on_hosts", "webhook_events_lost") if report.get(key)]
+    print(f"chaos: verdict: {_verdict(report, failed)}", flush=True)
     return 1 if args.check and failed else 0
+
+
+def _verdict(report: dict, failed: list[str]) -> str:
+    """One line that says what failed, for a reader of only the end of the output."""
+    words = [f"failed on {', '.join(failed)}" if failed else "nothing lost"]
+    if not report["converged"]:
+        words.append("not converged in the time allowed")
+    if report["harness_errors"]:
+        words.append(f"the harness failed at {len(report['harness_errors'])} fault(s)")
+    return "; ".join(words)
 
 
 def _run(fleet: Fleet, args: argparse.Namespace, *, data_dir: Path, db_url: str,
@@ -98,7 +108,7 @@ def _run(fleet: Fleet, args: argparse.Namespace, *, data_dir: Path, db_url: str,
                                     clients=args.clients, spread_s=args.duration)
     stop.set()
     monkey.join()
-    fleet.revive()
+    fleet.recover()
     calm = time.time()
     ids = [ack.activity_id for ack in acks]
     converged_at = _wait_for_convergence(db_url, ids, versions, timeout=args.timeout)
@@ -152,19 +162,36 @@ def _monkey(fleet: Fleet, stop: threading.Event, args: argparse.Namespace) -> No
         if due:
             what, restart = once.pop(min(due))
             print(f"chaos: restarting {what}", flush=True)
-            restart()
+            began = time.monotonic()
+            if _harness(fleet, f"restarting {what}", restart):
+                print(f"chaos: {what} back in {time.monotonic() - began:.1f} s", flush=True)
             fleet.restarts.append(what)
             continue
         roll = rng.random()
         if roll < 0.6:
-            _kill_a_lease_holder(fleet, rng)
+            _harness(fleet, "killing a lease holder", _kill_a_lease_holder, fleet, rng)
         elif roll < 0.75:
-            fleet.kill_sweeper(rng.randrange(fleet.sweepers))
+            _harness(fleet, "killing a sweeper", fleet.kill_sweeper,
+                     rng.randrange(fleet.sweepers))
         elif roll < 0.85:
-            fleet.kill_cluster()
+            _harness(fleet, "killing the q2 cluster", fleet.kill_cluster)
         else:
-            fleet.broker_away(rng.uniform(1.0, 4.0))
-        fleet.revive()
+            _harness(fleet, "taking the broker away", fleet.broker_away, rng.uniform(1.0, 4.0))
+        _harness(fleet, "reviving the workers", fleet.revive)
+
+
+def _harness(fleet: Fleet, what: str, fault, *args) -> bool:
+    """Do one fault. One the harness itself fails at (a server that did not come back in
+    time on a loaded machine) is reported and the run goes on: an exception would end the
+    fault thread silently and leave the fleet broken, and the run would then read as
+    Cairn losing work. fleet.recover() brings everything back after the chaos."""
+    try:
+        fault(*args)
+    except Exception as error:  # noqa: BLE001 (any failure of the harness, reported)
+        fleet.harness_errors.append(f"{what}: {type(error).__name__}: {error}")
+        print(f"chaos: harness: {what} failed: {error}", flush=True)
+        return False
+    return True
 
 
 def _kill_a_lease_holder(fleet: Fleet, rng: random.Random) -> None:
@@ -244,6 +271,8 @@ def _report(db_url: str, fleet: Fleet, acks: list[load.Ack], refused: list[str],
         "converge_after_chaos_s": round(converged_at - calm, 1) if converged_at else None,
         "lease_s": int(fleet.env["CAIRN_LEASE_S"]),
         "restarts": fleet.restarts,
+        "harness_errors": fleet.harness_errors,
+        "converged": converged_at is not None,
         "attempts_failed_on_storage": store_failures,
     }
 

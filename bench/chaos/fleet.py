@@ -66,6 +66,7 @@ class Fleet:
     #: Every process group ever started: a killed q2 sentinel can leave children behind.
     groups: list[int] = field(default_factory=list)
     restarts: list[str] = field(default_factory=list)  # PostgreSQL, the object store
+    harness_errors: list[str] = field(default_factory=list)  # faults the harness failed at
 
     # --- starting ---------------------------------------------------------------------
 
@@ -147,6 +148,26 @@ class Fleet:
             if self.procs[f"sweeper-{index}"].poll() is not None:
                 self.start_sweeper(index)
 
+    def recover(self) -> None:
+        """After the chaos: every server and worker up again, whatever a fault left down
+        (one the harness failed to bring back is retried here, for minutes)."""
+        deadline = time.monotonic() + 300
+        while True:
+            try:
+                if self.postgres is not None and not self.postgres.running():
+                    self.postgres.start()
+                if self.store is not None and not self.store.running():
+                    self.store.start(timeout_s=120)
+                if self.procs["redis"].poll() is not None:
+                    self.start_redis()
+                self.revive()
+                return
+            except Exception as error:  # noqa: BLE001 (retried, then raised)
+                self.harness_errors.append(f"recovering: {type(error).__name__}: {error}")
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(2)
+
     def broker_away(self, seconds: float) -> None:
         redis = self.procs["redis"]
         self.kill(redis.pid, "redis")
@@ -159,8 +180,10 @@ class Fleet:
         self.postgres.restart()
 
     def restart_store(self) -> None:
-        """The object store killed and started again on its ports and data."""
-        self.store.restart()
+        """The object store killed and started again on its ports and data (given two
+        minutes to be ready: a loaded machine slows its start)."""
+        self.store.stop()
+        self.store.start(timeout_s=120)
 
     # --- stopping ---------------------------------------------------------------------
 

@@ -45,6 +45,13 @@ class OwnPostgres:
         self._pg_ctl("start")
         return self
 
+    def running(self) -> bool:
+        """Whether the server answers (pg_ctl status)."""
+        argv = [str(self.bin_dir / "pg_ctl"), "status", "-D", str(self.root / "data")]
+        if os.geteuid() == 0:
+            argv = ["runuser", "-u", "postgres", "--", *argv]
+        return subprocess.run(argv, capture_output=True, cwd=self.root).returncode == 0
+
     def restart(self) -> None:
         self._pg_ctl("restart", "-m", "fast")
 

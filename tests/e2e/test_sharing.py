@@ -88,6 +88,20 @@ def test_visibility_gives_an_unguessable_link_and_a_new_one_when_shared_again(ap
     assert bad.status_code == 400 and "visibility" in bad.json()["error"]["message"]
 
 
+def test_a_copy_being_updated_is_logged_as_such_not_as_a_server_error(api, ride, caplog):
+    share_id = share(api, ride)
+    caplog.set_level("INFO")
+    waiting = Client().get(f"/api/v1/shared/{share_id}")
+    assert waiting.status_code == 503
+    assert any("sharing.being_updated" in r.getMessage() and share_id in r.getMessage()
+               for r in caplog.records)
+    # Django's request log writes every 5xx as an error unless told it was logged.
+    assert not [r for r in caplog.records if r.name == "django.request"]
+    drain()
+    missing = Client().get("/api/v1/shared/nosuchlink")
+    assert missing.status_code == 404
+
+
 def test_a_shared_activity_is_served_to_anyone_without_owner_only_fields(api, ride):
     share_id = share(api, ride)
     anonymous = Client()

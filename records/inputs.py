@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 
 import numpy as np
+from django.db.models import Case, DateTimeField, F, When
 
 from activities import times
 from activities.models import Activity, Derived, Profile
@@ -17,40 +18,48 @@ CHUNK = 1000
 DERIVERS = ("summary", "best_efforts", "route")
 
 
-def wanted(user_id: int) -> tuple[dict[str, list], dict[int, tuple]]:
+def wanted(user_id: int) -> dict[str, list]:
     """What the book should hold now, without the outputs' data: "<id>" -> [sport,
-    summary's content, best_efforts', route's, the user's time zone], and id -> (sport,
-    start, upload time). A content is the output's digest (hex; its version and time
-    where none is stored, "" when there is no output): a rebuild to the same bytes moves
-    no signature. The user's zone is in every signature: activities without a zone of
-    their own are counted on its dates, so a change rebuilds whole."""
-    rows = (Activity.objects.counted()
-            .filter(owner_id=user_id, status=Activity.Status.READY)
-            .values_list("id", "user_sport", "sport", "start_time", "created_at"))
-    shown = {i: ((user or file or records.UNKNOWN_SPORT), start, created)
-             for i, user, file, start, created in rows}
+    summary's content, best_efforts', route's, the user's time zone]. A content is the
+    output's digest (hex; its version and time where none is stored, "" when there is no
+    output): a rebuild to the same bytes moves no signature. The user's zone is in every
+    signature: activities without a zone of their own are counted on its dates, so a
+    change rebuilds whole.
+
+    Every build reads this for all the owner's activities (a merge compares it with the
+    book's), so it reads no more than the signatures: no times but an output's stored
+    without a digest (parsing a timestamp is most of the cost of a row); facts() reads
+    the chosen activities' times."""
+    sports = {i: (user or file or records.UNKNOWN_SPORT)
+              for i, user, file in (Activity.objects.counted()
+                                    .filter(owner_id=user_id, status=Activity.Status.READY)
+                                    .values_list("id", "user_sport", "sport"))}
     zone = Profile.objects.filter(user_id=user_id).values_list("time_zone", flat=True).first()
     contents: dict[int, dict[str, str]] = {}
-    for activity_id, deriver, digest, version, updated in (
+    for activity_id, deriver, digest, version, undigested_at in (
             Derived.objects.filter(activity_id__in=_counted(user_id), deriver__in=DERIVERS,
                                    status=Derived.Status.READY)
-            .values_list("activity_id", "deriver", "digest", "version", "updated_at")):
+            .annotate(undigested_at=Case(When(digest__isnull=True, then=F("updated_at")),
+                                         output_field=DateTimeField()))
+            .values_list("activity_id", "deriver", "digest", "version", "undigested_at")):
         contents.setdefault(activity_id, {})[deriver] = Derived.content(
-            digest, version, updated)
+            digest, version, undigested_at)
     out = {}
-    for activity_id, (sport, _, _) in shown.items():
+    for activity_id, sport in sports.items():
         have = contents.get(activity_id, {})
         if "summary" in have:  # a book counts what it can show figures for
             out[str(activity_id)] = [sport, have["summary"], have.get("best_efforts", ""),
                                      have.get("route", ""), zone or ""]
-    return out, shown
+    return out
 
 
-def facts(ids: list[int], shown: dict[int, tuple], wanted: dict[str, list]
-          ) -> Iterator[tuple[records.Fact, list]]:
+def facts(ids: list[int], wanted: dict[str, list]) -> Iterator[tuple[records.Fact, list]]:
     """(Fact, route points) for these activities, a chunk of outputs at a time."""
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
+        times_of = {i: (begun, uploaded) for i, begun, uploaded in (
+            Activity.objects.filter(id__in=chunk)
+            .values_list("id", "start_time", "created_at"))}
         data: dict[int, dict[str, bytes]] = {}
         for activity_id, deriver, blob in (
                 Derived.objects.filter(activity_id__in=chunk, deriver__in=DERIVERS,
@@ -59,9 +68,9 @@ def facts(ids: list[int], shown: dict[int, tuple], wanted: dict[str, list]
             data.setdefault(activity_id, {})[deriver] = bytes(blob)
         for activity_id in chunk:
             outputs = data.get(activity_id, {})
-            if "summary" not in outputs:
+            if "summary" not in outputs or activity_id not in times_of:
                 continue  # gone since `wanted` read it: the next round sees the change
-            sport, start_time, uploaded = shown[activity_id]
+            start_time, uploaded = times_of[activity_id]
             signature = wanted[str(activity_id)]
             summary = json.loads(outputs["summary"])
             efforts = json.loads(outputs["best_efforts"]) if "best_efforts" in outputs else {}
@@ -71,9 +80,10 @@ def facts(ids: list[int], shown: dict[int, tuple], wanted: dict[str, list]
             user_zone = times.zone(signature[4] if len(signature) > 4 else "")
             day = (times.local_date(start_time, summary.get("timezone"), user_zone)
                    if start_time is not None else times.local_date(uploaded, None, user_zone))
-            yield records.Fact(activity_id=activity_id, sport=sport, start_time=start_time,
-                               summary=summary, efforts=efforts, signature=signature,
-                               day=day, undated=start_time is None), _segments(route)
+            yield records.Fact(activity_id=activity_id, sport=signature[0],
+                               start_time=start_time, summary=summary, efforts=efforts,
+                               signature=signature, day=day, undated=start_time is None
+                               ), _segments(route)
 
 
 def _segments(route: dict) -> list[np.ndarray]:

@@ -74,7 +74,7 @@ def _detail(mode: str, read: int, started: float) -> dict:
 def build(user_id: int) -> Built:
     """What the user's book should hold now, merged into the stored one when the change
     is only added activities (and their routes fit its heatmap's regions), else whole."""
-    wanted, shown = inputs.wanted(user_id)
+    wanted = inputs.wanted(user_id)
     stored = (Book.objects.filter(user_id=user_id).values("version", "data", "heat", "whole")
               .first())
     if (stored and stored["version"] == VERSION and stored["data"] is not None
@@ -84,7 +84,7 @@ def build(user_id: int) -> Built:
             added = sorted(int(k) for k in wanted.keys() - book.included.keys())
             heat = heatmap.Heat.loads(bytes(stored["heat"])) if stored["heat"] else None
             paths = []
-            for fact, segments in inputs.facts(added, shown, wanted):
+            for fact, segments in inputs.facts(added, wanted):
                 records.add(book, fact)
                 paths.extend(segments)
             if (heat is not None and all(heatmap.fits(heat, p) for p in paths)) or not paths:
@@ -93,7 +93,7 @@ def build(user_id: int) -> Built:
                 return Built(book=book, heat=heat, mode="merged", read=len(added))
     book, paths = records.Book(), []
     ids = sorted(int(k) for k in wanted)
-    for fact, segments in inputs.facts(ids, shown, wanted):
+    for fact, segments in inputs.facts(ids, wanted):
         records.add(book, fact)
         paths.extend(segments)
     return Built(book=book, heat=heatmap.build(paths), mode="whole", read=len(ids))

@@ -133,6 +133,22 @@ def test_an_addition_is_merged_to_the_book_a_whole_build_makes(user):
     assert whole.heat.dumps() == bytes(merged.heat)
 
 
+def test_an_output_stored_without_a_digest_is_named_by_its_version_and_time(user):
+    """Outputs stored before digests were kept: a book names them by version and time
+    (the only outputs whose time a build reads), the others by their digests."""
+    with freeze_time(NOW) as clock:
+        activity_id = upload_run(user, speed_mps=3.0)
+        settle_all(clock)
+    summary = Derived.objects.get(activity_id=activity_id, deriver="summary")
+    route = Derived.objects.get(activity_id=activity_id, deriver="route")
+    Derived.objects.filter(id=summary.id).update(digest=None)
+    built = rebuild.build(user.id)
+    assert built.mode == "whole"  # a signature moved: not an addition
+    signature = built.book.included[str(activity_id)]
+    assert signature[1] == f"{summary.version}@{summary.updated_at.isoformat()}"
+    assert signature[3] == bytes(route.digest).hex()
+
+
 def test_totals_equal_the_sum_of_the_activities_own_figures(user):
     starts = [datetime(2026, 1, 12, 7, tzinfo=UTC), datetime(2026, 1, 14, 7, tzinfo=UTC),
               datetime(2026, 1, 20, 7, tzinfo=UTC), datetime(2026, 3, 2, 7, tzinfo=UTC)]

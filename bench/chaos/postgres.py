@@ -46,7 +46,7 @@ class OwnPostgres:
         return self
 
     def running(self) -> bool:
-        """Whether the server answers (pg_ctl status)."""
+        """Whether the server runs (pg_ctl status)."""
         argv = [str(self.bin_dir / "pg_ctl"), "status", "-D", str(self.root / "data")]
         if os.geteuid() == 0:
             argv = ["runuser", "-u", "postgres", "--", *argv]

@@ -7,7 +7,6 @@ import json
 from collections.abc import Iterator
 
 import numpy as np
-from django.db.models import Case, DateTimeField, F, When
 
 from activities import times
 from activities.models import Activity, Derived, Profile
@@ -27,23 +26,18 @@ def wanted(user_id: int) -> dict[str, list]:
     change rebuilds whole.
 
     Every build reads this for all the owner's activities (a merge compares it with the
-    book's), so it reads no more than the signatures: no times but an output's stored
-    without a digest (parsing a timestamp is most of the cost of a row); facts() reads
-    the chosen activities' times."""
+    book's), so it reads no more than the signatures: no activity's times (facts() reads
+    the chosen activities' own) and no output's (Derived.contents)."""
     sports = {i: (user or file or records.UNKNOWN_SPORT)
               for i, user, file in (Activity.objects.counted()
                                     .filter(owner_id=user_id, status=Activity.Status.READY)
                                     .values_list("id", "user_sport", "sport"))}
     zone = Profile.objects.filter(user_id=user_id).values_list("time_zone", flat=True).first()
     contents: dict[int, dict[str, str]] = {}
-    for activity_id, deriver, digest, version, undigested_at in (
+    for activity_id, deriver, content in Derived.contents(
             Derived.objects.filter(activity_id__in=_counted(user_id), deriver__in=DERIVERS,
-                                   status=Derived.Status.READY)
-            .annotate(undigested_at=Case(When(digest__isnull=True, then=F("updated_at")),
-                                         output_field=DateTimeField()))
-            .values_list("activity_id", "deriver", "digest", "version", "undigested_at")):
-        contents.setdefault(activity_id, {})[deriver] = Derived.content(
-            digest, version, undigested_at)
+                                   status=Derived.Status.READY)):
+        contents.setdefault(activity_id, {})[deriver] = content
     out = {}
     for activity_id, sport in sports.items():
         have = contents.get(activity_id, {})

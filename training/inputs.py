@@ -85,12 +85,10 @@ def wanted(user_id: int, *, of: dict, ids: list[int] | None = None) -> dict[int,
         shown |= {i: ((user or file or records.UNKNOWN_SPORT), start)
                   for i, user, file, start in chunk.values_list("id", "user_sport", "sport",
                                                                 "start_time")}
-        for activity_id, deriver, digest, version, updated in (
+        for activity_id, deriver, content in Derived.contents(
                 Derived.objects.filter(activity_id__in=chunk.values("id"),
-                                       deriver__in=DERIVERS, status=Derived.Status.READY)
-                .values_list("activity_id", "deriver", "digest", "version", "updated_at")):
-            outputs.setdefault(activity_id, {})[deriver] = Derived.content(
-                digest, version, updated)
+                                       deriver__in=DERIVERS, status=Derived.Status.READY)):
+            outputs.setdefault(activity_id, {})[deriver] = content
     found = {}
     for activity_id, have in outputs.items():
         if activity_id not in shown or len(have) < len(DERIVERS):

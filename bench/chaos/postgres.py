@@ -47,10 +47,8 @@ class OwnPostgres:
 
     def running(self) -> bool:
         """Whether the server runs (pg_ctl status)."""
-        argv = [str(self.bin_dir / "pg_ctl"), "status", "-D", str(self.root / "data")]
-        if os.geteuid() == 0:
-            argv = ["runuser", "-u", "postgres", "--", *argv]
-        return subprocess.run(argv, capture_output=True, cwd=self.root).returncode == 0
+        return self._run("pg_ctl", "status", "-D", str(self.root / "data"),
+                         check=False).returncode == 0
 
     def restart(self) -> None:
         self._pg_ctl("restart", "-m", "fast")
@@ -66,11 +64,12 @@ class OwnPostgres:
         self._run("pg_ctl", action, "-D", str(self.root / "data"), "-w", "-t", "60",
                   "-l", str(self.root / "postgres.log"), "-o", options, *extra)
 
-    def _run(self, program: str, *args: str) -> None:
+    def _run(self, program: str, *args: str, check: bool = True
+             ) -> subprocess.CompletedProcess:
         argv = [str(self.bin_dir / program), *args]
         if os.geteuid() == 0:  # PostgreSQL refuses to run as root
             argv = ["runuser", "-u", "postgres", "--", *argv]
-        subprocess.run(argv, check=True, capture_output=True, cwd=self.root)
+        return subprocess.run(argv, check=check, capture_output=True, cwd=self.root)
 
     def _chown(self, path: Path) -> None:
         if os.geteuid() == 0:
